@@ -1,0 +1,100 @@
+// RFC 8785 JSON Canonicalization Scheme (JCS). Audit entries are hashed as Merkle leaves in
+// this encoding, so the same entry must always produce the same bytes, in Node and in the
+// browser. Only the JSON data model is accepted: anything JSON.stringify would silently
+// drop, coerce or call toJSON on is rejected instead of guessed at.
+import { utf8Encode } from './bytes.ts';
+import { LedgerError } from './errors.ts';
+
+/** A value that canonicalJson accepts. */
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function fail(path: string, problem: string): never {
+  throw new LedgerError('LEDGER_CANONICAL_JSON_INVALID', `canonical JSON: ${problem} at ${path}`);
+}
+
+function serializeString(s: string, path: string): string {
+  // I-JSON (RFC 7493, required by RFC 8785) forbids lone surrogates; JSON.stringify would
+  // escape them and produce text that is not valid Unicode.
+  if (loneSurrogate.test(s)) fail(path, 'string contains a lone surrogate');
+  // JSON.stringify's string escaping is exactly RFC 8785's (section 3.2.2.2).
+  return JSON.stringify(s);
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function serialize(v: unknown, path: string, active: Set<object>): string {
+  switch (typeof v) {
+    case 'string':
+      return serializeString(v, path);
+    case 'number':
+      if (!Number.isFinite(v)) fail(path, `non-finite number ${String(v)}`);
+      // ECMAScript Number.prototype.toString is the RFC 8785 number format; -0 becomes "0".
+      return String(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (active.has(v)) fail(path, 'cyclic reference');
+      if (Array.isArray(v)) {
+        active.add(v);
+        let out = '[';
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) out += ',';
+          // Holes in sparse arrays read as undefined and are rejected below.
+          out += serialize(v[i], `${path}[${i}]`, active);
+        }
+        active.delete(v);
+        return out + ']';
+      }
+      if (!isPlainObject(v))
+        fail(path, `unsupported object type ${v.constructor?.name ?? 'unknown'}`);
+      active.add(v);
+      const record = v as Record<string, unknown>;
+      // Default sort compares UTF-16 code units, which is what RFC 8785 section 3.2.3 asks for.
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (i > 0) out += ',';
+        out += serializeString(key, path) + ':' + serialize(record[key], `${path}.${key}`, active);
+      }
+      active.delete(v);
+      return out + '}';
+    }
+    case 'undefined':
+      return fail(path, 'undefined is not JSON');
+    default:
+      return fail(path, `${typeof v} is not JSON`);
+  }
+}
+
+/** RFC 8785 canonical JSON text of a value. Throws LEDGER_CANONICAL_JSON_INVALID on non-JSON input. */
+export function canonicalJson(value: unknown): string {
+  return serialize(value, '$', new Set());
+}
+
+/** UTF-8 bytes of canonicalJson(value): the bytes that become a Merkle leaf. */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return utf8Encode(canonicalJson(value));
+}
+
+/** True when text is exactly the canonical form of the JSON it contains. */
+export function isCanonicalJson(text: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  try {
+    return canonicalJson(parsed) === text;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,24 @@
+// Domain errors carry a stable code (LEDGER_*), never an HTTP status.
+
+export type LedgerErrorCode =
+  | 'LEDGER_CANONICAL_JSON_INVALID'
+  | 'LEDGER_HASH_INVALID'
+  | 'LEDGER_PROOF_INVALID'
+  | 'LEDGER_RANGE_INVALID'
+  | 'LEDGER_STATE_INVALID'
+  | 'LEDGER_NOTE_INVALID'
+  | 'LEDGER_KEY_INVALID'
+  | 'LEDGER_CHECKPOINT_INVALID'
+  | 'LEDGER_TILE_INVALID'
+  | 'LEDGER_ENTRY_TOO_LARGE'
+  | 'LEDGER_ENVELOPE_INVALID';
+
+export class LedgerError extends Error {
+  readonly code: LedgerErrorCode;
+
+  constructor(code: LedgerErrorCode, message: string) {
+    super(message);
+    this.name = 'LedgerError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,51 @@
+// Public surface of @custody/ledger. Named exports only; everything here runs in Node and
+// in browsers (SHA-256 is picked by the "#sha256" import conditions in package.json).
+export { LedgerError, type LedgerErrorCode } from './errors.ts';
+export {
+  bytesEqual,
+  concatBytes,
+  fromBase64,
+  fromHex,
+  toBase64,
+  toHex,
+  utf8Decode,
+  utf8Encode,
+} from './bytes.ts';
+export {
+  canonicalBytes,
+  canonicalJson,
+  isCanonicalJson,
+  type JsonValue,
+} from './canonical-json.ts';
+export {
+  emptyRoot,
+  HASH_SIZE,
+  leafHash,
+  nodeHash,
+  rootFromLeafHashes,
+  rootFromLeaves,
+} from './merkle.ts';
+export { foldRange, rangeNodes, type NodeId } from './nodes.ts';
+export { CompactRange, type CompactRangeState, type NodeVisitor } from './compact-range.ts';
+export {
+  assertConsistency,
+  assertInclusion,
+  consistencyProofPlan,
+  createConsistencyProof,
+  createInclusionProof,
+  inclusionProofPlan,
+  rootFromInclusionProof,
+  verifyConsistency,
+  verifyInclusion,
+  type HashReader,
+  type ProofPlan,
+} from './proofs.ts';
+export {
+  leafHashReader,
+  tileHashReader,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  type LeafHashSource,
+  type TileReader,
+} from './hash-readers.ts';
+export { MemoryTree } from './memory-tree.ts';

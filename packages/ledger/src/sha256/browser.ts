@@ -1,0 +1,23 @@
+// SHA-256 for browsers and other runtimes without node:crypto: pure JS from @noble/hashes
+// (synchronous, unlike WebCrypto, so the Merkle code stays synchronous everywhere).
+// Selected through the "#sha256" import conditions "browser" and "default" in package.json.
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+
+const leafPrefix = Uint8Array.of(0x00);
+const nodePrefix = Uint8Array.of(0x01);
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return nobleSha256(data);
+}
+
+/** SHA-256(0x00 || data): an RFC 6962 leaf hash. */
+export function sha256Leaf(data: Uint8Array): Uint8Array {
+  return nobleSha256.create().update(leafPrefix).update(data).digest();
+}
+
+/** SHA-256(0x01 || left || right): an RFC 6962 interior node hash (both 32 bytes). */
+export function sha256Node(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return nobleSha256.create().update(nodePrefix).update(left).update(right).digest();
+}
+
+export const sha256Implementation = '@noble/hashes';

@@ -1,0 +1,41 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import * as selected from '#sha256';
+import * as browser from './browser.ts';
+import * as node from './node.ts';
+
+describe('sha256 implementations', () => {
+  it('selects node:crypto under Node through the package.json import conditions', () => {
+    expect(selected.sha256Implementation).toBe('node:crypto');
+  });
+
+  it('agree with each other and with node:crypto', () => {
+    for (const n of [0, 1, 31, 32, 33, 55, 56, 64, 300, 2000]) {
+      const data = new Uint8Array(randomBytes(n));
+      const want = new Uint8Array(createHash('sha256').update(data).digest());
+      const leaf = new Uint8Array(
+        createHash('sha256').update(Uint8Array.of(0)).update(data).digest(),
+      );
+      for (const impl of [node, browser]) {
+        expect(impl.sha256(data)).toEqual(want);
+        expect(impl.sha256Leaf(data)).toEqual(leaf);
+        expect(Object.getPrototypeOf(impl.sha256(data))).toBe(Uint8Array.prototype);
+      }
+    }
+    const l = new Uint8Array(randomBytes(32));
+    const r = new Uint8Array(randomBytes(32));
+    const want = new Uint8Array(
+      createHash('sha256').update(Uint8Array.of(1)).update(l).update(r).digest(),
+    );
+    expect(node.sha256Node(l, r)).toEqual(want);
+    expect(browser.sha256Node(l, r)).toEqual(want);
+  });
+
+  it('returns independent results (no shared scratch buffer leaks out)', () => {
+    const a = node.sha256Leaf(Uint8Array.of(1));
+    const copy = a.slice();
+    node.sha256Leaf(Uint8Array.of(2));
+    node.sha256Node(a, a);
+    expect(a).toEqual(copy);
+  });
+});
