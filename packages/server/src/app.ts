@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from './platform/config/config.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import { createDatabase, type Database } from './platform/db/database.ts';
+import { migrateToLatest } from './platform/db/migrator.ts';
+import { UnitOfWork, type FaultHooks } from './platform/db/unit-of-work.ts';
+import { parseDuration } from './platform/duration.ts';
+import { createHttpServer } from './platform/http/http-server.ts';
+import type { AnyRoute } from './platform/http/route.ts';
+import { createLogger } from './platform/log/logger.ts';
+import { AuditService, KyselyAuditStore, auditMigrations, auditRoutes } from './modules/audit/index.ts';
+import {
+  IdentityAccessControl,
+  IdentityService,
+  KyselyPrincipalStore,
+  KyselyRbacStore,
+  identityKinds,
+  identityMigrations,
+  identityRoutes,
+} from './modules/identity/index.ts';
+import { KyselyProjectStore, ProjectService, projectKinds, projectMigrations } from './modules/projects/index.ts';
+import { KyselyResourceStore, ResourceService, resourceMigrations, resourceRoutes } from './modules/resources/index.ts';
+import { systemRoutes } from './system-routes.ts';
+
+export interface AppDeps {
+  config: Config;
+  database?: Database;
+  clock?: Clock;
+  logger?: Logger;
+  faults?: FaultHooks;
+}
+
+export interface App {
+  readonly http: FastifyInstance;
+  readonly database: Database;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly services: {
+    readonly audit: AuditService;
+    readonly identity: IdentityService;
+    readonly access: IdentityAccessControl;
+    readonly resources: ResourceService;
+    readonly projects: ProjectService;
+  };
+  readonly uow: UnitOfWork;
+  readonly routes: readonly AnyRoute[];
+  close(): Promise<void>;
+}
+
+export const allMigrations = [auditMigrations, identityMigrations, resourceMigrations, projectMigrations];
+
+// Builds everything and never listens: tests inject requests, main.ts listens.
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const ownsDatabase = !deps.database;
+  const database = deps.database ?? createDatabase(config.databaseUrl);
+  await migrateToLatest(database, allMigrations);
+
+  const audit = new AuditService({ database, store: new KyselyAuditStore(database.dialect), clock });
+  const uow = new UnitOfWork(database, audit, deps.faults);
+  const principals = new KyselyPrincipalStore();
+  const rbac = new KyselyRbacStore();
+  const access = new IdentityAccessControl({ database, uow, principals, rbac, clock });
+  const identity = new IdentityService({
+    database,
+    uow,
+    principals,
+    access,
+    clock,
+    tokenMaxTtlMs: parseDuration(config.tokenMaxTtl)!,
+    sessionTtlMs: parseDuration(config.sessionTtl)!,
+  });
+  const resources = new ResourceService({ database, uow, store: new KyselyResourceStore(), clock });
+  const projectStore = new KyselyProjectStore();
+  const projects = new ProjectService({ database, store: projectStore });
+  for (const handler of [...projectKinds(projectStore), ...identityKinds(rbac)]) resources.register(handler);
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const routes: AnyRoute[] = [];
+  routes.push(
+    ...systemRoutes({ database, metrics, routes: () => routes }),
+    ...identityRoutes(identity),
+    ...resourceRoutes(resources),
+    ...auditRoutes(audit),
+  );
+  const http = createHttpServer({ routes, accessControl: access, logger, bodyLimit: config.bodyLimit, metrics });
+  await http.ready();
+
+  return {
+    http,
+    database,
+    config,
+    clock,
+    services: { audit, identity, access, resources, projects },
+    uow,
+    routes,
+    async close() {
+      await http.close();
+      if (ownsDatabase) await database.destroy();
+    },
+  };
+}

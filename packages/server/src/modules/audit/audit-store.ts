@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AnyDb, AnyTx, DialectName } from '../../platform/db/database.ts';
+import { hashLeaf, type AuditEntry } from './audit-entry.ts';
+
+interface AuditEntriesTable {
+  seq: number;
+  created_at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string;
+  auth_method: string;
+  actor_ip: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  outcome: string;
+  request_id: string | null;
+  details: string;
+  leaf_hash: string;
+  chain_hash: string;
+}
+
+interface AuditHeadTable {
+  id: number;
+  next_seq: number;
+  chain_hash: string;
+}
+
+export interface AuditTables {
+  audit_entries: AuditEntriesTable;
+  audit_head: AuditHeadTable;
+}
+
+export interface AuditFilter {
+  actor?: string | undefined;
+  action?: string | undefined;
+  resourceType?: string | undefined;
+  resourceId?: string | undefined;
+  outcome?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  afterSeq?: number | undefined;
+  beforeSeq?: number | undefined;
+  limit: number;
+  order?: 'asc' | 'desc';
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  readonly leafHash: string;
+  readonly chainHash: string;
+}
+
+export class KyselyAuditStore {
+  constructor(private readonly dialect: DialectName) {}
+
+  // Sequence numbers are gap-free and follow commit order: the head row is locked until the
+  // surrounding transaction commits, so concurrent writers (even across replicas) queue here.
+  async append(tx: AnyTx, entry: Omit<AuditEntry, 'seq'>): Promise<StoredAuditEntry> {
+    const db = tx as unknown as Kysely<AuditTables>;
+    let q = db.selectFrom('audit_head').select(['next_seq', 'chain_hash']).where('id', '=', 1);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    const head = await q.executeTakeFirstOrThrow();
+    const seq = Number(head.next_seq);
+    const full: AuditEntry = { ...entry, seq };
+    const leaf = Buffer.from(hashLeaf(full)).toString('hex');
+    const chain = createHash('sha256').update(Buffer.from(head.chain_hash, 'hex')).update(Buffer.from(leaf, 'hex')).digest('hex');
+    await db
+      .insertInto('audit_entries')
+      .values({
+        seq,
+        created_at: full.time,
+        actor_type: full.actor.type,
+        actor_id: full.actor.id,
+        actor_name: full.actor.name,
+        auth_method: full.actor.authMethod,
+        actor_ip: full.actor.ip,
+        action: full.action,
+        resource_type: full.resource.type,
+        resource_id: full.resource.id,
+        outcome: full.outcome,
+        request_id: full.requestId,
+        details: JSON.stringify(full.details),
+        leaf_hash: leaf,
+        chain_hash: chain,
+      })
+      .execute();
+    await db.updateTable('audit_head').set({ next_seq: seq + 1, chain_hash: chain }).where('id', '=', 1).execute();
+    return { ...full, leafHash: leaf, chainHash: chain };
+  }
+
+  async list(dbOrTx: AnyDb | AnyTx, filter: AuditFilter): Promise<StoredAuditEntry[]> {
+    const db = dbOrTx as unknown as Kysely<AuditTables>;
+    let q = db.selectFrom('audit_entries').selectAll();
+    if (filter.actor) q = q.where('actor_name', '=', filter.actor);
+    if (filter.action) {
+      q = filter.action.endsWith('*') ? q.where('action', 'like', `${filter.action.slice(0, -1)}%`) : q.where('action', '=', filter.action);
+    }
+    if (filter.resourceType) q = q.where('resource_type', '=', filter.resourceType);
+    if (filter.resourceId) q = q.where('resource_id', '=', filter.resourceId);
+    if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
+    if (filter.since) q = q.where('created_at', '>=', filter.since);
+    if (filter.until) q = q.where('created_at', '<', filter.until);
+    if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
+    if (filter.beforeSeq !== undefined) q = q.where('seq', '<', filter.beforeSeq);
+    const rows = await q.orderBy('seq', filter.order ?? 'asc').limit(filter.limit).execute();
+    return rows.map(fromRow);
+  }
+
+  async count(dbOrTx: AnyDb | AnyTx): Promise<number> {
+    const db = dbOrTx as unknown as Kysely<AuditTables>;
+    const head = await db.selectFrom('audit_head').select('next_seq').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(head.next_seq);
+  }
+}
+
+export function fromRow(row: AuditEntriesTable): StoredAuditEntry {
+  return {
+    seq: Number(row.seq),
+    time: row.created_at,
+    actor: {
+      type: row.actor_type as AuditEntry['actor']['type'],
+      id: row.actor_id,
+      name: row.actor_name,
+      authMethod: row.auth_method as AuditEntry['actor']['authMethod'],
+      ip: row.actor_ip,
+    },
+    action: row.action,
+    resource: { type: row.resource_type, id: row.resource_id },
+    outcome: row.outcome as AuditEntry['outcome'],
+    requestId: row.request_id,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    leafHash: row.leaf_hash,
+    chainHash: row.chain_hash,
+  };
+}

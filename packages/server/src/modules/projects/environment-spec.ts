@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { parseDuration } from '../../platform/duration.ts';
+
+const label = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label');
+
+// Protection rules live on the environment, never in pipeline YAML, so a pipeline author
+// cannot remove a gate by editing the pipeline.
+export const approvalRuleSchema = z
+  .object({
+    name: label,
+    group: label.optional(),
+    users: z.array(z.string().min(1)).optional(),
+    required: z.number().int().min(1).max(20).default(1),
+  })
+  .strict()
+  .refine((r) => (r.group ? 1 : 0) + (r.users?.length ? 1 : 0) === 1, { message: 'give exactly one of group or users' });
+
+export const environmentSpecSchema = z
+  .object({
+    type: z.enum(['production', 'pre-production']),
+    description: z.string().max(500).optional(),
+    runnerPool: label.optional(),
+    deployers: z
+      .object({
+        pipelines: z.array(label).optional(),
+        branches: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+    promotion: z.object({ requires: z.array(label).min(1) }).strict().optional(),
+    approvals: z
+      .object({
+        rules: z.array(approvalRuleSchema).default([]),
+        expiresAfter: z
+          .string()
+          .refine((s) => parseDuration(s) !== undefined, { message: 'must be a duration such as 24h' })
+          .default('24h'),
+      })
+      .strict()
+      .optional(),
+    changeRecord: z.enum(['none', 'native', 'servicenow', 'jira']).default('none'),
+    policies: z.array(label).optional(),
+  })
+  .strict();
+
+export type EnvironmentSpec = z.infer<typeof environmentSpecSchema>;
+
+export const projectSpecSchema = z.object({ description: z.string().max(500).default('') }).strict();
+export type ProjectSpec = z.infer<typeof projectSpecSchema>;

@@ -1,0 +1,35 @@
+import type { Database } from '../../platform/db/database.ts';
+import type { AnyTx } from '../../platform/db/database.ts';
+import type { EnvironmentSpec } from './environment-spec.ts';
+import type { KyselyProjectStore } from './project-store.ts';
+
+export interface EnvironmentView {
+  project: string;
+  name: string;
+  type: 'production' | 'pre-production';
+  spec: EnvironmentSpec;
+  version: number;
+  contentHash: string;
+}
+
+// Read side used by other modules (pipelines, deployment gates).
+export class ProjectService {
+  constructor(private readonly deps: { database: Database; store: KyselyProjectStore }) {}
+
+  async projectExists(name: string, tx?: AnyTx): Promise<boolean> {
+    return this.deps.store.projectExists(tx ?? this.deps.database.db, name);
+  }
+
+  async environment(project: string, name: string, tx?: AnyTx): Promise<EnvironmentView | undefined> {
+    const row = await this.deps.store.environment(tx ?? this.deps.database.db, project, name);
+    if (!row) return undefined;
+    return {
+      project: row.project,
+      name: row.name,
+      type: row.type as EnvironmentView['type'],
+      spec: JSON.parse(row.spec) as EnvironmentSpec,
+      version: row.version,
+      contentHash: row.content_hash,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { RequestContext } from '../../platform/context.ts';
+import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
+import { resourcePermissions as P } from './permissions.ts';
+import type { ResourceService, ResourceView } from './resource-service.ts';
+
+const resultSchema = z.object({
+  kind: z.string(),
+  project: z.string().nullable(),
+  name: z.string(),
+  version: z.number(),
+  contentHash: z.string(),
+  change: z.enum(['created', 'updated', 'unchanged']),
+});
+
+const viewSchema = z.object({
+  kind: z.string(),
+  project: z.string().nullable(),
+  name: z.string(),
+  version: z.number(),
+  contentHash: z.string(),
+  appliedBy: z.string(),
+  appliedAt: z.string(),
+  document: z.object({ apiVersion: z.string(), kind: z.string(), metadata: z.record(z.string(), z.unknown()), spec: z.unknown() }),
+});
+
+const kindParams = z.object({ kind: z.string().min(1).max(64) }).strict();
+const nameParams = kindParams.extend({ name: z.string().min(1).max(63) }).strict();
+const projectQuery = z.object({ project: z.string().min(1).max(63).optional() }).strict();
+
+async function checkRead(service: ResourceService, ctx: RequestContext, kind: string, project: string | undefined): Promise<void> {
+  const handler = service.handler(kind);
+  await ctx.guard.require(handler.readPermission, project ? { project } : {}, { type: handler.kind, id: project ?? '*' });
+}
+
+export function resourceRoutes(service: ResourceService): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/api/v1/apply',
+      summary: 'Apply a multi-document YAML manifest; every document becomes a new version, or none does',
+      tags: ['resources'],
+      auth: { permission: P['resources.manifest.apply'], scope: () => ({ any: true }) },
+      body: z.string({ message: 'send the manifest as YAML text (Content-Type: application/yaml)' }).max(4 * 1024 * 1024),
+      contentTypes: ['application/yaml', 'application/x-yaml', 'text/yaml'],
+      response: z.object({ results: z.array(resultSchema) }),
+      async handler({ body, ctx }) {
+        return { results: await service.applyManifest(ctx, body) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/kinds',
+      summary: 'List the resource kinds that apply accepts',
+      tags: ['resources'],
+      auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
+      response: z.object({ kinds: z.array(z.object({ kind: z.string(), scope: z.string(), description: z.string(), applyPermission: z.string() })) }),
+      async handler() {
+        return { kinds: service.kinds().map((h) => ({ kind: h.kind, scope: h.scope, description: h.description, applyPermission: h.applyPermission })) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/resources/:kind',
+      summary: 'List current resources of a kind',
+      tags: ['resources'],
+      auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
+      params: kindParams,
+      query: projectQuery,
+      response: z.object({ items: z.array(viewSchema) }),
+      async handler({ params, query, ctx }) {
+        await checkRead(service, ctx, params.kind, query.project);
+        return { items: await service.list(params.kind, query.project) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/resources/:kind/:name',
+      summary: 'Get the current version of a resource',
+      tags: ['resources'],
+      auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
+      params: nameParams,
+      query: projectQuery,
+      response: viewSchema,
+      async handler({ params, query, ctx }): Promise<ResourceView> {
+        await checkRead(service, ctx, params.kind, query.project);
+        return service.get(params.kind, params.name, query.project);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/resources/:kind/:name/versions',
+      summary: 'List every version of a resource',
+      tags: ['resources'],
+      auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
+      params: nameParams,
+      query: projectQuery,
+      response: z.object({ items: z.array(viewSchema) }),
+      async handler({ params, query, ctx }) {
+        await checkRead(service, ctx, params.kind, query.project);
+        return { items: await service.history(params.kind, params.name, query.project) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/resources/:kind/:name/diff',
+      summary: 'Diff two versions of a resource',
+      tags: ['resources'],
+      auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
+      params: nameParams,
+      query: projectQuery.extend({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }).strict(),
+      response: z.object({
+        from: z.number(),
+        to: z.number(),
+        lines: z.array(z.object({ op: z.enum([' ', '+', '-']), text: z.string() })),
+      }),
+      async handler({ params, query, ctx }) {
+        await checkRead(service, ctx, params.kind, query.project);
+        const d = await service.diff(params.kind, params.name, query.project, query.from, query.to);
+        return { from: d.from.version, to: d.to.version, lines: d.lines };
+      },
+    }),
+  ];
+}

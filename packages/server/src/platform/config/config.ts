@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from '../duration.ts';
+import { DomainError, platformErrors } from '../errors.ts';
+
+// One typed configuration, validated at start. Sources, lowest precedence first: defaults,
+// an optional file (`--config`, JSON or YAML), environment (`CUSTODY_*`), flags.
+
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
+  message: 'must be a duration such as 30s, 10m, 24h or 90d',
+});
+
+export const configSchema = z
+  .object({
+    databaseUrl: z.string().min(1, 'must name a SQLite file path or a postgres:// URL'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(7480),
+    dataDir: z.string().min(1).default('./.custody'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    tokenMaxTtl: duration.default('90d'),
+    sessionTtl: duration.default('12h'),
+    bodyLimit: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(1024 * 1024),
+    ledgerKeyFile: z.string().min(1).optional(),
+    publicUrl: z.string().url().optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+const envNames: Record<keyof Config, string> = {
+  databaseUrl: 'CUSTODY_DATABASE_URL',
+  host: 'CUSTODY_HOST',
+  port: 'CUSTODY_PORT',
+  dataDir: 'CUSTODY_DATA_DIR',
+  logLevel: 'CUSTODY_LOG_LEVEL',
+  tokenMaxTtl: 'CUSTODY_TOKEN_MAX_TTL',
+  sessionTtl: 'CUSTODY_SESSION_TTL',
+  bodyLimit: 'CUSTODY_BODY_LIMIT',
+  ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
+  publicUrl: 'CUSTODY_PUBLIC_URL',
+};
+
+export function configEnvironmentNames(): Readonly<Record<keyof Config, string>> {
+  return envNames;
+}
+
+export interface LoadConfigOptions {
+  flags?: Partial<Record<keyof Config, unknown>>;
+  env?: Record<string, string | undefined>;
+  file?: string;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DomainError(platformErrors.CONFIG_INVALID, `cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed: unknown = path.extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be a mapping');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new DomainError(platformErrors.CONFIG_INVALID, `config file ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const merged: Record<string, unknown> = {};
+  const file = options.file ?? env.CUSTODY_CONFIG;
+  if (file) Object.assign(merged, readConfigFile(file));
+  for (const [key, name] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  if (merged.databaseUrl === undefined && env.DATABASE_URL) merged.databaseUrl = env.DATABASE_URL;
+  for (const [key, value] of Object.entries(options.flags ?? {})) {
+    if (value !== undefined) merged[key] = value;
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      const source = key in envNames ? ` (flag --${kebab(key)}, env ${envNames[key as keyof Config]})` : '';
+      return `${key || '(root)'}: ${issue.message}${source}`;
+    });
+    throw new DomainError(platformErrors.CONFIG_INVALID, `invalid configuration:\n  ${lines.join('\n  ')}`, {
+      issues: lines,
+    });
+  }
+  return result.data;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

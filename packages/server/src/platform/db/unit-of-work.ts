@@ -1,0 +1,47 @@
+import type { AuditRecord, RequestContext } from '../context.ts';
+import type { AnyTx, Database } from './database.ts';
+
+// The audit module implements this; the platform only knows the shape.
+export interface AuditAppender {
+  append(tx: AnyTx, ctx: Pick<RequestContext, 'actor' | 'requestId'>, record: AuditRecord): Promise<void>;
+}
+
+export interface FaultHooks {
+  // Test hook: throw here to prove the change and its audit entry commit or roll back together.
+  beforeCommit?(records: readonly AuditRecord[]): void | Promise<void>;
+}
+
+export type RecordAudit = (record: AuditRecord) => void;
+
+export class MutationWithoutAuditError extends Error {}
+
+// One use case = one transaction holding the change and its audit entries. A mutation that
+// records nothing is a programming error and fails loudly instead of committing unaudited.
+export class UnitOfWork {
+  constructor(
+    private readonly database: Database,
+    private readonly audit: AuditAppender,
+    private readonly faults: FaultHooks = {},
+  ) {}
+
+  async run<T>(
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    work: (tx: AnyTx, record: RecordAudit) => Promise<T>,
+  ): Promise<T> {
+    return this.database.db.transaction().execute(async (tx) => {
+      const records: AuditRecord[] = [];
+      const result = await work(tx, (r) => records.push(r));
+      if (records.length === 0) throw new MutationWithoutAuditError('a mutation committed no audit record');
+      for (const r of records) await this.audit.append(tx, ctx, r);
+      await this.faults.beforeCommit?.(records);
+      return result;
+    });
+  }
+
+  // Denied and failed attempts are recorded on their own, since the attempt itself rolls back.
+  async recordAttempt(ctx: Pick<RequestContext, 'actor' | 'requestId'>, record: AuditRecord): Promise<void> {
+    await this.database.db.transaction().execute(async (tx) => {
+      await this.audit.append(tx, ctx, record);
+    });
+  }
+}

@@ -1,0 +1,108 @@
+// Domain errors carry a stable code; HTTP status is derived from the error's category by
+// the one error mapper in http/error-mapper.ts. Every code is declared in a module's
+// `errors.ts` through `defineErrors` so docs/reference/errors.md can be checked against it.
+
+export type ErrorCategory =
+  | 'invalid' // 400: the request is malformed or fails validation
+  | 'unauthenticated' // 401
+  | 'forbidden' // 403
+  | 'not_found' // 404
+  | 'conflict' // 409
+  | 'too_large' // 413
+  | 'unsupported_media' // 415
+  | 'unavailable' // 503: a dependency is down; fail closed
+  | 'internal'; // 500
+
+export interface ErrorDefinition {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly message: string;
+  readonly solve: string;
+}
+
+export class DomainError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    def: ErrorDefinition,
+    message?: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? def.message, options);
+    this.name = 'DomainError';
+    this.code = def.code;
+    this.category = def.category;
+    this.details = details;
+  }
+}
+
+const registry = new Map<string, ErrorDefinition>();
+
+export function defineErrors<const T extends Record<string, Omit<ErrorDefinition, 'code'>>>(
+  defs: T,
+): { readonly [K in keyof T]: ErrorDefinition } {
+  const out: Record<string, ErrorDefinition> = {};
+  for (const [code, def] of Object.entries(defs)) {
+    if (registry.has(code) && registry.get(code)?.message !== def.message) {
+      throw new Error(`error code ${code} declared twice`);
+    }
+    const full = { code, ...def };
+    registry.set(code, full);
+    out[code] = full;
+  }
+  return out as { readonly [K in keyof T]: ErrorDefinition };
+}
+
+export function allErrorDefinitions(): ErrorDefinition[] {
+  return [...registry.values()].sort((a, b) => a.code.localeCompare(b.code));
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}
+
+export const platformErrors = defineErrors({
+  REQUEST_INVALID: {
+    category: 'invalid',
+    message: 'The request does not match the schema',
+    solve: 'Read `details.issues`: each names the field path and what is wrong. Fix the request and retry.',
+  },
+  REQUEST_MALFORMED_JSON: {
+    category: 'invalid',
+    message: 'The request body is not valid JSON',
+    solve: 'Send a well-formed JSON document with `Content-Type: application/json`.',
+  },
+  REQUEST_BODY_TOO_LARGE: {
+    category: 'too_large',
+    message: 'The request body exceeds the configured limit',
+    solve: 'Send a smaller body, or raise `bodyLimit` in the server configuration.',
+  },
+  REQUEST_UNSUPPORTED_MEDIA_TYPE: {
+    category: 'unsupported_media',
+    message: 'The request content type is not supported by this route',
+    solve: 'Use `application/json` (or `application/yaml` for manifests).',
+  },
+  ROUTE_NOT_FOUND: {
+    category: 'not_found',
+    message: 'No such route',
+    solve: 'Check the method and path against /api/v1/openapi.json.',
+  },
+  INTERNAL_ERROR: {
+    category: 'internal',
+    message: 'An unexpected error occurred',
+    solve: 'Retry; if it persists, report it with the request id from the `x-request-id` header.',
+  },
+  CONFIG_INVALID: {
+    category: 'invalid',
+    message: 'The configuration is invalid',
+    solve: 'Fix the named setting (flag, environment variable or config file) and start again.',
+  },
+  DATABASE_UNAVAILABLE: {
+    category: 'unavailable',
+    message: 'The database cannot be reached',
+    solve: 'Check `databaseUrl` and that the database server is running.',
+  },
+});

@@ -1,0 +1,85 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { createApp, type App } from '../../app.ts';
+import { bootstrapAdmin, systemContext } from '../../bootstrap.ts';
+import type { Clock } from '../clock.ts';
+import { configSchema } from '../config/config.ts';
+import type { DialectName } from '../db/database.ts';
+import type { FaultHooks } from '../db/unit-of-work.ts';
+import { createLogger } from '../log/logger.ts';
+import { createTestDatabase } from './test-databases.ts';
+
+export interface TestApp {
+  readonly app: App;
+  readonly dialect: DialectName;
+  readonly adminToken: string;
+  request(options: {
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+    url: string;
+    token?: string | undefined;
+    json?: unknown;
+    yaml?: string;
+    body?: string;
+    headers?: Record<string, string>;
+  }): Promise<LightMyRequestResponse>;
+  apply(yaml: string, token?: string): Promise<LightMyRequestResponse>;
+  // Creates a user with an API token and, optionally, role bindings (role@scope).
+  user(name: string, bindings?: readonly string[], kind?: 'user' | 'service_account'): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  dialect: DialectName,
+  options: { clock?: Clock; faults?: FaultHooks; config?: Record<string, unknown> } = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase(dialect);
+  const config = configSchema.parse({ databaseUrl: database.url, logLevel: 'silent', ...options.config });
+  const app = await createApp({ config, database, logger: createLogger('silent'), clock: options.clock, faults: options.faults });
+  const boot = await bootstrapAdmin(app);
+  if (!boot) throw new Error('bootstrap did not run on a fresh database');
+  const adminToken = boot.token;
+  const request: TestApp['request'] = async (o) => {
+    const headers: Record<string, string> = { ...o.headers };
+    const token = o.token === undefined ? adminToken : o.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    let payload: string | undefined;
+    if (o.json !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      payload = JSON.stringify(o.json);
+    } else if (o.yaml !== undefined) {
+      headers['content-type'] ??= 'application/yaml';
+      payload = o.yaml;
+    } else if (o.body !== undefined) {
+      payload = o.body;
+    }
+    return app.http.inject({ method: o.method, url: o.url, headers, ...(payload !== undefined ? { payload } : {}) });
+  };
+  let bindingCount = 0;
+  return {
+    app,
+    dialect,
+    adminToken,
+    request,
+    apply: (yaml, token) => request({ method: 'POST', url: '/api/v1/apply', yaml, token }),
+    async user(name, bindings = [], kind = 'user') {
+      const ctx = systemContext(app, 'test');
+      await app.services.identity.createPrincipal(ctx, { kind, name });
+      for (const b of bindings) {
+        const [role, scope = 'organization'] = b.split('@');
+        await app.services.resources.applyDocuments(ctx, [
+          {
+            apiVersion: 'custody/v1',
+            kind: 'RoleBinding',
+            metadata: { name: `test-${name}-${++bindingCount}`.toLowerCase().replace(/[^a-z0-9-]/g, '-') },
+            spec: { principal: `${kind === 'user' ? 'user' : 'serviceaccount'}:${name}`, role, scope, effect: 'allow' },
+          },
+        ]);
+      }
+      const { token } = await app.services.identity.createToken(ctx, { principal: { kind, name }, ttlMs: 86_400_000 });
+      return token;
+    },
+    async close() {
+      await app.close();
+      await database.destroy();
+    },
+  };
+}
