@@ -15,6 +15,8 @@ export class SummaryReporter implements Reporter {
       }
       if (mod.state() === 'failed' && mod.children.size === 0) failed++;
     }
-    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+    process.stdout.write(
+      `\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
+    );
   }
 }

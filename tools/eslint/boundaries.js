@@ -27,14 +27,23 @@ function check(context, node, spec) {
   if (spec.startsWith('@custody/')) {
     const target = spec.slice('@custody/'.length);
     if (target.includes('/')) {
-      context.report({ node, message: `Deep import '${spec}': import the package entry '@custody/${target.split('/')[0]}' only.` });
+      context.report({
+        node,
+        message: `Deep import '${spec}': import the package entry '@custody/${target.split('/')[0]}' only.`,
+      });
       return;
     }
     if (fromPkg && libraries.has(fromPkg)) {
-      context.report({ node, message: `Library package '${fromPkg}' must not depend on '${spec}'.` });
+      context.report({
+        node,
+        message: `Library package '${fromPkg}' must not depend on '${spec}'.`,
+      });
     }
     if (fromPkg === 'web' && target === 'server') {
-      context.report({ node, message: `The web UI must not import server internals ('${spec}'); use the API.` });
+      context.report({
+        node,
+        message: `The web UI must not import server internals ('${spec}'); use the API.`,
+      });
     }
     return;
   }
@@ -42,28 +51,42 @@ function check(context, node, spec) {
   const resolved = path.resolve(path.dirname(file), spec);
   const toPkg = packageOf(resolved);
   if (fromPkg && toPkg && fromPkg !== toPkg) {
-    context.report({ node, message: `Import of package '${toPkg}' by relative path; use '@custody/${toPkg}'.` });
+    context.report({
+      node,
+      message: `Import of package '${toPkg}' by relative path; use '@custody/${toPkg}'.`,
+    });
     return;
   }
   const toModule = moduleOf(resolved + path.sep) ?? moduleOf(resolved);
   const fromModule = moduleOf(file);
   if (toModule && toModule !== fromModule) {
-    const inside = path.relative(path.join(root, 'packages/server/src/modules', toModule), resolved);
+    const inside = path.relative(
+      path.join(root, 'packages/server/src/modules', toModule),
+      resolved,
+    );
     if (inside !== 'index.js' && inside !== 'index.ts' && inside !== 'index' && inside !== '') {
-      context.report({ node, message: `Deep import into module '${toModule}' ('${spec}'): import '${toModule}/index.ts' instead.` });
+      context.report({
+        node,
+        message: `Deep import into module '${toModule}' ('${spec}'): import '${toModule}/index.ts' instead.`,
+      });
     }
   }
 }
 
 export const boundaries = {
-  meta: { type: 'problem', docs: { description: 'Enforce package and module boundaries' }, schema: [] },
+  meta: {
+    type: 'problem',
+    docs: { description: 'Enforce package and module boundaries' },
+    schema: [],
+  },
   create(context) {
     const visit = (node) => check(context, node, node.source && node.source.value);
     return {
       ImportDeclaration: visit,
       ExportNamedDeclaration: visit,
       ExportAllDeclaration: visit,
-      ImportExpression: (node) => check(context, node, node.source.type === 'Literal' ? node.source.value : undefined),
+      ImportExpression: (node) =>
+        check(context, node, node.source.type === 'Literal' ? node.source.value : undefined),
     };
   },
 };

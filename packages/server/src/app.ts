@@ -10,7 +10,12 @@ import { parseDuration } from './platform/duration.ts';
 import { createHttpServer } from './platform/http/http-server.ts';
 import type { AnyRoute } from './platform/http/route.ts';
 import { createLogger } from './platform/log/logger.ts';
-import { AuditService, KyselyAuditStore, auditMigrations, auditRoutes } from './modules/audit/index.ts';
+import {
+  AuditService,
+  KyselyAuditStore,
+  auditMigrations,
+  auditRoutes,
+} from './modules/audit/index.ts';
 import {
   IdentityAccessControl,
   IdentityService,
@@ -20,8 +25,18 @@ import {
   identityMigrations,
   identityRoutes,
 } from './modules/identity/index.ts';
-import { KyselyProjectStore, ProjectService, projectKinds, projectMigrations } from './modules/projects/index.ts';
-import { KyselyResourceStore, ResourceService, resourceMigrations, resourceRoutes } from './modules/resources/index.ts';
+import {
+  KyselyProjectStore,
+  ProjectService,
+  projectKinds,
+  projectMigrations,
+} from './modules/projects/index.ts';
+import {
+  KyselyResourceStore,
+  ResourceService,
+  resourceMigrations,
+  resourceRoutes,
+} from './modules/resources/index.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -49,7 +64,12 @@ export interface App {
   close(): Promise<void>;
 }
 
-export const allMigrations = [auditMigrations, identityMigrations, resourceMigrations, projectMigrations];
+export const allMigrations = [
+  auditMigrations,
+  identityMigrations,
+  resourceMigrations,
+  projectMigrations,
+];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
 export async function createApp(deps: AppDeps): Promise<App> {
@@ -60,7 +80,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const database = deps.database ?? createDatabase(config.databaseUrl);
   await migrateToLatest(database, allMigrations);
 
-  const audit = new AuditService({ database, store: new KyselyAuditStore(database.dialect), clock });
+  const audit = new AuditService({
+    database,
+    store: new KyselyAuditStore(database.dialect),
+    clock,
+  });
   const uow = new UnitOfWork(database, audit, deps.faults);
   const principals = new KyselyPrincipalStore();
   const rbac = new KyselyRbacStore();
@@ -77,7 +101,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const resources = new ResourceService({ database, uow, store: new KyselyResourceStore(), clock });
   const projectStore = new KyselyProjectStore();
   const projects = new ProjectService({ database, store: projectStore });
-  for (const handler of [...projectKinds(projectStore), ...identityKinds(rbac)]) resources.register(handler);
+  for (const handler of [...projectKinds(projectStore), ...identityKinds(rbac)])
+    resources.register(handler);
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -88,7 +113,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...resourceRoutes(resources),
     ...auditRoutes(audit),
   );
-  const http = createHttpServer({ routes, accessControl: access, logger, bodyLimit: config.bodyLimit, metrics });
+  const http = createHttpServer({
+    routes,
+    accessControl: access,
+    logger,
+    bodyLimit: config.bodyLimit,
+    metrics,
+  });
   await http.ready();
 
   return {

@@ -5,13 +5,19 @@ import { parseDuration } from './platform/duration.ts';
 
 export function systemContext(app: App, purpose: string): RequestContext {
   const requestId = `${purpose}-${randomUUID()}`;
-  return { actor: systemActor, requestId, guard: app.services.access.guardFor(systemActor, requestId) };
+  return {
+    actor: systemActor,
+    requestId,
+    guard: app.services.access.guardFor(systemActor, requestId),
+  };
 }
 
 // First start: an `admin` user bound to the admin role at organization scope, and one API
 // token for it. A workflow over two modules, each step its own audited transaction; it runs
 // only while no user exists, so a retry after a crash starts over cleanly.
-export async function bootstrapAdmin(app: App): Promise<{ token: string; user: string } | undefined> {
+export async function bootstrapAdmin(
+  app: App,
+): Promise<{ token: string; user: string } | undefined> {
   if (await app.services.identity.hasUsers()) return undefined;
   const ctx = systemContext(app, 'bootstrap');
   await app.services.identity.createPrincipal(ctx, { kind: 'user', name: 'admin' });

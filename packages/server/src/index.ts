@@ -2,7 +2,13 @@
 export { createApp, allMigrations, type App, type AppDeps } from './app.ts';
 export { startServer, closeOnSignals, type RunningServer } from './main.ts';
 export { bootstrapAdmin, systemContext } from './bootstrap.ts';
-export { loadConfig, configSchema, configEnvironmentNames, type Config, type ConfigInput } from './platform/config/config.ts';
+export {
+  loadConfig,
+  configSchema,
+  configEnvironmentNames,
+  type Config,
+  type ConfigInput,
+} from './platform/config/config.ts';
 export { createDatabase, type Database } from './platform/db/database.ts';
 export { DomainError, allErrorDefinitions, type ErrorDefinition } from './platform/errors.ts';
 export { allPermissions } from './platform/permissions.ts';

@@ -19,7 +19,10 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   };
 }
 
-export function closeOnSignals(server: { close(): Promise<void> }, onClosed: () => void = () => process.exit(0)): void {
+export function closeOnSignals(
+  server: { close(): Promise<void> },
+  onClosed: () => void = () => process.exit(0),
+): void {
   const stop = () => {
     void server.close().finally(onClosed);
   };

@@ -9,7 +9,11 @@ import { identityPermissions } from './modules/identity/index.ts';
 
 export const serverVersion = '0.1.0';
 
-export function systemRoutes(deps: { database: Database; metrics: Registry; routes: () => readonly AnyRoute[] }): AnyRoute[] {
+export function systemRoutes(deps: {
+  database: Database;
+  metrics: Registry;
+  routes: () => readonly AnyRoute[];
+}): AnyRoute[] {
   return [
     defineRoute({
       method: 'GET',
@@ -33,7 +37,9 @@ export function systemRoutes(deps: { database: Database; metrics: Registry; rout
         try {
           await sql`select 1`.execute(deps.database.db);
         } catch (err) {
-          throw new DomainError(platformErrors.DATABASE_UNAVAILABLE, undefined, undefined, { cause: err });
+          throw new DomainError(platformErrors.DATABASE_UNAVAILABLE, undefined, undefined, {
+            cause: err,
+          });
         }
         return { status: 'ready' as const, database: deps.database.dialect };
       },

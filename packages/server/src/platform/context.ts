@@ -2,7 +2,8 @@
 // services receive it as plain data and never look at the HTTP request.
 
 export type ActorType = 'user' | 'service_account' | 'runner' | 'system' | 'anonymous';
-export type AuthMethod = 'token' | 'session' | 'password' | 'webhook' | 'bootstrap' | 'none' | 'system';
+export type AuthMethod =
+  'token' | 'session' | 'password' | 'webhook' | 'bootstrap' | 'none' | 'system';
 
 export interface Actor {
   readonly type: ActorType;
@@ -49,4 +50,10 @@ export interface AuditRecord {
   readonly details?: Record<string, unknown>;
 }
 
-export const systemActor: Actor = { type: 'system', id: null, name: 'custody', authMethod: 'system', ip: null };
+export const systemActor: Actor = {
+  type: 'system',
+  id: null,
+  name: 'custody',
+  authMethod: 'system',
+  ip: null,
+};

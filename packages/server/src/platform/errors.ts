@@ -68,7 +68,8 @@ export const platformErrors = defineErrors({
   REQUEST_INVALID: {
     category: 'invalid',
     message: 'The request does not match the schema',
-    solve: 'Read `details.issues`: each names the field path and what is wrong. Fix the request and retry.',
+    solve:
+      'Read `details.issues`: each names the field path and what is wrong. Fix the request and retry.',
   },
   REQUEST_MALFORMED_JSON: {
     category: 'invalid',
@@ -76,7 +77,8 @@ export const platformErrors = defineErrors({
     solve: 'Send a well-formed JSON document with `Content-Type: application/json`.',
   },
   REQUEST_BODY_TOO_LARGE: {
-    category: 'too_large',
+    // Bad input like any other (400, as the API contract states), with its own code.
+    category: 'invalid',
     message: 'The request body exceeds the configured limit',
     solve: 'Send a smaller body, or raise `bodyLimit` in the server configuration.',
   },

@@ -8,10 +8,13 @@ export interface PermissionDefinition {
 const registry = new Map<string, PermissionDefinition>();
 const namePattern = /^[a-z]+\.[a-z-]+\.[a-z-]+$/;
 
-export function definePermissions<const T extends Record<string, string>>(defs: T): { readonly [K in keyof T]: K } {
+export function definePermissions<const T extends Record<string, string>>(
+  defs: T,
+): { readonly [K in keyof T]: K } {
   const out: Record<string, string> = {};
   for (const [name, description] of Object.entries(defs)) {
-    if (!namePattern.test(name)) throw new Error(`permission ${name} is not <module>.<resource>.<verb>`);
+    if (!namePattern.test(name))
+      throw new Error(`permission ${name} is not <module>.<resource>.<verb>`);
     registry.set(name, { name, description });
     out[name] = name;
   }

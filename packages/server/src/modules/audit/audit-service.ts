@@ -14,7 +14,11 @@ export class AuditService implements AuditAppender {
     private readonly deps: { database: Database; store: KyselyAuditStore; clock: Clock },
   ) {}
 
-  async append(tx: AnyTx, ctx: Pick<RequestContext, 'actor' | 'requestId'>, record: AuditRecord): Promise<void> {
+  async append(
+    tx: AnyTx,
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    record: AuditRecord,
+  ): Promise<void> {
     const entry = await this.deps.store.append(tx, {
       time: this.deps.clock.now().toISOString(),
       actor: {
@@ -28,7 +32,7 @@ export class AuditService implements AuditAppender {
       resource: { type: record.resource.type, id: record.resource.id },
       outcome: record.outcome ?? 'succeeded',
       requestId: ctx.requestId || null,
-      details: (scrubDetails(record.details ?? {}) as Record<string, unknown>),
+      details: scrubDetails(record.details ?? {}) as Record<string, unknown>,
     });
     for (const l of this.listeners) l(entry);
   }

@@ -64,7 +64,10 @@ export class KyselyAuditStore {
     const seq = Number(head.next_seq);
     const full: AuditEntry = { ...entry, seq };
     const leaf = Buffer.from(hashLeaf(full)).toString('hex');
-    const chain = createHash('sha256').update(Buffer.from(head.chain_hash, 'hex')).update(Buffer.from(leaf, 'hex')).digest('hex');
+    const chain = createHash('sha256')
+      .update(Buffer.from(head.chain_hash, 'hex'))
+      .update(Buffer.from(leaf, 'hex'))
+      .digest('hex');
     await db
       .insertInto('audit_entries')
       .values({
@@ -85,7 +88,11 @@ export class KyselyAuditStore {
         chain_hash: chain,
       })
       .execute();
-    await db.updateTable('audit_head').set({ next_seq: seq + 1, chain_hash: chain }).where('id', '=', 1).execute();
+    await db
+      .updateTable('audit_head')
+      .set({ next_seq: seq + 1, chain_hash: chain })
+      .where('id', '=', 1)
+      .execute();
     return { ...full, leafHash: leaf, chainHash: chain };
   }
 
@@ -94,7 +101,9 @@ export class KyselyAuditStore {
     let q = db.selectFrom('audit_entries').selectAll();
     if (filter.actor) q = q.where('actor_name', '=', filter.actor);
     if (filter.action) {
-      q = filter.action.endsWith('*') ? q.where('action', 'like', `${filter.action.slice(0, -1)}%`) : q.where('action', '=', filter.action);
+      q = filter.action.endsWith('*')
+        ? q.where('action', 'like', `${filter.action.slice(0, -1)}%`)
+        : q.where('action', '=', filter.action);
     }
     if (filter.resourceType) q = q.where('resource_type', '=', filter.resourceType);
     if (filter.resourceId) q = q.where('resource_id', '=', filter.resourceId);
@@ -103,13 +112,20 @@ export class KyselyAuditStore {
     if (filter.until) q = q.where('created_at', '<', filter.until);
     if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
     if (filter.beforeSeq !== undefined) q = q.where('seq', '<', filter.beforeSeq);
-    const rows = await q.orderBy('seq', filter.order ?? 'asc').limit(filter.limit).execute();
+    const rows = await q
+      .orderBy('seq', filter.order ?? 'asc')
+      .limit(filter.limit)
+      .execute();
     return rows.map(fromRow);
   }
 
   async count(dbOrTx: AnyDb | AnyTx): Promise<number> {
     const db = dbOrTx as unknown as Kysely<AuditTables>;
-    const head = await db.selectFrom('audit_head').select('next_seq').where('id', '=', 1).executeTakeFirstOrThrow();
+    const head = await db
+      .selectFrom('audit_head')
+      .select('next_seq')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
     return Number(head.next_seq);
   }
 }

@@ -1,6 +1,11 @@
 export { auditMigrations } from './migrations.ts';
 export { AuditService, type AppendListener } from './audit-service.ts';
-export { KyselyAuditStore, type StoredAuditEntry, type AuditFilter, type AuditTables } from './audit-store.ts';
+export {
+  KyselyAuditStore,
+  type StoredAuditEntry,
+  type AuditFilter,
+  type AuditTables,
+} from './audit-store.ts';
 export { auditRoutes, auditEntryPresenter } from './audit-routes.ts';
 export { auditPermissions } from './permissions.ts';
 export { encodeLeaf, hashLeaf, leafFormatVersion, type AuditEntry } from './audit-entry.ts';

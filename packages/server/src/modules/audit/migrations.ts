@@ -26,25 +26,54 @@ export const auditMigrations: ModuleMigrations = {
         .addColumn('leaf_hash', 'text', (c) => c.notNull())
         .addColumn('chain_hash', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('audit_entries_action').on('audit_entries').column('action').execute();
-      await db.schema.createIndex('audit_entries_actor').on('audit_entries').column('actor_name').execute();
-      await db.schema.createIndex('audit_entries_resource').on('audit_entries').columns(['resource_type', 'resource_id']).execute();
-      await db.schema.createIndex('audit_entries_time').on('audit_entries').column('created_at').execute();
+      await db.schema
+        .createIndex('audit_entries_action')
+        .on('audit_entries')
+        .column('action')
+        .execute();
+      await db.schema
+        .createIndex('audit_entries_actor')
+        .on('audit_entries')
+        .column('actor_name')
+        .execute();
+      await db.schema
+        .createIndex('audit_entries_resource')
+        .on('audit_entries')
+        .columns(['resource_type', 'resource_id'])
+        .execute();
+      await db.schema
+        .createIndex('audit_entries_time')
+        .on('audit_entries')
+        .column('created_at')
+        .execute();
       await db.schema
         .createTable('audit_head')
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('next_seq', big, (c) => c.notNull())
         .addColumn('chain_hash', 'text', (c) => c.notNull())
         .execute();
-      await db.insertInto('audit_head').values({ id: 1, next_seq: 0, chain_hash: '0'.repeat(64) }).execute();
+      await db
+        .insertInto('audit_head')
+        .values({ id: 1, next_seq: 0, chain_hash: '0'.repeat(64) })
+        .execute();
       // The audit trail is append-only in the database itself, not just in the application.
       if (sqlite) {
-        await sql`CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END`.execute(db);
-        await sql`CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END`.execute(db);
+        await sql`CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END`.execute(
+          db,
+        );
       } else {
-        await sql`CREATE FUNCTION audit_entries_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit_entries is append-only'; END $$ LANGUAGE plpgsql`.execute(db);
-        await sql`CREATE TRIGGER audit_entries_no_update_delete BEFORE UPDATE OR DELETE ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()`.execute(db);
-        await sql`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()`.execute(db);
+        await sql`CREATE FUNCTION audit_entries_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit_entries is append-only'; END $$ LANGUAGE plpgsql`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER audit_entries_no_update_delete BEFORE UPDATE OR DELETE ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()`.execute(
+          db,
+        );
       }
     },
   },

@@ -26,19 +26,42 @@ export class IdentityAccessControl implements AccessControl {
     },
   ) {}
 
-  async authenticate(input: { authorization: string | undefined; cookie: string | undefined; ip: string; requestId: string }): Promise<Actor> {
+  async authenticate(input: {
+    authorization: string | undefined;
+    cookie: string | undefined;
+    ip: string;
+    requestId: string;
+  }): Promise<Actor> {
     const secret = bearer(input.authorization) ?? sessionCookie(input.cookie);
-    const anonymous: Actor = { type: 'anonymous', id: null, name: 'anonymous', authMethod: 'none', ip: input.ip };
-    const fail = async (def: ErrorDefinition, resourceId: string, actor: Actor = anonymous): Promise<never> => {
+    const anonymous: Actor = {
+      type: 'anonymous',
+      id: null,
+      name: 'anonymous',
+      authMethod: 'none',
+      ip: input.ip,
+    };
+    const fail = async (
+      def: ErrorDefinition,
+      resourceId: string,
+      actor: Actor = anonymous,
+    ): Promise<never> => {
       await this.deps.uow.recordAttempt(
         { actor, requestId: input.requestId },
-        { action: 'identity.authentication.denied', resource: { type: 'token', id: resourceId }, outcome: 'denied', details: { code: def.code } },
+        {
+          action: 'identity.authentication.denied',
+          resource: { type: 'token', id: resourceId },
+          outcome: 'denied',
+          details: { code: def.code },
+        },
       );
       throw new DomainError(def);
     };
     if (!secret) return fail(identityErrors.AUTH_REQUIRED, 'none');
     if (!secretKind(secret)) return fail(identityErrors.AUTH_INVALID_TOKEN, 'unknown');
-    const found = await this.deps.principals.findTokenByHash(this.deps.database.db, hashSecret(secret));
+    const found = await this.deps.principals.findTokenByHash(
+      this.deps.database.db,
+      hashSecret(secret),
+    );
     if (!found) return fail(identityErrors.AUTH_INVALID_TOKEN, 'unknown');
     const { token, principal } = found;
     const actor: Actor = {
@@ -50,17 +73,22 @@ export class IdentityAccessControl implements AccessControl {
     };
     const now = this.deps.clock.now();
     if (token.revoked_at) return fail(identityErrors.AUTH_TOKEN_REVOKED, token.id, actor);
-    if (new Date(token.expires_at) <= now) return fail(identityErrors.AUTH_TOKEN_EXPIRED, token.id, actor);
+    if (new Date(token.expires_at) <= now)
+      return fail(identityErrors.AUTH_TOKEN_EXPIRED, token.id, actor);
     if (principal.deleted_at) return fail(identityErrors.AUTH_PRINCIPAL_DISABLED, token.id, actor);
     // Usage bookkeeping, not a change of state: throttled and not an audit event.
-    if (!token.last_used_at || now.getTime() - new Date(token.last_used_at).getTime() > touchEveryMs) {
+    if (
+      !token.last_used_at ||
+      now.getTime() - new Date(token.last_used_at).getTime() > touchEveryMs
+    ) {
       await this.deps.principals.touchToken(this.deps.database.db, token.id, now.toISOString());
     }
     return actor;
   }
 
   guardFor(actor: Actor, requestId: string): Guard {
-    let cached: Promise<{ bindings: BindingRow[]; roles: Map<string, readonly string[]> }> | undefined;
+    let cached:
+      Promise<{ bindings: BindingRow[]; roles: Map<string, readonly string[]> }> | undefined;
     const load = () => (cached ??= this.loadGrants(actor));
     const decide = async (permission: string, scope: Scope): Promise<Decision> => {
       if (actor.type === 'anonymous') return { allowed: false, reason: 'not authenticated' };
@@ -76,9 +104,18 @@ export class IdentityAccessControl implements AccessControl {
         const details = { permission, scope: formatScope(scope), reason: decision.reason };
         await this.deps.uow.recordAttempt(
           { actor, requestId },
-          { action: permission, resource: resource ?? { type: 'permission', id: permission }, outcome: 'denied', details },
+          {
+            action: permission,
+            resource: resource ?? { type: 'permission', id: permission },
+            outcome: 'denied',
+            details,
+          },
         );
-        throw new DomainError(identityErrors.AUTHZ_PERMISSION_DENIED, `permission ${permission} denied at ${details.scope}`, details);
+        throw new DomainError(
+          identityErrors.AUTHZ_PERMISSION_DENIED,
+          `permission ${permission} denied at ${details.scope}`,
+          details,
+        );
       },
     };
   }
@@ -87,11 +124,16 @@ export class IdentityAccessControl implements AccessControl {
     const db = this.deps.database.db;
     const type = actor.type === 'service_account' ? 'service_account' : 'user';
     const groups = await this.deps.rbac.groupsOf(db, { type, name: actor.name });
-    const bindings = await this.deps.rbac.bindingsFor(db, [{ type, name: actor.name }, ...groups.map((g) => ({ type: 'group', name: g }))]);
+    const bindings = await this.deps.rbac.bindingsFor(db, [
+      { type, name: actor.name },
+      ...groups.map((g) => ({ type: 'group', name: g })),
+    ]);
     return { bindings, groups };
   }
 
-  private async loadGrants(actor: Actor): Promise<{ bindings: BindingRow[]; roles: Map<string, readonly string[]> }> {
+  private async loadGrants(
+    actor: Actor,
+  ): Promise<{ bindings: BindingRow[]; roles: Map<string, readonly string[]> }> {
     const { bindings } = await this.grantsOf(actor);
     const roles = new Map<string, readonly string[]>(builtinPatterns);
     const custom = [...new Set(bindings.map((b) => b.role))].filter((r) => !roles.has(r));

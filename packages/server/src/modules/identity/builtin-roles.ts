@@ -44,7 +44,14 @@ export const builtinRoles: readonly RoleDefinition[] = [
   {
     name: 'approver',
     description: 'Approve or reject approval requests',
-    permissions: ['*.*.read', 'approvals.request.approve', 'approvals.request.reject', 'identity.token.create', '!audit.*.*', '!ledger.*.*'],
+    permissions: [
+      '*.*.read',
+      'approvals.request.approve',
+      'approvals.request.reject',
+      'identity.token.create',
+      '!audit.*.*',
+      '!ledger.*.*',
+    ],
     builtin: true,
   },
   {

@@ -4,12 +4,14 @@ export const identityErrors = defineErrors({
   AUTH_REQUIRED: {
     category: 'unauthenticated',
     message: 'Authentication required',
-    solve: 'Send `Authorization: Bearer <token>` with an API token (`custody token create`) or a session from `custody login`.',
+    solve:
+      'Send `Authorization: Bearer <token>` with an API token (`custody token create`) or a session from `custody login`.',
   },
   AUTH_INVALID_TOKEN: {
     category: 'unauthenticated',
     message: 'The token is not valid',
-    solve: 'Check that the whole token was copied; create a new one with `custody token create` if it was lost.',
+    solve:
+      'Check that the whole token was copied; create a new one with `custody token create` if it was lost.',
   },
   AUTH_TOKEN_EXPIRED: {
     category: 'unauthenticated',
@@ -29,12 +31,14 @@ export const identityErrors = defineErrors({
   AUTH_INVALID_CREDENTIALS: {
     category: 'unauthenticated',
     message: 'Invalid user name or password',
-    solve: 'Check the user name and password. Service accounts cannot log in interactively; use an API token.',
+    solve:
+      'Check the user name and password. Service accounts cannot log in interactively; use an API token.',
   },
   AUTHZ_PERMISSION_DENIED: {
     category: 'forbidden',
     message: 'You do not have the permission this action needs',
-    solve: 'Ask an administrator for a role binding that grants the permission named in `details.permission` at the scope in `details.scope`. A deny binding always wins over allow.',
+    solve:
+      'Ask an administrator for a role binding that grants the permission named in `details.permission` at the scope in `details.scope`. A deny binding always wins over allow.',
   },
   IDENTITY_PRINCIPAL_EXISTS: {
     category: 'conflict',
@@ -54,7 +58,8 @@ export const identityErrors = defineErrors({
   IDENTITY_TOKEN_TTL_INVALID: {
     category: 'invalid',
     message: 'The token lifetime is missing or above the configured maximum',
-    solve: 'Pass `--ttl` with a duration no longer than the server setting `tokenMaxTtl` (default 90d).',
+    solve:
+      'Pass `--ttl` with a duration no longer than the server setting `tokenMaxTtl` (default 90d).',
   },
   IDENTITY_PASSWORD_TOO_WEAK: {
     category: 'invalid',
@@ -64,7 +69,8 @@ export const identityErrors = defineErrors({
   IDENTITY_ROLE_UNKNOWN: {
     category: 'invalid',
     message: 'The role binding names a role that does not exist',
-    solve: 'Use a built-in role (admin, developer, release-manager, approver, auditor, runner) or apply the Role first.',
+    solve:
+      'Use a built-in role (admin, developer, release-manager, approver, auditor, runner) or apply the Role first.',
   },
   IDENTITY_ROLE_RESERVED: {
     category: 'invalid',

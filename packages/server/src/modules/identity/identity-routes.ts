@@ -6,7 +6,13 @@ import { identityErrors } from './errors.ts';
 import type { IdentityService } from './identity-service.ts';
 import { identityPermissions as P } from './permissions.ts';
 
-const principalView = z.object({ id: z.string(), kind: z.string(), name: z.string(), email: z.string().nullable(), createdAt: z.string() });
+const principalView = z.object({
+  id: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  createdAt: z.string(),
+});
 const tokenView = z.object({
   id: z.string(),
   name: z.string(),
@@ -16,11 +22,17 @@ const tokenView = z.object({
   revokedAt: z.string().nullable(),
   lastUsedAt: z.string().nullable(),
 });
-const principalName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/, 'letters, digits, . _ @ - (at most 63)');
+const principalName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/, 'letters, digits, . _ @ - (at most 63)');
 const nameParams = z.object({ name: principalName }).strict();
 
 export function identityRoutes(service: IdentityService): AnyRoute[] {
-  const principalRoutes = (kind: 'user' | 'service_account', path: string, perm: { read: string; create: string; delete: string }) => [
+  const principalRoutes = (
+    kind: 'user' | 'service_account',
+    path: string,
+    perm: { read: string; create: string; delete: string },
+  ) => [
     defineRoute({
       method: 'POST',
       url: `/api/v1/${path}`,
@@ -29,13 +41,24 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
       auth: { permission: perm.create },
       body:
         kind === 'user'
-          ? z.object({ name: principalName, email: z.email().optional(), password: z.string().max(1024).optional() }).strict()
+          ? z
+              .object({
+                name: principalName,
+                email: z.email().optional(),
+                password: z.string().max(1024).optional(),
+              })
+              .strict()
           : z.object({ name: principalName }).strict(),
       status: 201,
       response: principalView,
       async handler({ body, ctx }) {
         const b = body as { name: string; email?: string; password?: string };
-        return service.createPrincipal(ctx, { kind, name: b.name, email: b.email, password: b.password });
+        return service.createPrincipal(ctx, {
+          kind,
+          name: b.name,
+          email: b.email,
+          password: b.password,
+        });
       },
     }),
     defineRoute({
@@ -85,8 +108,15 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
       body: z.object({ name: principalName, password: z.string().min(1).max(1024) }).strict(),
       response: z.object({ token: z.string(), expiresAt: z.string(), user: z.string() }),
       async handler({ body, ctx, ip }, reply) {
-        const session = await service.login({ name: body.name, password: body.password, ip, requestId: ctx.requestId });
-        reply.headers = { 'set-cookie': `custody_session=${encodeURIComponent(session.token)}; HttpOnly; SameSite=Strict; Path=/` };
+        const session = await service.login({
+          name: body.name,
+          password: body.password,
+          ip,
+          requestId: ctx.requestId,
+        });
+        reply.headers = {
+          'set-cookie': `custody_session=${encodeURIComponent(session.token)}; HttpOnly; SameSite=Strict; Path=/`,
+        };
         return session;
       },
     }),
@@ -102,13 +132,25 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
         id: z.string().nullable(),
         authMethod: z.string(),
         groups: z.array(z.string()),
-        bindings: z.array(z.object({ name: z.string(), role: z.string(), scope: z.string(), effect: z.string(), via: z.string() })),
+        bindings: z.array(
+          z.object({
+            name: z.string(),
+            role: z.string(),
+            scope: z.string(),
+            effect: z.string(),
+            via: z.string(),
+          }),
+        ),
       }),
       async handler({ ctx }) {
         return service.whoami(ctx);
       },
     }),
-    ...principalRoutes('user', 'users', { read: P['identity.user.read'], create: P['identity.user.create'], delete: P['identity.user.delete'] }),
+    ...principalRoutes('user', 'users', {
+      read: P['identity.user.read'],
+      create: P['identity.user.create'],
+      delete: P['identity.user.delete'],
+    }),
     ...principalRoutes('service_account', 'serviceaccounts', {
       read: P['identity.serviceaccount.read'],
       create: P['identity.serviceaccount.create'],
@@ -128,12 +170,23 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
           name: z.string().min(1).max(100).optional(),
         })
         .strict()
-        .refine((b) => !(b.user && b.serviceAccount), { message: 'give user or serviceAccount, not both' }),
+        .refine((b) => !(b.user && b.serviceAccount), {
+          message: 'give user or serviceAccount, not both',
+        }),
       status: 201,
-      response: z.object({ id: z.string(), token: z.string(), expiresAt: z.string(), principal: z.object({ kind: z.string(), name: z.string() }) }),
+      response: z.object({
+        id: z.string(),
+        token: z.string(),
+        expiresAt: z.string(),
+        principal: z.object({ kind: z.string(), name: z.string() }),
+      }),
       async handler({ body, ctx }) {
         const ttlMs = parseDuration(body.ttl);
-        if (ttlMs === undefined) throw new DomainError(identityErrors.IDENTITY_TOKEN_TTL_INVALID, `ttl ${body.ttl} is not a duration such as 30d`);
+        if (ttlMs === undefined)
+          throw new DomainError(
+            identityErrors.IDENTITY_TOKEN_TTL_INVALID,
+            `ttl ${body.ttl} is not a duration such as 30d`,
+          );
         const principal = body.user
           ? { kind: 'user' as const, name: body.user }
           : body.serviceAccount
@@ -145,7 +198,8 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/tokens',
-      summary: 'List API tokens (yours; all with ?all=true and identity.token.manage). Never returns token values',
+      summary:
+        'List API tokens (yours; all with ?all=true and identity.token.manage). Never returns token values',
       tags: ['identity'],
       auth: { permission: P['identity.token.read'] },
       query: z.object({ all: z.enum(['true', 'false']).default('false') }).strict(),
@@ -160,7 +214,9 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
       summary: 'Revoke an API token',
       tags: ['identity'],
       auth: { permission: P['identity.token.create'] },
-      params: z.object({ id: z.string().regex(/^tok_[A-Za-z0-9_-]+$/, 'must be a token id (tok_...)') }).strict(),
+      params: z
+        .object({ id: z.string().regex(/^tok_[A-Za-z0-9_-]+$/, 'must be a token id (tok_...)') })
+        .strict(),
       response: z.object({ id: z.string(), revokedAt: z.string() }),
       async handler({ params, ctx }) {
         return service.revokeToken(ctx, params.id);

@@ -47,18 +47,28 @@ export class IdentityService {
 
   async createPrincipal(
     ctx: RequestContext,
-    input: { kind: 'user' | 'service_account'; name: string; email?: string | undefined; password?: string | undefined },
+    input: {
+      kind: 'user' | 'service_account';
+      name: string;
+      email?: string | undefined;
+      password?: string | undefined;
+    },
   ): Promise<PrincipalView> {
-    const permission = input.kind === 'user' ? P['identity.user.create'] : P['identity.serviceaccount.create'];
+    const permission =
+      input.kind === 'user' ? P['identity.user.create'] : P['identity.serviceaccount.create'];
     await ctx.guard.require(permission, {}, { type: input.kind, id: input.name });
     if (input.password !== undefined && input.password.length < minPasswordLength) {
       throw new DomainError(identityErrors.IDENTITY_PASSWORD_TOO_WEAK);
     }
     // Service accounts never get a password: they authenticate with tokens only.
-    const passwordHash = input.kind === 'user' && input.password ? await hashPassword(input.password) : null;
+    const passwordHash =
+      input.kind === 'user' && input.password ? await hashPassword(input.password) : null;
     return this.deps.uow.run(ctx, async (tx, record) => {
       if (await this.deps.principals.findLiveByName(tx, input.name)) {
-        throw new DomainError(identityErrors.IDENTITY_PRINCIPAL_EXISTS, `${input.name} already exists`);
+        throw new DomainError(
+          identityErrors.IDENTITY_PRINCIPAL_EXISTS,
+          `${input.name} already exists`,
+        );
       }
       const row: PrincipalRow = {
         id: randomUUID(),
@@ -79,16 +89,29 @@ export class IdentityService {
     });
   }
 
-  async deletePrincipal(ctx: RequestContext, kind: 'user' | 'service_account', name: string): Promise<PrincipalView> {
-    const permission = kind === 'user' ? P['identity.user.delete'] : P['identity.serviceaccount.delete'];
+  async deletePrincipal(
+    ctx: RequestContext,
+    kind: 'user' | 'service_account',
+    name: string,
+  ): Promise<PrincipalView> {
+    const permission =
+      kind === 'user' ? P['identity.user.delete'] : P['identity.serviceaccount.delete'];
     await ctx.guard.require(permission, {}, { type: kind, id: name });
     return this.deps.uow.run(ctx, async (tx, record) => {
       const row = await this.deps.principals.findLiveByName(tx, name);
-      if (!row || row.kind !== kind) throw new DomainError(identityErrors.IDENTITY_PRINCIPAL_NOT_FOUND, `no ${kind} named ${name}`);
+      if (!row || row.kind !== kind)
+        throw new DomainError(
+          identityErrors.IDENTITY_PRINCIPAL_NOT_FOUND,
+          `no ${kind} named ${name}`,
+        );
       const at = this.now();
       await this.deps.principals.markDeleted(tx, row.id, at);
       await this.deps.principals.revokeAllFor(tx, row.id, at);
-      record({ action: kind === 'user' ? 'identity.user.deleted' : 'identity.serviceaccount.deleted', resource: { type: kind, id: name }, details: { id: row.id } });
+      record({
+        action: kind === 'user' ? 'identity.user.deleted' : 'identity.serviceaccount.deleted',
+        resource: { type: kind, id: name },
+        details: { id: row.id },
+      });
       return toPrincipalView(row);
     });
   }
@@ -99,26 +122,50 @@ export class IdentityService {
 
   async getPrincipal(kind: 'user' | 'service_account', name: string): Promise<PrincipalView> {
     const row = await this.deps.principals.findLiveByName(this.deps.database.db, name);
-    if (!row || row.kind !== kind) throw new DomainError(identityErrors.IDENTITY_PRINCIPAL_NOT_FOUND, `no ${kind} named ${name}`);
+    if (!row || row.kind !== kind)
+      throw new DomainError(
+        identityErrors.IDENTITY_PRINCIPAL_NOT_FOUND,
+        `no ${kind} named ${name}`,
+      );
     return toPrincipalView(row);
   }
 
   async createToken(
     ctx: RequestContext,
-    input: { principal?: { kind: 'user' | 'service_account'; name: string } | undefined; ttlMs: number; name?: string | undefined },
-  ): Promise<{ id: string; token: string; expiresAt: string; principal: { kind: string; name: string } }> {
+    input: {
+      principal?: { kind: 'user' | 'service_account'; name: string } | undefined;
+      ttlMs: number;
+      name?: string | undefined;
+    },
+  ): Promise<{
+    id: string;
+    token: string;
+    expiresAt: string;
+    principal: { kind: string; name: string };
+  }> {
     const target = input.principal ?? { kind: actorKind(ctx.actor), name: ctx.actor.name };
     const self = target.name === ctx.actor.name && target.kind === actorKind(ctx.actor);
-    await ctx.guard.require(self ? P['identity.token.create'] : P['identity.token.manage'], {}, { type: target.kind, id: target.name });
+    await ctx.guard.require(
+      self ? P['identity.token.create'] : P['identity.token.manage'],
+      {},
+      { type: target.kind, id: target.name },
+    );
     if (!(input.ttlMs > 0) || input.ttlMs > this.deps.tokenMaxTtlMs) {
-      throw new DomainError(identityErrors.IDENTITY_TOKEN_TTL_INVALID, `ttl must be between 1s and ${this.deps.tokenMaxTtlMs / 86_400_000}d`, {
-        maxTtlMs: this.deps.tokenMaxTtlMs,
-      });
+      throw new DomainError(
+        identityErrors.IDENTITY_TOKEN_TTL_INVALID,
+        `ttl must be between 1s and ${this.deps.tokenMaxTtlMs / 86_400_000}d`,
+        {
+          maxTtlMs: this.deps.tokenMaxTtlMs,
+        },
+      );
     }
     return this.deps.uow.run(ctx, async (tx, record) => {
       const principal = await this.deps.principals.findLiveByName(tx, target.name);
       if (!principal || principal.kind !== target.kind) {
-        throw new DomainError(identityErrors.IDENTITY_PRINCIPAL_NOT_FOUND, `no ${target.kind} named ${target.name}`);
+        throw new DomainError(
+          identityErrors.IDENTITY_PRINCIPAL_NOT_FOUND,
+          `no ${target.kind} named ${target.name}`,
+        );
       }
       const token = newSecret('token');
       const now = this.deps.clock.now();
@@ -139,9 +186,18 @@ export class IdentityService {
       record({
         action: 'identity.token.created',
         resource: { type: 'token', id: row.id },
-        details: { principal: `${principal.kind}:${principal.name}`, name: row.name, expiresAt: row.expires_at },
+        details: {
+          principal: `${principal.kind}:${principal.name}`,
+          name: row.name,
+          expiresAt: row.expires_at,
+        },
       });
-      return { id: row.id, token, expiresAt: row.expires_at, principal: { kind: principal.kind, name: principal.name } };
+      return {
+        id: row.id,
+        token,
+        expiresAt: row.expires_at,
+        principal: { kind: principal.kind, name: principal.name },
+      };
     });
   }
 
@@ -166,22 +222,45 @@ export class IdentityService {
   async revokeToken(ctx: RequestContext, id: string): Promise<{ id: string; revokedAt: string }> {
     const existing = await this.deps.principals.findToken(this.deps.database.db, id);
     const own = existing?.principal_id === ctx.actor.id;
-    await ctx.guard.require(own ? P['identity.token.create'] : P['identity.token.manage'], {}, { type: 'token', id });
+    await ctx.guard.require(
+      own ? P['identity.token.create'] : P['identity.token.manage'],
+      {},
+      { type: 'token', id },
+    );
     return this.deps.uow.run(ctx, async (tx, record) => {
       const row = await this.deps.principals.findToken(tx, id);
-      if (!row || row.kind !== 'token') throw new DomainError(identityErrors.IDENTITY_TOKEN_NOT_FOUND, `no token ${id}`);
+      if (!row || row.kind !== 'token')
+        throw new DomainError(identityErrors.IDENTITY_TOKEN_NOT_FOUND, `no token ${id}`);
       const at = row.revoked_at ?? this.now();
       if (!row.revoked_at) await this.deps.principals.revokeToken(tx, id, at);
-      record({ action: 'identity.token.revoked', resource: { type: 'token', id }, details: { alreadyRevoked: row.revoked_at !== null } });
+      record({
+        action: 'identity.token.revoked',
+        resource: { type: 'token', id },
+        details: { alreadyRevoked: row.revoked_at !== null },
+      });
       return { id, revokedAt: at };
     });
   }
 
-  async login(input: { name: string; password: string; ip: string; requestId: string }): Promise<{ token: string; expiresAt: string; user: string }> {
-    const anonymous: Actor = { type: 'anonymous', id: null, name: input.name, authMethod: 'password', ip: input.ip };
+  async login(input: {
+    name: string;
+    password: string;
+    ip: string;
+    requestId: string;
+  }): Promise<{ token: string; expiresAt: string; user: string }> {
+    const anonymous: Actor = {
+      type: 'anonymous',
+      id: null,
+      name: input.name,
+      authMethod: 'password',
+      ip: input.ip,
+    };
     const row = await this.deps.principals.findLiveByName(this.deps.database.db, input.name);
     const hash = row?.kind === 'user' && row.password_hash ? row.password_hash : dummyPasswordHash;
-    const ok = (await verifyPassword(input.password, hash)) && row?.kind === 'user' && row.password_hash !== null;
+    const ok =
+      (await verifyPassword(input.password, hash)) &&
+      row?.kind === 'user' &&
+      row.password_hash !== null;
     if (!ok || !row) {
       await this.deps.uow.recordAttempt(
         { actor: anonymous, requestId: input.requestId },
@@ -189,12 +268,23 @@ export class IdentityService {
           action: 'identity.session.denied',
           resource: { type: 'user', id: input.name },
           outcome: 'denied',
-          details: { reason: row?.kind === 'service_account' ? 'service accounts cannot log in' : 'invalid credentials' },
+          details: {
+            reason:
+              row?.kind === 'service_account'
+                ? 'service accounts cannot log in'
+                : 'invalid credentials',
+          },
         },
       );
       throw new DomainError(identityErrors.AUTH_INVALID_CREDENTIALS);
     }
-    const actor: Actor = { type: 'user', id: row.id, name: row.name, authMethod: 'password', ip: input.ip };
+    const actor: Actor = {
+      type: 'user',
+      id: row.id,
+      name: row.name,
+      authMethod: 'password',
+      ip: input.ip,
+    };
     return this.deps.uow.run({ actor, requestId: input.requestId }, async (tx, record) => {
       const token = newSecret('session');
       const now = this.deps.clock.now();
@@ -212,7 +302,11 @@ export class IdentityService {
         last_used_at: null,
       };
       await this.deps.principals.insertToken(tx, session);
-      record({ action: 'identity.session.created', resource: { type: 'session', id: session.id }, details: { expiresAt: session.expires_at } });
+      record({
+        action: 'identity.session.created',
+        resource: { type: 'session', id: session.id },
+        details: { expiresAt: session.expires_at },
+      });
       return { token, expiresAt: session.expires_at, user: row.name };
     });
   }
@@ -236,7 +330,10 @@ export class IdentityService {
       bindings: bindings.map((b) => ({
         name: b.name,
         role: b.role,
-        scope: formatScope({ project: b.scope_project ?? undefined, environment: b.scope_environment ?? undefined }),
+        scope: formatScope({
+          project: b.scope_project ?? undefined,
+          environment: b.scope_environment ?? undefined,
+        }),
         effect: b.effect,
         via: `${b.principal_type === 'service_account' ? 'serviceaccount' : b.principal_type}:${b.principal_name}`,
       })),
@@ -261,5 +358,11 @@ function actorKind(actor: Actor): 'user' | 'service_account' {
 }
 
 function toPrincipalView(row: PrincipalRow): PrincipalView {
-  return { id: row.id, kind: row.kind, name: row.name, email: row.email, createdAt: row.created_at };
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    email: row.email,
+    createdAt: row.created_at,
+  };
 }

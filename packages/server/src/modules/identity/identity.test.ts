@@ -17,17 +17,33 @@ for (const dialect of dialects) {
       const res = await t.request({ method: 'GET', url: '/api/v1/whoami' });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ kind: 'user', name: 'admin', authMethod: 'token' });
-      expect(res.json().bindings).toEqual([expect.objectContaining({ role: 'admin', scope: 'organization' })]);
+      expect(res.json().bindings).toEqual([
+        expect.objectContaining({ role: 'admin', scope: 'organization' }),
+      ]);
     });
 
     it('creates a user who logs in with a password and gets a session', async () => {
-      const created = await t.request({ method: 'POST', url: '/api/v1/users', json: { name: 'alice', email: 'alice@example.com', password: 'correct horse battery' } });
+      const created = await t.request({
+        method: 'POST',
+        url: '/api/v1/users',
+        json: { name: 'alice', email: 'alice@example.com', password: 'correct horse battery' },
+      });
       expect(created.statusCode).toBe(201);
       expect(created.json()).not.toHaveProperty('password');
-      const bad = await t.request({ method: 'POST', url: '/api/v1/auth/login', token: '', json: { name: 'alice', password: 'wrong password!!' } });
+      const bad = await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        token: '',
+        json: { name: 'alice', password: 'wrong password!!' },
+      });
       expect(bad.statusCode).toBe(401);
       expect(bad.json().error.code).toBe('AUTH_INVALID_CREDENTIALS');
-      const ok = await t.request({ method: 'POST', url: '/api/v1/auth/login', token: '', json: { name: 'alice', password: 'correct horse battery' } });
+      const ok = await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        token: '',
+        json: { name: 'alice', password: 'correct horse battery' },
+      });
       expect(ok.statusCode).toBe(200);
       const session = ok.json().token as string;
       expect(session).toMatch(/^css_/);
@@ -36,20 +52,40 @@ for (const dialect of dialects) {
     });
 
     it('a service account cannot log in with a password', async () => {
-      const sa = await t.request({ method: 'POST', url: '/api/v1/serviceaccounts', json: { name: 'ci-bot' } });
+      const sa = await t.request({
+        method: 'POST',
+        url: '/api/v1/serviceaccounts',
+        json: { name: 'ci-bot' },
+      });
       expect(sa.statusCode).toBe(201);
-      const withPassword = await t.request({ method: 'POST', url: '/api/v1/serviceaccounts', json: { name: 'ci-bot2', password: 'abcdefghijklmnop' } });
+      const withPassword = await t.request({
+        method: 'POST',
+        url: '/api/v1/serviceaccounts',
+        json: { name: 'ci-bot2', password: 'abcdefghijklmnop' },
+      });
       expect(withPassword.statusCode).toBe(400);
       expect(withPassword.json().error.code).toBe('REQUEST_INVALID');
-      const login = await t.request({ method: 'POST', url: '/api/v1/auth/login', token: '', json: { name: 'ci-bot', password: 'anything-at-all' } });
+      const login = await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        token: '',
+        json: { name: 'ci-bot', password: 'anything-at-all' },
+      });
       expect(login.statusCode).toBe(401);
       expect(login.json().error.code).toBe('AUTH_INVALID_CREDENTIALS');
-      const audit = await t.app.services.audit.list({ action: 'identity.session.denied', limit: 10 });
+      const audit = await t.app.services.audit.list({
+        action: 'identity.session.denied',
+        limit: 10,
+      });
       expect(audit.some((e) => e.resource.id === 'ci-bot' && e.outcome === 'denied')).toBe(true);
     });
 
     it('tokens: shown once, stored hashed, listed without values, revocable', async () => {
-      const created = await t.request({ method: 'POST', url: '/api/v1/tokens', json: { serviceAccount: 'ci-bot', ttl: '7d' } });
+      const created = await t.request({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        json: { serviceAccount: 'ci-bot', ttl: '7d' },
+      });
       expect(created.statusCode).toBe(201);
       const { id, token } = created.json() as { id: string; token: string };
       expect(token).toMatch(/^cst_/);
@@ -57,15 +93,21 @@ for (const dialect of dialects) {
       expect(me.json()).toMatchObject({ kind: 'service_account', name: 'ci-bot' });
       const listed = await t.request({ method: 'GET', url: '/api/v1/tokens?all=true' });
       expect(listed.body).not.toContain(token);
-      expect(listed.json().items.find((x: { id: string }) => x.id === id).lastUsedAt).not.toBeNull();
+      expect(
+        listed.json().items.find((x: { id: string }) => x.id === id).lastUsedAt,
+      ).not.toBeNull();
       // The database holds only hashes.
-      const rows = await sql<{ token_hash: string }>`select token_hash from identity_tokens`.execute(t.app.database.db);
+      const rows = await sql<{
+        token_hash: string;
+      }>`select token_hash from identity_tokens`.execute(t.app.database.db);
       expect(rows.rows.length).toBeGreaterThan(1);
       for (const r of rows.rows) {
         expect(r.token_hash).toMatch(/^[0-9a-f]{64}$/);
         expect(r.token_hash).not.toBe(token);
       }
-      const dump = JSON.stringify((await sql`select * from identity_tokens`.execute(t.app.database.db)).rows);
+      const dump = JSON.stringify(
+        (await sql`select * from identity_tokens`.execute(t.app.database.db)).rows,
+      );
       expect(dump).not.toContain(token.slice(4));
       const revoked = await t.request({ method: 'DELETE', url: `/api/v1/tokens/${id}` });
       expect(revoked.statusCode).toBe(200);
@@ -75,29 +117,50 @@ for (const dialect of dialects) {
     });
 
     it('token TTL is mandatory and capped by the configured maximum', async () => {
-      const tooLong = await t.request({ method: 'POST', url: '/api/v1/tokens', json: { serviceAccount: 'ci-bot', ttl: '31d' } });
+      const tooLong = await t.request({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        json: { serviceAccount: 'ci-bot', ttl: '31d' },
+      });
       expect(tooLong.statusCode).toBe(400);
       expect(tooLong.json().error.code).toBe('IDENTITY_TOKEN_TTL_INVALID');
-      const missing = await t.request({ method: 'POST', url: '/api/v1/tokens', json: { serviceAccount: 'ci-bot' } });
+      const missing = await t.request({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        json: { serviceAccount: 'ci-bot' },
+      });
       expect(missing.statusCode).toBe(400);
       expect(missing.json().error.code).toBe('REQUEST_INVALID');
     });
 
     it('an expired token is refused', async () => {
-      const created = await t.request({ method: 'POST', url: '/api/v1/tokens', json: { serviceAccount: 'ci-bot', ttl: '1h' } });
+      const created = await t.request({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        json: { serviceAccount: 'ci-bot', ttl: '1h' },
+      });
       const { token } = created.json() as { token: string };
-      expect((await t.request({ method: 'GET', url: '/api/v1/whoami', token })).statusCode).toBe(200);
+      expect((await t.request({ method: 'GET', url: '/api/v1/whoami', token })).statusCode).toBe(
+        200,
+      );
       clock.advance(3_600_001);
       const res = await t.request({ method: 'GET', url: '/api/v1/whoami', token });
       expect(res.statusCode).toBe(401);
       expect(res.json().error.code).toBe('AUTH_TOKEN_EXPIRED');
-      const denied = await t.app.services.audit.list({ action: 'identity.authentication.denied', limit: 100 });
-      expect(denied.some((e) => e.details.code === 'AUTH_TOKEN_EXPIRED' && e.actor.name === 'ci-bot')).toBe(true);
+      const denied = await t.app.services.audit.list({
+        action: 'identity.authentication.denied',
+        limit: 100,
+      });
+      expect(
+        denied.some((e) => e.details.code === 'AUTH_TOKEN_EXPIRED' && e.actor.name === 'ci-bot'),
+      ).toBe(true);
     });
 
     it("a deleted user's token is refused", async () => {
       const token = await t.user('dave', ['developer']);
-      expect((await t.request({ method: 'GET', url: '/api/v1/whoami', token })).statusCode).toBe(200);
+      expect((await t.request({ method: 'GET', url: '/api/v1/whoami', token })).statusCode).toBe(
+        200,
+      );
       const del = await t.request({ method: 'DELETE', url: '/api/v1/users/dave' });
       expect(del.statusCode).toBe(200);
       const res = await t.request({ method: 'GET', url: '/api/v1/whoami', token });
@@ -107,7 +170,9 @@ for (const dialect of dialects) {
 
     it('deny beats allow, at the scope it names', async () => {
       const token = await t.user('erin', ['admin']);
-      expect((await t.request({ method: 'GET', url: '/api/v1/users', token })).statusCode).toBe(200);
+      expect((await t.request({ method: 'GET', url: '/api/v1/users', token })).statusCode).toBe(
+        200,
+      );
       const applied = await t.apply(
         `apiVersion: custody/v1
 kind: Group
@@ -126,7 +191,16 @@ spec: { principal: group:contractors, role: auditor, scope: organization, effect
       expect(res.json().error.code).toBe('AUTHZ_PERMISSION_DENIED');
       expect(res.json().error.details.reason).toContain('contractors-no-read');
       // Permissions the deny role does not cover still work.
-      expect((await t.request({ method: 'POST', url: '/api/v1/serviceaccounts', token, json: { name: 'erin-bot' } })).statusCode).toBe(201);
+      expect(
+        (
+          await t.request({
+            method: 'POST',
+            url: '/api/v1/serviceaccounts',
+            token,
+            json: { name: 'erin-bot' },
+          })
+        ).statusCode,
+      ).toBe(201);
     });
 
     it('project-scoped bindings apply only in their project', async () => {

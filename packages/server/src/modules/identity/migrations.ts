@@ -17,7 +17,9 @@ export const identityMigrations: ModuleMigrations = {
         .addColumn('deleted_at', 'text')
         .execute();
       // Names are unique among live principals; a deleted name keeps its history.
-      await sql`CREATE UNIQUE INDEX identity_principals_live_name ON identity_principals (name) WHERE deleted_at IS NULL`.execute(db);
+      await sql`CREATE UNIQUE INDEX identity_principals_live_name ON identity_principals (name) WHERE deleted_at IS NULL`.execute(
+        db,
+      );
       await db.schema
         .createTable('identity_tokens')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -32,7 +34,11 @@ export const identityMigrations: ModuleMigrations = {
         .addColumn('revoked_at', 'text')
         .addColumn('last_used_at', 'text')
         .execute();
-      await db.schema.createIndex('identity_tokens_principal').on('identity_tokens').column('principal_id').execute();
+      await db.schema
+        .createIndex('identity_tokens_principal')
+        .on('identity_tokens')
+        .column('principal_id')
+        .execute();
       await db.schema
         .createTable('identity_groups')
         .addColumn('name', 'text', (c) => c.primaryKey())
@@ -40,10 +46,16 @@ export const identityMigrations: ModuleMigrations = {
         .execute();
       await db.schema
         .createTable('identity_group_members')
-        .addColumn('group_name', 'text', (c) => c.notNull().references('identity_groups.name').onDelete('cascade'))
+        .addColumn('group_name', 'text', (c) =>
+          c.notNull().references('identity_groups.name').onDelete('cascade'),
+        )
         .addColumn('principal_type', 'text', (c) => c.notNull())
         .addColumn('principal_name', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('identity_group_members_pk', ['group_name', 'principal_type', 'principal_name'])
+        .addPrimaryKeyConstraint('identity_group_members_pk', [
+          'group_name',
+          'principal_type',
+          'principal_name',
+        ])
         .execute();
       await db.schema
         .createIndex('identity_group_members_principal')

@@ -21,4 +21,8 @@ export const identityPermissions = definePermissions({
 });
 
 // Every authenticated principal holds these, unless a deny binding takes them away.
-export const implicitPermissions = ['identity.self.read', 'identity.token.read', 'system.openapi.read'];
+export const implicitPermissions = [
+  'identity.self.read',
+  'identity.token.read',
+  'system.openapi.read',
+];

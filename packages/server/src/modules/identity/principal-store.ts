@@ -19,11 +19,22 @@ export class KyselyPrincipalStore {
   }
 
   async findLiveByName(db: Db, name: string): Promise<PrincipalRow | undefined> {
-    return k(db).selectFrom('identity_principals').selectAll().where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();
+    return k(db)
+      .selectFrom('identity_principals')
+      .selectAll()
+      .where('name', '=', name)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
   }
 
   async listLive(db: Db, kind: PrincipalRow['kind']): Promise<PrincipalRow[]> {
-    return k(db).selectFrom('identity_principals').selectAll().where('kind', '=', kind).where('deleted_at', 'is', null).orderBy('name').execute();
+    return k(db)
+      .selectFrom('identity_principals')
+      .selectAll()
+      .where('kind', '=', kind)
+      .where('deleted_at', 'is', null)
+      .orderBy('name')
+      .execute();
   }
 
   async countUsers(db: Db): Promise<number> {
@@ -36,7 +47,11 @@ export class KyselyPrincipalStore {
   }
 
   async markDeleted(db: Db, id: string, at: string): Promise<void> {
-    await k(db).updateTable('identity_principals').set({ deleted_at: at }).where('id', '=', id).execute();
+    await k(db)
+      .updateTable('identity_principals')
+      .set({ deleted_at: at })
+      .where('id', '=', id)
+      .execute();
   }
 
   async insertToken(db: Db, row: TokenRow): Promise<void> {
@@ -100,7 +115,10 @@ export class KyselyPrincipalStore {
     return k(db).selectFrom('identity_tokens').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async listTokens(db: Db, filter: { principalId?: string; kind: TokenRow['kind'] }): Promise<(TokenRow & { principal_name: string; principal_kind: string })[]> {
+  async listTokens(
+    db: Db,
+    filter: { principalId?: string; kind: TokenRow['kind'] },
+  ): Promise<(TokenRow & { principal_name: string; principal_kind: string })[]> {
     let q = k(db)
       .selectFrom('identity_tokens as t')
       .innerJoin('identity_principals as p', 'p.id', 't.principal_id')
@@ -112,14 +130,27 @@ export class KyselyPrincipalStore {
   }
 
   async revokeToken(db: Db, id: string, at: string): Promise<void> {
-    await k(db).updateTable('identity_tokens').set({ revoked_at: at }).where('id', '=', id).execute();
+    await k(db)
+      .updateTable('identity_tokens')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .execute();
   }
 
   async revokeAllFor(db: Db, principalId: string, at: string): Promise<void> {
-    await k(db).updateTable('identity_tokens').set({ revoked_at: at }).where('principal_id', '=', principalId).where('revoked_at', 'is', null).execute();
+    await k(db)
+      .updateTable('identity_tokens')
+      .set({ revoked_at: at })
+      .where('principal_id', '=', principalId)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   async touchToken(db: Db, id: string, at: string): Promise<void> {
-    await k(db).updateTable('identity_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    await k(db)
+      .updateTable('identity_tokens')
+      .set({ last_used_at: at })
+      .where('id', '=', id)
+      .execute();
   }
 }

@@ -14,7 +14,12 @@ export interface PrincipalRef {
 }
 
 export class KyselyRbacStore {
-  async upsertGroup(db: Db, name: string, description: string, members: PrincipalRef[]): Promise<void> {
+  async upsertGroup(
+    db: Db,
+    name: string,
+    description: string,
+    members: PrincipalRef[],
+  ): Promise<void> {
     await k(db)
       .insertInto('identity_groups')
       .values({ name, description })
@@ -24,7 +29,13 @@ export class KyselyRbacStore {
     if (members.length > 0) {
       await k(db)
         .insertInto('identity_group_members')
-        .values(members.map((m) => ({ group_name: name, principal_type: m.type, principal_name: m.name })))
+        .values(
+          members.map((m) => ({
+            group_name: name,
+            principal_type: m.type,
+            principal_name: m.name,
+          })),
+        )
         .execute();
     }
   }
@@ -53,12 +64,20 @@ export class KyselyRbacStore {
     await k(db)
       .insertInto('identity_roles')
       .values(row)
-      .onConflict((oc) => oc.column('name').doUpdateSet({ description: row.description, permissions: row.permissions }))
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet({ description: row.description, permissions: row.permissions }),
+      )
       .execute();
   }
 
   async findRole(db: Db, name: string): Promise<RoleRow | undefined> {
-    return k(db).selectFrom('identity_roles').selectAll().where('name', '=', name).executeTakeFirst();
+    return k(db)
+      .selectFrom('identity_roles')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
   }
 
   async rolesByName(db: Db, names: string[]): Promise<RoleRow[]> {
@@ -67,7 +86,7 @@ export class KyselyRbacStore {
   }
 
   async upsertBinding(db: Db, row: BindingRow): Promise<void> {
-    const { name, ...rest } = row;
+    const { name: _name, ...rest } = row;
     await k(db)
       .insertInto('identity_role_bindings')
       .values(row)
@@ -81,7 +100,11 @@ export class KyselyRbacStore {
       .selectFrom('identity_role_bindings')
       .selectAll()
       .where((eb) =>
-        eb.or(principals.map((p) => eb.and([eb('principal_type', '=', p.type), eb('principal_name', '=', p.name)]))),
+        eb.or(
+          principals.map((p) =>
+            eb.and([eb('principal_type', '=', p.type), eb('principal_name', '=', p.name)]),
+          ),
+        ),
       )
       .execute();
   }

@@ -20,7 +20,10 @@ export function roleGrants(patterns: readonly string[], permission: string): boo
   return granted;
 }
 
-export function bindingApplies(binding: Pick<BindingRow, 'scope_project' | 'scope_environment' | 'effect'>, scope: Scope): boolean {
+export function bindingApplies(
+  binding: Pick<BindingRow, 'scope_project' | 'scope_environment' | 'effect'>,
+  scope: Scope,
+): boolean {
   if (binding.scope_project === null) return true;
   if (scope.any) return binding.effect === 'allow';
   if (binding.scope_project !== scope.project) return false;
@@ -62,11 +65,18 @@ export function parseScope(text: string): Scope | undefined {
 export function formatScope(scope: Scope): string {
   if (scope.any) return 'any';
   if (!scope.project) return 'organization';
-  return scope.environment ? `project:${scope.project}/environment:${scope.environment}` : `project:${scope.project}`;
+  return scope.environment
+    ? `project:${scope.project}/environment:${scope.environment}`
+    : `project:${scope.project}`;
 }
 
-export function parsePrincipal(text: string): { type: 'user' | 'group' | 'service_account'; name: string } | undefined {
+export function parsePrincipal(
+  text: string,
+): { type: 'user' | 'group' | 'service_account'; name: string } | undefined {
   const m = /^(user|group|serviceaccount):([A-Za-z0-9][A-Za-z0-9._@-]*)$/.exec(text);
   if (!m) return undefined;
-  return { type: m[1] === 'serviceaccount' ? 'service_account' : (m[1] as 'user' | 'group'), name: m[2]! };
+  return {
+    type: m[1] === 'serviceaccount' ? 'service_account' : (m[1] as 'user' | 'group'),
+    name: m[2]!,
+  };
 }

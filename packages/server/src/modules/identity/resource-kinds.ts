@@ -17,7 +17,11 @@ const groupSpec = z
   .object({
     description: z.string().max(500).default(''),
     members: z
-      .array(principalRef.refine((s) => !s.startsWith('group:'), { message: 'groups cannot contain groups' }))
+      .array(
+        principalRef.refine((s) => !s.startsWith('group:'), {
+          message: 'groups cannot contain groups',
+        }),
+      )
       .default([]),
   })
   .strict();
@@ -25,7 +29,13 @@ const groupSpec = z
 const roleSpec = z
   .object({
     description: z.string().max(500).default(''),
-    permissions: z.array(z.string().regex(/^!?(\*|[a-z*]+\.[a-z*-]+\.[a-z*-]+)$/, 'must be a permission name or pattern')).min(1),
+    permissions: z
+      .array(
+        z
+          .string()
+          .regex(/^!?(\*|[a-z*]+\.[a-z*-]+\.[a-z*-]+)$/, 'must be a permission name or pattern'),
+      )
+      .min(1),
   })
   .strict();
 
@@ -33,9 +43,12 @@ const bindingSpec = z
   .object({
     principal: principalRef,
     role: z.string().min(1),
-    scope: z.string().refine((s) => parseScope(s) !== undefined, {
-      message: 'must be organization, project:P or project:P/environment:E',
-    }).default('organization'),
+    scope: z
+      .string()
+      .refine((s) => parseScope(s) !== undefined, {
+        message: 'must be organization, project:P or project:P/environment:E',
+      })
+      .default('organization'),
     effect: z.enum(['allow', 'deny']).default('allow'),
   })
   .strict();
@@ -65,18 +78,28 @@ export function identityKinds(rbac: KyselyRbacStore): KindHandler[] {
     readPermission: P['identity.role.read'],
     async validate(_tx, doc) {
       if (builtinRoleNames.has(doc.metadata.name)) {
-        throw new DomainError(identityErrors.IDENTITY_ROLE_RESERVED, `role ${doc.metadata.name} is built in`);
+        throw new DomainError(
+          identityErrors.IDENTITY_ROLE_RESERVED,
+          `role ${doc.metadata.name} is built in`,
+        );
       }
       const known = allPermissions().map((p) => p.name);
       for (const pattern of doc.spec.permissions) {
         const bare = pattern.replace(/^!/, '');
         if (!known.some((k) => permissionMatches(bare, k))) {
-          throw new DomainError(identityErrors.IDENTITY_PERMISSION_UNKNOWN, `no permission matches ${pattern}`);
+          throw new DomainError(
+            identityErrors.IDENTITY_PERMISSION_UNKNOWN,
+            `no permission matches ${pattern}`,
+          );
         }
       }
     },
     async materialize(tx, doc) {
-      await rbac.upsertRole(tx, { name: doc.metadata.name, description: doc.spec.description, permissions: JSON.stringify(doc.spec.permissions) });
+      await rbac.upsertRole(tx, {
+        name: doc.metadata.name,
+        description: doc.spec.description,
+        permissions: JSON.stringify(doc.spec.permissions),
+      });
     },
   };
   const binding: KindHandler<z.infer<typeof bindingSpec>> = {
@@ -88,7 +111,10 @@ export function identityKinds(rbac: KyselyRbacStore): KindHandler[] {
     readPermission: P['identity.rolebinding.read'],
     async validate(tx: AnyTx, doc) {
       if (!builtinRoleNames.has(doc.spec.role) && !(await rbac.findRole(tx, doc.spec.role))) {
-        throw new DomainError(identityErrors.IDENTITY_ROLE_UNKNOWN, `role ${doc.spec.role} does not exist`);
+        throw new DomainError(
+          identityErrors.IDENTITY_ROLE_UNKNOWN,
+          `role ${doc.spec.role} does not exist`,
+        );
       }
     },
     async materialize(tx, doc) {

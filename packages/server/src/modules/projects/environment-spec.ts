@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { parseDuration } from '../../platform/duration.ts';
 
-const label = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label');
+const label = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label');
 
 // Protection rules live on the environment, never in pipeline YAML, so a pipeline author
 // cannot remove a gate by editing the pipeline.
@@ -13,7 +15,9 @@ export const approvalRuleSchema = z
     required: z.number().int().min(1).max(20).default(1),
   })
   .strict()
-  .refine((r) => (r.group ? 1 : 0) + (r.users?.length ? 1 : 0) === 1, { message: 'give exactly one of group or users' });
+  .refine((r) => (r.group ? 1 : 0) + (r.users?.length ? 1 : 0) === 1, {
+    message: 'give exactly one of group or users',
+  });
 
 export const environmentSpecSchema = z
   .object({
@@ -27,13 +31,18 @@ export const environmentSpecSchema = z
       })
       .strict()
       .optional(),
-    promotion: z.object({ requires: z.array(label).min(1) }).strict().optional(),
+    promotion: z
+      .object({ requires: z.array(label).min(1) })
+      .strict()
+      .optional(),
     approvals: z
       .object({
         rules: z.array(approvalRuleSchema).default([]),
         expiresAfter: z
           .string()
-          .refine((s) => parseDuration(s) !== undefined, { message: 'must be a duration such as 24h' })
+          .refine((s) => parseDuration(s) !== undefined, {
+            message: 'must be a duration such as 24h',
+          })
           .default('24h'),
       })
       .strict()
@@ -45,5 +54,7 @@ export const environmentSpecSchema = z
 
 export type EnvironmentSpec = z.infer<typeof environmentSpecSchema>;
 
-export const projectSpecSchema = z.object({ description: z.string().max(500).default('') }).strict();
+export const projectSpecSchema = z
+  .object({ description: z.string().max(500).default('') })
+  .strict();
 export type ProjectSpec = z.infer<typeof projectSpecSchema>;

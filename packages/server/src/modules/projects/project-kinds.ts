@@ -1,6 +1,11 @@
 import { DomainError } from '../../platform/errors.ts';
 import type { KindHandler } from '../resources/index.ts';
-import { environmentSpecSchema, projectSpecSchema, type EnvironmentSpec, type ProjectSpec } from './environment-spec.ts';
+import {
+  environmentSpecSchema,
+  projectSpecSchema,
+  type EnvironmentSpec,
+  type ProjectSpec,
+} from './environment-spec.ts';
 import { projectErrors } from './errors.ts';
 import { projectPermissions as P } from './permissions.ts';
 import type { KyselyProjectStore } from './project-store.ts';
@@ -14,7 +19,11 @@ export function projectKinds(store: KyselyProjectStore): KindHandler[] {
     applyPermission: P['projects.project.apply'],
     readPermission: P['projects.project.read'],
     async materialize(tx, doc) {
-      await store.upsertProject(tx, { name: doc.metadata.name, description: doc.spec.description, version: doc.version });
+      await store.upsertProject(tx, {
+        name: doc.metadata.name,
+        description: doc.spec.description,
+        version: doc.version,
+      });
     },
   };
   const environment: KindHandler<EnvironmentSpec> = {
@@ -27,7 +36,10 @@ export function projectKinds(store: KyselyProjectStore): KindHandler[] {
     scopeOf: (doc) => ({ project: doc.metadata.project, environment: doc.metadata.name }),
     async validate(tx, doc) {
       if (!(await store.projectExists(tx, doc.metadata.project!))) {
-        throw new DomainError(projectErrors.PROJECTS_PROJECT_NOT_FOUND, `project ${doc.metadata.project} does not exist`);
+        throw new DomainError(
+          projectErrors.PROJECTS_PROJECT_NOT_FOUND,
+          `project ${doc.metadata.project} does not exist`,
+        );
       }
     },
     async materialize(tx, doc) {

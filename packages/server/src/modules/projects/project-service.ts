@@ -20,7 +20,11 @@ export class ProjectService {
     return this.deps.store.projectExists(tx ?? this.deps.database.db, name);
   }
 
-  async environment(project: string, name: string, tx?: AnyTx): Promise<EnvironmentView | undefined> {
+  async environment(
+    project: string,
+    name: string,
+    tx?: AnyTx,
+  ): Promise<EnvironmentView | undefined> {
     const row = await this.deps.store.environment(tx ?? this.deps.database.db, project, name);
     if (!row) return undefined;
     return {

@@ -31,12 +31,20 @@ export class KyselyProjectStore {
     await k(db)
       .insertInto('projects')
       .values(row)
-      .onConflict((oc) => oc.column('name').doUpdateSet({ description: row.description, version: row.version }))
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({ description: row.description, version: row.version }),
+      )
       .execute();
   }
 
   async projectExists(db: Db, name: string): Promise<boolean> {
-    return (await k(db).selectFrom('projects').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+    return (
+      (await k(db)
+        .selectFrom('projects')
+        .select('name')
+        .where('name', '=', name)
+        .executeTakeFirst()) !== undefined
+    );
   }
 
   async upsertEnvironment(db: Db, row: EnvironmentsTable): Promise<void> {
@@ -49,10 +57,20 @@ export class KyselyProjectStore {
   }
 
   async environment(db: Db, project: string, name: string): Promise<EnvironmentRow | undefined> {
-    return k(db).selectFrom('environments').selectAll().where('project', '=', project).where('name', '=', name).executeTakeFirst();
+    return k(db)
+      .selectFrom('environments')
+      .selectAll()
+      .where('project', '=', project)
+      .where('name', '=', name)
+      .executeTakeFirst();
   }
 
   async environments(db: Db, project: string): Promise<EnvironmentRow[]> {
-    return k(db).selectFrom('environments').selectAll().where('project', '=', project).orderBy('name').execute();
+    return k(db)
+      .selectFrom('environments')
+      .selectAll()
+      .where('project', '=', project)
+      .orderBy('name')
+      .execute();
   }
 }

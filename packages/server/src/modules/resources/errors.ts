@@ -9,7 +9,8 @@ export const resourceErrors = defineErrors({
   RESOURCES_VALIDATION_FAILED: {
     category: 'invalid',
     message: 'A resource does not match its schema',
-    solve: 'Each entry of `details.errors` names the document, the YAML path, line and column, and what is wrong.',
+    solve:
+      'Each entry of `details.errors` names the document, the YAML path, line and column, and what is wrong.',
   },
   RESOURCES_KIND_UNKNOWN: {
     category: 'invalid',

@@ -5,7 +5,11 @@ import type { AnyTx } from '../../platform/db/database.ts';
 export interface ResourceDocument<S = unknown> {
   readonly apiVersion: 'custody/v1';
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly project?: string | undefined; readonly labels?: Record<string, string> | undefined };
+  readonly metadata: {
+    readonly name: string;
+    readonly project?: string | undefined;
+    readonly labels?: Record<string, string> | undefined;
+  };
   readonly spec: S;
 }
 

@@ -13,7 +13,9 @@ export interface ManifestError {
 }
 
 export const namePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const nameSchema = z.string().regex(namePattern, 'must be a lowercase DNS label (a-z, 0-9, -; at most 63 characters)');
+const nameSchema = z
+  .string()
+  .regex(namePattern, 'must be a lowercase DNS label (a-z, 0-9, -; at most 63 characters)');
 
 const envelope = z
   .object({
@@ -37,7 +39,10 @@ export interface ParsedManifest {
 // Parses a multi-document YAML manifest and validates every document against its kind's
 // schema. All errors are collected (with YAML path, line and column) before anything is
 // written; one bad document refuses the whole manifest.
-export function parseManifest(text: string, handlers: ReadonlyMap<string, AnyKindHandler>): ParsedManifest {
+export function parseManifest(
+  text: string,
+  handlers: ReadonlyMap<string, AnyKindHandler>,
+): ParsedManifest {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
@@ -45,10 +50,19 @@ export function parseManifest(text: string, handlers: ReadonlyMap<string, AnyKin
   list.forEach((doc, i) => {
     for (const err of doc.errors) {
       const pos = lineCounter.linePos(err.pos[0]);
-      syntax.push({ document: i, path: '', line: pos.line, column: pos.col, message: err.message.split('\n')[0] ?? err.message });
+      syntax.push({
+        document: i,
+        path: '',
+        line: pos.line,
+        column: pos.col,
+        message: err.message.split('\n')[0] ?? err.message,
+      });
     }
   });
-  if (syntax.length > 0) throw new DomainError(resourceErrors.RESOURCES_YAML_INVALID, describe(syntax), { errors: syntax });
+  if (syntax.length > 0)
+    throw new DomainError(resourceErrors.RESOURCES_YAML_INVALID, describe(syntax), {
+      errors: syntax,
+    });
 
   const nonEmpty = list.filter((d) => d.contents !== null);
   if (nonEmpty.length === 0) throw new DomainError(resourceErrors.RESOURCES_EMPTY_MANIFEST);
@@ -59,28 +73,44 @@ export function parseManifest(text: string, handlers: ReadonlyMap<string, AnyKin
     const value: unknown = doc.toJS({ maxAliasCount: 50 });
     const env = envelope.safeParse(value);
     if (!env.success) {
-      for (const issue of env.error.issues) errors.push(locate(doc, lineCounter, i, issue.path, issue.message));
+      for (const issue of env.error.issues)
+        errors.push(locate(doc, lineCounter, i, issue.path, issue.message));
       return;
     }
     const handler = handlers.get(env.data.kind);
     if (!handler) {
       const known = [...handlers.keys()].sort();
-      throw new DomainError(resourceErrors.RESOURCES_KIND_UNKNOWN, `unknown kind ${env.data.kind} in document ${i + 1}; known kinds: ${known.join(', ')}`, {
-        ...locate(doc, lineCounter, i, ['kind'], 'unknown kind'),
-        known,
-      });
+      throw new DomainError(
+        resourceErrors.RESOURCES_KIND_UNKNOWN,
+        `unknown kind ${env.data.kind} in document ${i + 1}; known kinds: ${known.join(', ')}`,
+        {
+          ...locate(doc, lineCounter, i, ['kind'], 'unknown kind'),
+          known,
+        },
+      );
     }
     if (handler.scope === 'project' && !env.data.metadata.project) {
-      errors.push(locate(doc, lineCounter, i, ['metadata'], `${handler.kind} needs metadata.project`));
+      errors.push(
+        locate(doc, lineCounter, i, ['metadata'], `${handler.kind} needs metadata.project`),
+      );
       return;
     }
     if (handler.scope === 'organization' && env.data.metadata.project) {
-      errors.push(locate(doc, lineCounter, i, ['metadata', 'project'], `${handler.kind} is organization-wide and takes no metadata.project`));
+      errors.push(
+        locate(
+          doc,
+          lineCounter,
+          i,
+          ['metadata', 'project'],
+          `${handler.kind} is organization-wide and takes no metadata.project`,
+        ),
+      );
       return;
     }
     const spec = handler.spec.safeParse(env.data.spec ?? {});
     if (!spec.success) {
-      for (const issue of spec.error.issues) errors.push(locate(doc, lineCounter, i, ['spec', ...issue.path], issue.message));
+      for (const issue of spec.error.issues)
+        errors.push(locate(doc, lineCounter, i, ['spec', ...issue.path], issue.message));
       return;
     }
     documents.push({
@@ -94,15 +124,23 @@ export function parseManifest(text: string, handlers: ReadonlyMap<string, AnyKin
       spec: spec.data,
     });
   });
-  if (errors.length > 0) throw new DomainError(resourceErrors.RESOURCES_VALIDATION_FAILED, describe(errors), { errors });
+  if (errors.length > 0)
+    throw new DomainError(resourceErrors.RESOURCES_VALIDATION_FAILED, describe(errors), { errors });
   return { documents };
 }
 
-function locate(doc: Document, lc: LineCounter, index: number, path: readonly PropertyKey[], message: string): ManifestError {
+function locate(
+  doc: Document,
+  lc: LineCounter,
+  index: number,
+  path: readonly PropertyKey[],
+  message: string,
+): ManifestError {
   const keys = path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as (string | number)[];
   // Walk up to the deepest node that exists (a missing field is reported at its parent).
   for (let n = keys.length; n >= 0; n--) {
-    const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    const node = doc.getIn(keys.slice(0, n), true) as
+      { range?: [number, number, number] } | undefined;
     const range = node && typeof node === 'object' && 'range' in node ? node.range : undefined;
     if (range) {
       const pos = lc.linePos(range[0]);
@@ -113,12 +151,18 @@ function locate(doc: Document, lc: LineCounter, index: number, path: readonly Pr
 }
 
 export function formatPath(keys: readonly (string | number)[]): string {
-  return keys.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '');
+  return keys.reduce<string>(
+    (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k),
+    '',
+  );
 }
 
 function describe(errors: ManifestError[]): string {
   return errors
     .slice(0, 5)
-    .map((e) => `document ${e.document + 1}, ${e.path || '(document)'} (line ${e.line}, column ${e.column}): ${e.message}`)
+    .map(
+      (e) =>
+        `document ${e.document + 1}, ${e.path || '(document)'} (line ${e.line}, column ${e.column}): ${e.message}`,
+    )
     .join('; ');
 }

@@ -32,11 +32,19 @@ export const resourceMigrations: ModuleMigrations = {
         .execute();
       // Versions are immutable history: the database refuses to rewrite them.
       if (sqlite) {
-        await sql`CREATE TRIGGER resource_versions_no_update BEFORE UPDATE ON resource_versions BEGIN SELECT RAISE(ABORT, 'resource_versions is append-only'); END`.execute(db);
-        await sql`CREATE TRIGGER resource_versions_no_delete BEFORE DELETE ON resource_versions BEGIN SELECT RAISE(ABORT, 'resource_versions is append-only'); END`.execute(db);
+        await sql`CREATE TRIGGER resource_versions_no_update BEFORE UPDATE ON resource_versions BEGIN SELECT RAISE(ABORT, 'resource_versions is append-only'); END`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER resource_versions_no_delete BEFORE DELETE ON resource_versions BEGIN SELECT RAISE(ABORT, 'resource_versions is append-only'); END`.execute(
+          db,
+        );
       } else {
-        await sql`CREATE FUNCTION resource_versions_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'resource_versions is append-only'; END $$ LANGUAGE plpgsql`.execute(db);
-        await sql`CREATE TRIGGER resource_versions_no_update_delete BEFORE UPDATE OR DELETE ON resource_versions FOR EACH ROW EXECUTE FUNCTION resource_versions_append_only()`.execute(db);
+        await sql`CREATE FUNCTION resource_versions_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'resource_versions is append-only'; END $$ LANGUAGE plpgsql`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER resource_versions_no_update_delete BEFORE UPDATE OR DELETE ON resource_versions FOR EACH ROW EXECUTE FUNCTION resource_versions_append_only()`.execute(
+          db,
+        );
       }
     },
   },

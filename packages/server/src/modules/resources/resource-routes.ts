@@ -21,16 +21,29 @@ const viewSchema = z.object({
   contentHash: z.string(),
   appliedBy: z.string(),
   appliedAt: z.string(),
-  document: z.object({ apiVersion: z.string(), kind: z.string(), metadata: z.record(z.string(), z.unknown()), spec: z.unknown() }),
+  document: z.object({
+    apiVersion: z.string(),
+    kind: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+    spec: z.unknown(),
+  }),
 });
 
 const kindParams = z.object({ kind: z.string().min(1).max(64) }).strict();
 const nameParams = kindParams.extend({ name: z.string().min(1).max(63) }).strict();
 const projectQuery = z.object({ project: z.string().min(1).max(63).optional() }).strict();
 
-async function checkRead(service: ResourceService, ctx: RequestContext, kind: string, project: string | undefined): Promise<void> {
+async function checkRead(
+  service: ResourceService,
+  ctx: RequestContext,
+  kind: string,
+  project: string | undefined,
+): Promise<void> {
   const handler = service.handler(kind);
-  await ctx.guard.require(handler.readPermission, project ? { project } : {}, { type: handler.kind, id: project ?? '*' });
+  await ctx.guard.require(handler.readPermission, project ? { project } : {}, {
+    type: handler.kind,
+    id: project ?? '*',
+  });
 }
 
 export function resourceRoutes(service: ResourceService): AnyRoute[] {
@@ -38,10 +51,13 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
     defineRoute({
       method: 'POST',
       url: '/api/v1/apply',
-      summary: 'Apply a multi-document YAML manifest; every document becomes a new version, or none does',
+      summary:
+        'Apply a multi-document YAML manifest; every document becomes a new version, or none does',
       tags: ['resources'],
       auth: { permission: P['resources.manifest.apply'], scope: () => ({ any: true }) },
-      body: z.string({ message: 'send the manifest as YAML text (Content-Type: application/yaml)' }).max(4 * 1024 * 1024),
+      body: z
+        .string({ message: 'send the manifest as YAML text (Content-Type: application/yaml)' })
+        .max(4 * 1024 * 1024),
       contentTypes: ['application/yaml', 'application/x-yaml', 'text/yaml'],
       response: z.object({ results: z.array(resultSchema) }),
       async handler({ body, ctx }) {
@@ -54,9 +70,27 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
       summary: 'List the resource kinds that apply accepts',
       tags: ['resources'],
       auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
-      response: z.object({ kinds: z.array(z.object({ kind: z.string(), scope: z.string(), description: z.string(), applyPermission: z.string() })) }),
+      response: z.object({
+        kinds: z.array(
+          z.object({
+            kind: z.string(),
+            scope: z.string(),
+            description: z.string(),
+            applyPermission: z.string(),
+          }),
+        ),
+      }),
       async handler() {
-        return { kinds: service.kinds().map((h) => ({ kind: h.kind, scope: h.scope, description: h.description, applyPermission: h.applyPermission })) };
+        return {
+          kinds: service
+            .kinds()
+            .map((h) => ({
+              kind: h.kind,
+              scope: h.scope,
+              description: h.description,
+              applyPermission: h.applyPermission,
+            })),
+        };
       },
     }),
     defineRoute({
@@ -108,7 +142,9 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
       tags: ['resources'],
       auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
       params: nameParams,
-      query: projectQuery.extend({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }).strict(),
+      query: projectQuery
+        .extend({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) })
+        .strict(),
       response: z.object({
         from: z.number(),
         to: z.number(),

@@ -41,7 +41,12 @@ export class ResourceService {
   private readonly handlers = new Map<string, AnyKindHandler>();
 
   constructor(
-    private readonly deps: { database: Database; uow: UnitOfWork; store: KyselyResourceStore; clock: Clock },
+    private readonly deps: {
+      database: Database;
+      uow: UnitOfWork;
+      store: KyselyResourceStore;
+      clock: Clock;
+    },
   ) {}
 
   register(handler: AnyKindHandler): void {
@@ -54,9 +59,13 @@ export class ResourceService {
   }
 
   handler(kind: string): AnyKindHandler {
-    const h = this.handlers.get(kind) ?? [...this.handlers.values()].find((x) => x.kind.toLowerCase() === kind.toLowerCase());
+    const h =
+      this.handlers.get(kind) ??
+      [...this.handlers.values()].find((x) => x.kind.toLowerCase() === kind.toLowerCase());
     if (!h) {
-      throw new DomainError(resourceErrors.RESOURCES_KIND_UNKNOWN, `unknown kind ${kind}`, { known: [...this.handlers.keys()].sort() });
+      throw new DomainError(resourceErrors.RESOURCES_KIND_UNKNOWN, `unknown kind ${kind}`, {
+        known: [...this.handlers.keys()].sort(),
+      });
     }
     return h;
   }
@@ -67,29 +76,52 @@ export class ResourceService {
   }
 
   // Every document of a manifest is applied in one transaction: all or nothing.
-  async applyDocuments(ctx: RequestContext, documents: readonly ResourceDocument[]): Promise<ApplyResult[]> {
+  async applyDocuments(
+    ctx: RequestContext,
+    documents: readonly ResourceDocument[],
+  ): Promise<ApplyResult[]> {
     const seen = new Set<string>();
     for (const doc of documents) {
       const id = `${doc.kind}/${doc.metadata.project ?? ''}/${doc.metadata.name}`;
-      if (seen.has(id)) throw new DomainError(resourceErrors.RESOURCES_DUPLICATE_IN_MANIFEST, `${id} appears twice`);
+      if (seen.has(id))
+        throw new DomainError(
+          resourceErrors.RESOURCES_DUPLICATE_IN_MANIFEST,
+          `${id} appears twice`,
+        );
       seen.add(id);
       const handler = this.handler(doc.kind);
-      const scope = handler.scopeOf?.(doc) ?? (doc.metadata.project ? { project: doc.metadata.project } : {});
-      await ctx.guard.require(handler.applyPermission, scope, { type: doc.kind, id: resourceId(doc) });
+      const scope =
+        handler.scopeOf?.(doc) ?? (doc.metadata.project ? { project: doc.metadata.project } : {});
+      await ctx.guard.require(handler.applyPermission, scope, {
+        type: doc.kind,
+        id: resourceId(doc),
+      });
     }
     return this.deps.uow.run(ctx, async (tx, record) => {
       const results: ApplyResult[] = [];
       for (const doc of documents) {
         const handler = this.handler(doc.kind);
         await handler.validate?.(tx, doc, ctx);
-        const key: ResourceKey = { kind: doc.kind, project: doc.metadata.project ?? '', name: doc.metadata.name };
+        const key: ResourceKey = {
+          kind: doc.kind,
+          project: doc.metadata.project ?? '',
+          name: doc.metadata.name,
+        };
         const hash = contentHash(doc);
         const head = await this.deps.store.head(tx, key);
         if (head && !head.deleted && head.content_hash === hash) {
-          results.push({ kind: doc.kind, project: doc.metadata.project ?? null, name: doc.metadata.name, version: head.version, contentHash: hash, change: 'unchanged' });
+          results.push({
+            kind: doc.kind,
+            project: doc.metadata.project ?? null,
+            name: doc.metadata.name,
+            version: head.version,
+            contentHash: hash,
+            change: 'unchanged',
+          });
           continue;
         }
-        const previousRow = head && !head.deleted ? await this.deps.store.version(tx, key, head.version) : undefined;
+        const previousRow =
+          head && !head.deleted ? await this.deps.store.version(tx, key, head.version) : undefined;
         const version = (head?.version ?? 0) + 1;
         await this.deps.store.insertVersion(tx, {
           ...key,
@@ -100,21 +132,40 @@ export class ResourceService {
           applied_at: this.deps.clock.now().toISOString(),
           deleted: 0,
         });
-        const previous = previousRow ? (JSON.parse(previousRow.document) as ResourceDocument) : undefined;
+        const previous = previousRow
+          ? (JSON.parse(previousRow.document) as ResourceDocument)
+          : undefined;
         await handler.materialize?.(tx, { ...doc, version, contentHash: hash, previous }, ctx);
         const change: ApplyChange = previous ? 'updated' : 'created';
-        results.push({ kind: doc.kind, project: doc.metadata.project ?? null, name: doc.metadata.name, version, contentHash: hash, change });
+        results.push({
+          kind: doc.kind,
+          project: doc.metadata.project ?? null,
+          name: doc.metadata.name,
+          version,
+          contentHash: hash,
+          change,
+        });
         record({
           action: `resources.${doc.kind.toLowerCase()}.${change}`,
           resource: { type: doc.kind, id: resourceId(doc) },
-          details: { version, contentHash: hash, ...(previousRow ? { previousHash: previousRow.content_hash } : {}) },
+          details: {
+            version,
+            contentHash: hash,
+            ...(previousRow ? { previousHash: previousRow.content_hash } : {}),
+          },
         });
       }
       if (results.every((r) => r.change === 'unchanged')) {
         record({
           action: 'resources.manifest.unchanged',
           resource: { type: 'manifest', id: documents.map(resourceId).join(',').slice(0, 200) },
-          details: { resources: results.map((r) => ({ kind: r.kind, id: `${r.project ? `${r.project}/` : ''}${r.name}`, version: r.version })) },
+          details: {
+            resources: results.map((r) => ({
+              kind: r.kind,
+              id: `${r.project ? `${r.project}/` : ''}${r.name}`,
+              version: r.version,
+            })),
+          },
         });
       }
       return results;
@@ -125,31 +176,62 @@ export class ResourceService {
     const handler = this.handler(kind);
     const key = { kind: handler.kind, project: project ?? '', name };
     const row = await this.deps.store.current(this.deps.database.db, key);
-    if (!row) throw new DomainError(resourceErrors.RESOURCES_NOT_FOUND, `no ${handler.kind} ${project ? `${project}/` : ''}${name}`);
+    if (!row)
+      throw new DomainError(
+        resourceErrors.RESOURCES_NOT_FOUND,
+        `no ${handler.kind} ${project ? `${project}/` : ''}${name}`,
+      );
     return toView(row);
   }
 
   async list(kind: string, project: string | undefined): Promise<ResourceView[]> {
     const handler = this.handler(kind);
-    const rows = await this.deps.store.list(this.deps.database.db, { kind: handler.kind, project: handler.scope === 'project' ? project : undefined });
+    const rows = await this.deps.store.list(this.deps.database.db, {
+      kind: handler.kind,
+      project: handler.scope === 'project' ? project : undefined,
+    });
     return rows.map(toView);
   }
 
   async history(kind: string, name: string, project: string | undefined): Promise<ResourceView[]> {
     const handler = this.handler(kind);
-    const rows = await this.deps.store.history(this.deps.database.db, { kind: handler.kind, project: project ?? '', name });
-    if (rows.length === 0) throw new DomainError(resourceErrors.RESOURCES_NOT_FOUND, `no ${handler.kind} ${name}`);
+    const rows = await this.deps.store.history(this.deps.database.db, {
+      kind: handler.kind,
+      project: project ?? '',
+      name,
+    });
+    if (rows.length === 0)
+      throw new DomainError(resourceErrors.RESOURCES_NOT_FOUND, `no ${handler.kind} ${name}`);
     return rows.map(toView);
   }
 
-  async version(kind: string, name: string, project: string | undefined, version: number): Promise<ResourceView> {
+  async version(
+    kind: string,
+    name: string,
+    project: string | undefined,
+    version: number,
+  ): Promise<ResourceView> {
     const handler = this.handler(kind);
-    const row = await this.deps.store.version(this.deps.database.db, { kind: handler.kind, project: project ?? '', name }, version);
-    if (!row) throw new DomainError(resourceErrors.RESOURCES_VERSION_NOT_FOUND, `${handler.kind} ${name} has no version ${version}`);
+    const row = await this.deps.store.version(
+      this.deps.database.db,
+      { kind: handler.kind, project: project ?? '', name },
+      version,
+    );
+    if (!row)
+      throw new DomainError(
+        resourceErrors.RESOURCES_VERSION_NOT_FOUND,
+        `${handler.kind} ${name} has no version ${version}`,
+      );
     return toView(row);
   }
 
-  async diff(kind: string, name: string, project: string | undefined, from: number, to: number): Promise<{ from: ResourceView; to: ResourceView; lines: DiffLine[] }> {
+  async diff(
+    kind: string,
+    name: string,
+    project: string | undefined,
+    from: number,
+    to: number,
+  ): Promise<{ from: ResourceView; to: ResourceView; lines: DiffLine[] }> {
     const a = await this.version(kind, name, project, from);
     const b = await this.version(kind, name, project, to);
     return { from: a, to: b, lines: diffDocuments(a.document, b.document) };

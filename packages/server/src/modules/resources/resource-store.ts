@@ -77,11 +77,18 @@ export class KyselyResourceStore {
     return this.version(db, key, head.version);
   }
 
-  async list(db: Db, filter: { kind: string; project?: string | undefined }): Promise<VersionRow[]> {
+  async list(
+    db: Db,
+    filter: { kind: string; project?: string | undefined },
+  ): Promise<VersionRow[]> {
     let q = k(db)
       .selectFrom('resource_heads as h')
       .innerJoin('resource_versions as v', (j) =>
-        j.onRef('v.kind', '=', 'h.kind').onRef('v.project', '=', 'h.project').onRef('v.name', '=', 'h.name').onRef('v.version', '=', 'h.version'),
+        j
+          .onRef('v.kind', '=', 'h.kind')
+          .onRef('v.project', '=', 'h.project')
+          .onRef('v.name', '=', 'h.name')
+          .onRef('v.version', '=', 'h.version'),
       )
       .selectAll('v')
       .where('h.kind', '=', filter.kind)

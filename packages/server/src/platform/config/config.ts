@@ -18,10 +18,17 @@ export const configSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(7480),
     dataDir: z.string().min(1).default('./.custody'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     tokenMaxTtl: duration.default('90d'),
     sessionTtl: duration.default('12h'),
-    bodyLimit: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(1024 * 1024),
+    bodyLimit: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(512 * 1024 * 1024)
+      .default(1024 * 1024),
     ledgerKeyFile: z.string().min(1).optional(),
     publicUrl: z.string().url().optional(),
   })
@@ -58,15 +65,22 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new DomainError(platformErrors.CONFIG_INVALID, `cannot read config file ${file}: ${(err as Error).message}`);
+    throw new DomainError(
+      platformErrors.CONFIG_INVALID,
+      `cannot read config file ${file}: ${(err as Error).message}`,
+    );
   }
   try {
     const parsed: unknown = path.extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
     if (parsed === null || parsed === undefined) return {};
-    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be a mapping');
+    if (typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('top level must be a mapping');
     return parsed as Record<string, unknown>;
   } catch (err) {
-    throw new DomainError(platformErrors.CONFIG_INVALID, `config file ${file}: ${(err as Error).message}`);
+    throw new DomainError(
+      platformErrors.CONFIG_INVALID,
+      `config file ${file}: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -87,12 +101,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const key = issue.path.join('.');
-      const source = key in envNames ? ` (flag --${kebab(key)}, env ${envNames[key as keyof Config]})` : '';
+      const source =
+        key in envNames ? ` (flag --${kebab(key)}, env ${envNames[key as keyof Config]})` : '';
       return `${key || '(root)'}: ${issue.message}${source}`;
     });
-    throw new DomainError(platformErrors.CONFIG_INVALID, `invalid configuration:\n  ${lines.join('\n  ')}`, {
-      issues: lines,
-    });
+    throw new DomainError(
+      platformErrors.CONFIG_INVALID,
+      `invalid configuration:\n  ${lines.join('\n  ')}`,
+      {
+        issues: lines,
+      },
+    );
   }
   return result.data;
 }

@@ -22,6 +22,9 @@ export async function migrateToLatest(database: Database, sets: ModuleMigrations
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

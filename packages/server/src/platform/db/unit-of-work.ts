@@ -3,7 +3,11 @@ import type { AnyTx, Database } from './database.ts';
 
 // The audit module implements this; the platform only knows the shape.
 export interface AuditAppender {
-  append(tx: AnyTx, ctx: Pick<RequestContext, 'actor' | 'requestId'>, record: AuditRecord): Promise<void>;
+  append(
+    tx: AnyTx,
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    record: AuditRecord,
+  ): Promise<void>;
 }
 
 export interface FaultHooks {
@@ -31,7 +35,8 @@ export class UnitOfWork {
     return this.database.db.transaction().execute(async (tx) => {
       const records: AuditRecord[] = [];
       const result = await work(tx, (r) => records.push(r));
-      if (records.length === 0) throw new MutationWithoutAuditError('a mutation committed no audit record');
+      if (records.length === 0)
+        throw new MutationWithoutAuditError('a mutation committed no audit record');
       for (const r of records) await this.audit.append(tx, ctx, r);
       await this.faults.beforeCommit?.(records);
       return result;
@@ -39,7 +44,10 @@ export class UnitOfWork {
   }
 
   // Denied and failed attempts are recorded on their own, since the attempt itself rolls back.
-  async recordAttempt(ctx: Pick<RequestContext, 'actor' | 'requestId'>, record: AuditRecord): Promise<void> {
+  async recordAttempt(
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    record: AuditRecord,
+  ): Promise<void> {
     await this.database.db.transaction().execute(async (tx) => {
       await this.audit.append(tx, ctx, record);
     });

@@ -18,7 +18,10 @@ export interface ErrorBody {
 }
 
 // The one place where errors become HTTP responses.
-export function toHttpError(err: unknown, requestId: string): { status: number; body: ErrorBody; internal: boolean } {
+export function toHttpError(
+  err: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody; internal: boolean } {
   let domain: DomainError;
   if (err instanceof DomainError) {
     domain = err;
@@ -44,7 +47,11 @@ export function toHttpError(err: unknown, requestId: string): { status: number; 
         }
     }
   }
-  return { status: statusByCategory[domain.category], body: present(domain, requestId), internal: domain.category === 'internal' };
+  return {
+    status: statusByCategory[domain.category],
+    body: present(domain, requestId),
+    internal: domain.category === 'internal',
+  };
 }
 
 function present(err: DomainError, requestId: string): ErrorBody {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
-import { Counter, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { z } from 'zod';
 import type { Actor, RequestContext } from '../context.ts';
 import { DomainError, platformErrors } from '../errors.ts';
@@ -18,7 +24,13 @@ export interface HttpServerOptions {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-const anonymous = (ip: string): Actor => ({ type: 'anonymous', id: null, name: 'anonymous', authMethod: 'none', ip });
+const anonymous = (ip: string): Actor => ({
+  type: 'anonymous',
+  id: null,
+  name: 'anonymous',
+  authMethod: 'none',
+  ip,
+});
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
@@ -33,20 +45,32 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   // Raw text is kept for webhook signature checks; JSON is parsed by us for a stable error code.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, (req, body, done) => {
-    (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
-    if (body === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(new DomainError(platformErrors.REQUEST_MALFORMED_JSON), undefined);
-    }
-  });
-  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (req, body, done) => {
-    (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
-    done(null, body);
-  });
-  app.addContentTypeParser(['application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['application/json', 'application/merge-patch+json'],
+    { parseAs: 'string' },
+    (req, body, done) => {
+      (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
+      if (body === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(new DomainError(platformErrors.REQUEST_MALFORMED_JSON), undefined);
+      }
+    },
+  );
+  app.addContentTypeParser(
+    ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+    { parseAs: 'string' },
+    (req, body, done) => {
+      (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
+      done(null, body);
+    },
+  );
+  app.addContentTypeParser(
+    ['application/octet-stream'],
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body),
+  );
 
   const requests = new Counter({
     name: 'custody_http_requests_total',
@@ -77,7 +101,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    const { status, body } = toHttpError(new DomainError(platformErrors.ROUTE_NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`), req.id);
+    const { status, body } = toHttpError(
+      new DomainError(
+        platformErrors.ROUTE_NOT_FOUND,
+        `no route ${req.method} ${req.url.split('?')[0]}`,
+      ),
+      req.id,
+    );
     void reply.status(status).send(body);
   });
 
@@ -91,7 +121,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
-async function handle(route: AnyRoute, req: FastifyRequest, reply: FastifyReply, access: AccessControl): Promise<unknown> {
+async function handle(
+  route: AnyRoute,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  access: AccessControl,
+): Promise<unknown> {
   const ip = req.ip;
   let actor: Actor;
   if ('permission' in route.auth) {
@@ -104,18 +139,26 @@ async function handle(route: AnyRoute, req: FastifyRequest, reply: FastifyReply,
   } else {
     actor = anonymous(ip);
   }
-  if (route.body && route.contentTypes && req.body !== undefined) {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    if (!route.contentTypes.includes(type)) throw new DomainError(platformErrors.REQUEST_UNSUPPORTED_MEDIA_TYPE);
-  }
+  // Authorization comes before the body is validated, so a caller without the permission
+  // learns nothing about the body's schema; scopes derive from the path and query only.
   const params = parse(route.params, req.params, 'params');
-  const query = parse(route.query, req.query, 'query');
-  const body = route.body ? parse(route.body, req.body, 'body') : undefined;
   const ctx: RequestContext = { actor, requestId: req.id, guard: access.guardFor(actor, req.id) };
   if ('permission' in route.auth) {
-    const scope = route.auth.scope?.({ params: params as Record<string, unknown>, query: query as Record<string, unknown>, body }) ?? {};
-    await ctx.guard.require(route.auth.permission, scope, { type: 'route', id: `${route.method} ${route.url}` });
+    const rawQuery = (req.query ?? {}) as Record<string, unknown>;
+    const scope =
+      route.auth.scope?.({ params: params as Record<string, unknown>, query: rawQuery }) ?? {};
+    await ctx.guard.require(route.auth.permission, scope, {
+      type: 'route',
+      id: `${route.method} ${route.url}`,
+    });
   }
+  if (route.body && route.contentTypes && req.body !== undefined) {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    if (!route.contentTypes.includes(type))
+      throw new DomainError(platformErrors.REQUEST_UNSUPPORTED_MEDIA_TYPE);
+  }
+  const query = parse(route.query, req.query, 'query');
+  const body = route.body ? parse(route.body, req.body, 'body') : undefined;
   const replyOptions: RouteReply = {};
   const result = await route.handler(
     {
@@ -142,7 +185,15 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   if (!schema) return (value ?? {}) as T;
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (result.success) return result.data;
-  throw new DomainError(platformErrors.REQUEST_INVALID, `invalid ${where}: ${result.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`).join('; ')}`, {
-    issues: result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message, code: i.code })),
-  });
+  throw new DomainError(
+    platformErrors.REQUEST_INVALID,
+    `invalid ${where}: ${result.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`).join('; ')}`,
+    {
+      issues: result.error.issues.map((i) => ({
+        path: [where, ...i.path.map(String)].join('.'),
+        message: i.message,
+        code: i.code,
+      })),
+    },
+  );
 }

@@ -3,7 +3,10 @@ import type { AnyRoute } from './route.ts';
 
 // The OpenAPI document is generated from the same zod schemas that validate requests and
 // present responses, so it cannot drift from the routes.
-export function buildOpenApi(routes: readonly AnyRoute[], version: string): Record<string, unknown> {
+export function buildOpenApi(
+  routes: readonly AnyRoute[],
+  version: string,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z_]+)/g, '{$1}');
@@ -15,7 +18,12 @@ export function buildOpenApi(routes: readonly AnyRoute[], version: string): Reco
       if (!schema) continue;
       const json = toJson(schema) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(json.properties ?? {})) {
-        parameters.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: s });
+        parameters.push({
+          name,
+          in: where,
+          required: where === 'path' || (json.required ?? []).includes(name),
+          schema: s,
+        });
       }
     }
     const op: Record<string, unknown> = {
@@ -26,9 +34,14 @@ export function buildOpenApi(routes: readonly AnyRoute[], version: string): Reco
       responses: {
         [String(route.status ?? 200)]: {
           description: 'Success',
-          content: route.raw ? { [route.raw.contentType]: {} } : { 'application/json': { schema: toJson(route.response) } },
+          content: route.raw
+            ? { [route.raw.contentType]: {} }
+            : { 'application/json': { schema: toJson(route.response) } },
         },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        default: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
     if ('permission' in route.auth) {
@@ -42,7 +55,12 @@ export function buildOpenApi(routes: readonly AnyRoute[], version: string): Reco
       const types = route.contentTypes ?? ['application/json'];
       op.requestBody = {
         required: true,
-        content: Object.fromEntries(types.map((t) => [t, { schema: t === 'application/json' ? toJson(route.body!) : { type: 'string' } }])),
+        content: Object.fromEntries(
+          types.map((t) => [
+            t,
+            { schema: t === 'application/json' ? toJson(route.body!) : { type: 'string' } },
+          ]),
+        ),
       };
     }
     (paths[path] ??= {})[route.method.toLowerCase()] = op;

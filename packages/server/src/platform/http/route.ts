@@ -15,7 +15,6 @@ export type RouteAuth =
 export interface ScopeInput {
   readonly params: Record<string, unknown>;
   readonly query: Record<string, unknown>;
-  readonly body: unknown;
 }
 
 export interface RouteInput<B, Q, P> {

@@ -23,7 +23,11 @@ export interface TestApp {
   }): Promise<LightMyRequestResponse>;
   apply(yaml: string, token?: string): Promise<LightMyRequestResponse>;
   // Creates a user with an API token and, optionally, role bindings (role@scope).
-  user(name: string, bindings?: readonly string[], kind?: 'user' | 'service_account'): Promise<string>;
+  user(
+    name: string,
+    bindings?: readonly string[],
+    kind?: 'user' | 'service_account',
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -32,8 +36,18 @@ export async function createTestApp(
   options: { clock?: Clock; faults?: FaultHooks; config?: Record<string, unknown> } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
-  const config = configSchema.parse({ databaseUrl: database.url, logLevel: 'silent', ...options.config });
-  const app = await createApp({ config, database, logger: createLogger('silent'), clock: options.clock, faults: options.faults });
+  const config = configSchema.parse({
+    databaseUrl: database.url,
+    logLevel: 'silent',
+    ...options.config,
+  });
+  const app = await createApp({
+    config,
+    database,
+    logger: createLogger('silent'),
+    clock: options.clock,
+    faults: options.faults,
+  });
   const boot = await bootstrapAdmin(app);
   if (!boot) throw new Error('bootstrap did not run on a fresh database');
   const adminToken = boot.token;
@@ -51,7 +65,12 @@ export async function createTestApp(
     } else if (o.body !== undefined) {
       payload = o.body;
     }
-    return app.http.inject({ method: o.method, url: o.url, headers, ...(payload !== undefined ? { payload } : {}) });
+    return app.http.inject({
+      method: o.method,
+      url: o.url,
+      headers,
+      ...(payload !== undefined ? { payload } : {}),
+    });
   };
   let bindingCount = 0;
   return {
@@ -69,12 +88,22 @@ export async function createTestApp(
           {
             apiVersion: 'custody/v1',
             kind: 'RoleBinding',
-            metadata: { name: `test-${name}-${++bindingCount}`.toLowerCase().replace(/[^a-z0-9-]/g, '-') },
-            spec: { principal: `${kind === 'user' ? 'user' : 'serviceaccount'}:${name}`, role, scope, effect: 'allow' },
+            metadata: {
+              name: `test-${name}-${++bindingCount}`.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+            },
+            spec: {
+              principal: `${kind === 'user' ? 'user' : 'serviceaccount'}:${name}`,
+              role,
+              scope,
+              effect: 'allow',
+            },
           },
         ]);
       }
-      const { token } = await app.services.identity.createToken(ctx, { principal: { kind, name }, ttlMs: 86_400_000 });
+      const { token } = await app.services.identity.createToken(ctx, {
+        principal: { kind, name },
+        ttlMs: 86_400_000,
+      });
       return token;
     },
     async close() {
