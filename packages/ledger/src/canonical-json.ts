@@ -2,14 +2,12 @@
 // this encoding, so the same entry must always produce the same bytes, in Node and in the
 // browser. Only the JSON data model is accepted: anything JSON.stringify would silently
 // drop, coerce or call toJSON on is rejected instead of guessed at.
-import { utf8Encode } from './bytes.ts';
+import { isWellFormedString, utf8Encode } from './bytes.ts';
 import { LedgerError } from './errors.ts';
 
 /** A value that canonicalJson accepts. */
 export type JsonValue =
   null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
-
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function fail(path: string, problem: string): never {
   throw new LedgerError('LEDGER_CANONICAL_JSON_INVALID', `canonical JSON: ${problem} at ${path}`);
@@ -18,7 +16,7 @@ function fail(path: string, problem: string): never {
 function serializeString(s: string, path: string): string {
   // I-JSON (RFC 7493, required by RFC 8785) forbids lone surrogates; JSON.stringify would
   // escape them and produce text that is not valid Unicode.
-  if (loneSurrogate.test(s)) fail(path, 'string contains a lone surrogate');
+  if (!isWellFormedString(s)) fail(path, 'string contains a lone surrogate');
   // JSON.stringify's string escaping is exactly RFC 8785's (section 3.2.2.2).
   return JSON.stringify(s);
 }

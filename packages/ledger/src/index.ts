@@ -49,3 +49,36 @@ export {
   type TileReader,
 } from './hash-readers.ts';
 export { MemoryTree } from './memory-tree.ts';
+export {
+  ALG_ED25519,
+  computeKeyId,
+  generateSignerKey,
+  isValidKeyName,
+  keyIdHex,
+  parseSignerKey,
+  parseVerifierKey,
+  signerKeyFromSeed,
+  type GeneratedKey,
+  type NoteSigner,
+  type NoteVerifier,
+} from './note-keys.ts';
+export {
+  formatNote,
+  MAX_NOTE_SIGNATURES,
+  openNote,
+  parseNote,
+  signNote,
+  verifyNote,
+  type Note,
+  type NoteSignature,
+  type OpenedNote,
+} from './note.ts';
+export {
+  formatCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+  signCheckpoint,
+  type Checkpoint,
+  type OpenCheckpointOptions,
+  type OpenedCheckpoint,
+} from './checkpoint.ts';
