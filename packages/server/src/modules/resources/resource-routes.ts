@@ -82,14 +82,12 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
       }),
       async handler() {
         return {
-          kinds: service
-            .kinds()
-            .map((h) => ({
-              kind: h.kind,
-              scope: h.scope,
-              description: h.description,
-              applyPermission: h.applyPermission,
-            })),
+          kinds: service.kinds().map((h) => ({
+            kind: h.kind,
+            scope: h.scope,
+            description: h.description,
+            applyPermission: h.applyPermission,
+          })),
         };
       },
     }),

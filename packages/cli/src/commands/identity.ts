@@ -1,0 +1,160 @@
+import type { Command } from 'commander';
+import { readStdin, run } from '../command-context.ts';
+import { UsageError } from '../exit-codes.ts';
+import { table } from '../output.ts';
+
+interface Principal {
+  id: string;
+  kind: string;
+  name: string;
+  email: string | null;
+  createdAt: string;
+}
+
+interface TokenView {
+  id: string;
+  name: string;
+  principal: { kind: string; name: string };
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+function principalCommands(
+  program: Command,
+  noun: string,
+  path: string,
+  withPassword: boolean,
+): void {
+  const cmd = program
+    .command(noun)
+    .description(
+      `Manage ${noun === 'user' ? 'users' : 'service accounts (token-only identities)'}`,
+    );
+  const create = cmd.command('create <name>').description(`Create a ${noun}`);
+  if (withPassword) {
+    create
+      .option('--email <email>', 'email address')
+      .option('--password-stdin', 'read an initial password from standard input');
+  }
+  create.action(
+    run(async (ctx, name: string, opts: { email?: string; passwordStdin?: boolean }) => {
+      const body: Record<string, unknown> = { name };
+      if (opts.email) body.email = opts.email;
+      if (opts.passwordStdin) body.password = (await readStdin()).replace(/\r?\n$/, '');
+      const p = await ctx.client().request<Principal>('POST', `/api/v1/${path}`, { json: body });
+      ctx.out.result(p, () => `Created ${noun} ${p.name} (${p.id})`);
+    }),
+  );
+  cmd
+    .command('list')
+    .description(`List ${noun}s`)
+    .action(
+      run(async (ctx) => {
+        const { items } = await ctx
+          .client()
+          .request<{ items: Principal[] }>('GET', `/api/v1/${path}`);
+        ctx.out.result(items, () =>
+          table([
+            ['NAME', 'EMAIL', 'CREATED'],
+            ...items.map((p) => [p.name, p.email ?? '-', p.createdAt]),
+          ]),
+        );
+      }),
+    );
+  cmd
+    .command('delete <name>')
+    .description(`Delete a ${noun} and revoke its tokens`)
+    .action(
+      run(async (ctx, name: string) => {
+        const p = await ctx
+          .client()
+          .request<Principal>('DELETE', `/api/v1/${path}/${encodeURIComponent(name)}`);
+        ctx.out.result(p, () => `Deleted ${noun} ${p.name}`);
+      }),
+    );
+}
+
+export function registerIdentityCommands(program: Command): void {
+  principalCommands(program, 'user', 'users', true);
+  principalCommands(program, 'serviceaccount', 'serviceaccounts', false);
+
+  const token = program
+    .command('token')
+    .description('Manage API tokens (shown once, stored hashed, always expiring)');
+  token
+    .command('create')
+    .description('Create an API token; prints only the token')
+    .option('--user <name>', 'for this user')
+    .option('--serviceaccount <name>', 'for this service account')
+    .requiredOption('--ttl <duration>', 'lifetime, e.g. 30d (at most the server maximum)')
+    .option('--name <name>', 'a label for the token')
+    .action(
+      run(
+        async (
+          ctx,
+          opts: { user?: string; serviceaccount?: string; ttl: string; name?: string },
+        ) => {
+          if (opts.user && opts.serviceaccount)
+            throw new UsageError('give --user or --serviceaccount, not both');
+          const created = await ctx
+            .client()
+            .request<{
+              id: string;
+              token: string;
+              expiresAt: string;
+              principal: { kind: string; name: string };
+            }>('POST', '/api/v1/tokens', {
+              json: {
+                ...(opts.user ? { user: opts.user } : {}),
+                ...(opts.serviceaccount ? { serviceAccount: opts.serviceaccount } : {}),
+                ttl: opts.ttl,
+                ...(opts.name ? { name: opts.name } : {}),
+              },
+            });
+          ctx.out.result(created, () => created.token);
+        },
+      ),
+    );
+  token
+    .command('list')
+    .description("List tokens (yours, or everyone's with --all); never shows token values")
+    .option('--all', 'all principals (needs identity.token.manage)')
+    .action(
+      run(async (ctx, opts: { all?: boolean }) => {
+        const { items } = await ctx
+          .client()
+          .request<{ items: TokenView[] }>('GET', '/api/v1/tokens', {
+            query: { all: opts.all ? 'true' : 'false' },
+          });
+        ctx.out.result(items, () =>
+          table([
+            ['ID', 'NAME', 'PRINCIPAL', 'EXPIRES', 'LAST USED', 'STATUS'],
+            ...items.map((t) => [
+              t.id,
+              t.name,
+              `${t.principal.kind}:${t.principal.name}`,
+              t.expiresAt,
+              t.lastUsedAt ?? '-',
+              t.revokedAt ? 'revoked' : 'active',
+            ]),
+          ]),
+        );
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('Revoke a token')
+    .action(
+      run(async (ctx, id: string) => {
+        const r = await ctx
+          .client()
+          .request<{ id: string; revokedAt: string }>(
+            'DELETE',
+            `/api/v1/tokens/${encodeURIComponent(id)}`,
+          );
+        ctx.out.result(r, () => `Revoked ${r.id}`);
+      }),
+    );
+}

@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { registerAuditCommands } from './audit.ts';
+import { registerAuthCommands } from './auth.ts';
+import { registerIdentityCommands } from './identity.ts';
+import { registerResourceCommands } from './resources.ts';
+import { registerServerCommands } from './server.ts';
+
+// Each capability registers its commands here.
+export const commandModules: ((program: Command) => unknown)[] = [
+  registerServerCommands,
+  registerAuthCommands,
+  registerIdentityCommands,
+  registerResourceCommands,
+  registerAuditCommands,
+];
