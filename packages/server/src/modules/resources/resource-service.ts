@@ -61,7 +61,10 @@ export class ResourceService {
   handler(kind: string): AnyKindHandler {
     const h =
       this.handlers.get(kind) ??
-      [...this.handlers.values()].find((x) => x.kind.toLowerCase() === kind.toLowerCase());
+      // `Project`, `project` and `projects` all name the same kind, as kubectl users expect.
+      [...this.handlers.values()].find((x) =>
+        [x.kind.toLowerCase(), `${x.kind.toLowerCase()}s`].includes(kind.toLowerCase()),
+      );
     if (!h) {
       throw new DomainError(resourceErrors.RESOURCES_KIND_UNKNOWN, `unknown kind ${kind}`, {
         known: [...this.handlers.keys()].sort(),
