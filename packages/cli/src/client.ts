@@ -44,7 +44,8 @@ export function resolveConnection(
 ): { server: string; token: string | undefined } {
   let saved = readCliConfig(env);
   if (!saved.server && !env.CUSTODY_SERVER && !opts.server) saved = localDataDir();
-  const server = opts.server ?? env.CUSTODY_SERVER ?? saved.server;
+  // Empty environment variables count as unset.
+  const server = opts.server || env.CUSTODY_SERVER || saved.server;
   if (!server)
     throw new CliError(
       'no server: pass --server URL, set CUSTODY_SERVER, or run `custody login`',
@@ -53,7 +54,7 @@ export function resolveConnection(
     );
   return {
     server: server.replace(/\/+$/, ''),
-    token: opts.token ?? env.CUSTODY_TOKEN ?? saved.token,
+    token: opts.token || env.CUSTODY_TOKEN || saved.token,
   };
 }
 

@@ -98,21 +98,19 @@ export function registerIdentityCommands(program: Command): void {
         ) => {
           if (opts.user && opts.serviceaccount)
             throw new UsageError('give --user or --serviceaccount, not both');
-          const created = await ctx
-            .client()
-            .request<{
-              id: string;
-              token: string;
-              expiresAt: string;
-              principal: { kind: string; name: string };
-            }>('POST', '/api/v1/tokens', {
-              json: {
-                ...(opts.user ? { user: opts.user } : {}),
-                ...(opts.serviceaccount ? { serviceAccount: opts.serviceaccount } : {}),
-                ttl: opts.ttl,
-                ...(opts.name ? { name: opts.name } : {}),
-              },
-            });
+          const created = await ctx.client().request<{
+            id: string;
+            token: string;
+            expiresAt: string;
+            principal: { kind: string; name: string };
+          }>('POST', '/api/v1/tokens', {
+            json: {
+              ...(opts.user ? { user: opts.user } : {}),
+              ...(opts.serviceaccount ? { serviceAccount: opts.serviceaccount } : {}),
+              ttl: opts.ttl,
+              ...(opts.name ? { name: opts.name } : {}),
+            },
+          });
           ctx.out.result(created, () => created.token);
         },
       ),

@@ -19,6 +19,11 @@ export interface ServerFlags {
   dataDir?: string;
   config?: string;
   logLevel?: string;
+  tokenMaxTtl?: string;
+  sessionTtl?: string;
+  bodyLimit?: string;
+  ledgerKeyFile?: string;
+  publicUrl?: string;
 }
 
 // Hooks that later capabilities (the local runner) attach to `custody up`.
@@ -56,6 +61,11 @@ async function launch(
         host: flags.host,
         dataDir: flags.dataDir,
         logLevel: flags.logLevel,
+        tokenMaxTtl: flags.tokenMaxTtl,
+        sessionTtl: flags.sessionTtl,
+        bodyLimit: flags.bodyLimit,
+        ledgerKeyFile: flags.ledgerKeyFile,
+        publicUrl: flags.publicUrl,
       },
       env: {
         ...process.env,
@@ -142,6 +152,11 @@ export function registerServerCommands(program: Command): void {
     .option('--data-dir <dir>', 'where keys and the bootstrap admin token are written')
     .option('--config <file>', 'configuration file (JSON or YAML)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option('--token-max-ttl <duration>', 'longest API token lifetime allowed')
+    .option('--session-ttl <duration>', 'lifetime of login sessions')
+    .option('--body-limit <bytes>', 'largest request body accepted')
+    .option('--ledger-key-file <file>', 'ledger signing key (created in the data dir when unset)')
+    .option('--public-url <url>', 'URL users reach the server at (links in notifications)')
     .action(
       run(async (ctx, opts: ServerFlags) => {
         const { server, dataDir } = await launch(opts, {});
