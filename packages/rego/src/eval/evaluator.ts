@@ -1,0 +1,729 @@
+// Top-down evaluator. Evaluation is continuation-passing: each step calls `k` once
+// per solution and returns true to stop early (used by `not`, `every` and halting).
+// Variables live in per-rule frames and are unbound again when a branch backtracks.
+import type { Loc } from '../ast.ts';
+import type { BuiltinCtx } from '../builtins/types.ts';
+import type { CompiledPolicy } from '../compiler/index.ts';
+import { hasRules, type CRule, type FnRef, type RExpr, type RTerm, type RuleNode } from '../compiler/ir.ts';
+import { hasOutputArg } from '../compiler/safety.ts';
+import { BuiltinError, RegoError } from '../errors.ts';
+import { RObject, RSet, equal, formatValue, type Value } from '../value.ts';
+
+export type Frame = (Value | undefined)[];
+type K = () => boolean;
+type VK = (v: Value) => boolean;
+
+type Mock = { fn: FnRef } | { value: Value };
+
+interface Env {
+  input: Value | undefined;
+  data: Value;
+  overlays: { path: string[]; value: Value }[] | undefined;
+  mocks: Map<string, Mock> | undefined;
+  cache: Map<RuleNode, Value | typeof UNDEF>;
+  nsCache: Map<RuleNode, Value>;
+}
+
+export interface EvalLimits {
+  /** Maximum number of evaluated expressions before `eval_limit_exceeded`. */
+  maxSteps?: number;
+  /** Wall-clock budget in milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface EvalSettings extends EvalLimits {
+  input: Value | undefined;
+  data: Value;
+  strictBuiltinErrors?: boolean;
+  nowNs?: bigint;
+  print?: (msg: string) => void;
+}
+
+const UNDEF = Symbol('undefined');
+const NOT_CACHED = Symbol('not-cached');
+
+export class Evaluator {
+  env: Env;
+  private steps = 0;
+  private readonly maxSteps: number;
+  private readonly deadline: number;
+  private readonly strict: boolean;
+  readonly ctx: BuiltinCtx;
+  private readonly nodeCache = new Map<string, RuleNode | undefined>();
+
+  constructor(
+    private readonly policy: CompiledPolicy,
+    s: EvalSettings,
+  ) {
+    this.env = {
+      input: s.input,
+      data: s.data,
+      overlays: undefined,
+      mocks: undefined,
+      cache: new Map(),
+      nsCache: new Map(),
+    };
+    this.maxSteps = s.maxSteps ?? Infinity;
+    this.deadline = s.timeoutMs !== undefined ? Date.now() + s.timeoutMs : Infinity;
+    this.strict = s.strictBuiltinErrors ?? false;
+    const print = s.print ?? ((m: string) => process.stderr.write(m + '\n'));
+    this.ctx = {
+      nowNs: s.nowNs ?? BigInt(Date.now()) * 1000000n,
+      cache: new Map(),
+      print,
+    };
+  }
+
+  // ---- bodies and expressions ----
+
+  evalBody(body: RExpr[], i: number, f: Frame, k: K): boolean {
+    if (i === body.length) return k();
+    const e = body[i] as RExpr;
+    if (++this.steps > this.maxSteps || ((this.steps & 1023) === 0 && Date.now() > this.deadline)) this.limit(e.loc);
+    return this.evalExpr(e, f, i + 1 === body.length ? k : () => this.evalBody(body, i + 1, f, k));
+  }
+
+  private limit(loc: Loc): never {
+    const what = this.steps > this.maxSteps ? `step limit of ${this.maxSteps} exceeded` : 'time limit exceeded';
+    throw new RegoError('eval_limit_exceeded', `evaluation stopped: ${what}`, loc);
+  }
+
+  private evalExpr(e: RExpr, f: Frame, k: K): boolean {
+    if (e.withs.length) return this.evalWith(e, f, k, 0);
+    return this.evalExprNoWith(e, f, k);
+  }
+
+  private evalExprNoWith(e: RExpr, f: Frame, k: K): boolean {
+    if (e.neg) {
+      const found = this.evalExprCore(e, f, () => true);
+      return found ? false : k();
+    }
+    return this.evalExprCore(e, f, k);
+  }
+
+  private evalExprCore(e: RExpr, f: Frame, k: K): boolean {
+    switch (e.k) {
+      case 'true':
+        return k();
+      case 'term': {
+        const t = e.term;
+        if (t.t === 'call' && hasOutputArg(t)) return this.evalCall(t, f, () => k());
+        return this.evalTerm(t, f, (v) => (v !== false ? k() : false));
+      }
+      case 'unify':
+        return this.unifyTT(e.a, e.b, f, k);
+      case 'somein':
+        return this.evalTerm(e.domain, f, (d) =>
+          this.iterate(d, (key, val) =>
+            e.key
+              ? this.unifyTV(e.key, key, f, () => this.unifyTV(e.value, val, f, k))
+              : this.unifyTV(e.value, val, f, k),
+          ),
+        );
+      case 'every':
+        return this.evalTerm(e.domain, f, (d) => {
+          let ok = true;
+          this.iterate(d, (key, val) => {
+            const found = e.key
+              ? this.unifyTV(e.key, key, f, () => this.unifyTV(e.value, val, f, () => this.evalBody(e.body, 0, f, () => true)))
+              : this.unifyTV(e.value, val, f, () => this.evalBody(e.body, 0, f, () => true));
+            if (!found) ok = false;
+            return !ok;
+          });
+          return ok ? k() : false;
+        });
+      case 'and':
+        return this.evalBody(e.left, 0, f, () => this.evalBody(e.right, 0, f, k));
+      case 'or': {
+        let found = false;
+        if (
+          this.evalBody(e.left, 0, f, () => {
+            found = true;
+            return k();
+          })
+        )
+          return true;
+        if (found) return false;
+        return this.evalBody(e.right, 0, f, k);
+      }
+    }
+  }
+
+  private evalWith(e: RExpr, f: Frame, k: K, i: number, acc: [RExpr['withs'][number], Value][] = []): boolean {
+    if (i < e.withs.length) {
+      const w = e.withs[i] as RExpr['withs'][number];
+      if (w.fnValue) return this.evalWith(e, f, k, i + 1, [...acc, [w, null]]);
+      return this.evalTerm(w.value, f, (v) => this.evalWith(e, f, k, i + 1, [...acc, [w, v]]));
+    }
+    const saved = this.env;
+    const next: Env = { ...saved, cache: new Map(), nsCache: new Map() };
+    for (const [w, v] of acc) {
+      const tg = w.target;
+      if (tg.kind === 'input') next.input = tg.path.length === 0 ? v : upsert(next.input, tg.path, v);
+      else if (tg.kind === 'data') next.overlays = [...(next.overlays ?? []), { path: tg.path, value: v }];
+      else {
+        next.mocks = new Map(next.mocks);
+        next.mocks.set(tg.name, w.fnValue ? { fn: w.fnValue } : { value: v });
+      }
+    }
+    this.env = next;
+    try {
+      return this.evalExprNoWith(e, f, () => {
+        this.env = saved;
+        try {
+          return k();
+        } finally {
+          this.env = next;
+        }
+      });
+    } finally {
+      this.env = saved;
+    }
+  }
+
+  // ---- unification ----
+
+  unifyTV(t: RTerm, v: Value, f: Frame, k: K): boolean {
+    switch (t.t) {
+      case 'local': {
+        const cur = f[t.slot];
+        if (cur === undefined) {
+          f[t.slot] = v;
+          try {
+            return k();
+          } finally {
+            f[t.slot] = undefined;
+          }
+        }
+        return equal(cur, v) ? k() : false;
+      }
+      case 'const':
+        return equal(t.v, v) ? k() : false;
+      case 'array':
+        if (!Array.isArray(v) || v.length !== t.items.length) return false;
+        return this.unifyItems(t.items, v, 0, f, k);
+      case 'object': {
+        if (!(v instanceof RObject) || v.size !== t.items.length) return false;
+        return this.unifyObject(t.items, v, 0, f, k);
+      }
+      default:
+        return this.evalTerm(t, f, (x) => (equal(x, v) ? k() : false));
+    }
+  }
+
+  private unifyItems(items: RTerm[], v: Value[], i: number, f: Frame, k: K): boolean {
+    if (i === items.length) return k();
+    return this.unifyTV(items[i] as RTerm, v[i] as Value, f, () => this.unifyItems(items, v, i + 1, f, k));
+  }
+
+  private unifyObject(items: [RTerm, RTerm][], v: RObject, i: number, f: Frame, k: K): boolean {
+    if (i === items.length) return k();
+    const [kt, vt] = items[i] as [RTerm, RTerm];
+    return this.evalTerm(kt, f, (key) => {
+      const child = v.get(key);
+      if (child === undefined) return false;
+      return this.unifyTV(vt, child, f, () => this.unifyObject(items, v, i + 1, f, k));
+    });
+  }
+
+  unifyTT(a: RTerm, b: RTerm, f: Frame, k: K): boolean {
+    if (a.t === 'local' && f[a.slot] === undefined) return this.evalTerm(b, f, (v) => this.unifyTV(a, v, f, k));
+    if (b.t === 'local' && f[b.slot] === undefined) return this.evalTerm(a, f, (v) => this.unifyTV(b, v, f, k));
+    if (a.t === 'array' && b.t === 'array') {
+      if (a.items.length !== b.items.length) return false;
+      return this.unifyPairs(a.items, b.items, 0, f, k);
+    }
+    if (a.t === 'object' && b.t === 'object' && !this.isGround(a, f) && !this.isGround(b, f)) {
+      if (a.items.length !== b.items.length) return false;
+      const bs: RTerm[] = [];
+      for (const [ka] of a.items) {
+        const m = b.items.find(([kb]) => kb.t === 'const' && ka.t === 'const' && equal(kb.v, ka.v));
+        if (!m) return false;
+        bs.push(m[1]);
+      }
+      return this.unifyPairs(
+        a.items.map((x) => x[1]),
+        bs,
+        0,
+        f,
+        k,
+      );
+    }
+    if (this.isGround(a, f)) return this.evalTerm(a, f, (v) => this.unifyTV(b, v, f, k));
+    return this.evalTerm(b, f, (v) => this.unifyTV(a, v, f, k));
+  }
+
+  private unifyPairs(as: RTerm[], bs: RTerm[], i: number, f: Frame, k: K): boolean {
+    if (i === as.length) return k();
+    return this.unifyTT(as[i] as RTerm, bs[i] as RTerm, f, () => this.unifyPairs(as, bs, i + 1, f, k));
+  }
+
+  /** True when the term has no unbound variables in pattern positions. */
+  private isGround(t: RTerm, f: Frame): boolean {
+    switch (t.t) {
+      case 'local':
+        return f[t.slot] !== undefined;
+      case 'array':
+      case 'set':
+        return t.items.every((x) => this.isGround(x, f));
+      case 'object':
+        return t.items.every(([x, y]) => this.isGround(x, f) && this.isGround(y, f));
+      default:
+        return true;
+    }
+  }
+
+  // ---- terms ----
+
+  evalTerm(t: RTerm, f: Frame, k: VK): boolean {
+    switch (t.t) {
+      case 'const':
+        return k(t.v);
+      case 'local': {
+        const v = f[t.slot];
+        if (v === undefined) throw new RegoError('eval_internal_error', `var ${t.name} is unbound`);
+        return k(v);
+      }
+      case 'input': {
+        const inp = this.env.input;
+        if (inp === undefined) return false;
+        return this.walk(inp, t.path, 0, f, k);
+      }
+      case 'data':
+        return this.dataWalk(this.policy.root, this.env.data, t.path, 0, [], f, k);
+      case 'ref':
+        return this.evalTerm(t.head, f, (v) => this.walk(v, t.path, 0, f, k));
+      case 'array':
+        return this.evalItems(t.items, 0, new Array(t.items.length), f, (vals) => k(vals.slice()));
+      case 'set':
+        return this.evalItems(t.items, 0, new Array(t.items.length), f, (vals) => k(RSet.of(vals)));
+      case 'object': {
+        const flat = t.items.flat();
+        return this.evalItems(flat, 0, new Array(flat.length), f, (vals) => {
+          const o = new RObject();
+          for (let i = 0; i < vals.length; i += 2) o.set(vals[i] as Value, vals[i + 1] as Value);
+          return k(o);
+        });
+      }
+      case 'arraycompr': {
+        const out: Value[] = [];
+        this.evalBody(t.body, 0, f, () =>
+          this.evalTerm(t.term, f, (v) => {
+            out.push(v);
+            return false;
+          }),
+        );
+        return k(out);
+      }
+      case 'setcompr': {
+        const out = new RSet();
+        this.evalBody(t.body, 0, f, () =>
+          this.evalTerm(t.term, f, (v) => {
+            out.add(v);
+            return false;
+          }),
+        );
+        return k(out);
+      }
+      case 'objectcompr': {
+        const out = new RObject();
+        this.evalBody(t.body, 0, f, () =>
+          this.evalTerm(t.key, f, (key) =>
+            this.evalTerm(t.value, f, (v) => {
+              const prev = out.get(key);
+              if (prev !== undefined && !equal(prev, v))
+                throw new RegoError('eval_conflict_error', 'object keys must be unique');
+              out.set(key, v);
+              return false;
+            }),
+          ),
+        );
+        return k(out);
+      }
+      case 'call':
+        return this.evalCall(t, f, k);
+      case 'template': {
+        let s = '';
+        for (const p of t.parts) {
+          if (typeof p === 'string') {
+            s += p;
+            continue;
+          }
+          let got: Value | undefined;
+          this.evalTerm(p, f, (v) => {
+            got = v;
+            return true;
+          });
+          s += got === undefined ? '<undefined>' : typeof got === 'string' ? got : formatValue(got);
+        }
+        return k(s);
+      }
+    }
+  }
+
+  private evalItems(items: RTerm[], i: number, acc: Value[], f: Frame, k: (vals: Value[]) => boolean): boolean {
+    if (i === items.length) return k(acc);
+    return this.evalTerm(items[i] as RTerm, f, (v) => {
+      acc[i] = v;
+      return this.evalItems(items, i + 1, acc, f, k);
+    });
+  }
+
+  /** Iterates collection members as (key, value); sets yield each member as both. */
+  iterate(v: Value, cb: (key: Value, val: Value) => boolean): boolean {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (cb(i, v[i] as Value)) return true;
+    } else if (v instanceof RObject) {
+      for (const [key, val] of v.entries()) if (cb(key, val)) return true;
+    } else if (v instanceof RSet) {
+      for (const x of v.values()) if (cb(x, x)) return true;
+    }
+    return false;
+  }
+
+  walk(v: Value, path: RTerm[], i: number, f: Frame, k: VK): boolean {
+    if (i === path.length) return k(v);
+    const p = path[i] as RTerm;
+    if (p.t === 'const') {
+      const c = lookup(v, p.v);
+      return c === undefined ? false : this.walk(c, path, i + 1, f, k);
+    }
+    if (p.t === 'local') {
+      const bound = f[p.slot];
+      if (bound !== undefined) {
+        const c = lookup(v, bound);
+        return c === undefined ? false : this.walk(c, path, i + 1, f, k);
+      }
+      return this.iterate(v, (key, val) => {
+        f[p.slot] = key;
+        try {
+          return this.walk(val, path, i + 1, f, k);
+        } finally {
+          f[p.slot] = undefined;
+        }
+      });
+    }
+    if ((p.t === 'array' || p.t === 'object') && !this.isGround(p, f))
+      return this.iterate(v, (key, val) => this.unifyTV(p, key, f, () => this.walk(val, path, i + 1, f, k)));
+    return this.evalTerm(p, f, (key) => {
+      const c = lookup(v, key);
+      return c === undefined ? false : this.walk(c, path, i + 1, f, k);
+    });
+  }
+
+  // ---- data and rules ----
+
+  private keyTerm(p: RTerm, f: Frame): Value | undefined | typeof NOT_CACHED {
+    if (p.t === 'const') return p.v;
+    if (p.t === 'local') return f[p.slot] ?? NOT_CACHED;
+    return NOT_CACHED;
+  }
+
+  private dataWalk(
+    node: RuleNode | undefined,
+    base: Value | undefined,
+    path: RTerm[],
+    i: number,
+    cur: string[],
+    f: Frame,
+    k: VK,
+  ): boolean {
+    const ovs = this.env.overlays;
+    if (ovs) {
+      const exact = findOverlay(ovs, cur);
+      if (exact !== undefined) return this.walk(exact, path, i, f, k);
+    }
+    if (node && hasRules(node)) {
+      if (node.funcs.length && i === path.length) return false;
+      const v = this.ruleValue(node);
+      return v === undefined ? false : this.walk(v, path, i, f, k);
+    }
+    if (i === path.length) {
+      const v = this.nodeValue(node, base, cur);
+      return v === undefined ? false : k(v);
+    }
+    const p = path[i] as RTerm;
+    const step = (key: Value): boolean => {
+      const child = typeof key === 'string' ? node?.children.get(key) : undefined;
+      const childBase = base === undefined ? undefined : lookup(base, key);
+      if (child || (ovs && typeof key === 'string' && overlayBelow(ovs, cur, key)))
+        return this.dataWalk(child, childBase, path, i + 1, [...cur, key as string], f, k);
+      if (childBase === undefined) return false;
+      return this.walk(childBase, path, i + 1, f, k);
+    };
+    const key = this.keyTerm(p, f);
+    if (key !== NOT_CACHED) return step(key as Value);
+    if (p.t === 'local' || p.t === 'array' || p.t === 'object') {
+      const full = this.nodeValue(node, base, cur);
+      return full === undefined ? false : this.walk(full, path, i, f, k);
+    }
+    return this.evalTerm(p, f, step);
+  }
+
+  /** Value of a namespace (package) node: base data merged with its rules' values. */
+  private nodeValue(node: RuleNode | undefined, base: Value | undefined, cur: string[]): Value | undefined {
+    if (node && hasRules(node)) return node.funcs.length ? undefined : this.ruleValue(node);
+    const ovs = this.env.overlays;
+    if (node && !ovs) {
+      const c = this.env.nsCache.get(node);
+      if (c !== undefined) return c;
+    }
+    let out: Value | undefined;
+    if (!node) out = base;
+    else {
+      const o = base instanceof RObject ? base.copy() : new RObject();
+      for (const [name, child] of node.children) {
+        const cv = this.nodeValue(child, base instanceof RObject ? base.get(name) : undefined, [...cur, name]);
+        if (cv !== undefined) o.set(name, cv);
+      }
+      out = o;
+    }
+    if (ovs) {
+      for (const ov of ovs) {
+        if (ov.path.length < cur.length || !cur.every((c, j) => ov.path[j] === c)) continue;
+        if (ov.path.length === cur.length) out = ov.value;
+        else out = upsert(out, ov.path.slice(cur.length), ov.value);
+      }
+    }
+    if (node && !ovs && out !== undefined) this.env.nsCache.set(node, out);
+    return out;
+  }
+
+  ruleValue(node: RuleNode): Value | undefined {
+    const cache = this.env.cache;
+    const c = cache.get(node);
+    if (c !== undefined) return c === UNDEF ? undefined : c;
+    let v: Value | undefined;
+    if (node.complete.length || (node.defaultRule && !node.sets.length && !node.objects.length))
+      v = this.completeValue(node);
+    else if (node.sets.length) v = this.setValue(node);
+    else if (node.objects.length) v = this.objectValue(node);
+    cache.set(node, v === undefined ? UNDEF : v);
+    return v;
+  }
+
+  private completeValue(node: RuleNode): Value | undefined {
+    let result: Value | undefined;
+    for (const r of node.complete) {
+      const v = this.evalRuleChain(r, undefined, 'complete rules must not produce multiple outputs');
+      if (v === undefined) continue;
+      if (result !== undefined && !equal(result, v))
+        throw new RegoError('eval_conflict_error', 'complete rules must not produce multiple outputs', r.loc);
+      result = v;
+    }
+    if (result === undefined && node.defaultRule) {
+      const d = node.defaultRule.value;
+      this.evalTerm(d, new Array(node.defaultRule.nslots), (v) => {
+        result = v;
+        return true;
+      });
+    }
+    return result;
+  }
+
+  /** Evaluates a rule and its else chain; values within one rule must agree. */
+  private evalRuleChain(r: CRule, args: Value[] | undefined, conflictMsg: string): Value | undefined {
+    let result: Value | undefined;
+    const f: Frame = new Array(r.nslots);
+    const onValue = (v: Value): boolean => {
+      if (result !== undefined && !equal(result, v)) throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
+      result = v;
+      return false;
+    };
+    const body = (): boolean => this.evalBody(r.body, 0, f, () => this.evalTerm(r.value, f, onValue));
+    if (args) this.unifyArgs(r.args ?? [], args, 0, f, body);
+    else body();
+    if (result === undefined && r.elseRule) return this.evalRuleChain(r.elseRule, args, conflictMsg);
+    return result;
+  }
+
+  private unifyArgs(params: RTerm[], args: Value[], i: number, f: Frame, k: K): boolean {
+    if (i === params.length) return k();
+    return this.unifyTV(params[i] as RTerm, args[i] as Value, f, () => this.unifyArgs(params, args, i + 1, f, k));
+  }
+
+  private setValue(node: RuleNode): Value {
+    const out = new RSet();
+    for (const r of node.sets) {
+      const f: Frame = new Array(r.nslots);
+      this.evalBody(r.body, 0, f, () =>
+        this.evalTerm(r.key as RTerm, f, (v) => {
+          out.add(v);
+          return false;
+        }),
+      );
+    }
+    return out;
+  }
+
+  private objectValue(node: RuleNode): Value {
+    const out = new RObject();
+    for (const r of node.objects) {
+      const f: Frame = new Array(r.nslots);
+      const chain = (rule: CRule, fr: Frame): boolean => {
+        let found = false;
+        this.evalBody(rule.body, 0, fr, () =>
+          this.evalItems(rule.suffix, 0, new Array(rule.suffix.length), fr, (keys) =>
+            this.evalTerm(rule.value, fr, (v) => {
+              found = true;
+              insertNested(out, keys, v, rule.loc);
+              return false;
+            }),
+          ),
+        );
+        if (!found && rule.elseRule) return chain(rule.elseRule, new Array(rule.elseRule.nslots));
+        return found;
+      };
+      chain(r, f);
+    }
+    for (const [name, child] of node.children) {
+      const cv = this.nodeValue(child, undefined, [...node.path, name]);
+      if (cv === undefined) continue;
+      const prev = out.get(name);
+      if (prev !== undefined && !equal(prev, cv))
+        throw new RegoError('eval_conflict_error', 'object keys must be unique', node.objects[0]?.loc);
+      out.set(name, cv);
+    }
+    return out;
+  }
+
+  // ---- calls ----
+
+  private evalCall(t: RTerm & { t: 'call' }, f: Frame, k: VK): boolean {
+    const out = hasOutputArg(t);
+    const n = out ? t.args.length - 1 : t.args.length;
+    return this.evalItems(t.args.slice(0, n), 0, new Array(n), f, (vals) => {
+      if (t.fn.kind === 'builtin' && t.fn.def.relation && !this.env.mocks?.has(t.fn.name)) {
+        const results = this.callRelation(t.fn, vals, t.loc);
+        for (const r of results) {
+          const stop = out ? this.unifyTV(t.args[n] as RTerm, r, f, () => k(true)) : k(r);
+          if (stop) return true;
+        }
+        return false;
+      }
+      const r = this.invoke(t.fn, vals, t.loc);
+      if (r === undefined) return false;
+      if (out) return this.unifyTV(t.args[n] as RTerm, r, f, () => k(true));
+      return k(r);
+    });
+  }
+
+  private callRelation(fn: FnRef & { kind: 'builtin' }, vals: Value[], loc: Loc): Value[] {
+    try {
+      return (fn.def.relation as NonNullable<typeof fn.def.relation>)(vals, this.ctx);
+    } catch (e) {
+      return this.builtinFailure(e, fn.name, loc) ?? [];
+    }
+  }
+
+  private builtinFailure(e: unknown, name: string, loc: Loc): undefined {
+    if (e instanceof BuiltinError) {
+      if (this.strict) throw new RegoError(e.code, `${name}: ${e.message}`, loc);
+      return undefined;
+    }
+    if (e instanceof RegoError) throw e;
+    if (e instanceof RangeError) throw e;
+    if (this.strict) throw new RegoError('eval_builtin_error', `${name}: ${(e as Error).message}`, loc);
+    return undefined;
+  }
+
+  invoke(fn: FnRef, vals: Value[], loc: Loc): Value | undefined {
+    const mock = this.env.mocks?.get(fn.name);
+    if (mock) {
+      if ('value' in mock) return mock.value;
+      if (mock.fn.name !== fn.name) return this.invokeUnmocked(mock.fn, vals, loc);
+    }
+    return this.invokeUnmocked(fn, vals, loc);
+  }
+
+  private invokeUnmocked(fn: FnRef, vals: Value[], loc: Loc): Value | undefined {
+    if (fn.kind === 'builtin') {
+      if (fn.def.relation) return this.callRelation(fn, vals, loc)[0];
+      try {
+        return fn.def.fn(vals, this.ctx);
+      } catch (e) {
+        return this.builtinFailure(e, fn.name, loc);
+      }
+    }
+    const node = this.fnNode(fn);
+    if (!node) return undefined;
+    let result: Value | undefined;
+    for (const r of node.funcs) {
+      const v = this.evalRuleChain(r, vals, 'functions must not produce multiple outputs for same inputs');
+      if (v === undefined) continue;
+      if (result !== undefined && !equal(result, v))
+        throw new RegoError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
+      result = v;
+    }
+    if (result === undefined && node.defaultRule) {
+      this.evalTerm(node.defaultRule.value, new Array(node.defaultRule.nslots), (v) => {
+        result = v;
+        return true;
+      });
+    }
+    return result;
+  }
+
+  private fnNode(fn: FnRef & { kind: 'user' }): RuleNode | undefined {
+    let n = this.nodeCache.get(fn.name);
+    if (n === undefined && !this.nodeCache.has(fn.name)) {
+      n = this.policy.root;
+      for (const p of fn.path) {
+        n = n?.children.get(p);
+        if (!n) break;
+      }
+      this.nodeCache.set(fn.name, n);
+    }
+    return n;
+  }
+}
+
+function findOverlay(ovs: { path: string[]; value: Value }[], cur: string[]): Value | undefined {
+  let found: Value | undefined;
+  for (const ov of ovs) {
+    if (ov.path.length === cur.length && ov.path.every((p, i) => p === cur[i])) found = ov.value;
+  }
+  return found;
+}
+
+function overlayBelow(ovs: { path: string[]; value: Value }[], cur: string[], key: string): boolean {
+  const n = cur.length;
+  return ovs.some((ov) => ov.path.length > n && ov.path[n] === key && cur.every((c, i) => ov.path[i] === c));
+}
+
+export function lookup(v: Value, key: Value): Value | undefined {
+  if (Array.isArray(v)) {
+    if (typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < v.length) return v[key];
+    return undefined;
+  }
+  if (v instanceof RObject) return v.get(key);
+  if (v instanceof RSet) return v.has(key) ? key : undefined;
+  return undefined;
+}
+
+/** Returns a copy of `base` with `value` stored at `path`, creating objects as needed. */
+export function upsert(base: Value | undefined, path: string[], value: Value): Value {
+  if (path.length === 0) return value;
+  const o = base instanceof RObject ? base.copy() : new RObject();
+  const [head, ...rest] = path as [string, ...string[]];
+  o.set(head, upsert(o.get(head), rest, value));
+  return o;
+}
+
+function insertNested(o: RObject, keys: Value[], v: Value, loc: Loc): void {
+  let cur = o;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i] as Value;
+    let next = cur.get(key);
+    if (next === undefined) {
+      next = new RObject();
+      cur.set(key, next);
+    } else if (!(next instanceof RObject))
+      throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
+    cur = next;
+  }
+  const last = keys[keys.length - 1] as Value;
+  const prev = cur.get(last);
+  if (prev !== undefined && !equal(prev, v)) throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
+  cur.set(last, v);
+}

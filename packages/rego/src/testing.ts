@@ -1,0 +1,2 @@
+export interface TestOutcome { name: string }
+export function runPolicyTests(): TestOutcome[] { return []; }
