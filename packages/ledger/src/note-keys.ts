@@ -36,7 +36,7 @@ function keyError(message: string): never {
 
 /** Key names: non-empty, no Unicode spaces, no '+', no control characters. */
 export function isValidKeyName(name: string): boolean {
-  if (name.length === 0 || !isWellFormedString(name) || /[\s+]/u.test(name)) return false;
+  if (name.length === 0 || !isWellFormedString(name) || /[\s+\u0085]/u.test(name)) return false;
   for (let i = 0; i < name.length; i++)
     if (name.charCodeAt(i) < 0x20 || name.charCodeAt(i) === 0x7f) return false;
   return true;
