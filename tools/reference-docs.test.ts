@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configurationMarkdown, errorsMarkdown, permissionsMarkdown } from './reference-docs.ts';
+import {
+  apiMarkdown,
+  cliMarkdown,
+  configurationMarkdown,
+  errorsMarkdown,
+  permissionsMarkdown,
+} from './reference-docs.ts';
 
 const dir = path.resolve(import.meta.dirname, '..', 'docs', 'reference');
 
@@ -10,7 +16,9 @@ describe('reference docs match the code', () => {
     ['errors.md', errorsMarkdown],
     ['permissions.md', permissionsMarkdown],
     ['configuration.md', configurationMarkdown],
-  ])('%s is current (regenerate with npm run docs:reference)', (file, generate) => {
-    expect(readFileSync(path.join(dir, file), 'utf8')).toBe(generate());
+    ['api.md', apiMarkdown],
+    ['cli.md', cliMarkdown],
+  ])('%s is current (regenerate with npm run docs:reference)', async (file, generate) => {
+    expect(readFileSync(path.join(dir, file), 'utf8')).toBe(await generate());
   });
 });
