@@ -37,6 +37,12 @@ import {
   resourceMigrations,
   resourceRoutes,
 } from './modules/resources/index.ts';
+import {
+  Ledger,
+  ledgerMigrations,
+  ledgerRoutes,
+  type LedgerOptions,
+} from './modules/ledger/index.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -45,6 +51,18 @@ export interface AppDeps {
   clock?: Clock;
   logger?: Logger;
   faults?: FaultHooks;
+  // Tuning for the ledger's checkpointer and leader election (tests shorten the intervals).
+  ledger?: Pick<
+    LedgerOptions,
+    'checkpointIntervalMs' | 'checkpointWaitMs' | 'leaderRetryMs' | 'batchSize'
+  >;
+}
+
+// Background work (the ledger checkpointer, SIEM streamers) that createApp builds but never
+// starts: main.ts starts it for real servers, tests start it or drive it by hand.
+export interface BackgroundTasks {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface App {
@@ -58,7 +76,9 @@ export interface App {
     readonly access: IdentityAccessControl;
     readonly resources: ResourceService;
     readonly projects: ProjectService;
+    readonly ledger: Ledger;
   };
+  readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
   readonly routes: readonly AnyRoute[];
   close(): Promise<void>;
@@ -69,6 +89,7 @@ export const allMigrations = [
   identityMigrations,
   resourceMigrations,
   projectMigrations,
+  ledgerMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -104,6 +125,26 @@ export async function createApp(deps: AppDeps): Promise<App> {
   for (const handler of [...projectKinds(projectStore), ...identityKinds(rbac)])
     resources.register(handler);
 
+  const ledger = new Ledger({
+    database,
+    audit: {
+      list: (filter) => audit.list(filter),
+      size: () => audit.size(),
+    },
+    key: {
+      dataDir: config.dataDir,
+      ledgerKeyFile: config.ledgerKeyFile,
+      publicUrl: config.publicUrl,
+    },
+    clock,
+    logger,
+    ...deps.ledger,
+  });
+  const background: BackgroundTasks = {
+    start: () => ledger.start(),
+    stop: () => ledger.stop(),
+  };
+
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const routes: AnyRoute[] = [];
@@ -112,6 +153,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...identityRoutes(identity),
     ...resourceRoutes(resources),
     ...auditRoutes(audit),
+    ...ledgerRoutes(ledger),
   );
   const http = createHttpServer({
     routes,
@@ -127,10 +169,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     database,
     config,
     clock,
-    services: { audit, identity, access, resources, projects },
+    services: { audit, identity, access, resources, projects, ledger },
+    background,
     uow,
     routes,
     async close() {
+      await background.stop();
       await http.close();
       if (ownsDatabase) await database.destroy();
     },

@@ -11,6 +11,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   const app = await createApp(deps);
   const address = await app.http.listen({ host: deps.config.host, port: deps.config.port });
   const url = address.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  app.background.start();
   let closing: Promise<void> | undefined;
   return {
     app,

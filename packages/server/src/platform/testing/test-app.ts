@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { createApp, type App } from '../../app.ts';
 import { bootstrapAdmin, systemContext } from '../../bootstrap.ts';
@@ -36,9 +39,12 @@ export async function createTestApp(
   options: { clock?: Clock; faults?: FaultHooks; config?: Record<string, unknown> } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
+  // Keys and other files go to a temporary data directory, never the working tree.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'custody-data-'));
   const config = configSchema.parse({
     databaseUrl: database.url,
     logLevel: 'silent',
+    dataDir,
     ...options.config,
   });
   const app = await createApp({
@@ -109,6 +115,7 @@ export async function createTestApp(
     async close() {
       await app.close();
       await database.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

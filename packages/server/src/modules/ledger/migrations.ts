@@ -1,0 +1,72 @@
+import { SqliteAdapter, sql, type Kysely } from 'kysely';
+import type { ModuleMigrations } from '../../platform/db/migrator.ts';
+
+// Frozen: never edit a migration that has landed; add a new one.
+export const ledgerMigrations: ModuleMigrations = {
+  '2026-11-22T0600-ledger-tree': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      const big = sqlite ? 'integer' : 'bigint';
+      const bytes = sqlite ? 'blob' : 'bytea';
+      // Hashes of the tree nodes at tree levels 0, 8, 16, ... (the contents of tlog tiles):
+      // row (level L, idx i) is node (8L, i). Level 0 holds the leaf hashes the ledger
+      // computed when it integrated each audit entry.
+      await db.schema
+        .createTable('ledger_hashes')
+        .addColumn('level', 'integer', (c) => c.notNull())
+        .addColumn('idx', big, (c) => c.notNull())
+        .addColumn('hash', bytes, (c) => c.notNull())
+        .addPrimaryKeyConstraint('ledger_hashes_pk', ['level', 'idx'])
+        .execute();
+      // Every signed checkpoint, with the compact range the next integration continues from.
+      await db.schema
+        .createTable('ledger_checkpoints')
+        .addColumn('size', big, (c) => c.primaryKey())
+        .addColumn('root_hash', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('range_state', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('signed_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // Verifier keys the log has used; a replica with another key refuses to sign.
+      await db.schema
+        .createTable('ledger_keys')
+        .addColumn('verifier_key', 'text', (c) => c.primaryKey())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      for (const table of ['ledger_hashes', 'ledger_checkpoints', 'ledger_keys']) {
+        if (sqlite) {
+          await sql
+            .raw(
+              `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+            )
+            .execute(db);
+          await sql
+            .raw(
+              `CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+            )
+            .execute(db);
+        } else {
+          await sql
+            .raw(
+              `CREATE FUNCTION ${table}_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '${table} is append-only'; END $$ LANGUAGE plpgsql`,
+            )
+            .execute(db);
+          await sql
+            .raw(
+              `CREATE TRIGGER ${table}_no_update_delete BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_append_only()`,
+            )
+            .execute(db);
+          await sql
+            .raw(
+              `CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only()`,
+            )
+            .execute(db);
+        }
+      }
+    },
+  },
+};
