@@ -1,7 +1,23 @@
 // The builtin registry: every family contributes a table.
+import { collectionBuiltins } from './collections.ts';
 import { coreBuiltins } from './core.ts';
+import { cryptoBuiltins } from './crypto.ts';
+import { encodingBuiltins } from './encoding.ts';
+import { netBuiltins } from './net.ts';
+import { regexBuiltins } from './regex.ts';
+import { stringBuiltins } from './strings.ts';
+import { timeBuiltins } from './time.ts';
 import type { BuiltinTable } from './types.ts';
+import { unitsSemverBuiltins } from './units-semver.ts';
 
 export const builtins: BuiltinTable = {
   ...coreBuiltins,
+  ...stringBuiltins,
+  ...collectionBuiltins,
+  ...encodingBuiltins,
+  ...regexBuiltins,
+  ...unitsSemverBuiltins,
+  ...netBuiltins,
+  ...cryptoBuiltins,
+  ...timeBuiltins,
 };

@@ -77,8 +77,8 @@ function resultKey(b: Record<string, unknown>, sortBindings: boolean): string {
 
 function evalInputTerm(text: string): unknown {
   const p = compile({ modules: [], regoVersion: 'v1' });
-  const r = p.query(`__conformance_input__ = ${text}`).eval({});
-  const v = r.results[0]?.values['__conformance_input__'];
+  const r = p.query(`conformanceinput = ${text}`).eval({});
+  const v = r.results[0]?.values['conformanceinput'];
   if (v === undefined) throw new Error('input_term is undefined');
   return v;
 }
