@@ -228,5 +228,38 @@ spec: { principal: user:frank, role: admin, scope: project:payments }
       expect((await t.apply(env('payments'), token)).statusCode).toBe(200);
       expect((await t.apply(env('ledger'), token)).statusCode).toBe(403);
     });
+
+    it('custom roles grant exactly their permissions', async () => {
+      const token = await t.user('gina', []);
+      const applied = await t.apply(`apiVersion: custody/v1
+kind: Role
+metadata: { name: user-reader }
+spec: { permissions: [identity.user.read] }
+---
+apiVersion: custody/v1
+kind: RoleBinding
+metadata: { name: gina-reads-users }
+spec: { principal: user:gina, role: user-reader }
+`);
+      expect(applied.statusCode).toBe(200);
+      expect((await t.request({ method: 'GET', url: '/api/v1/users', token })).statusCode).toBe(
+        200,
+      );
+      expect(
+        (await t.request({ method: 'GET', url: '/api/v1/serviceaccounts', token })).statusCode,
+      ).toBe(403);
+      const reserved = await t.apply(
+        'apiVersion: custody/v1\nkind: Role\nmetadata: { name: admin }\nspec: { permissions: ["*"] }\n',
+      );
+      expect(reserved.json().error.code).toBe('IDENTITY_ROLE_RESERVED');
+      const unknown = await t.apply(
+        'apiVersion: custody/v1\nkind: Role\nmetadata: { name: odd }\nspec: { permissions: [nothing.like.this] }\n',
+      );
+      expect(unknown.json().error.code).toBe('IDENTITY_PERMISSION_UNKNOWN');
+      const badBinding = await t.apply(
+        'apiVersion: custody/v1\nkind: RoleBinding\nmetadata: { name: b }\nspec: { principal: user:gina, role: no-such-role }\n',
+      );
+      expect(badBinding.json().error.code).toBe('IDENTITY_ROLE_UNKNOWN');
+    });
   });
 }
