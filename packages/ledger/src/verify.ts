@@ -3,13 +3,12 @@
 // roots of signed checkpoints, and name the first entry that is wrong.
 import { fromBase64, toHex } from './bytes.ts';
 import { openCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { CompactRange } from './compact-range.ts';
 import { LedgerError } from './errors.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from './hash-readers.ts';
 import { emptyRoot, HASH_SIZE } from './merkle.ts';
 import { parseVerifierKey, type NoteVerifier } from './note-keys.ts';
 import { assertConsistency } from './proofs.ts';
-import { sha256Leaf } from '#sha256';
+import { sha256LeafBinary, sha256NodeBinary } from '#sha256';
 
 export type VerifyFailureCode =
   /** A checkpoint is not a well-formed signed checkpoint. */
@@ -110,12 +109,29 @@ const hashesEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   return true;
 };
 
+// The hot path keeps hashes as 32-char binary strings (see sha256/node.ts): no allocation
+// beyond the digest itself, and comparisons without loops where both sides are strings.
+function binaryEquals(s: string, bytes: Uint8Array, offset = 0): boolean {
+  if (bytes.length - offset < HASH_SIZE) return false;
+  for (let i = 0; i < HASH_SIZE; i++) if (s.charCodeAt(i) !== bytes[offset + i]) return false;
+  return true;
+}
+
+function binaryToBytes(s: string): Uint8Array {
+  const out = new Uint8Array(HASH_SIZE);
+  for (let i = 0; i < HASH_SIZE; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
 /**
  * Streaming verifier: feed entries in index order with add(), then call finish(). Memory
  * is O(log n) besides the caller's tiles, so a CLI can page through a database.
  */
 export class LogVerifier {
-  readonly #range = CompactRange.empty();
+  // Compact range over the entries so far: roots of its perfect subtrees, largest first.
+  readonly #stack: string[] = [];
+  #count = 0;
+  #nextCheckSize = -1; // size of the next checkpoint to compare, -1 if none
   readonly #checkpoints: CheckpointAt[] = [];
   readonly #tiles: SyncTileReader | undefined;
   readonly #entryIndex: LogVerifierOptions['entryIndex'];
@@ -124,14 +140,14 @@ export class LogVerifier {
   #next = 0; // index of the next checkpoint (by size) to check
   #goodSize = 0; // largest checkpoint size whose root matched
   #maxSize = 0;
-  #tileCache = new Map<string, Uint8Array | null>();
-  readonly #visit: ((level: number, index: number, hash: Uint8Array) => void) | undefined;
+  // The tile currently compared against, per tile level.
+  readonly #tileIndex: number[] = [];
+  readonly #tileBytes: (Uint8Array | null)[] = [];
 
   constructor(options: LogVerifierOptions) {
     this.#tiles = options.tiles;
     this.#entryIndex = options.entryIndex;
     this.#allowPending = options.allowPending ?? false;
-    this.#visit = options.tiles ? (l, i, h) => this.#checkNode(l, i, h) : undefined;
     let verifiers: NoteVerifier[];
     try {
       verifiers = toVerifiers(options.keys);
@@ -197,7 +213,7 @@ export class LogVerifier {
 
   /** Entries accepted so far. */
   get size(): number {
-    return this.#range.size;
+    return this.#count;
   }
 
   /** Newest checkpoint size (0 before checkpoints are verified). */
@@ -234,7 +250,7 @@ export class LogVerifier {
    */
   add(index: number, data: Uint8Array, storedLeafHash?: Uint8Array): boolean {
     if (this.#failure) return false;
-    const expected = this.#range.size;
+    const expected = this.#count;
     if (index !== expected) {
       if (!Number.isSafeInteger(index) || index < 0)
         return this.#fail(
@@ -275,87 +291,102 @@ export class LogVerifier {
           index,
         );
     }
-    const h = sha256Leaf(data);
-    if (storedLeafHash !== undefined && !hashesEqual(h, storedLeafHash)) {
+    let h = sha256LeafBinary(data);
+    if (
+      storedLeafHash !== undefined &&
+      !(storedLeafHash.length === HASH_SIZE && binaryEquals(h, storedLeafHash))
+    ) {
       return this.#fail(
         'LEDGER_LEAF_HASH_MISMATCH',
-        `entry ${index} was changed: its leaf hash is ${toHex(h)}, the stored leaf hash is ${toHex(storedLeafHash)}`,
+        `entry ${index} was changed: its leaf hash is ${toHex(binaryToBytes(h))}, the stored leaf hash is ${toHex(storedLeafHash)}`,
         index,
       );
     }
-    if (this.#visit) this.#range.append(h, this.#visit);
-    else this.#range.append(h);
-    if (this.#failure) return false;
-    this.#checkRoots();
+    // Append to the compact range; each trailing one bit of the old size is a left sibling.
+    const stack = this.#stack;
+    const tiles = this.#tiles !== undefined && index < this.#maxSize;
+    if (tiles && !this.#checkNode(0, index, h)) return false;
+    let node = index;
+    let level = 0;
+    while (node % 2 === 1) {
+      h = sha256NodeBinary(stack.pop()!, h);
+      node = (node - 1) / 2;
+      level++;
+      if (tiles && level % TILE_HEIGHT === 0 && !this.#checkNode(level, node, h)) return false;
+    }
+    stack.push(h);
+    this.#count++;
+    if (this.#count === this.#nextCheckSize) this.#checkRoots();
     return !this.#failure;
   }
 
-  #tile(level: number, index: number, width: number): Uint8Array | undefined {
-    const key = `${level}/${index}/${width}`;
-    let t = this.#tileCache.get(key);
-    if (t === undefined) {
-      t = this.#tiles!(level, index, width) ?? null;
-      if (
-        t !== null &&
-        (t.length < width * HASH_SIZE ||
-          t.length % HASH_SIZE !== 0 ||
-          t.length > TILE_WIDTH * HASH_SIZE)
-      )
-        t = null;
-      // Keep only the tiles still being compared against (one per level).
-      for (const k of this.#tileCache.keys())
-        if (k.startsWith(`${level}/`)) this.#tileCache.delete(k);
-      this.#tileCache.set(key, t);
-    }
-    return t ?? undefined;
+  #tile(level: number, index: number, width: number): Uint8Array | null {
+    if (this.#tileIndex[level] === index && this.#tileBytes[level] !== undefined)
+      return this.#tileBytes[level]!;
+    let t = this.#tiles!(level, index, width) ?? null;
+    if (
+      t !== null &&
+      (t.length < width * HASH_SIZE ||
+        t.length % HASH_SIZE !== 0 ||
+        t.length > TILE_WIDTH * HASH_SIZE)
+    )
+      t = null;
+    this.#tileIndex[level] = index;
+    this.#tileBytes[level] = t;
+    return t;
   }
 
-  // Compares every node at a tile level (tree level 8L) with the claimed tile hash.
-  #checkNode(level: number, index: number, hash: Uint8Array): void {
-    if (level % TILE_HEIGHT !== 0 || this.#failure) return;
+  // Compares a node at a tile level (tree level 8L) with the claimed tile hash.
+  #checkNode(level: number, index: number, hash: string): boolean {
     const tileLevel = level / TILE_HEIGHT;
     const span = 2 ** level;
-    if ((index + 1) * span > this.#maxSize) return; // not covered by the newest checkpoint
+    if ((index + 1) * span > this.#maxSize) return true; // not covered by the newest checkpoint
     const tileIndex = Math.floor(index / TILE_WIDTH);
     const count = Math.floor(this.#maxSize / span);
     const width = Math.min(TILE_WIDTH, count - tileIndex * TILE_WIDTH);
     const tile = this.#tile(tileLevel, tileIndex, width);
     const first = index * span;
     if (!tile) {
-      this.#fail(
+      return this.#fail(
         'LEDGER_TILE_MISSING',
         `tile ${tileLevel}/${tileIndex} (width ${width}) is missing or malformed`,
         tileIndex * TILE_WIDTH * span,
       );
-      return;
     }
     const at = (index % TILE_WIDTH) * HASH_SIZE;
-    const claimed = tile.subarray(at, at + HASH_SIZE);
-    if (hashesEqual(claimed, hash)) return;
+    if (binaryEquals(hash, tile, at)) return true;
+    const claimed = toHex(tile.subarray(at, at + HASH_SIZE));
     if (level === 0) {
-      this.#fail(
+      return this.#fail(
         'LEDGER_LEAF_HASH_MISMATCH',
-        `entry ${index} was changed: its leaf hash is ${toHex(hash)}, tile 0/${tileIndex} has ${toHex(claimed)}`,
+        `entry ${index} was changed: its leaf hash is ${toHex(binaryToBytes(hash))}, tile 0/${tileIndex} has ${claimed}`,
         index,
       );
-    } else {
-      this.#fail(
-        'LEDGER_TILE_MISMATCH',
-        `tile ${tileLevel}/${tileIndex} hash for entries [${first}, ${first + span}) differs from the recomputed hash`,
-        first,
-        { from: first, to: first + span },
-      );
     }
+    return this.#fail(
+      'LEDGER_TILE_MISMATCH',
+      `tile ${tileLevel}/${tileIndex} hash for entries [${first}, ${first + span}) differs from the recomputed hash`,
+      first,
+      { from: first, to: first + span },
+    );
+  }
+
+  #root(): Uint8Array {
+    const stack = this.#stack;
+    if (stack.length === 0) return emptyRoot();
+    let h = stack[stack.length - 1]!;
+    for (let i = stack.length - 2; i >= 0; i--) h = sha256NodeBinary(stack[i]!, h);
+    return binaryToBytes(h);
   }
 
   #checkRoots(): void {
-    const size = this.#range.size;
+    const size = this.#count;
     while (
       this.#next < this.#checkpoints.length &&
       this.#checkpoints[this.#next]!.cp.size === size
     ) {
       const cp = this.#checkpoints[this.#next]!.cp;
-      const root = size === 0 ? emptyRoot() : this.#range.root();
+      const root = this.#root();
       if (!hashesEqual(root, cp.rootHash)) {
         const from = this.#goodSize;
         const detail =
@@ -373,12 +404,14 @@ export class LogVerifier {
       this.#goodSize = size;
       this.#next++;
     }
+    this.#nextCheckSize =
+      this.#next < this.#checkpoints.length ? this.#checkpoints[this.#next]!.cp.size : -1;
   }
 
   /** Ends verification. */
   finish(): VerifyResult {
     if (this.#failure) return this.#failure;
-    const size = this.#range.size;
+    const size = this.#count;
     if (size < this.#maxSize) {
       this.#fail(
         'LEDGER_LOG_TRUNCATED',

@@ -20,4 +20,24 @@ export function sha256Node(left: Uint8Array, right: Uint8Array): Uint8Array {
   return nobleSha256.create().update(nodePrefix).update(left).update(right).digest();
 }
 
+function toBinary(b: Uint8Array): string {
+  return String.fromCharCode(...b);
+}
+
+function fromBinary(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Leaf hash as a 32-char binary string (char code = byte). */
+export function sha256LeafBinary(data: Uint8Array): string {
+  return toBinary(sha256Leaf(data));
+}
+
+/** Node hash of two 32-char binary strings, as a binary string. */
+export function sha256NodeBinary(left: string, right: string): string {
+  return toBinary(sha256Node(fromBinary(left), fromBinary(right)));
+}
+
 export const sha256Implementation = '@noble/hashes';

@@ -29,6 +29,15 @@ describe('sha256 implementations', () => {
     );
     expect(node.sha256Node(l, r)).toEqual(want);
     expect(browser.sha256Node(l, r)).toEqual(want);
+    const bin = (b: Uint8Array): string => String.fromCharCode(...b);
+    for (const impl of [node, browser]) {
+      expect(impl.sha256NodeBinary(bin(l), bin(r))).toBe(bin(want));
+      const data = new Uint8Array(randomBytes(5000)); // larger than the initial scratch
+      expect(impl.sha256LeafBinary(data)).toBe(bin(impl.sha256Leaf(data)));
+      expect(impl.sha256LeafBinary(data.subarray(0, 7))).toBe(
+        bin(impl.sha256Leaf(data.subarray(0, 7))),
+      );
+    }
   });
 
   it('returns independent results (no shared scratch buffer leaks out)', () => {
