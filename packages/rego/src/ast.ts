@@ -34,6 +34,7 @@ export type ExprBody =
   | { kind: 'some'; vars: Term[] }
   | { kind: 'somein'; key: Term | undefined; value: Term; domain: Term }
   | { kind: 'every'; key: Term | undefined; value: Term; domain: Term; body: Expr[] }
+  | { kind: 'group'; body: Expr[] }
   | { kind: 'and'; left: Expr; right: Expr }
   | { kind: 'or'; left: Expr; right: Expr };
 

@@ -69,6 +69,13 @@ class Parser {
   private isKw(k: string, t: Token = this.tok): boolean {
     return t.kind === 'ident' && t.text === k;
   }
+  /** A keyword directly followed by `.` is used as a name (`not.foo`, `if.bar`). */
+  private dotted(offset = 0): boolean {
+    const t = this.peek(offset);
+    const n = this.peek(offset + 1);
+    return n.kind === 'punct' && n.text === '.' && n.row === t.row && n.col === t.col + t.text.length;
+  }
+
   private next(): Token {
     const t = this.tok;
     if (this.pos < this.toks.length - 1) this.pos++;
@@ -99,13 +106,13 @@ class Parser {
       rules: [],
       regoVersion: this.opts.regoVersion,
     };
-    while (this.isKw('import')) mod.imports.push(this.parseImport());
+    while (this.isKw('import') && !this.dotted()) mod.imports.push(this.parseImport());
     while (this.tok.kind !== 'eof') {
       if (this.isP(';')) {
         this.next();
         continue;
       }
-      if (this.isKw('import')) throw this.err('import must come before rules');
+      if (this.isKw('import') && !this.dotted()) throw this.err('import must come before rules');
       mod.rules.push(this.parseRule(mod));
     }
     return mod;
@@ -159,7 +166,7 @@ class Parser {
 
   private parseRule(mod: Module): Rule {
     const loc = this.loc();
-    const isDefault = this.isKw('default');
+    const isDefault = this.isKw('default') && !this.dotted();
     if (isDefault) this.next();
     const head = this.parseHead();
     const rule: Rule = { head, body: [], isDefault, elseRule: undefined, loc, module: mod };
@@ -169,7 +176,7 @@ class Parser {
     }
     rule.body = this.parseRuleBody(loc);
     let cur = rule;
-    while (this.isKw('else')) {
+    while (this.isKw('else') && !this.dotted()) {
       const eloc = this.loc();
       this.next();
       let value: Term | undefined;
@@ -188,7 +195,7 @@ class Parser {
   }
 
   private parseRuleBody(loc: Loc): Expr[] {
-    if (this.isKw('if')) {
+    if (this.isKw('if') && !this.dotted()) {
       this.next();
       if (this.isP('{')) return this.parseBlock();
       return [this.parseExpr()];
@@ -222,7 +229,7 @@ class Parser {
       args = this.parseList(')');
     }
     const head: RuleHead = { ref, args, key: undefined, value: undefined, assign: false, contains: false };
-    if (this.isKw('contains') && !this.tok.nl) {
+    if (this.isKw('contains') && !this.tok.nl && !this.dotted()) {
       this.next();
       head.contains = true;
       head.key = this.parseTermExpr();
@@ -313,7 +320,7 @@ class Parser {
 
   private parseUnaryExpr(): Expr {
     const loc = this.loc();
-    if (this.isKw('not')) {
+    if (this.isKw('not') && !this.dotted()) {
       this.next();
       const inner = this.parseUnaryExpr();
       if (inner.negated) throw this.err('double negation not allowed');
@@ -321,7 +328,28 @@ class Parser {
       inner.loc = loc;
       return inner;
     }
+    if (this.groupsEnabled() && this.isP('{')) {
+      return { kind: 'group', body: this.parseBlock(), negated: false, with: [], loc };
+    }
+    if (this.groupsEnabled() && this.isP('(')) {
+      // `( a or b )` groups expressions; fall back to it only when the parenthesis
+      // does not hold a plain term such as `(1 + 2) == 3`.
+      const save = this.pos;
+      try {
+        return { ...this.parseExprBody(), negated: false, with: [], loc };
+      } catch {
+        this.pos = save;
+        this.next();
+        const inner = this.parseExpr();
+        this.expectP(')');
+        return { kind: 'group', body: [inner], negated: false, with: [], loc };
+      }
+    }
     return { ...this.parseExprBody(), negated: false, with: [], loc };
+  }
+
+  private groupsEnabled(): boolean {
+    return this.keywords.has('and') || this.keywords.has('or') || this.keywords.has('not');
   }
 
   private parseExprBody(): ExprBody {
@@ -464,7 +492,8 @@ class Parser {
         return this.parseTemplate(t, loc);
       case 'ident': {
         this.next();
-        switch (t.text) {
+        const asName = this.isP('.') && this.tok.row === t.row && this.tok.col === t.col + t.text.length;
+        if (!asName) switch (t.text) {
           case 'true':
             return { type: 'scalar', value: true, loc };
           case 'false':

@@ -5,7 +5,7 @@ import { RegoCompileErrors, RegoError } from '../errors.ts';
 import { parseModule, parseQuery } from '../parser.ts';
 import { newNode, type CRule, type CompiledQuery, type RExpr, type RTerm, type RuleNode } from './ir.ts';
 import { Resolver, Scope, collectTermVars, type ModuleCtx } from './resolve.ts';
-import { Safety, children, exprTerms } from './safety.ts';
+import { Safety, children, exprTerms, nestedBodies } from './safety.ts';
 import { checkRecursion } from './recursion.ts';
 
 export interface ModuleSource {
@@ -277,11 +277,7 @@ function checkCalls(r: CRule, root: RuleNode, errors: RegoError[]): void {
     for (const e of b) {
       for (const t of exprTerms(e)) visitTerm(t);
       for (const w of e.withs) visitTerm(w.value);
-      if (e.k === 'every') visitBody(e.body);
-      if (e.k === 'and' || e.k === 'or') {
-        visitBody(e.left);
-        visitBody(e.right);
-      }
+      for (const sub of nestedBodies(e)) visitBody(sub);
     }
   };
   visitBody(r.body);

@@ -40,6 +40,7 @@ export type RExprBody =
   | { k: 'unify'; a: RTerm; b: RTerm }
   | { k: 'somein'; key: RTerm | undefined; value: RTerm; domain: RTerm }
   | { k: 'every'; key: RTerm | undefined; value: RTerm; domain: RTerm; body: RExpr[] }
+  | { k: 'group'; body: RExpr[] }
   | { k: 'and'; left: RExpr[]; right: RExpr[] }
   | { k: 'or'; left: RExpr[]; right: RExpr[] }
   | { k: 'true' };

@@ -1,7 +1,7 @@
 // Detects recursive rules, which Rego forbids, by walking rule dependencies.
 import { RegoError } from '../errors.ts';
 import { hasRules, type CRule, type RExpr, type RTerm, type RuleNode } from './ir.ts';
-import { children, exprTerms } from './safety.ts';
+import { children, exprTerms, nestedBodies } from './safety.ts';
 
 export function checkRecursion(root: RuleNode, errors: RegoError[]): void {
   const deps = new Map<RuleNode, Set<RuleNode>>();
@@ -44,11 +44,7 @@ export function checkRecursion(root: RuleNode, errors: RegoError[]): void {
     for (const e of b) {
       for (const t of exprTerms(e)) visitTerm(t, out);
       for (const w of e.withs) visitTerm(w.value, out);
-      if (e.k === 'every') visitBody(e.body, out);
-      if (e.k === 'and' || e.k === 'or') {
-        visitBody(e.left, out);
-        visitBody(e.right, out);
-      }
+      for (const sub of nestedBodies(e)) visitBody(sub, out);
     }
   };
   const visitRule = (r: CRule, out: Set<RuleNode>): void => {

@@ -122,11 +122,6 @@ export class Resolver {
         for (const n of names) if (n !== '_') this.declare(n, scope);
         break;
       }
-      case 'and':
-      case 'or':
-        this.declareIn(e.left, scope);
-        this.declareIn(e.right, scope);
-        break;
     }
   }
 
@@ -173,17 +168,24 @@ export class Resolver {
         const body = this.body(e.body, inner);
         return { k: 'every', key, value, domain, body, ...base };
       }
+      case 'group':
+        return { k: 'group', body: this.nested(e.body, scope), ...base };
       case 'and':
-      case 'or': {
-        const l = this.expr(e.left, scope);
-        const r = this.expr(e.right, scope);
-        const left = l ? [l] : [];
-        const right = r ? [r] : [];
-        this.bodyDepth.set(left, scope.depth);
-        this.bodyDepth.set(right, scope.depth);
-        return { k: e.kind, left, right, ...base };
-      }
+      case 'or':
+        return { k: e.kind, left: this.nested([e.left], scope), right: this.nested([e.right], scope), ...base };
     }
+  }
+
+  /** Operands of and/or and explicit `{ ... }` bodies get their own scope. */
+  private nested(exprs: Expr[], scope: Scope): RExpr[] {
+    const flat: Expr[] = [];
+    for (const e of exprs) {
+      if (e.kind === 'group' && !e.negated && e.with.length === 0) flat.push(...e.body);
+      else flat.push(e);
+    }
+    const inner = new Scope(scope, scope.depth + 1);
+    this.predeclare(flat, inner);
+    return this.body(flat, inner);
   }
 
   private with(target: Term, value: Term, scope: Scope, loc: Loc): RWith {
@@ -396,9 +398,7 @@ function collectExprVars(e: Expr, out: string[]): void {
       return;
     case 'and':
     case 'or':
-      collectExprVars(e.left, out);
-      collectExprVars(e.right, out);
-      return;
+    case 'group':
     case 'some':
       return;
   }

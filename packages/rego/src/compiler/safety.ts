@@ -121,13 +121,13 @@ export class Safety {
         break;
       }
       case 'and':
-      case 'or': {
-        const r1 = this.reorder(e.left, b, e.loc);
-        e.left.splice(0, e.left.length, ...r1.body);
-        const r2 = this.reorder(e.right, e.k === 'and' ? r1.bound : b, e.loc);
-        e.right.splice(0, e.right.length, ...r2.body);
+      case 'or':
+      case 'group':
+        for (const sub of nestedBodies(e)) {
+          const r = this.reorder(sub, b, e.loc);
+          sub.splice(0, sub.length, ...r.body);
+        }
         break;
-      }
     }
     for (const w of e.withs) visitTerm(w.value, b);
   }
@@ -174,33 +174,12 @@ export class Safety {
         this.closure(e.body, bound, acc);
         return acc.need.size ? null : new Set();
       }
-      case 'and': {
-        const l = this.bodyOutputs(e.left, bound);
-        if (!l) return null;
-        const r = this.bodyOutputs(e.right, new Set([...bound, ...l]));
-        if (!r) return null;
-        return new Set([...l, ...r]);
-      }
-      case 'or': {
-        const l = this.bodyOutputs(e.left, bound);
-        const r = this.bodyOutputs(e.right, bound);
-        if (!l || !r) return null;
-        return new Set([...l].filter((s) => r.has(s)));
-      }
+      case 'and':
+      case 'or':
+      case 'group':
+        for (const sub of nestedBodies(e)) this.closure(sub, bound, acc);
+        return acc.need.size ? null : new Set();
     }
-  }
-
-  private bodyOutputs(body: RExpr[], bound: Bound): Set<number> | null {
-    let b = new Set(bound);
-    const uses = this.useCounts(body);
-    const out = new Set<number>();
-    for (const e of body) {
-      const r = this.canRun(e, b, uses);
-      if (!r) return null;
-      for (const s of r) out.add(s);
-      b = new Set([...b, ...r]);
-    }
-    return out;
   }
 
   /** A call used as an expression may carry an extra output operand. */
@@ -343,11 +322,7 @@ export class Safety {
       for (const e of b) {
         for (const w of e.withs) visit(w.value);
         for (const t of exprTerms(e)) visit(t);
-        if (e.k === 'every') visitBody(e.body);
-        if (e.k === 'and' || e.k === 'or') {
-          visitBody(e.left);
-          visitBody(e.right);
-        }
+        for (const sub of nestedBodies(e)) visitBody(sub);
       }
     };
     visitBody(body);
@@ -378,7 +353,8 @@ export class Safety {
         return;
       case 'and':
       case 'or':
-        for (const x of [...e.left, ...e.right]) this.exprVars(x, bound, acc);
+      case 'group':
+        for (const sub of nestedBodies(e)) this.closure(sub, bound, acc);
         return;
       case 'true':
         return;
@@ -397,6 +373,21 @@ function sameConst(a: unknown, b: unknown): boolean {
 export function hasOutputArg(t: RTerm & { t: 'call' }): boolean {
   if (t.fn.kind === 'builtin') return t.fn.def.arity >= 0 && t.args.length === t.fn.def.arity + 1;
   return t.fn.arity >= 0 && t.args.length === t.fn.arity + 1;
+}
+
+/** Bodies nested inside an expression (every, and/or operands, groups). */
+export function nestedBodies(e: RExpr): RExpr[][] {
+  switch (e.k) {
+    case 'every':
+      return [e.body];
+    case 'and':
+    case 'or':
+      return [e.left, e.right];
+    case 'group':
+      return [e.body];
+    default:
+      return [];
+  }
 }
 
 export function exprTerms(e: RExpr): RTerm[] {

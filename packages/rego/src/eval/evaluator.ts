@@ -132,21 +132,19 @@ export class Evaluator {
           });
           return ok ? k() : false;
         });
+      // Logic operators and explicit bodies are tests: they succeed at most once
+      // and their bindings stay inside.
       case 'and':
-        return this.evalBody(e.left, 0, f, () => this.evalBody(e.right, 0, f, k));
-      case 'or': {
-        let found = false;
-        if (
-          this.evalBody(e.left, 0, f, () => {
-            found = true;
-            return k();
-          })
-        )
-          return true;
-        if (found) return false;
-        return this.evalBody(e.right, 0, f, k);
-      }
+        return this.succeeds(e.left, f) && this.succeeds(e.right, f) ? k() : false;
+      case 'or':
+        return this.succeeds(e.left, f) || this.succeeds(e.right, f) ? k() : false;
+      case 'group':
+        return this.succeeds(e.body, f) ? k() : false;
     }
+  }
+
+  private succeeds(body: RExpr[], f: Frame): boolean {
+    return this.evalBody(body, 0, f, () => true);
   }
 
   private evalWith(e: RExpr, f: Frame, k: K, i: number, acc: [RExpr['withs'][number], Value][] = []): boolean {
