@@ -95,6 +95,8 @@ export function compileModules(cfg: CompileConfig): CompiledPolicy {
   if (errors.length) throw new RegoCompileErrors(errors);
 
   const root = newNode([]);
+  // Packages exist (as empty objects) even without rules.
+  for (const mod of modules) ensureNode(root, mod.pkg);
   const allRules: CRule[] = [];
   for (const p of placed) {
     try {
@@ -205,17 +207,22 @@ function slotsOf(t: RTerm): number[] {
   return out;
 }
 
-function insert(root: RuleNode, r: CRule): void {
+function ensureNode(root: RuleNode, path: string[]): RuleNode {
   let node = root;
-  for (let i = 0; i < r.path.length; i++) {
-    const name = r.path[i] as string;
+  for (let i = 0; i < path.length; i++) {
+    const name = path[i] as string;
     let child = node.children.get(name);
     if (!child) {
-      child = newNode(r.path.slice(0, i + 1));
+      child = newNode(path.slice(0, i + 1));
       node.children.set(name, child);
     }
     node = child;
   }
+  return node;
+}
+
+function insert(root: RuleNode, r: CRule): void {
+  const node = ensureNode(root, r.path);
   if (r.isDefault) {
     if (node.defaultRule)
       throw new RegoError('rego_type_error', `multiple default rules data.${r.path.join('.')} found`, r.loc);

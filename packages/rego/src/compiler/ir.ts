@@ -103,3 +103,7 @@ export interface CompiledQuery {
   /** User-visible query variables, in order of first appearance. */
   outputs: { name: string; slot: number }[];
 }
+
+export function isFuncNode(n: RuleNode): boolean {
+  return n.funcs.length > 0 || n.defaultRule?.args !== undefined;
+}

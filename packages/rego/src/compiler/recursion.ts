@@ -23,6 +23,7 @@ export function checkRecursion(root: RuleNode, errors: RegoError[]): void {
         out.add(n);
         return;
       }
+      if (p.t === 'const' && typeof p.v !== 'string') return;
       if (p.t !== 'const' || typeof p.v !== 'string') break;
       const c = n.children.get(p.v);
       if (!c) return;

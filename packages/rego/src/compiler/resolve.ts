@@ -88,12 +88,22 @@ export class Resolver {
   predeclare(body: Expr[], scope: Scope, extraTerms: Term[] = []): void {
     for (const e of body) this.declareIn(e, scope);
     const names: string[] = [];
-    for (const e of body) collectExprVars(e, names);
+    for (const e of body) collectExprVars(e, names, (t) => this.namesFunction(t, scope));
     for (const t of extraTerms) collectTermVars(t, names);
     for (const n of names) {
       if (n === '_' || scope.lookup(n) !== undefined || this.isGlobal(n)) continue;
       this.declare(n, scope);
     }
+  }
+
+  /** True when a with-value names a function rather than a variable. */
+  private namesFunction(t: Term, scope: Scope): boolean {
+    const parts = refParts(t);
+    if (!parts || scope.lookup(parts[0] as string) !== undefined) return false;
+    const name = parts.join('.');
+    if (this.ctx.builtins[name]) return true;
+    if (parts[0] === 'data') return this.ctx.userFns.has(parts.slice(1).join('.'));
+    return this.ctx.userFns.has([...this.ctx.pkg, ...parts].join('.'));
   }
 
   private declareIn(e: Expr, scope: Scope): void {
@@ -191,8 +201,8 @@ export class Resolver {
   private with(target: Term, value: Term, scope: Scope, loc: Loc): RWith {
     const parts = refParts(target);
     if (!parts) throw this.err('with keyword target must reference existing input, data, or a function', loc);
-    const v = this.term(value, scope);
     const fnValue = this.fnValue(value, scope);
+    const v: RTerm = fnValue ? { t: 'const', v: null } : this.term(value, scope);
     const [first, ...rest] = parts;
     if (first === 'input') return { target: { kind: 'input', path: rest }, value: v, fnValue };
     let full: string[] | undefined;
@@ -381,8 +391,8 @@ export function collectTermVars(t: Term, out: string[]): void {
   }
 }
 
-function collectExprVars(e: Expr, out: string[]): void {
-  for (const w of e.with) collectTermVars(w.value, out);
+function collectExprVars(e: Expr, out: string[], isFn: (t: Term) => boolean): void {
+  for (const w of e.with) if (!isFn(w.value)) collectTermVars(w.value, out);
   switch (e.kind) {
     case 'term':
       collectTermVars(e.term, out);

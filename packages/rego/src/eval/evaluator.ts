@@ -4,7 +4,7 @@
 import type { Loc } from '../ast.ts';
 import type { BuiltinCtx } from '../builtins/types.ts';
 import type { CompiledPolicy } from '../compiler/index.ts';
-import { hasRules, type CRule, type FnRef, type RExpr, type RTerm, type RuleNode } from '../compiler/ir.ts';
+import { hasRules, isFuncNode, type CRule, type FnRef, type RExpr, type RTerm, type RuleNode } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import { BuiltinError, RegoError } from '../errors.ts';
 import { RObject, RSet, equal, formatValue, type Value } from '../value.ts';
@@ -122,6 +122,7 @@ export class Evaluator {
         );
       case 'every':
         return this.evalTerm(e.domain, f, (d) => {
+          if (!(Array.isArray(d) || d instanceof RObject || d instanceof RSet)) return false;
           let ok = true;
           this.iterate(d, (key, val) => {
             const found = e.key
@@ -432,7 +433,7 @@ export class Evaluator {
       if (exact !== undefined) return this.walk(exact, path, i, f, k);
     }
     if (node && hasRules(node)) {
-      if (node.funcs.length && i === path.length) return false;
+      if (isFuncNode(node)) return false;
       const v = this.ruleValue(node);
       return v === undefined ? false : this.walk(v, path, i, f, k);
     }
@@ -443,7 +444,9 @@ export class Evaluator {
     const p = path[i] as RTerm;
     const step = (key: Value): boolean => {
       const child = typeof key === 'string' ? node?.children.get(key) : undefined;
-      const childBase = base === undefined ? undefined : lookup(base, key);
+      let childBase = base === undefined ? undefined : lookup(base, key);
+      // Base documents are addressed by string path segments, so data.x[2] finds key "2".
+      if (childBase === undefined && base instanceof RObject && typeof key === 'number') childBase = base.get(String(key));
       if (child || (ovs && typeof key === 'string' && overlayBelow(ovs, cur, key)))
         return this.dataWalk(child, childBase, path, i + 1, [...cur, key as string], f, k);
       if (childBase === undefined) return false;
@@ -460,7 +463,7 @@ export class Evaluator {
 
   /** Value of a namespace (package) node: base data merged with its rules' values. */
   private nodeValue(node: RuleNode | undefined, base: Value | undefined, cur: string[]): Value | undefined {
-    if (node && hasRules(node)) return node.funcs.length ? undefined : this.ruleValue(node);
+    if (node && hasRules(node)) return isFuncNode(node) ? undefined : this.ruleValue(node);
     const ovs = this.env.overlays;
     if (node && !ovs) {
       const c = this.env.nsCache.get(node);
@@ -629,7 +632,18 @@ export class Evaluator {
     const mock = this.env.mocks?.get(fn.name);
     if (mock) {
       if ('value' in mock) return mock.value;
-      if (mock.fn.name !== fn.name) return this.invokeUnmocked(mock.fn, vals, loc);
+      if (mock.fn.name !== fn.name) {
+        // Inside the replacement, the replaced function means the original.
+        const saved = this.env;
+        const mocks = new Map(saved.mocks);
+        mocks.delete(fn.name);
+        this.env = { ...saved, mocks, cache: new Map(), nsCache: new Map() };
+        try {
+          return this.invokeUnmocked(mock.fn, vals, loc);
+        } finally {
+          this.env = saved;
+        }
+      }
     }
     return this.invokeUnmocked(fn, vals, loc);
   }
