@@ -1,6 +1,20 @@
 import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
 import { run } from '../command-context.ts';
+import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
+import {
+  exportLedger,
+  finish,
+  proveEntry,
+  readVerifierKey,
+  trustedKey,
+  verifyDirectory,
+  verifyServer,
+  verifySince,
+  type CheckpointView,
+  type VerifyReport,
+} from './audit-ledger.ts';
 
 export interface AuditEntryView {
   seq: number;
@@ -59,5 +73,97 @@ export function registerAuditCommands(program: Command): Command {
         );
       }),
     );
+  audit
+    .command('checkpoint')
+    .description('Print the latest signed checkpoint (save it to check later with verify --since)')
+    .option('--new', 'ask the server to sign a checkpoint covering every entry first')
+    .option('--out <file>', 'also write the signed checkpoint note to this file')
+    .action(
+      run(async (ctx, opts: { new?: boolean; out?: string }) => {
+        const cp = await ctx
+          .client()
+          .request<CheckpointView>(
+            opts.new ? 'POST' : 'GET',
+            opts.new ? '/api/v1/ledger/checkpoints' : '/api/v1/ledger/checkpoint',
+          );
+        if (opts.out) writeFileSync(opts.out, cp.note);
+        ctx.out.result(cp, () => cp.note);
+      }),
+    );
+  audit
+    .command('proof')
+    .description('Prove that entry SEQ is in the signed log (inclusion proof, checked locally)')
+    .argument('<seq>', 'sequence number of the entry')
+    .option('--size <n>', 'tree size to prove against (default: latest checkpoint)')
+    .option('--key <vkey>', 'trusted verifier key, or a file holding it (default: the server key)')
+    .action(
+      run(async (ctx, seqText: string, opts: { size?: string; key?: string }) => {
+        const seq = parseCount(seqText, 'SEQ');
+        const size = opts.size === undefined ? undefined : parseCount(opts.size, '--size');
+        const key = await trustedKey(ctx, opts.key, () => ctx.client());
+        const proof = await proveEntry(ctx.client(), seq, key, size);
+        ctx.out.result(
+          proof,
+          () =>
+            `entry ${proof.seq} is in the log of size ${proof.size} (inclusion proof of ${proof.proof.length} hashes verified)\nleaf hash ${proof.leafHash}\n${proof.proof.map((p) => `  ${p}`).join('\n')}\n\n${proof.checkpoint}`,
+        );
+      }),
+    );
+  audit
+    .command('export')
+    .description(
+      'Export the ledger as a tlog-tiles directory: checkpoint, verifier key, tiles, entry bundles',
+    )
+    .requiredOption('--out <dir>', 'directory to write')
+    .action(
+      run(async (ctx, opts: { out: string }) => {
+        const result = await exportLedger(ctx.client(), opts.out);
+        const check = await verifyDirectory(result.dir, result.verifierKey);
+        ctx.out.result(
+          { ...result, verified: check.ok },
+          () =>
+            `exported ${result.size} entries (${result.files} files) to ${result.dir}\nverify offline: custody audit verify ${opts.out} --key '${result.verifierKey}'`,
+        );
+        finish(ctx, { ...check, message: `export self-check: ${check.message}` });
+      }),
+    );
+  audit
+    .command('verify')
+    .description(
+      'Verify the ledger: an export directory offline (DIR --key), the live server (--server), or that the log extends a saved checkpoint (--since)',
+    )
+    .argument('[dir]', 'export directory to verify offline (needs --key; no server)')
+    .option('--key <vkey>', 'trusted verifier key, or a file holding it')
+    .option('--since <file>', 'a signed checkpoint saved earlier: prove the log extends it')
+    .action(
+      run(async (ctx, dir: string | undefined, opts: { key?: string; since?: string }) => {
+        if (dir !== undefined) {
+          if (!opts.key)
+            throw new UsageError('verifying an export needs --key VKEY (the key you trust)');
+          if (opts.since) throw new UsageError('--since checks the live server; do not give DIR');
+          finish(ctx, await verifyDirectory(dir, readVerifierKey(opts.key)));
+          return;
+        }
+        const key = await trustedKey(ctx, opts.key, () => ctx.client());
+        const reports: VerifyReport[] = [];
+        if (opts.since) reports.push(await verifySince(ctx.client(), opts.since, key));
+        if (!opts.since || reports.every((r) => r.ok))
+          reports.push(await verifyServer(ctx.client(), key));
+        const bad = reports.find((r) => !r.ok);
+        finish(
+          ctx,
+          bad ?? {
+            ...reports[reports.length - 1]!,
+            message: reports.map((r) => r.message).join('; '),
+          },
+        );
+      }),
+    );
   return audit;
+}
+
+function parseCount(text: string, what: string): number {
+  if (!/^\d+$/.test(text))
+    throw new UsageError(`${what} must be a non-negative integer, not ${text}`);
+  return Number(text);
 }
