@@ -51,10 +51,7 @@ function place(rule: Rule): Placed {
     if (suffix.length) throw new RegoError('rego_parse_error', 'function name must be a static reference', rule.loc);
     return { rule, kind: 'function', path, suffix };
   }
-  if (head.contains) {
-    if (suffix.length) throw new RegoError('rego_parse_error', 'multi-value rule head must be a static reference', rule.loc);
-    return { rule, kind: 'set', path, suffix };
-  }
+  if (head.contains) return { rule, kind: suffix.length ? 'object' : 'set', path, suffix };
   if (suffix.length) return { rule, kind: 'object', path, suffix };
   return { rule, kind: 'complete', path, suffix };
 }
@@ -184,6 +181,7 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
     path: p.path,
     suffix,
     key,
+    setLeaf: p.kind === 'object' && head.contains,
     value,
     args,
     body: ordered.body,
@@ -325,6 +323,7 @@ export function compileQueryText(policy: CompiledPolicy, text: string, file = 'q
       path: [],
       suffix: [],
       key: undefined,
+      setLeaf: false,
       value: { t: 'const', v: true },
       args: undefined,
       body: ordered.body,

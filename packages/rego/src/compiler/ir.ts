@@ -56,6 +56,8 @@ export interface CRule {
   /** Object rules: key terms below the node path (first one is dynamic). */
   suffix: RTerm[];
   key: RTerm | undefined;
+  /** Object rules whose leaf is a set (`p[x] contains y`). */
+  setLeaf: boolean;
   value: RTerm;
   args: RTerm[] | undefined;
   body: RExpr[];

@@ -86,12 +86,15 @@ export class Resolver {
   /** Declares the variables of a body before resolving it, so later uses and nested
    * closures see one shared slot. */
   predeclare(body: Expr[], scope: Scope, extraTerms: Term[] = []): void {
-    for (const e of body) this.declareIn(e, scope);
+    // Explicit declarations (`:=`, `some`) take effect where they appear (see body());
+    // every other variable belongs to the whole body.
+    const explicit = new Set<string>();
+    for (const e of body) declaredNames(e, explicit);
     const names: string[] = [];
     for (const e of body) collectExprVars(e, names, (t) => this.namesFunction(t, scope));
     for (const t of extraTerms) collectTermVars(t, names);
     for (const n of names) {
-      if (n === '_' || scope.lookup(n) !== undefined || this.isGlobal(n)) continue;
+      if (n === '_' || explicit.has(n) || scope.lookup(n) !== undefined || this.isGlobal(n)) continue;
       this.declare(n, scope);
     }
   }
@@ -138,6 +141,7 @@ export class Resolver {
   body(body: Expr[], scope: Scope): RExpr[] {
     const out: RExpr[] = [];
     for (const e of body) {
+      this.declareIn(e, scope);
       const r = this.expr(e, scope);
       if (r) out.push(r);
     }
@@ -389,6 +393,17 @@ export function collectTermVars(t: Term, out: string[]): void {
     default:
       return;
   }
+}
+
+function declaredNames(e: Expr, out: Set<string>): void {
+  const names: string[] = [];
+  if (e.kind === 'some') for (const v of e.vars) collectTermVars(v, names);
+  if (e.kind === 'assign') collectTermVars(e.left, names);
+  if (e.kind === 'somein') {
+    if (e.key) collectTermVars(e.key, names);
+    collectTermVars(e.value, names);
+  }
+  for (const n of names) out.add(n);
 }
 
 function collectExprVars(e: Expr, out: string[], isFn: (t: Term) => boolean): void {

@@ -190,7 +190,11 @@ export class Safety {
       this.pattern(t.args[t.args.length - 1] as RTerm, new Set([...bound, ...acc.out]), acc);
       return;
     }
-    this.analyze(t, bound, acc);
+    // Ref iteration anywhere in the term binds its variables before the rest runs.
+    const pre: Acc = { need: new Set(), out: new Set() };
+    this.analyze(t, bound, pre);
+    this.analyze(t, new Set([...bound, ...pre.out]), acc);
+    for (const s of pre.out) acc.out.add(s);
   }
 
   private unify(a: RTerm, b: RTerm, bound: Bound): Set<number> | null {

@@ -565,9 +565,9 @@ export class Evaluator {
         let found = false;
         this.evalBody(rule.body, 0, fr, () =>
           this.evalItems(rule.suffix, 0, new Array(rule.suffix.length), fr, (keys) =>
-            this.evalTerm(rule.value, fr, (v) => {
+            this.evalTerm(rule.setLeaf ? (rule.key as RTerm) : rule.value, fr, (v) => {
               found = true;
-              insertNested(out, keys, v, rule.loc);
+              insertNested(out, keys, v, rule.loc, rule.setLeaf);
               return false;
             }),
           ),
@@ -581,9 +581,7 @@ export class Evaluator {
       const cv = this.nodeValue(child, undefined, [...node.path, name]);
       if (cv === undefined) continue;
       const prev = out.get(name);
-      if (prev !== undefined && !equal(prev, cv))
-        throw new RegoError('eval_conflict_error', 'object keys must be unique', node.objects[0]?.loc);
-      out.set(name, cv);
+      out.set(name, prev === undefined ? cv : mergeValues(prev, cv, node.objects[0]?.loc));
     }
     return out;
   }
@@ -593,7 +591,20 @@ export class Evaluator {
   private evalCall(t: RTerm & { t: 'call' }, f: Frame, k: VK): boolean {
     const out = hasOutputArg(t);
     const n = out ? t.args.length - 1 : t.args.length;
-    return this.evalItems(t.args.slice(0, n), 0, new Array(n), f, (vals) => {
+    const args = t.args.slice(0, n);
+    // A bare variable argument may be bound by iteration in a later argument.
+    let evalArgs = (k2: (vals: Value[]) => boolean): boolean => this.evalItems(args, 0, new Array(n), f, k2);
+    if (args.some((a) => a.t === 'local' && f[a.slot] === undefined)) {
+      const order = args.map((_, i) => i).sort((x, y) => Number(args[x]?.t === 'local') - Number(args[y]?.t === 'local'));
+      const sorted = order.map((i) => args[i] as RTerm);
+      evalArgs = (k2) =>
+        this.evalItems(sorted, 0, new Array(n), f, (vs) => {
+          const vals = new Array<Value>(n);
+          order.forEach((i, j) => (vals[i] = vs[j] as Value));
+          return k2(vals);
+        });
+    }
+    return evalArgs((vals) => {
       if (t.fn.kind === 'builtin' && t.fn.def.relation && !this.env.mocks?.has(t.fn.name)) {
         const results = this.callRelation(t.fn, vals, t.loc);
         for (const r of results) {
@@ -722,7 +733,26 @@ export function upsert(base: Value | undefined, path: string[], value: Value): V
   return o;
 }
 
-function insertNested(o: RObject, keys: Value[], v: Value, loc: Loc): void {
+/** Merges two documents produced for the same key by different rules. */
+function mergeValues(a: Value, b: Value, loc: Loc | undefined): Value {
+  if (a instanceof RSet && b instanceof RSet) {
+    const s = a.copy();
+    for (const x of b.values()) s.add(x);
+    return s;
+  }
+  if (a instanceof RObject && b instanceof RObject) {
+    const o = a.copy();
+    for (const [k, v] of b.entries()) {
+      const p = o.get(k);
+      o.set(k, p === undefined ? v : mergeValues(p, v, loc));
+    }
+    return o;
+  }
+  if (equal(a, b)) return a;
+  throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
+}
+
+function insertNested(o: RObject, keys: Value[], v: Value, loc: Loc, setLeaf = false): void {
   let cur = o;
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i] as Value;
@@ -736,6 +766,12 @@ function insertNested(o: RObject, keys: Value[], v: Value, loc: Loc): void {
   }
   const last = keys[keys.length - 1] as Value;
   const prev = cur.get(last);
+  if (setLeaf) {
+    if (prev === undefined) cur.set(last, RSet.of([v]));
+    else if (prev instanceof RSet) prev.add(v);
+    else throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
+    return;
+  }
   if (prev !== undefined && !equal(prev, v)) throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
   cur.set(last, v);
 }
