@@ -156,3 +156,10 @@ export {
   type InTotoStatement,
   type InTotoSubject,
 } from './in-toto.ts';
+export {
+  formatTlogProof,
+  parseTlogProof,
+  TLOG_PROOF_HEADER,
+  verifyTlogProof,
+  type TlogProof,
+} from './tlog-proof.ts';
