@@ -43,6 +43,13 @@ import {
   ledgerRoutes,
   type LedgerOptions,
 } from './modules/ledger/index.ts';
+import {
+  FreezeService,
+  KyselyFreezeStore,
+  freezeKinds,
+  freezeMigrations,
+  freezeRoutes,
+} from './modules/freeze/index.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -76,6 +83,7 @@ export interface App {
     readonly access: IdentityAccessControl;
     readonly resources: ResourceService;
     readonly projects: ProjectService;
+    readonly freeze: FreezeService;
     readonly ledger: Ledger;
   };
   readonly background: BackgroundTasks;
@@ -90,6 +98,7 @@ export const allMigrations = [
   resourceMigrations,
   projectMigrations,
   ledgerMigrations,
+  freezeMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -124,6 +133,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const projects = new ProjectService({ database, store: projectStore });
   for (const handler of [...projectKinds(projectStore), ...identityKinds(rbac)])
     resources.register(handler);
+  const freezeStore = new KyselyFreezeStore();
+  const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
+  for (const handler of freezeKinds(freezeStore)) resources.register(handler);
 
   const ledger = new Ledger({
     database,
@@ -154,6 +166,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...resourceRoutes(resources),
     ...auditRoutes(audit),
     ...ledgerRoutes(ledger),
+    ...freezeRoutes(freeze),
   );
   const http = createHttpServer({
     routes,
@@ -169,7 +182,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     database,
     config,
     clock,
-    services: { audit, identity, access, resources, projects, ledger },
+    services: { audit, identity, access, resources, projects, ledger, freeze },
     background,
     uow,
     routes,

@@ -32,6 +32,7 @@ export const builtinRoles: readonly RoleDefinition[] = [
       '*.*.read',
       'approvals.*.*',
       'changes.*.*',
+      'freeze.window.override',
       'executions.run.create',
       'executions.run.cancel',
       'executions.rollback.create',
