@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -44,6 +45,38 @@ import {
   type LedgerOptions,
 } from './modules/ledger/index.ts';
 import {
+  ApprovalService,
+  KyselyApprovalStore,
+  approvalMigrations,
+  approvalRoutes,
+} from './modules/approvals/index.ts';
+import {
+  ExecutionEngine,
+  KyselyExecutionStore,
+  executionMigrations,
+  executionRoutes,
+  type EngineOptions,
+} from './modules/executions/index.ts';
+import {
+  KyselyPipelineStore,
+  PipelineService,
+  pipelineKind,
+  pipelineMigrations,
+  pipelineRoutes,
+} from './modules/pipelines/index.ts';
+import {
+  KyselyRunnerStore,
+  RunnerService,
+  runnerMigrations,
+  runnerRoutes,
+} from './modules/runners/index.ts';
+import {
+  KyselySecretStore,
+  SecretService,
+  secretMigrations,
+  secretRoutes,
+} from './modules/secrets/index.ts';
+import {
   FreezeService,
   KyselyFreezeStore,
   freezeKinds,
@@ -63,6 +96,8 @@ export interface AppDeps {
     LedgerOptions,
     'checkpointIntervalMs' | 'checkpointWaitMs' | 'leaderRetryMs' | 'batchSize'
   >;
+  // Execution engine tuning (lease TTL, attempts); env CUSTODY_LEASE_TTL_MS overrides the TTL.
+  engine?: Partial<EngineOptions>;
 }
 
 // Background work (the ledger checkpointer, SIEM streamers) that createApp builds but never
@@ -83,8 +118,13 @@ export interface App {
     readonly access: IdentityAccessControl;
     readonly resources: ResourceService;
     readonly projects: ProjectService;
-    readonly freeze: FreezeService;
     readonly ledger: Ledger;
+    readonly pipelines: PipelineService;
+    readonly approvals: ApprovalService;
+    readonly engine: ExecutionEngine;
+    readonly runners: RunnerService;
+    readonly secrets: SecretService;
+    readonly freeze: FreezeService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -98,6 +138,11 @@ export const allMigrations = [
   resourceMigrations,
   projectMigrations,
   ledgerMigrations,
+  approvalMigrations,
+  pipelineMigrations,
+  executionMigrations,
+  runnerMigrations,
+  secretMigrations,
   freezeMigrations,
 ];
 
@@ -136,6 +181,45 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const freezeStore = new KyselyFreezeStore();
   const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
   for (const handler of freezeKinds(freezeStore)) resources.register(handler);
+  const approvals = new ApprovalService({
+    database,
+    uow,
+    audit,
+    store: new KyselyApprovalStore(),
+    clock,
+  });
+  const pipelineStore = new KyselyPipelineStore();
+  const pipelines = new PipelineService({ database, store: pipelineStore });
+  resources.register(pipelineKind({ store: pipelineStore, projects, approvals }));
+  const secrets = new SecretService({
+    database,
+    uow,
+    store: new KyselySecretStore(),
+    clock,
+    projects,
+    keyFile: path.join(path.resolve(config.dataDir), 'secrets.key'),
+  });
+  const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
+  const engine = new ExecutionEngine({
+    database,
+    uow,
+    store: new KyselyExecutionStore(database.dialect),
+    clock,
+    pipelines,
+    approvals,
+    secrets,
+    options: { ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}), ...deps.engine },
+    onError: (err) => logger.error({ err }, 'scheduler tick failed'),
+  });
+  const runners = new RunnerService({
+    database,
+    uow,
+    store: new KyselyRunnerStore(),
+    clock,
+    engine,
+    identity,
+    resources,
+  });
 
   const ledger = new Ledger({
     database,
@@ -153,8 +237,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...deps.ledger,
   });
   const background: BackgroundTasks = {
-    start: () => ledger.start(),
-    stop: () => ledger.stop(),
+    start: () => {
+      ledger.start();
+      // The scheduler runs in every replica: transitions are conditional, so timers fire once.
+      engine.start();
+    },
+    stop: async () => {
+      await engine.stop();
+      await ledger.stop();
+    },
   };
 
   const metrics = new Registry();
@@ -166,6 +257,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...resourceRoutes(resources),
     ...auditRoutes(audit),
     ...ledgerRoutes(ledger),
+    ...pipelineRoutes(),
+    ...approvalRoutes(approvals),
+    ...executionRoutes(engine),
+    ...runnerRoutes(runners, engine),
+    ...secretRoutes(secrets),
     ...freezeRoutes(freeze),
   );
   const http = createHttpServer({
@@ -182,7 +278,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
     database,
     config,
     clock,
-    services: { audit, identity, access, resources, projects, ledger, freeze },
+    services: {
+      audit,
+      identity,
+      access,
+      resources,
+      projects,
+      ledger,
+      pipelines,
+      approvals,
+      engine,
+      runners,
+      secrets,
+      freeze,
+    },
     background,
     uow,
     routes,

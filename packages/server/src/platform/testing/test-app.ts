@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import { createApp, type App } from '../../app.ts';
+import { createApp, type App, type AppDeps } from '../../app.ts';
 import { bootstrapAdmin, systemContext } from '../../bootstrap.ts';
 import type { Clock } from '../clock.ts';
 import { configSchema } from '../config/config.ts';
@@ -36,7 +36,12 @@ export interface TestApp {
 
 export async function createTestApp(
   dialect: DialectName,
-  options: { clock?: Clock; faults?: FaultHooks; config?: Record<string, unknown> } = {},
+  options: {
+    clock?: Clock;
+    faults?: FaultHooks;
+    config?: Record<string, unknown>;
+    engine?: AppDeps['engine'];
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   // Keys and other files go to a temporary data directory, never the working tree.
@@ -53,6 +58,7 @@ export async function createTestApp(
     logger: createLogger('silent'),
     clock: options.clock,
     faults: options.faults,
+    engine: options.engine,
   });
   const boot = await bootstrapAdmin(app);
   if (!boot) throw new Error('bootstrap did not run on a fresh database');

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../platform/clock.ts';
+import type { RequestContext } from '../../platform/context.ts';
+import type { AnyTx, Database } from '../../platform/db/database.ts';
+import type { AuditAppender, UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import { DomainError } from '../../platform/errors.ts';
+import { decide, type ApprovalState } from './approval-state.ts';
+import type { ApprovalRow, KyselyApprovalStore } from './approval-store.ts';
+import { approvalErrors } from './errors.ts';
+import { approvalPermissions as P } from './permissions.ts';
+
+export interface ApprovalView {
+  id: string;
+  subject: { type: string; id: string; hash: string };
+  project: string | null;
+  environment: string | null;
+  summary: string;
+  author: string;
+  state: ApprovalState['kind'];
+  decidedBy: string | null;
+  decidedAt: string | null;
+  reason: string | null;
+  createdAt: string;
+}
+
+export interface ApprovalRequestInput {
+  subjectType: string;
+  subjectId: string;
+  subjectHash: string;
+  project?: string | undefined;
+  environment?: string | undefined;
+  summary: string;
+  // `user:NAME` of who made the change; that identity can never approve it.
+  author: string;
+}
+
+export function principalOf(actor: RequestContext['actor']): string {
+  return `${actor.type === 'service_account' ? 'serviceaccount' : actor.type}:${actor.name}`;
+}
+
+// General four-eyes approvals of a subject bound to its content hash. Pipelines use it for
+// governed versions; deployment controls build on it.
+export class ApprovalService {
+  constructor(
+    private readonly deps: {
+      database: Database;
+      uow: UnitOfWork;
+      audit: AuditAppender;
+      store: KyselyApprovalStore;
+      clock: Clock;
+    },
+  ) {}
+
+  // Opens a request inside the caller's transaction, with its own audit entry there.
+  async requestInTx(
+    tx: AnyTx,
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    input: ApprovalRequestInput,
+  ): Promise<string> {
+    const row: ApprovalRow = {
+      id: `apr_${randomUUID().replace(/-/g, '').slice(0, 16)}`,
+      subject_type: input.subjectType,
+      subject_id: input.subjectId,
+      subject_hash: input.subjectHash,
+      project: input.project ?? null,
+      environment: input.environment ?? null,
+      summary: input.summary,
+      author: input.author,
+      state: 'pending',
+      decided_by: null,
+      decided_at: null,
+      reason: null,
+      created_at: this.deps.clock.now().toISOString(),
+    };
+    await this.deps.store.insert(tx, row);
+    await this.deps.audit.append(tx, ctx, {
+      action: 'approvals.request.created',
+      resource: { type: 'approval', id: row.id },
+      details: {
+        subject: `${row.subject_type}/${row.subject_id}`,
+        hash: row.subject_hash,
+        author: row.author,
+      },
+    });
+    return row.id;
+  }
+
+  async stateOf(
+    subjectType: string,
+    subjectId: string,
+    tx?: AnyTx,
+  ): Promise<ApprovalView | undefined> {
+    const row = await this.deps.store.forSubject(
+      tx ?? this.deps.database.db,
+      subjectType,
+      subjectId,
+    );
+    return row ? toView(row) : undefined;
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<ApprovalView> {
+    const row = await this.deps.store.get(this.deps.database.db, id);
+    if (!row) throw new DomainError(approvalErrors.APPROVALS_REQUEST_NOT_FOUND);
+    await ctx.guard.require(P['approvals.request.read'], scopeOf(row), { type: 'approval', id });
+    return toView(row);
+  }
+
+  async list(filter: { state?: string; project?: string }): Promise<ApprovalView[]> {
+    return (await this.deps.store.list(this.deps.database.db, filter)).map(toView);
+  }
+
+  async approve(ctx: RequestContext, id: string, comment?: string): Promise<ApprovalView> {
+    return this.decideRequest(ctx, id, 'approve', comment ?? '');
+  }
+
+  async reject(ctx: RequestContext, id: string, reason: string): Promise<ApprovalView> {
+    return this.decideRequest(ctx, id, 'reject', reason);
+  }
+
+  private async decideRequest(
+    ctx: RequestContext,
+    id: string,
+    type: 'approve' | 'reject',
+    reason: string,
+  ): Promise<ApprovalView> {
+    const row = await this.deps.store.get(this.deps.database.db, id);
+    if (!row) throw new DomainError(approvalErrors.APPROVALS_REQUEST_NOT_FOUND);
+    const permission =
+      type === 'approve' ? P['approvals.request.approve'] : P['approvals.request.reject'];
+    const resource = { type: 'approval', id };
+    await ctx.guard.require(permission, scopeOf(row), resource);
+    const refuse = async (def: typeof approvalErrors.APPROVALS_SELF_APPROVAL_FORBIDDEN) => {
+      await this.deps.uow.recordAttempt(ctx, {
+        action: `approvals.request.${type}`,
+        resource,
+        outcome: 'denied',
+        details: { code: def.code },
+      });
+      throw new DomainError(def);
+    };
+    if (ctx.actor.type !== 'user') await refuse(approvalErrors.APPROVALS_SERVICE_ACCOUNT_FORBIDDEN);
+    if (principalOf(ctx.actor) === row.author)
+      await refuse(approvalErrors.APPROVALS_SELF_APPROVAL_FORBIDDEN);
+    const at = this.deps.clock.now().toISOString();
+    const by = principalOf(ctx.actor);
+    const next = decide(
+      stateOfRow(row),
+      type === 'approve' ? { type, by, at } : { type, by, at, reason },
+    );
+    if (!next) throw new DomainError(approvalErrors.APPROVALS_NOT_PENDING);
+    return this.deps.uow.run(ctx, async (tx, record) => {
+      const ok = await this.deps.store.decide(tx, id, {
+        state: next.kind,
+        decided_by: by,
+        decided_at: at,
+        reason: reason || null,
+      });
+      if (!ok) throw new DomainError(approvalErrors.APPROVALS_NOT_PENDING);
+      record({
+        action:
+          next.kind === 'approved' ? 'approvals.request.approved' : 'approvals.request.rejected',
+        resource,
+        details: {
+          subject: `${row.subject_type}/${row.subject_id}`,
+          hash: row.subject_hash,
+          ...(reason ? { reason } : {}),
+        },
+      });
+      const updated = await this.deps.store.get(tx, id);
+      return toView(updated!);
+    });
+  }
+}
+
+function scopeOf(row: ApprovalRow) {
+  return row.project
+    ? { project: row.project, ...(row.environment ? { environment: row.environment } : {}) }
+    : {};
+}
+
+function stateOfRow(row: ApprovalRow): ApprovalState {
+  switch (row.state) {
+    case 'approved':
+      return { kind: 'approved', by: row.decided_by ?? '', at: row.decided_at ?? '' };
+    case 'rejected':
+      return {
+        kind: 'rejected',
+        by: row.decided_by ?? '',
+        at: row.decided_at ?? '',
+        reason: row.reason ?? '',
+      };
+    default:
+      return { kind: 'pending' };
+  }
+}
+
+function toView(row: ApprovalRow): ApprovalView {
+  return {
+    id: row.id,
+    subject: { type: row.subject_type, id: row.subject_id, hash: row.subject_hash },
+    project: row.project,
+    environment: row.environment,
+    summary: row.summary,
+    author: row.author,
+    state: stateOfRow(row).kind,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    reason: row.reason,
+    createdAt: row.created_at,
+  };
+}

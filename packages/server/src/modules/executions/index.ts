@@ -1,0 +1,15 @@
+export { executionMigrations } from './migrations.ts';
+export { executionPermissions } from './permissions.ts';
+export { executionErrors } from './errors.ts';
+export { KyselyExecutionStore } from './execution-store.ts';
+export {
+  ExecutionEngine,
+  defaultEngineOptions,
+  type EngineOptions,
+  type JobPayload,
+  type SecretSource,
+  type StepResult,
+} from './execution-engine.ts';
+export { executionRoutes } from './execution-routes.ts';
+export type { RunView, RunDetail } from './execution-views.ts';
+export * from './execution-state.ts';

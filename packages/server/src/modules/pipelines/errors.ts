@@ -1,0 +1,20 @@
+import { defineErrors } from '../../platform/errors.ts';
+
+export const pipelineErrors = defineErrors({
+  PIPELINES_PROJECT_NOT_FOUND: {
+    category: 'invalid',
+    message: 'The pipeline names a project that does not exist',
+    solve: 'Apply the Project first (it may come earlier in the same manifest).',
+  },
+  PIPELINES_ENVIRONMENT_NOT_FOUND: {
+    category: 'invalid',
+    message: 'A deploy stage names an environment that does not exist in the project',
+    solve: 'Apply the Environment first, or fix `spec.stages[].environment`.',
+  },
+  PIPELINES_PIPELINE_NOT_FOUND: {
+    category: 'not_found',
+    message: 'The pipeline (or that version of it) does not exist',
+    solve:
+      'Check `custody get Pipeline --project P` and `custody pipeline history NAME --project P`.',
+  },
+});

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../platform/clock.ts';
+import type { RequestContext } from '../../platform/context.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import { DomainError } from '../../platform/errors.ts';
+import { principalOf } from '../approvals/index.ts';
+import type { ExecutionEngine, JobPayload } from '../executions/index.ts';
+import type { IdentityService } from '../identity/index.ts';
+import type { ResourceService } from '../resources/index.ts';
+import { runnerErrors } from './errors.ts';
+import { runnerPermissions as P } from './permissions.ts';
+import type { KyselyRunnerStore, RunnerRow } from './runner-store.ts';
+
+export interface RunnerView {
+  id: string;
+  name: string;
+  pools: string[];
+  principal: string;
+  registeredAt: string;
+  lastSeenAt: string;
+}
+
+const toView = (r: RunnerRow): RunnerView => ({
+  id: r.id,
+  name: r.name,
+  pools: JSON.parse(r.pools) as string[],
+  principal: r.principal,
+  registeredAt: r.registered_at,
+  lastSeenAt: r.last_seen_at,
+});
+
+export class RunnerService {
+  constructor(
+    private readonly deps: {
+      database: Database;
+      uow: UnitOfWork;
+      store: KyselyRunnerStore;
+      clock: Clock;
+      engine: ExecutionEngine;
+      identity: IdentityService;
+      resources: ResourceService;
+    },
+  ) {}
+
+  // A workflow over three modules, each step its own audited transaction: a service account
+  // `runner-NAME` bound to the `runner` role, its pool grant, and a token.
+  async createToken(
+    ctx: RequestContext,
+    input: { name: string; pools: string[]; ttlMs: number },
+  ): Promise<{ token: string; principal: string; pools: string[]; expiresAt: string }> {
+    await ctx.guard.require(
+      P['runners.token.create'],
+      {},
+      { type: 'runner-token', id: input.name },
+    );
+    const account = `runner-${input.name}`;
+    const principal = `serviceaccount:${account}`;
+    const existing = await this.deps.identity
+      .getPrincipal('service_account', account)
+      .then(() => true)
+      .catch(() => false);
+    if (!existing)
+      await this.deps.identity.createPrincipal(ctx, { kind: 'service_account', name: account });
+    await this.deps.resources.applyDocuments(ctx, [
+      {
+        apiVersion: 'custody/v1',
+        kind: 'RoleBinding',
+        metadata: { name: `${account}-runner`.slice(0, 63) },
+        spec: { principal, role: 'runner', scope: 'organization', effect: 'allow' },
+      },
+    ]);
+    await this.deps.uow.run(ctx, async (tx, record) => {
+      await this.deps.store.grant(tx, principal, input.pools, this.deps.clock.now().toISOString());
+      record({
+        action: 'runners.grant.updated',
+        resource: { type: 'runner-grant', id: principal },
+        details: { pools: input.pools },
+      });
+    });
+    const token = await this.deps.identity.createToken(ctx, {
+      principal: { kind: 'service_account', name: account },
+      ttlMs: input.ttlMs,
+      name: `runner-${input.name}`,
+    });
+    return { token: token.token, principal, pools: input.pools, expiresAt: token.expiresAt };
+  }
+
+  async register(
+    ctx: RequestContext,
+    input: { name: string; pools: string[] },
+  ): Promise<RunnerView> {
+    const principal = principalOf(ctx.actor);
+    const granted = await this.deps.store.grantedPools(this.deps.database.db, principal);
+    const any = granted.includes('*') || (await ctx.guard.can(P['runners.pool.serve-any']));
+    const refused = input.pools.filter((p) => !any && !granted.includes(p));
+    if (refused.length > 0) {
+      await this.deps.uow.recordAttempt(ctx, {
+        action: 'runners.runner.register',
+        resource: { type: 'runner', id: input.name },
+        outcome: 'denied',
+        details: { code: runnerErrors.RUNNERS_POOL_FORBIDDEN.code, pools: refused },
+      });
+      throw new DomainError(
+        runnerErrors.RUNNERS_POOL_FORBIDDEN,
+        `not allowed to serve ${refused.join(', ')}`,
+        { pools: refused },
+      );
+    }
+    const now = this.deps.clock.now().toISOString();
+    const row: RunnerRow = {
+      id: `rnr_${randomBytes(8).toString('hex')}`,
+      name: input.name,
+      pools: JSON.stringify(input.pools),
+      principal,
+      registered_at: now,
+      last_seen_at: now,
+    };
+    await this.deps.uow.run(ctx, async (tx, record) => {
+      await this.deps.store.insert(tx, row);
+      record({
+        action: 'runners.runner.registered',
+        resource: { type: 'runner', id: row.id },
+        details: { name: row.name, pools: input.pools },
+      });
+    });
+    return toView(row);
+  }
+
+  async lease(
+    ctx: RequestContext,
+    input: { runnerId: string; waitMs: number },
+  ): Promise<JobPayload | undefined> {
+    const db = this.deps.database.db;
+    const runner = await this.deps.store.get(db, input.runnerId);
+    if (!runner || runner.principal !== principalOf(ctx.actor))
+      throw new DomainError(runnerErrors.RUNNERS_RUNNER_NOT_FOUND);
+    await this.deps.store.touch(db, runner.id, this.deps.clock.now().toISOString());
+    return this.deps.engine.leaseWait(ctx, {
+      runnerId: runner.id,
+      pools: JSON.parse(runner.pools) as string[],
+      waitMs: input.waitMs,
+    });
+  }
+
+  async list(): Promise<RunnerView[]> {
+    return (await this.deps.store.list(this.deps.database.db)).map(toView);
+  }
+}

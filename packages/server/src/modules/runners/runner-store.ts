@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+
+export interface RunnerRow {
+  id: string;
+  name: string;
+  pools: string;
+  principal: string;
+  registered_at: string;
+  last_seen_at: string;
+}
+
+interface RunnerTables {
+  runners: RunnerRow;
+  runner_grants: { principal: string; pools: string; created_at: string };
+}
+
+type Db = AnyDb | AnyTx;
+const k = (db: Db) => db as unknown as Kysely<RunnerTables>;
+
+export class KyselyRunnerStore {
+  async insert(db: Db, row: RunnerRow): Promise<void> {
+    await k(db).insertInto('runners').values(row).execute();
+  }
+
+  async get(db: Db, id: string): Promise<RunnerRow | undefined> {
+    return k(db).selectFrom('runners').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async touch(db: Db, id: string, at: string): Promise<void> {
+    await k(db).updateTable('runners').set({ last_seen_at: at }).where('id', '=', id).execute();
+  }
+
+  async list(db: Db): Promise<RunnerRow[]> {
+    return k(db)
+      .selectFrom('runners')
+      .selectAll()
+      .orderBy('registered_at', 'desc')
+      .limit(500)
+      .execute();
+  }
+
+  async grant(db: Db, principal: string, pools: string[], at: string): Promise<void> {
+    await k(db)
+      .insertInto('runner_grants')
+      .values({ principal, pools: JSON.stringify(pools), created_at: at })
+      .onConflict((oc) =>
+        oc.column('principal').doUpdateSet({ pools: JSON.stringify(pools), created_at: at }),
+      )
+      .execute();
+  }
+
+  async grantedPools(db: Db, principal: string): Promise<string[]> {
+    const row = await k(db)
+      .selectFrom('runner_grants')
+      .select('pools')
+      .where('principal', '=', principal)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.pools) as string[]) : [];
+  }
+}

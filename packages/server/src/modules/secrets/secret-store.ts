@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely';
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+
+export interface SecretRow {
+  project: string;
+  environment: string; // '' = every environment of the project
+  name: string;
+  version: number;
+  pools: string;
+  sealed: string;
+  updated_by: string;
+  updated_at: string;
+}
+
+type Db = AnyDb | AnyTx;
+const k = (db: Db) => db as unknown as Kysely<{ secrets: SecretRow }>;
+
+export class KyselySecretStore {
+  async get(
+    db: Db,
+    project: string,
+    environment: string,
+    name: string,
+  ): Promise<SecretRow | undefined> {
+    return k(db)
+      .selectFrom('secrets')
+      .selectAll()
+      .where('project', '=', project)
+      .where('environment', '=', environment)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  async upsert(db: Db, row: SecretRow): Promise<void> {
+    const { project: _p, environment: _e, name: _n, ...rest } = row;
+    await k(db)
+      .insertInto('secrets')
+      .values(row)
+      .onConflict((oc) => oc.columns(['project', 'environment', 'name']).doUpdateSet(rest))
+      .execute();
+  }
+
+  async ofProject(db: Db, project: string): Promise<SecretRow[]> {
+    return k(db)
+      .selectFrom('secrets')
+      .selectAll()
+      .where('project', '=', project)
+      .orderBy('environment')
+      .orderBy('name')
+      .execute();
+  }
+}
