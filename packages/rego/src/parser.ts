@@ -197,7 +197,20 @@ class Parser {
   private parseRuleBody(loc: Loc): Expr[] {
     if (this.isKw('if') && !this.dotted()) {
       this.next();
-      if (this.isP('{')) return this.parseBlock();
+      if (this.isP('{')) {
+        // `if {x: 1 | ...}` may be a single comprehension expression, not a block.
+        const save = this.pos;
+        try {
+          return this.parseBlock();
+        } catch (e) {
+          this.pos = save;
+          try {
+            return [this.parseExpr()];
+          } catch {
+            throw e;
+          }
+        }
+      }
       return [this.parseExpr()];
     }
     if (this.isP('{') && !this.tok.nl) {

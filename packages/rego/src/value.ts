@@ -291,7 +291,7 @@ export function toJS(v: Value): JSONValue {
   if (Array.isArray(v)) return v.map(toJS);
   if (v instanceof RSet) return v.values().map(toJS);
   const out: { [k: string]: JSONValue } = {};
-  for (const [k, val] of v.entries()) out[typeof k === 'string' ? k : formatValue(k)] = toJS(val);
+  for (const [k, val] of v.entries()) out[typeof k === 'string' ? k : toJSONText(k)] = toJS(val);
   return out;
 }
 

@@ -66,3 +66,15 @@ export const cryptoBuiltins: BuiltinTable = {
 export function unsupported(name: string): never {
   throw builtinError(`${name} is not supported`);
 }
+
+/** Builtins that need the network or the OPA runtime; present so policies compile and
+ * tests can mock them with `with`, but they fail when actually called. */
+export const hostBuiltins: BuiltinTable = {
+  'http.send': def('http.send', 1, () => unsupported('http.send')),
+  'net.lookup_ip_addr': def('net.lookup_ip_addr', 1, () => unsupported('net.lookup_ip_addr')),
+  'opa.runtime': def('opa.runtime', 0, () => {
+    const o = new RObject();
+    o.set('env', new RObject());
+    return o;
+  }),
+};

@@ -1,7 +1,7 @@
 // The builtin registry: every family contributes a table.
 import { collectionBuiltins } from './collections.ts';
 import { coreBuiltins } from './core.ts';
-import { cryptoBuiltins } from './crypto.ts';
+import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
 import { encodingBuiltins } from './encoding.ts';
 import { netBuiltins } from './net.ts';
 import { regexBuiltins } from './regex.ts';
@@ -20,4 +20,5 @@ export const builtins: BuiltinTable = {
   ...netBuiltins,
   ...cryptoBuiltins,
   ...timeBuiltins,
+  ...hostBuiltins,
 };

@@ -169,7 +169,7 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
   const ordered = rule.isDefault ? { body, bound } : safety.reorder(body, bound, rule.loc);
   if (rule.isDefault) {
     const vs = new Set<number>();
-    for (const s of slotsOf(value)) vs.add(s);
+    for (const s of topLevelSlots(value)) vs.add(s);
     if (vs.size) throw new RegoError('rego_compile_error', 'default rule value cannot contain variables', rule.loc);
   }
   for (const t of [...suffix, ...(key ? [key] : []), value]) {
@@ -193,6 +193,18 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
   if (rule.elseRule) c.elseRule = compileRule(p, rule.elseRule, ctx);
   c.nslots = res.nslots;
   return c;
+}
+
+/** Variables outside comprehensions (which carry their own bindings). */
+function topLevelSlots(t: RTerm): number[] {
+  const out: number[] = [];
+  const visit = (x: RTerm): void => {
+    if (x.t === 'local') out.push(x.slot);
+    if (x.t === 'arraycompr' || x.t === 'setcompr' || x.t === 'objectcompr') return;
+    for (const c of children(x)) visit(c);
+  };
+  visit(t);
+  return out;
 }
 
 function slotsOf(t: RTerm): number[] {

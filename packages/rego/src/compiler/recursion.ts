@@ -23,8 +23,8 @@ export function checkRecursion(root: RuleNode, errors: RegoError[]): void {
         out.add(n);
         return;
       }
-      if (p.t === 'const' && typeof p.v !== 'string') return;
-      if (p.t !== 'const' || typeof p.v !== 'string') break;
+      // Dynamic keys are resolved at evaluation time (which also guards recursion).
+      if (p.t !== 'const' || typeof p.v !== 'string') return;
       const c = n.children.get(p.v);
       if (!c) return;
       n = c;

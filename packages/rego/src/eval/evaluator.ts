@@ -50,6 +50,7 @@ export class Evaluator {
   private readonly strict: boolean;
   readonly ctx: BuiltinCtx;
   private readonly nodeCache = new Map<string, RuleNode | undefined>();
+  private readonly inProgress = new Set<RuleNode>();
 
   constructor(
     private readonly policy: CompiledPolicy,
@@ -410,6 +411,20 @@ export class Evaluator {
     });
   }
 
+  /** Walks base data, where numeric keys also address string-keyed objects. */
+  private walkBase(v: Value, path: RTerm[], i: number, f: Frame, k: VK): boolean {
+    const p = path[i];
+    if (p && p.t === 'const' && typeof p.v === 'number' && v instanceof RObject && v.get(p.v) === undefined) {
+      const c = v.get(String(p.v));
+      return c === undefined ? false : this.walkBase(c, path, i + 1, f, k);
+    }
+    if (p && p.t === 'const') {
+      const c = lookup(v, p.v);
+      return c === undefined ? false : this.walkBase(c, path, i + 1, f, k);
+    }
+    return this.walk(v, path, i, f, k);
+  }
+
   // ---- data and rules ----
 
   private keyTerm(p: RTerm, f: Frame): Value | undefined | typeof NOT_CACHED {
@@ -450,7 +465,7 @@ export class Evaluator {
       if (child || (ovs && typeof key === 'string' && overlayBelow(ovs, cur, key)))
         return this.dataWalk(child, childBase, path, i + 1, [...cur, key as string], f, k);
       if (childBase === undefined) return false;
-      return this.walk(childBase, path, i + 1, f, k);
+      return this.walkBase(childBase, path, i + 1, f, k);
     };
     const key = this.keyTerm(p, f);
     if (key !== NOT_CACHED) return step(key as Value);
@@ -494,11 +509,18 @@ export class Evaluator {
     const cache = this.env.cache;
     const c = cache.get(node);
     if (c !== undefined) return c === UNDEF ? undefined : c;
+    if (this.inProgress.has(node))
+      throw new RegoError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`);
+    this.inProgress.add(node);
     let v: Value | undefined;
+    try {
     if (node.complete.length || (node.defaultRule && !node.sets.length && !node.objects.length))
       v = this.completeValue(node);
     else if (node.sets.length) v = this.setValue(node);
     else if (node.objects.length) v = this.objectValue(node);
+    } finally {
+      this.inProgress.delete(node);
+    }
     cache.set(node, v === undefined ? UNDEF : v);
     return v;
   }
