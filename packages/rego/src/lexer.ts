@@ -200,6 +200,11 @@ function readTemplate(
       row++;
       lineStart = i + 1;
     }
+    if (c === '\\' && src[i + 1] === '{') {
+      text += '{';
+      i += 2;
+      continue;
+    }
     if (c === '\\' && !raw) {
       if (src[i + 1] === '{') {
         text += '{';

@@ -72,9 +72,5 @@ export function unsupported(name: string): never {
 export const hostBuiltins: BuiltinTable = {
   'http.send': def('http.send', 1, () => unsupported('http.send')),
   'net.lookup_ip_addr': def('net.lookup_ip_addr', 1, () => unsupported('net.lookup_ip_addr')),
-  'opa.runtime': def('opa.runtime', 0, () => {
-    const o = new RObject();
-    o.set('env', new RObject());
-    return o;
-  }),
+  'opa.runtime': def('opa.runtime', 0, () => new RObject()),
 };

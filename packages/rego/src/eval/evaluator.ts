@@ -488,6 +488,7 @@ export class Evaluator {
     if (!node) out = base;
     else {
       const o = base instanceof RObject ? base.copy() : new RObject();
+      namespaces.add(o);
       for (const [name, child] of node.children) {
         const cv = this.nodeValue(child, base instanceof RObject ? base.get(name) : undefined, [...cur, name]);
         if (cv !== undefined) o.set(name, cv);
@@ -581,6 +582,7 @@ export class Evaluator {
 
   private objectValue(node: RuleNode): Value {
     const out = new RObject();
+    namespaces.add(out);
     for (const r of node.objects) {
       const f: Frame = new Array(r.nslots);
       const chain = (rule: CRule, fr: Frame): boolean => {
@@ -666,11 +668,9 @@ export class Evaluator {
     if (mock) {
       if ('value' in mock) return mock.value;
       if (mock.fn.name !== fn.name) {
-        // Inside the replacement, the replaced function means the original.
+        // Inside a replacement, functions mean the originals (mocks do not chain).
         const saved = this.env;
-        const mocks = new Map(saved.mocks);
-        mocks.delete(fn.name);
-        this.env = { ...saved, mocks, cache: new Map(), nsCache: new Map() };
+        this.env = { ...saved, mocks: undefined, cache: new Map(), nsCache: new Map() };
         try {
           return this.invokeUnmocked(mock.fn, vals, loc);
         } finally {
@@ -755,6 +755,9 @@ export function upsert(base: Value | undefined, path: string[], value: Value): V
   return o;
 }
 
+/** Objects that are documents assembled from several rules (not a rule's own value). */
+const namespaces = new WeakSet<RObject>();
+
 /** Merges two documents produced for the same key by different rules. */
 function mergeValues(a: Value, b: Value, loc: Loc | undefined): Value {
   if (a instanceof RSet && b instanceof RSet) {
@@ -762,8 +765,9 @@ function mergeValues(a: Value, b: Value, loc: Loc | undefined): Value {
     for (const x of b.values()) s.add(x);
     return s;
   }
-  if (a instanceof RObject && b instanceof RObject) {
+  if (a instanceof RObject && b instanceof RObject && namespaces.has(a) && namespaces.has(b)) {
     const o = a.copy();
+    namespaces.add(o);
     for (const [k, v] of b.entries()) {
       const p = o.get(k);
       o.set(k, p === undefined ? v : mergeValues(p, v, loc));
@@ -781,6 +785,7 @@ function insertNested(o: RObject, keys: Value[], v: Value, loc: Loc, setLeaf = f
     let next = cur.get(key);
     if (next === undefined) {
       next = new RObject();
+      namespaces.add(next);
       cur.set(key, next);
     } else if (!(next instanceof RObject))
       throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
