@@ -260,6 +260,16 @@ describe('verifyLog: tampering names the first bad entry', () => {
     );
   });
 
+  it('reports a malformed trusted key as a usage error, not as tampering', () => {
+    expectFailure(
+      verifyLog({ entries: rows(), checkpoints: fx.checkpoints, keys: 'not-a-key' }),
+      'LEDGER_KEY_INVALID',
+    );
+    expect(
+      verifyConsistencyBetween(fx.checkpoints[0]!, fx.checkpoints[2]!, [], 'nope'),
+    ).toMatchObject({ ok: false, code: 'LEDGER_KEY_INVALID' });
+  });
+
   it('stops at the first failure when streaming', () => {
     const v = new LogVerifier({ checkpoints: fx.checkpoints, keys: fx.verifierKey });
     expect(v.add(0, fx.entries[0]!)).toBe(true);

@@ -11,6 +11,8 @@ import { assertConsistency } from './proofs.ts';
 import { sha256LeafBinary, sha256NodeBinary } from '#sha256';
 
 export type VerifyFailureCode =
+  /** The trusted verifier key given is malformed (a usage error, not tampering). */
+  | 'LEDGER_KEY_INVALID'
   /** A checkpoint is not a well-formed signed checkpoint. */
   | 'LEDGER_CHECKPOINT_INVALID'
   /** A checkpoint is not validly signed by a trusted key (other key, or bad signature). */
@@ -109,8 +111,8 @@ const hashesEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   return true;
 };
 
-// The hot path keeps hashes as 32-char binary strings (see sha256/node.ts): no allocation
-// beyond the digest itself, and comparisons without loops where both sides are strings.
+// The hot path keeps hashes as 32-char binary strings (see sha256/node.ts), so hashing
+// allocates nothing but the digest string; stored hashes are compared byte by byte.
 function binaryEquals(s: string, bytes: Uint8Array, offset = 0): boolean {
   if (bytes.length - offset < HASH_SIZE) return false;
   for (let i = 0; i < HASH_SIZE; i++) if (s.charCodeAt(i) !== bytes[offset + i]) return false;
@@ -152,7 +154,7 @@ export class LogVerifier {
     try {
       verifiers = toVerifiers(options.keys);
     } catch (e) {
-      this.#fail('LEDGER_CHECKPOINT_SIGNATURE_INVALID', `trusted key: ${(e as Error).message}`);
+      this.#fail('LEDGER_KEY_INVALID', `trusted key: ${(e as Error).message}`);
       return;
     }
     if (options.checkpoints.length === 0) {
@@ -485,7 +487,7 @@ export function verifyConsistencyBetween(
   } catch (e) {
     return {
       ok: false,
-      code: 'LEDGER_CHECKPOINT_SIGNATURE_INVALID',
+      code: 'LEDGER_KEY_INVALID',
       message: `trusted key: ${(e as Error).message}`,
     };
   }
