@@ -542,9 +542,19 @@ class Parser {
       else if (p.expr) {
         const sub = new Parser(p.expr.src, this.file, this.opts, p.expr.row, p.expr.col);
         sub.keywords = this.keywords;
-        const term = sub.parseTermIn(false);
-        if (sub.tok.kind !== 'eof') throw sub.err(`unexpected ${sub.describe()} token in template`);
-        parts.push(term);
+        const e = sub.parseExpr();
+        if (!sub.atEnd()) throw sub.err(`unexpected ${sub.describe()} token in template`);
+        if (e.kind === 'term' && !e.negated && e.with.length === 0) {
+          parts.push(e.term);
+          continue;
+        }
+        // Anything beyond a term (e.g. `x with input as y`) runs as a one-expression
+        // query; the first value, if any, is interpolated.
+        const v: Term = { type: 'var', name: '__tpl', loc: e.loc };
+        const body: Expr[] =
+          e.kind === 'term' ? [{ ...e, kind: 'assign', left: v, right: e.term }] : [e];
+        const compr: Term = { type: 'arraycompr', term: e.kind === 'term' ? v : { type: 'scalar', value: true, loc: e.loc }, body, loc: e.loc };
+        parts.push({ type: 'call', fn: builtinRef('internal.first', e.loc), args: [compr], loc: e.loc });
       }
     }
     return { type: 'template', parts, loc };

@@ -139,6 +139,7 @@ export const coreBuiltins: BuiltinTable = {
     }
     return false;
   }),
+  'internal.first': def('internal.first', 1, (a) => (Array.isArray(a[0]) ? a[0][0] : undefined)),
   count: def('count', 1, (a) => countOf(a[0] as Value)),
   sum: def('sum', 1, (a) => numbersOf(a).reduce<Num>((s, x) => arith(s, x, '+'), 0)),
   product: def('product', 1, (a) => numbersOf(a).reduce<Num>((s, x) => arith(s, x, '*'), 1)),

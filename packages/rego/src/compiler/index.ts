@@ -152,7 +152,8 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
   const head = rule.head;
   const argNames: string[] = [];
   for (const a of head.args ?? []) collectTermVars(a, argNames);
-  for (const n of argNames) if (n !== '_' && scope.vars.get(n) === undefined) res.declare(n, scope);
+  for (const n of argNames)
+    if (n !== '_' && n !== 'input' && n !== 'data' && scope.vars.get(n) === undefined) res.declare(n, scope);
   const headTerms: Term[] = [...p.suffix];
   if (head.key) headTerms.push(head.key);
   if (head.value) headTerms.push(head.value);
@@ -165,7 +166,10 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
 
   const safety = new Safety(res.slotDepth, res.slotNames, res.bodyDepth);
   const bound = new Set<number>();
-  for (const a of args ?? []) for (const s of slotsOf(a)) bound.add(s);
+  const deferredArgs = (args ?? []).map(isComputed);
+  (args ?? []).forEach((a, i) => {
+    if (!deferredArgs[i]) for (const s of slotsOf(a)) bound.add(s);
+  });
   const ordered = rule.isDefault ? { body, bound } : safety.reorder(body, bound, rule.loc);
   if (rule.isDefault) {
     const vs = new Set<number>();
@@ -184,6 +188,7 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
     setLeaf: p.kind === 'object' && head.contains,
     value,
     args,
+    deferredArgs,
     body: ordered.body,
     nslots: 0,
     isDefault: rule.isDefault,
@@ -193,6 +198,11 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
   if (rule.elseRule) c.elseRule = compileRule(p, rule.elseRule, ctx);
   c.nslots = res.nslots;
   return c;
+}
+
+function isComputed(t: RTerm): boolean {
+  if (t.t === 'call' || t.t === 'template') return true;
+  return children(t).some(isComputed);
 }
 
 /** Variables outside comprehensions (which carry their own bindings). */
@@ -338,6 +348,7 @@ export function compileQueryText(policy: CompiledPolicy, text: string, file = 'q
       setLeaf: false,
       value: { t: 'const', v: true },
       args: undefined,
+      deferredArgs: [],
       body: ordered.body,
       nslots: res.nslots,
       isDefault: false,

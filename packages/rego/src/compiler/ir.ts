@@ -60,6 +60,8 @@ export interface CRule {
   setLeaf: boolean;
   value: RTerm;
   args: RTerm[] | undefined;
+  /** Params holding calls or templates are matched after the body binds their variables. */
+  deferredArgs: boolean[];
   body: RExpr[];
   nslots: number;
   isDefault: boolean;

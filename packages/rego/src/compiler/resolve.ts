@@ -34,6 +34,7 @@ const OPERATORS = new Set([
   'rem',
   'internal.member_2',
   'internal.member_3',
+  'internal.first',
 ]);
 
 export class Scope {

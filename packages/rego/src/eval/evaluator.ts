@@ -554,9 +554,18 @@ export class Evaluator {
       result = v;
       return false;
     };
-    const body = (): boolean => this.evalBody(r.body, 0, f, () => this.evalTerm(r.value, f, onValue));
-    if (args) this.unifyArgs(r.args ?? [], args, 0, f, body);
-    else body();
+    const value = (): boolean => this.evalTerm(r.value, f, onValue);
+    if (args && r.deferredArgs.some(Boolean)) {
+      const params = r.args ?? [];
+      const now = params.filter((_, i) => !r.deferredArgs[i]);
+      const later = params.filter((_, i) => r.deferredArgs[i]);
+      const nowArgs = args.filter((_, i) => !r.deferredArgs[i]);
+      const laterArgs = args.filter((_, i) => r.deferredArgs[i]);
+      this.unifyArgs(now, nowArgs, 0, f, () =>
+        this.evalBody(r.body, 0, f, () => this.unifyArgs(later, laterArgs, 0, f, value)),
+      );
+    } else if (args) this.unifyArgs(r.args ?? [], args, 0, f, () => this.evalBody(r.body, 0, f, value));
+    else this.evalBody(r.body, 0, f, value);
     if (result === undefined && r.elseRule) return this.evalRuleChain(r.elseRule, args, conflictMsg);
     return result;
   }
