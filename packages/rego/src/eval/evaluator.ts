@@ -457,23 +457,34 @@ export class Evaluator {
       return v === undefined ? false : k(v);
     }
     const p = path[i] as RTerm;
-    const step = (key: Value): boolean => {
-      const child = typeof key === 'string' ? node?.children.get(key) : undefined;
-      let childBase = base === undefined ? undefined : lookup(base, key);
-      // Base documents are addressed by string path segments, so data.x[2] finds key "2".
-      if (childBase === undefined && base instanceof RObject && typeof key === 'number') childBase = base.get(String(key));
-      if (child || (ovs && typeof key === 'string' && overlayBelow(ovs, cur, key)))
-        return this.dataWalk(child, childBase, path, i + 1, [...cur, key as string], f, k);
-      if (childBase === undefined) return false;
-      return this.walkBase(childBase, path, i + 1, f, k);
-    };
     const key = this.keyTerm(p, f);
-    if (key !== NOT_CACHED) return step(key as Value);
+    if (key !== NOT_CACHED) return this.dataStep(node, base, path, i, cur, f, k, key as Value);
     if (p.t === 'local' || p.t === 'array' || p.t === 'object') {
       const full = this.nodeValue(node, base, cur);
       return full === undefined ? false : this.walk(full, path, i, f, k);
     }
-    return this.evalTerm(p, f, step);
+    return this.evalTerm(p, f, (kv) => this.dataStep(node, base, path, i, cur, f, k, kv));
+  }
+
+  private dataStep(
+    node: RuleNode | undefined,
+    base: Value | undefined,
+    path: RTerm[],
+    i: number,
+    cur: string[],
+    f: Frame,
+    k: VK,
+    key: Value,
+  ): boolean {
+    const ovs = this.env.overlays;
+    const child = typeof key === 'string' ? node?.children.get(key) : undefined;
+    let childBase = base === undefined ? undefined : lookup(base, key);
+    // Base documents are addressed by string path segments, so data.x[2] finds key "2".
+    if (childBase === undefined && base instanceof RObject && typeof key === 'number') childBase = base.get(String(key));
+    if (child || (ovs && typeof key === 'string' && overlayBelow(ovs, cur, key)))
+      return this.dataWalk(child, childBase, path, i + 1, ovs ? [...cur, key as string] : cur, f, k);
+    if (childBase === undefined) return false;
+    return this.walkBase(childBase, path, i + 1, f, k);
   }
 
   /** Value of a namespace (package) node: base data merged with its rules' values. */
@@ -549,12 +560,7 @@ export class Evaluator {
   private evalRuleChain(r: CRule, args: Value[] | undefined, conflictMsg: string): Value | undefined {
     let result: Value | undefined;
     const f: Frame = new Array(r.nslots);
-    const onValue = (v: Value): boolean => {
-      if (result !== undefined && !equal(result, v)) throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
-      result = v;
-      return false;
-    };
-    const value = (): boolean => this.evalTerm(r.value, f, onValue);
+    const st: { result: Value | undefined } = { result: undefined };
     if (args && r.deferredArgs.some(Boolean)) {
       const params = r.args ?? [];
       const now = params.filter((_, i) => !r.deferredArgs[i]);
@@ -562,12 +568,26 @@ export class Evaluator {
       const nowArgs = args.filter((_, i) => !r.deferredArgs[i]);
       const laterArgs = args.filter((_, i) => r.deferredArgs[i]);
       this.unifyArgs(now, nowArgs, 0, f, () =>
-        this.evalBody(r.body, 0, f, () => this.unifyArgs(later, laterArgs, 0, f, value)),
+        this.evalBody(r.body, 0, f, () =>
+          this.unifyArgs(later, laterArgs, 0, f, () => this.emitValue(r, f, st, conflictMsg)),
+        ),
       );
-    } else if (args) this.unifyArgs(r.args ?? [], args, 0, f, () => this.evalBody(r.body, 0, f, value));
-    else this.evalBody(r.body, 0, f, value);
+    } else if (args)
+      this.unifyArgs(r.args ?? [], args, 0, f, () =>
+        this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg)),
+      );
+    else this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg));
+    result = st.result;
     if (result === undefined && r.elseRule) return this.evalRuleChain(r.elseRule, args, conflictMsg);
     return result;
+  }
+
+  private emitValue(r: CRule, f: Frame, st: { result: Value | undefined }, conflictMsg: string): boolean {
+    return this.evalTerm(r.value, f, (v) => {
+      if (st.result !== undefined && !equal(st.result, v)) throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
+      st.result = v;
+      return false;
+    });
   }
 
   private unifyArgs(params: RTerm[], args: Value[], i: number, f: Frame, k: K): boolean {
@@ -624,20 +644,27 @@ export class Evaluator {
   private evalCall(t: RTerm & { t: 'call' }, f: Frame, k: VK): boolean {
     const out = hasOutputArg(t);
     const n = out ? t.args.length - 1 : t.args.length;
-    const args = t.args.slice(0, n);
+    const args = n === t.args.length ? t.args : t.args.slice(0, n);
     // A bare variable argument may be bound by iteration in a later argument.
-    let evalArgs = (k2: (vals: Value[]) => boolean): boolean => this.evalItems(args, 0, new Array(n), f, k2);
     if (args.some((a) => a.t === 'local' && f[a.slot] === undefined)) {
       const order = args.map((_, i) => i).sort((x, y) => Number(args[x]?.t === 'local') - Number(args[y]?.t === 'local'));
-      const sorted = order.map((i) => args[i] as RTerm);
-      evalArgs = (k2) =>
-        this.evalItems(sorted, 0, new Array(n), f, (vs) => {
+      return this.evalItems(
+        order.map((i) => args[i] as RTerm),
+        0,
+        new Array(n),
+        f,
+        (vs) => {
           const vals = new Array<Value>(n);
           order.forEach((i, j) => (vals[i] = vs[j] as Value));
-          return k2(vals);
-        });
+          return this.callWith(t, vals, out, n, f, k);
+        },
+      );
     }
-    return evalArgs((vals) => {
+    return this.evalItems(args, 0, new Array(n), f, (vals) => this.callWith(t, vals, out, n, f, k));
+  }
+
+  private callWith(t: RTerm & { t: 'call' }, vals: Value[], out: boolean, n: number, f: Frame, k: VK): boolean {
+    {
       if (t.fn.kind === 'builtin' && t.fn.def.relation && !this.env.mocks?.has(t.fn.name)) {
         const results = this.callRelation(t.fn, vals, t.loc);
         for (const r of results) {
@@ -650,7 +677,7 @@ export class Evaluator {
       if (r === undefined) return false;
       if (out) return this.unifyTV(t.args[n] as RTerm, r, f, () => k(true));
       return k(r);
-    });
+    }
   }
 
   private callRelation(fn: FnRef & { kind: 'builtin' }, vals: Value[], loc: Loc): Value[] {
