@@ -4,7 +4,8 @@ export type { CompileOptions, EvalOptions, EvalResult, QueryResult } from './pol
 export { RegoError, RegoCompileErrors, BuiltinError } from './errors.ts';
 export type { RegoErrorCode, Location } from './errors.ts';
 export { RObject, RSet, fromJS, toJS, formatValue, toJSONText, type Value, type JSONValue } from './value.ts';
+export { stringifyJSON as stringifyJSONValue } from './value.ts';
 export type { BuiltinDef, BuiltinTable, BuiltinCtx } from './builtins/types.ts';
 export { builtins } from './builtins/index.ts';
 export { runConformance, type ConformanceSummary, type CaseResult } from './conformance/runner.ts';
-export { runPolicyTests, type TestOutcome } from './testing.ts';
+export { runPolicyTests, findRegoFiles, type TestOutcome } from './testing.ts';
