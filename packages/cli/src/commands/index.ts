@@ -4,6 +4,7 @@ import { registerAuthCommands } from './auth.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
+import { registerPipelineCommands } from './pipelines.ts';
 
 // Each capability registers its commands here.
 export const commandModules: ((program: Command) => unknown)[] = [
@@ -12,4 +13,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerIdentityCommands,
   registerResourceCommands,
   registerAuditCommands,
+  registerPipelineCommands,
 ];

@@ -1,0 +1,486 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { runAgent } from '@custody/runner';
+import { systemContext } from '@custody/server';
+import { readStdin, run, type CommandContext } from '../command-context.ts';
+import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
+import { table } from '../output.ts';
+import { extendUp } from './server.ts';
+
+interface RunView {
+  id: string;
+  project: string;
+  pipeline: string;
+  pipelineVersion: number;
+  commit: string | null;
+  state: string;
+  reason: string | null;
+  createdBy: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+interface RunDetail extends RunView {
+  stages: {
+    name: string;
+    state: string;
+    jobs: { steps: { name: string; state: string; exitCode: number | null }[] }[];
+  }[];
+  files: { kind: string; name: string; digest: string; stage: string; step: string }[];
+}
+interface LogChunk {
+  cursor: number;
+  stage: string;
+  step: string;
+  content: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const terminal = ['succeeded', 'failed', 'cancelled'];
+const enc = encodeURIComponent;
+
+function parseInputs(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new UsageError(`--input takes name=value, not ${p}`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+// Streams a run's logs until it ends; resolves with the final run.
+async function follow(
+  ctx: CommandContext,
+  id: string,
+  step: string | undefined,
+  write: (s: string) => void,
+): Promise<RunView> {
+  const client = ctx.client();
+  let cursor = 0;
+  for (;;) {
+    const runView = await client.request<RunView>('GET', `/api/v1/runs/${enc(id)}`);
+    const logs = await client.request<{ cursor: number; chunks: LogChunk[] }>(
+      'GET',
+      `/api/v1/runs/${enc(id)}/logs`,
+      {
+        query: { after: cursor, step },
+      },
+    );
+    for (const c of logs.chunks) write(c.content);
+    cursor = logs.cursor;
+    if (terminal.includes(runView.state)) {
+      const rest = await client.request<{ cursor: number; chunks: LogChunk[] }>(
+        'GET',
+        `/api/v1/runs/${enc(id)}/logs`,
+        {
+          query: { after: cursor, step },
+        },
+      );
+      for (const c of rest.chunks) write(c.content);
+      return runView;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function resultOf(runView: RunView): void {
+  if (runView.state === 'succeeded') return;
+  throw new CliError(
+    `run ${runView.id} ${runView.state}${runView.reason ? ` (${runView.reason})` : ''}`,
+    exitCodes.failure,
+    'RUN_' + runView.state.toUpperCase(),
+  );
+}
+
+export function registerPipelineCommands(program: Command): void {
+  const pipeline = program.command('pipeline').description('Pipeline versions: history and diff');
+  pipeline
+    .command('history <name>')
+    .description('List every version of a pipeline')
+    .requiredOption('-p, --project <project>', 'project of the pipeline')
+    .action(
+      run(async (ctx, name: string, opts: { project: string }) => {
+        const { items } = await ctx.client().request<{
+          items: { version: number; contentHash: string; appliedBy: string; appliedAt: string }[];
+        }>('GET', `/api/v1/resources/Pipeline/${enc(name)}/versions`, { query: { project: opts.project } });
+        ctx.out.result(items, () =>
+          table([
+            ['VERSION', 'HASH', 'APPLIED BY', 'APPLIED AT'],
+            ...items.map((v) => [
+              String(v.version),
+              v.contentHash.slice(0, 19),
+              v.appliedBy,
+              v.appliedAt,
+            ]),
+          ]),
+        );
+      }),
+    );
+  pipeline
+    .command('diff <name> <from> <to>')
+    .description('Show what changed between two versions of a pipeline')
+    .requiredOption('-p, --project <project>', 'project of the pipeline')
+    .action(
+      run(async (ctx, name: string, from: string, to: string, opts: { project: string }) => {
+        if (!/^\d+$/.test(from) || !/^\d+$/.test(to))
+          throw new UsageError('versions are numbers (see `custody pipeline history`)');
+        const d = await ctx
+          .client()
+          .request<{ from: number; to: number; lines: { op: string; text: string }[] }>(
+            'GET',
+            `/api/v1/resources/Pipeline/${enc(name)}/diff`,
+            { query: { project: opts.project, from, to } },
+          );
+        ctx.out.result(
+          d,
+          () =>
+            `--- version ${d.from}\n+++ version ${d.to}\n` +
+            d.lines.map((l) => `${l.op}${l.text}`).join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('run <pipeline>')
+    .description(
+      'Start a run of a pipeline; with --follow, stream its logs and exit with its result',
+    )
+    .requiredOption('-p, --project <project>', 'project of the pipeline')
+    .option('--input <name=value>', 'an input of the pipeline (repeatable)', collect, [])
+    .option('--commit <sha>', 'the commit to build (default: the head of the pipeline branch)')
+    .option('--version <n>', 'pipeline version (default: the latest)')
+    .option('-f, --follow', 'stream logs until the run ends; exit 0 only if it succeeded')
+    .action(
+      run(
+        async (
+          ctx,
+          name: string,
+          opts: {
+            project: string;
+            input: string[];
+            commit?: string;
+            version?: string;
+            follow?: boolean;
+          },
+        ) => {
+          if (opts.version !== undefined && !/^\d+$/.test(opts.version))
+            throw new UsageError('--version is a number');
+          const created = await ctx
+            .client()
+            .request<RunView>(
+              'POST',
+              `/api/v1/projects/${enc(opts.project)}/pipelines/${enc(name)}/runs`,
+              {
+                json: {
+                  inputs: parseInputs(opts.input),
+                  ...(opts.commit ? { commit: opts.commit } : {}),
+                  ...(opts.version ? { version: Number(opts.version) } : {}),
+                },
+              },
+            );
+          if (!opts.follow) {
+            ctx.out.result(
+              created,
+              () =>
+                `run ${created.id} ${created.state} (pipeline ${created.pipeline} version ${created.pipelineVersion})`,
+            );
+            return;
+          }
+          ctx.out.info(
+            `run ${created.id} (pipeline ${created.pipeline} version ${created.pipelineVersion})`,
+          );
+          const write =
+            ctx.out.format === 'json'
+              ? (s: string) => process.stderr.write(s)
+              : (s: string) => process.stdout.write(s);
+          const final = await follow(ctx, created.id, undefined, write);
+          ctx.out.result(
+            final,
+            () => `run ${final.id} ${final.state}${final.reason ? ` (${final.reason})` : ''}`,
+          );
+          resultOf(final);
+        },
+      ),
+    );
+
+  program
+    .command('runs')
+    .description('List runs, newest first')
+    .option('-p, --project <project>', 'only this project')
+    .option('--pipeline <pipeline>', 'only this pipeline')
+    .option('--state <state>', 'queued, running, succeeded, failed or cancelled')
+    .action(
+      run(async (ctx, opts: { project?: string; pipeline?: string; state?: string }) => {
+        const { items } = await ctx
+          .client()
+          .request<{ items: RunView[] }>('GET', '/api/v1/runs', { query: opts });
+        ctx.out.result(items, () =>
+          table([
+            ['RUN', 'PIPELINE', 'VERSION', 'STATE', 'REASON', 'CREATED BY', 'CREATED AT'],
+            ...items.map((r) => [
+              r.id,
+              `${r.project}/${r.pipeline}`,
+              String(r.pipelineVersion),
+              r.state,
+              r.reason ?? '',
+              r.createdBy,
+              r.createdAt,
+            ]),
+          ]),
+        );
+      }),
+    );
+
+  program
+    .command('status <run>')
+    .description('Show a run: stages, steps, artifacts and evidence')
+    .action(
+      run(async (ctx, id: string) => {
+        const d = await ctx.client().request<RunDetail>('GET', `/api/v1/runs/${enc(id)}`);
+        ctx.out.result(d, () => {
+          const lines = [
+            `run ${d.id} ${d.state}${d.reason ? ` (${d.reason})` : ''} — ${d.project}/${d.pipeline} version ${d.pipelineVersion} commit ${d.commit ?? '-'}`,
+          ];
+          for (const s of d.stages) {
+            lines.push(`  ${s.name}: ${s.state}`);
+            for (const j of s.jobs)
+              for (const st of j.steps)
+                lines.push(
+                  `    ${st.name}: ${st.state}${st.exitCode !== null ? ` (exit ${st.exitCode})` : ''}`,
+                );
+          }
+          for (const f of d.files)
+            lines.push(`  ${f.kind} ${f.name} ${f.digest} (${f.stage}/${f.step})`);
+          return lines.join('\n');
+        });
+      }),
+    );
+
+  program
+    .command('cancel <run>')
+    .description('Cancel a run')
+    .action(
+      run(async (ctx, id: string) => {
+        const r = await ctx.client().request<RunView>('POST', `/api/v1/runs/${enc(id)}/cancel`);
+        ctx.out.result(r, () => `run ${r.id} cancel requested (${r.state})`);
+      }),
+    );
+
+  program
+    .command('logs <run>')
+    .description('Print the logs of a run (or one step); --follow streams until the run ends')
+    .option('--step <name>', 'only this step (NAME or STAGE/NAME)')
+    .option('-f, --follow', 'stream until the run ends')
+    .action(
+      run(async (ctx, id: string, opts: { step?: string; follow?: boolean }) => {
+        if (opts.follow) {
+          const final = await follow(ctx, id, opts.step, (s) => process.stdout.write(s));
+          resultOf(final);
+          return;
+        }
+        const logs = await ctx
+          .client()
+          .request<{ chunks: LogChunk[] }>('GET', `/api/v1/runs/${enc(id)}/logs`, {
+            query: { step: opts.step },
+          });
+        ctx.out.result(logs.chunks, () => logs.chunks.map((c) => c.content).join(''));
+      }),
+    );
+
+  program
+    .command('approvals')
+    .description('List approval requests')
+    .option('--state <state>', 'pending, approved or rejected', 'pending')
+    .option('-p, --project <project>', 'only this project')
+    .action(
+      run(async (ctx, opts: { state: string; project?: string }) => {
+        const { items } = await ctx.client().request<{
+          items: {
+            id: string;
+            summary: string;
+            author: string;
+            state: string;
+            createdAt: string;
+          }[];
+        }>('GET', '/api/v1/approvals', { query: opts });
+        ctx.out.result(items, () =>
+          table([
+            ['ID', 'STATE', 'AUTHOR', 'SUMMARY'],
+            ...items.map((a) => [a.id, a.state, a.author, a.summary]),
+          ]),
+        );
+      }),
+    );
+  program
+    .command('approve <id>')
+    .description('Approve a request (never one you authored)')
+    .option('--comment <text>', 'why')
+    .action(
+      run(async (ctx, id: string, opts: { comment?: string }) => {
+        const a = await ctx
+          .client()
+          .request<{ id: string; state: string }>('POST', `/api/v1/approvals/${enc(id)}/approve`, {
+            json: opts.comment ? { comment: opts.comment } : {},
+          });
+        ctx.out.result(a, () => `${a.id} ${a.state}`);
+      }),
+    );
+  program
+    .command('reject <id>')
+    .description('Refuse a request')
+    .requiredOption('--reason <text>', 'why')
+    .action(
+      run(async (ctx, id: string, opts: { reason: string }) => {
+        const a = await ctx
+          .client()
+          .request<{ id: string; state: string }>('POST', `/api/v1/approvals/${enc(id)}/reject`, {
+            json: { reason: opts.reason },
+          });
+        ctx.out.result(a, () => `${a.id} ${a.state}`);
+      }),
+    );
+
+  const secret = program
+    .command('secret')
+    .description('Write-only secrets, injected into matching jobs');
+  secret
+    .command('set <name>')
+    .description('Set a secret; the value comes from standard input or --from-env (never a flag)')
+    .requiredOption('-p, --project <project>', 'project')
+    .option('-e, --environment <env>', 'only jobs deploying to this environment')
+    .option('--pools <pools>', 'only jobs of these runner pools (comma-separated)')
+    .option('--from-env <var>', 'read the value from this environment variable')
+    .action(
+      run(
+        async (
+          ctx,
+          name: string,
+          opts: { project: string; environment?: string; pools?: string; fromEnv?: string },
+        ) => {
+          const value = opts.fromEnv
+            ? process.env[opts.fromEnv]
+            : (await readStdin()).replace(/\r?\n$/, '');
+          if (!value)
+            throw new UsageError('no value: pipe it on standard input or use --from-env VAR');
+          const s = await ctx
+            .client()
+            .request<{ name: string; version: number }>(
+              'PUT',
+              `/api/v1/projects/${enc(opts.project)}/secrets/${enc(name)}`,
+              {
+                json: {
+                  value,
+                  ...(opts.environment ? { environment: opts.environment } : {}),
+                  ...(opts.pools ? { pools: opts.pools.split(',').filter(Boolean) } : {}),
+                },
+              },
+            );
+          ctx.out.result(s, () => `secret ${s.name} set (version ${s.version})`);
+        },
+      ),
+    );
+
+  const runners = program.command('runners').description('Runner tokens and registered runners');
+  runners
+    .command('token <name>')
+    .description('Create a runner token (service account runner-NAME) scoped to pools')
+    .requiredOption('--pools <pools>', 'comma-separated pools it may serve')
+    .option('--ttl <duration>', 'lifetime', '90d')
+    .action(
+      run(async (ctx, name: string, opts: { pools: string; ttl: string }) => {
+        const t = await ctx
+          .client()
+          .request<{ token: string; pools: string[]; expiresAt: string }>(
+            'POST',
+            '/api/v1/runners/tokens',
+            {
+              json: { name, pools: opts.pools.split(',').filter(Boolean), ttl: opts.ttl },
+            },
+          );
+        ctx.out.result(t, () => t.token);
+      }),
+    );
+  runners
+    .command('list')
+    .description('List registered runners')
+    .action(
+      run(async (ctx) => {
+        const { items } = await ctx
+          .client()
+          .request<{ items: { id: string; name: string; pools: string[]; lastSeenAt: string }[] }>(
+            'GET',
+            '/api/v1/runners',
+          );
+        ctx.out.result(items, () =>
+          table([
+            ['ID', 'NAME', 'POOLS', 'LAST SEEN'],
+            ...items.map((r) => [r.id, r.name, r.pools.join(','), r.lastSeenAt]),
+          ]),
+        );
+      }),
+    );
+
+  program
+    .command('runner')
+    .description('Run a runner agent: lease jobs of the given pools from the server and run them')
+    .option('--pool <pool>', 'a pool to serve (repeatable or comma-separated)', collect, [])
+    .option('--work-dir <dir>', 'where job workspaces are created', './.custody-runner')
+    .option('--name <name>', 'runner name (default: host-pid)')
+    .option('--max-jobs <n>', 'exit after this many jobs')
+    .action(
+      run(
+        async (ctx, opts: { pool: string[]; workDir: string; name?: string; maxJobs?: string }) => {
+          const server = ctx.options.server ?? process.env.CUSTODY_SERVER;
+          const token = ctx.options.token ?? process.env.CUSTODY_TOKEN;
+          if (!server || !token)
+            throw new UsageError('custody runner needs --server URL and --token TOKEN');
+          const pools = opts.pool.flatMap((p) => p.split(',')).filter(Boolean);
+          if (pools.length === 0) pools.push('default');
+          const abort = new AbortController();
+          process.once('SIGTERM', () => abort.abort());
+          process.once('SIGINT', () => abort.abort());
+          const { jobs } = await runAgent({
+            server,
+            token,
+            pools,
+            workDir: path.resolve(opts.workDir),
+            signal: abort.signal,
+            ...(opts.name ? { name: opts.name } : {}),
+            ...(opts.maxJobs ? { maxJobs: Number(opts.maxJobs) } : {}),
+          });
+          ctx.out.result({ jobs }, () => `runner stopped after ${jobs} jobs`);
+        },
+      ),
+    );
+
+  // `custody up` starts one local runner serving every pool unless --runner-pools says otherwise.
+  extendUp(async (server, { dataDir, flags }) => {
+    if (flags.runner === false) return;
+    const pools =
+      typeof flags.runnerPools === 'string' ? flags.runnerPools.split(',').filter(Boolean) : ['*'];
+    const ctx = systemContext(server.app, 'local-runner');
+    const { token } = await server.app.services.runners.createToken(ctx, {
+      name: 'local',
+      pools,
+      ttlMs: 365 * 86_400_000,
+    });
+    const abort = new AbortController();
+    const done = runAgent({
+      server: server.url,
+      token,
+      pools,
+      name: 'local',
+      workDir: path.join(path.resolve(dataDir), 'runner'),
+      signal: abort.signal,
+      log: () => {},
+    }).catch((err: unknown) =>
+      process.stderr.write(`local runner stopped: ${(err as Error).message}\n`),
+    );
+    return {
+      async close() {
+        abort.abort();
+        await done;
+      },
+    };
+  });
+}

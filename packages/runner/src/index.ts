@@ -1,0 +1,10 @@
+export { runAgent, type AgentOptions } from './agent.ts';
+export {
+  RunnerClient,
+  LeaseLostError,
+  HttpError,
+  artifactEnvName,
+  type Job,
+  type JobStep,
+  type StepResult,
+} from './protocol.ts';
