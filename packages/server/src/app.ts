@@ -83,6 +83,13 @@ import {
   freezeMigrations,
   freezeRoutes,
 } from './modules/freeze/index.ts';
+import {
+  ChangeService,
+  KyselyChangeStore,
+  changeKinds,
+  changeMigrations,
+  changeRoutes,
+} from './modules/changes/index.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -125,6 +132,7 @@ export interface App {
     readonly runners: RunnerService;
     readonly secrets: SecretService;
     readonly freeze: FreezeService;
+    readonly changes: ChangeService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -144,6 +152,7 @@ export const allMigrations = [
   runnerMigrations,
   secretMigrations,
   freezeMigrations,
+  changeMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -181,6 +190,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const freezeStore = new KyselyFreezeStore();
   const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
   for (const handler of freezeKinds(freezeStore)) resources.register(handler);
+  const changeStore = new KyselyChangeStore();
+  const changes = new ChangeService({ database, uow, store: changeStore, projects, clock });
+  for (const handler of changeKinds(changeStore)) resources.register(handler);
   const approvals = new ApprovalService({
     database,
     uow,
@@ -263,6 +275,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...runnerRoutes(runners, engine),
     ...secretRoutes(secrets),
     ...freezeRoutes(freeze),
+    ...changeRoutes(changes),
   );
   const http = createHttpServer({
     routes,
@@ -291,6 +304,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       runners,
       secrets,
       freeze,
+      changes,
     },
     background,
     uow,

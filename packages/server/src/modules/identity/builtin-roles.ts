@@ -17,6 +17,7 @@ export const builtinRoles: readonly RoleDefinition[] = [
       'resources.manifest.apply',
       'projects.project.apply',
       'pipelines.pipeline.apply',
+      'changes.request.create',
       'executions.run.create',
       'executions.run.cancel',
       'identity.token.create',
