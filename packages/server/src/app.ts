@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -43,7 +44,15 @@ import {
   ledgerMigrations,
   ledgerRoutes,
   type LedgerOptions,
+  ledgerKeyPath,
 } from './modules/ledger/index.ts';
+import {
+  KyselyStreamStore,
+  StreamService,
+  deriveSealingKey,
+  streamMigrations,
+  streamRoutes,
+} from './modules/streams/index.ts';
 import {
   ApprovalService,
   KyselyApprovalStore,
@@ -105,6 +114,8 @@ export interface AppDeps {
   >;
   // Execution engine tuning (lease TTL, attempts); env CUSTODY_LEASE_TTL_MS overrides the TTL.
   engine?: Partial<EngineOptions>;
+  // SIEM delivery retry backoff (tests shorten it).
+  streams?: { retryBaseMs?: number; retryMaxMs?: number };
 }
 
 // Background work (the ledger checkpointer, SIEM streamers) that createApp builds but never
@@ -126,6 +137,7 @@ export interface App {
     readonly resources: ResourceService;
     readonly projects: ProjectService;
     readonly ledger: Ledger;
+    readonly streams: StreamService;
     readonly pipelines: PipelineService;
     readonly approvals: ApprovalService;
     readonly engine: ExecutionEngine;
@@ -153,6 +165,7 @@ export const allMigrations = [
   secretMigrations,
   freezeMigrations,
   changeMigrations,
+  streamMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -248,6 +261,37 @@ export async function createApp(deps: AppDeps): Promise<App> {
     logger,
     ...deps.ledger,
   });
+  // SIEM streaming runs on the ledger leader only, so entries go out once and in order.
+  const auditStore = new KyselyAuditStore(database.dialect);
+  const streams = new StreamService({
+    database,
+    uow,
+    store: new KyselyStreamStore(),
+    audit: {
+      list: (filter) => audit.list(filter),
+      size: () => audit.size(),
+      sizeIn: (tx) => auditStore.count(tx),
+    },
+    clock,
+    logger: logger.child({ component: 'streams' }),
+    // Destination secrets are sealed under a key derived from the ledger signing key, which
+    // every replica shares; it never leaves the data directory.
+    sealingKey: () => {
+      void ledger.service.signer; // created at first start
+      return deriveSealingKey(
+        readFileSync(
+          ledgerKeyPath({ dataDir: config.dataDir, ledgerKeyFile: config.ledgerKeyFile }),
+        ),
+      );
+    },
+    ...deps.streams,
+  });
+  resources.register(streams.kind());
+  ledger.election.addDuty({
+    name: 'streams',
+    intervalMs: 500,
+    tick: () => streams.deliverAll(),
+  });
   const background: BackgroundTasks = {
     start: () => {
       ledger.start();
@@ -257,6 +301,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     stop: async () => {
       await engine.stop();
       await ledger.stop();
+      streams.close();
     },
   };
 
@@ -269,6 +314,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...resourceRoutes(resources),
     ...auditRoutes(audit),
     ...ledgerRoutes(ledger),
+    ...streamRoutes(streams),
     ...pipelineRoutes(),
     ...approvalRoutes(approvals),
     ...executionRoutes(engine),
@@ -298,6 +344,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       resources,
       projects,
       ledger,
+      streams,
       pipelines,
       approvals,
       engine,

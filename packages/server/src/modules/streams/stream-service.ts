@@ -1,0 +1,248 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../platform/clock.ts';
+import type { RequestContext } from '../../platform/context.ts';
+import type { AnyTx, Database } from '../../platform/db/database.ts';
+import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import { DomainError } from '../../platform/errors.ts';
+import type { StoredAuditEntry } from '../audit/index.ts';
+import type { KindHandler } from '../resources/index.ts';
+import { streamErrors } from './errors.ts';
+import { streamPermissions as P } from './permissions.ts';
+import {
+  DeliveryError,
+  splunkSender,
+  syslogSender,
+  webhookSender,
+  type Sender,
+  type StreamedEntry,
+} from './senders.ts';
+import { auditStreamSpec, type AuditStreamSpec } from './stream-spec.ts';
+import type { DestinationRow, KyselyStreamStore } from './stream-store.ts';
+
+export interface StreamAuditSource {
+  list(filter: { afterSeq: number; limit: number; order: 'asc' }): Promise<StoredAuditEntry[]>;
+  size(): Promise<number>;
+  /** Entries committed so far, read inside the given transaction. */
+  sizeIn(tx: AnyTx): Promise<number>;
+}
+
+export interface DestinationView {
+  name: string;
+  type: AuditStreamSpec['type'];
+  version: number;
+  enabled: boolean;
+  nextSeq: number;
+  pending: number;
+  secretSet: boolean;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  lastDeliveryAt: string | null;
+}
+
+/** AES-256-GCM key for destination secrets, derived from key material every replica shares. */
+export function deriveSealingKey(material: string | Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', material, 'custody', 'streams/secret-sealing/v1', 32));
+}
+
+interface Backoff {
+  failures: number;
+  until: number;
+}
+
+// Streams the audit trail to SIEM destinations: at least once, in seq order, with a persisted
+// cursor per destination that only moves after the destination accepted the entries. A
+// destination that is down is retried with exponential backoff and resumes where it stopped.
+export class StreamService {
+  private readonly senders = new Map<string, { version: number; sender: Sender }>();
+  private readonly backoff = new Map<string, Backoff>();
+
+  constructor(
+    private readonly deps: {
+      database: Database;
+      uow: UnitOfWork;
+      store: KyselyStreamStore;
+      audit: StreamAuditSource;
+      clock: Clock;
+      logger: Logger;
+      sealingKey: () => Buffer;
+      retryBaseMs?: number;
+      retryMaxMs?: number;
+    },
+  ) {}
+
+  kind(): KindHandler<AuditStreamSpec> {
+    const { store, audit } = this.deps;
+    return {
+      kind: 'AuditStream',
+      scope: 'organization',
+      description:
+        'A SIEM destination for the audit trail: HTTPS webhook, syslog (TCP/TLS) or Splunk HEC',
+      spec: auditStreamSpec,
+      applyPermission: P['streams.destination.apply'],
+      readPermission: P['streams.destination.read'],
+      async materialize(tx, doc) {
+        const start = doc.spec.startAt === 'now' ? await audit.sizeIn(tx) : 0;
+        await store.upsertDestination(
+          tx,
+          { name: doc.metadata.name, spec: JSON.stringify(doc.spec), version: doc.version },
+          start,
+        );
+      },
+    };
+  }
+
+  private seal(value: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.deps.sealingKey(), iv);
+    const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+    return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64')).join('.');
+  }
+
+  private open(sealed: string): string {
+    const [iv, tag, data] = sealed.split('.').map((s) => Buffer.from(s, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', this.deps.sealingKey(), iv!);
+    decipher.setAuthTag(tag!);
+    return Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
+  }
+
+  /** Sets (or replaces) a destination's secret. The value is never returned or recorded. */
+  async setSecret(ctx: RequestContext, name: string, value: string): Promise<void> {
+    if (value.length === 0 || value.length > 4096)
+      throw new DomainError(streamErrors.STREAMS_SECRET_INVALID);
+    await this.deps.uow.run(ctx, async (tx, record) => {
+      if (!(await this.deps.store.destinationExists(tx, name)))
+        throw new DomainError(streamErrors.STREAMS_DESTINATION_NOT_FOUND, `no AuditStream ${name}`);
+      await this.deps.store.setSecret(tx, {
+        name,
+        sealed: this.seal(value),
+        updated_at: this.deps.clock.now().toISOString(),
+      });
+      record({
+        action: 'streams.secret.set',
+        resource: { type: 'AuditStream', id: name },
+        details: {},
+      });
+    });
+    this.dropSender(name);
+  }
+
+  async list(): Promise<DestinationView[]> {
+    const db = this.deps.database.db;
+    const rows = await this.deps.store.destinations(db);
+    const size = await this.deps.audit.size();
+    const out: DestinationView[] = [];
+    for (const r of rows) {
+      const spec = JSON.parse(r.spec) as AuditStreamSpec;
+      out.push({
+        name: r.name,
+        type: spec.type,
+        version: r.version,
+        enabled: spec.enabled,
+        nextSeq: r.next_seq,
+        pending: Math.max(0, size - r.next_seq),
+        secretSet: (await this.deps.store.secret(db, r.name)) !== undefined,
+        lastError: r.last_error,
+        lastAttemptAt: r.last_attempt_at,
+        lastDeliveryAt: r.last_delivery_at,
+      });
+    }
+    return out;
+  }
+
+  private dropSender(name: string): void {
+    this.senders.get(name)?.sender.close();
+    this.senders.delete(name);
+  }
+
+  private async senderFor(row: DestinationRow, spec: AuditStreamSpec): Promise<Sender> {
+    const cached = this.senders.get(row.name);
+    if (cached && cached.version === row.version) return cached.sender;
+    this.dropSender(row.name);
+    const sealed = await this.deps.store.secret(this.deps.database.db, row.name);
+    const secret = sealed ? this.open(sealed.sealed) : undefined;
+    const sender =
+      spec.type === 'webhook'
+        ? webhookSender(spec, secret)
+        : spec.type === 'splunk-hec'
+          ? splunkSender(spec, secret)
+          : syslogSender(spec);
+    this.senders.set(row.name, { version: row.version, sender });
+    return sender;
+  }
+
+  /**
+   * One delivery round: every enabled destination not in backoff gets the entries after its
+   * cursor, batch by batch, until it is caught up or fails. `ignoreBackoff` retries at once.
+   */
+  async deliverAll(options: { ignoreBackoff?: boolean; maxBatches?: number } = {}): Promise<void> {
+    const rows = await this.deps.store.destinations(this.deps.database.db);
+    await Promise.all(rows.map((r) => this.deliver(r, options)));
+  }
+
+  private async deliver(
+    row: DestinationRow,
+    options: { ignoreBackoff?: boolean; maxBatches?: number },
+  ): Promise<void> {
+    const spec = JSON.parse(row.spec) as AuditStreamSpec;
+    if (!spec.enabled) return;
+    const now = Date.now();
+    const b = this.backoff.get(row.name);
+    if (b && b.until > now && !options.ignoreBackoff) return;
+    const { store, database, audit, clock } = this.deps;
+    let next = row.next_seq;
+    for (let batch = 0; batch < (options.maxBatches ?? 50); batch++) {
+      const entries = await audit.list({ afterSeq: next - 1, limit: spec.batchSize, order: 'asc' });
+      if (entries.length === 0) break;
+      const streamed = entries.map(present);
+      let delivered = 0;
+      let failure: string | undefined;
+      try {
+        const sender = await this.senderFor(row, spec);
+        delivered = await sender.send(streamed);
+      } catch (err) {
+        delivered = err instanceof DeliveryError ? err.delivered : 0;
+        failure = err instanceof DeliveryError ? err.message : 'delivery failed';
+        if (!(err instanceof DeliveryError))
+          this.deps.logger.error({ err, destination: row.name }, 'audit stream failed');
+      }
+      const at = clock.now().toISOString();
+      if (delivered > 0) {
+        next = streamed[delivered - 1]!.seq + 1;
+        await store.advance(database.db, row.name, next, at);
+      }
+      if (failure !== undefined) {
+        await store.recordFailure(database.db, row.name, failure, at);
+        const failures = (b?.failures ?? 0) + 1;
+        const base = this.deps.retryBaseMs ?? 1000;
+        const delay = Math.min(this.deps.retryMaxMs ?? 60_000, base * 2 ** (failures - 1));
+        this.backoff.set(row.name, { failures, until: Date.now() + delay });
+        this.deps.logger.warn(
+          { destination: row.name, error: failure, retryInMs: delay },
+          'audit stream delivery failed',
+        );
+        return;
+      }
+      this.backoff.delete(row.name);
+      if (entries.length < spec.batchSize) break;
+    }
+  }
+
+  close(): void {
+    for (const name of [...this.senders.keys()]) this.dropSender(name);
+  }
+}
+
+function present(e: StoredAuditEntry): StreamedEntry {
+  return {
+    seq: e.seq,
+    time: e.time,
+    actor: e.actor,
+    action: e.action,
+    resource: e.resource,
+    outcome: e.outcome,
+    requestId: e.requestId,
+    details: e.details,
+    leafHash: e.leafHash,
+  };
+}

@@ -1,0 +1,233 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../bootstrap.ts';
+import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
+import { dialects } from '../../platform/testing/test-databases.ts';
+import { deliveryHeader, signatureHeader } from './senders.ts';
+import { selfSignedCert } from './test-support.ts';
+
+const SECRET = 'whsec-correct-horse-battery-staple-0123456789';
+
+async function addEntries(t: TestApp, n: number): Promise<void> {
+  const ctx = systemContext(t.app, 'test');
+  await t.app.uow.run(ctx, async (_tx, record) => {
+    for (let i = 0; i < n; i++)
+      record({
+        action: 'test.thing.changed',
+        resource: { type: 'thing', id: `t-${i}` },
+        details: { i },
+      });
+  });
+}
+
+interface Received {
+  seq: number;
+  deliveryId: string;
+  signatureOk: boolean;
+  body: string;
+}
+
+// An HTTPS webhook receiver that checks signatures. `mode` decides what it answers.
+function webhookReceiver(tlsMaterial: { cert: string; key: string }) {
+  const received: Received[] = [];
+  let mode: 'ok' | 'process-then-fail' = 'ok';
+  let failNext = 0;
+  const server = https.createServer(tlsMaterial, (req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      const expected = Buffer.from(
+        'sha256=' + createHmac('sha256', SECRET).update(body).digest('hex'),
+      );
+      const given = Buffer.from(String(req.headers[signatureHeader] ?? ''));
+      received.push({
+        seq: JSON.parse(body).seq,
+        deliveryId: String(req.headers[deliveryHeader]),
+        signatureOk: given.length === expected.length && timingSafeEqual(given, expected),
+        body,
+      });
+      // The entry was processed, but the answer is lost: the sender must retry it.
+      if (mode === 'process-then-fail' && failNext > 0) {
+        failNext--;
+        res.writeHead(500).end();
+        return;
+      }
+      res.writeHead(204).end();
+    });
+  });
+  return {
+    received,
+    server,
+    failAfterProcessing(n: number) {
+      mode = 'process-then-fail';
+      failNext = n;
+    },
+    async listen(port = 0): Promise<number> {
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+      return (server.address() as AddressInfo).port;
+    },
+    async close(): Promise<void> {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+for (const dialect of dialects) {
+  describe(`SIEM streaming [${dialect}]`, () => {
+    let t: TestApp;
+    const dir = mkdtempSync(path.join(tmpdir(), 'custody-streams-'));
+    const tlsMaterial = selfSignedCert(dir);
+    beforeAll(async () => {
+      t = await createTestApp(dialect);
+    });
+    afterAll(async () => t?.close());
+
+    it('webhook: HMAC-signed, deduplicated by seq, nothing lost while the destination is down', async () => {
+      const rx = webhookReceiver(tlsMaterial);
+      const port = await rx.listen();
+      const applied = await t.apply(`apiVersion: custody/v1
+kind: AuditStream
+metadata: { name: siem-hook }
+spec:
+  type: webhook
+  url: https://127.0.0.1:${port}/custody
+  tls: { caFile: ${tlsMaterial.certFile} }
+  batchSize: 20
+`);
+      expect(applied.statusCode, applied.body).toBe(200);
+      // No secret yet: nothing is sent unsigned, and the cursor stays.
+      await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+      expect(rx.received).toHaveLength(0);
+      let [view] = (await t.request({ method: 'GET', url: '/api/v1/streams' })).json().destinations;
+      expect(view).toMatchObject({ name: 'siem-hook', nextSeq: 0, secretSet: false });
+      expect(view.lastError).toContain('no secret set');
+
+      const set = await t.request({
+        method: 'PUT',
+        url: '/api/v1/streams/siem-hook/secret',
+        json: { value: SECRET },
+      });
+      expect(set.statusCode).toBe(200);
+      expect(set.body).not.toContain(SECRET);
+      await addEntries(t, 30);
+      await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+      const firstRound = await t.app.services.audit.size();
+      expect(new Set(rx.received.map((r) => r.seq)).size).toBe(firstRound);
+
+      // The destination goes down; entries keep coming.
+      await rx.close();
+      await addEntries(t, 25);
+      await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+      [view] = (await t.request({ method: 'GET', url: '/api/v1/streams' })).json().destinations;
+      expect(view.nextSeq).toBe(firstRound);
+      expect(view.pending).toBeGreaterThan(0);
+      expect(view.lastError).toMatch(/ECONNREFUSED|ECONNRESET/);
+      // It comes back, but the answers to two deliveries get lost after processing.
+      const rx2 = webhookReceiver(tlsMaterial);
+      rx2.received.push(...rx.received);
+      await rx2.listen(port);
+      rx2.failAfterProcessing(2);
+      for (let i = 0; i < 5; i++) await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+      await rx2.close();
+
+      const total = await t.app.services.audit.size();
+      const all = rx2.received;
+      expect(all.every((r) => r.signatureOk)).toBe(true);
+      expect(all.every((r) => r.deliveryId === String(r.seq))).toBe(true);
+      expect(all.length).toBeGreaterThan(total - 1); // duplicates happened: at least once
+      const deduped: number[] = [];
+      for (const r of all) if (!deduped.includes(r.seq)) deduped.push(r.seq);
+      // Every entry since the stream was created (from the beginning), once, in order.
+      expect(deduped.slice(0, total - 1)).toEqual(Array.from({ length: total - 1 }, (_, i) => i));
+      [view] = (await t.request({ method: 'GET', url: '/api/v1/streams' })).json().destinations;
+      expect(view).toMatchObject({ secretSet: true, lastError: null });
+    });
+
+    it('the secret never appears in responses, resource history or the audit trail', async () => {
+      const everything = [
+        (await t.request({ method: 'GET', url: '/api/v1/streams' })).body,
+        (await t.request({ method: 'GET', url: '/api/v1/audit/entries?limit=1000' })).body,
+        JSON.stringify(
+          (await sql`select * from resource_versions`.execute(t.app.database.db)).rows,
+        ),
+        JSON.stringify((await sql`select * from stream_secrets`.execute(t.app.database.db)).rows),
+      ].join('\n');
+      expect(everything).not.toContain(SECRET);
+      const [entry] = await t.app.services.audit.list({
+        action: 'streams.secret.set',
+        limit: 1,
+      });
+      expect(entry).toMatchObject({ resource: { type: 'AuditStream', id: 'siem-hook' } });
+      const bad = await t.request({
+        method: 'PUT',
+        url: '/api/v1/streams/nope/secret',
+        json: { value: 'x' },
+      });
+      expect(bad.statusCode).toBe(404);
+      expect(bad.json().error.code).toBe('STREAMS_DESTINATION_NOT_FOUND');
+      const rejected = await t.apply(`apiVersion: custody/v1
+kind: AuditStream
+metadata: { name: leaky }
+spec: { type: webhook, url: 'https://user:pass@example.com/hook' }
+`);
+      expect(rejected.statusCode).toBe(400);
+      expect(rejected.body).not.toContain('pass@');
+    });
+
+    it('Splunk HEC: JSON events to /services/collector/event with the Splunk token', async () => {
+      const requests: { url: string; auth: string; body: string }[] = [];
+      const server = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => {
+          requests.push({ url: req.url!, auth: String(req.headers.authorization), body });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"text":"Success","code":0}');
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const port = (server.address() as AddressInfo).port;
+      try {
+        const applied = await t.apply(`apiVersion: custody/v1
+kind: AuditStream
+metadata: { name: splunk }
+spec: { type: splunk-hec, url: 'http://127.0.0.1:${port}', index: audit, startAt: now }
+`);
+        expect(applied.statusCode, applied.body).toBe(200);
+        const start = await t.app.services.audit.size();
+        await t.request({
+          method: 'PUT',
+          url: '/api/v1/streams/splunk/secret',
+          json: { value: 'hec-token-1234' },
+        });
+        await addEntries(t, 5);
+        await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+        expect(requests.length).toBeGreaterThan(0);
+        expect(requests.every((r) => r.url === '/services/collector/event')).toBe(true);
+        expect(requests.every((r) => r.auth === 'Splunk hec-token-1234')).toBe(true);
+        const events = requests.flatMap((r) => r.body.split('\n').map((l) => JSON.parse(l)));
+        expect(events[0]).toMatchObject({
+          sourcetype: 'custody:audit',
+          source: 'custody',
+          index: 'audit',
+          event: { seq: start - 1 },
+        });
+        expect(typeof events[0].time).toBe('number');
+        expect(events.map((e) => e.event.seq)).toEqual(
+          Array.from({ length: events.length }, (_, i) => start - 1 + i),
+        );
+      } finally {
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+  });
+}
