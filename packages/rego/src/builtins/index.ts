@@ -3,6 +3,7 @@ import { collectionBuiltins } from './collections.ts';
 import { coreBuiltins } from './core.ts';
 import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
 import { encodingBuiltins } from './encoding.ts';
+import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
 import { regexBuiltins } from './regex.ts';
 import { stringBuiltins } from './strings.ts';
@@ -21,4 +22,5 @@ export const builtins: BuiltinTable = {
   ...cryptoBuiltins,
   ...timeBuiltins,
   ...hostBuiltins,
+  ...jwtBuiltins,
 };
