@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
+import { registerChangeCommands } from './changes.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
@@ -14,4 +15,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerResourceCommands,
   registerAuditCommands,
   registerPipelineCommands,
+  registerChangeCommands,
 ];
