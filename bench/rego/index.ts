@@ -49,7 +49,10 @@ function makeInput(): { stages: Stage[] } {
   for (let s = 0; s < 10; s++) {
     const steps: Step[] = [];
     for (let i = 0; i < 5; i++, n++)
-      steps.push({ name: `step-${n}`, run: i === 2 ? `npm ci && npm test -- --shard=${n}` : `make target-${n}` });
+      steps.push({
+        name: `step-${n}`,
+        run: i === 2 ? `npm ci && npm test -- --shard=${n}` : `make target-${n}`,
+      });
     const deploy = s >= 7;
     stages.push({
       name: `stage-${s}`,
@@ -67,7 +70,11 @@ const PIPE_RE = /(curl|wget)[^|]*\|\s*(ba|z)?sh\b/;
 function handWritten(input: { stages: Stage[] }): boolean {
   const deny: string[] = [];
   for (const stage of input.stages) {
-    if (stage.type === 'deploy' && stage.environment === 'production' && !(stage.approvals.length > 0))
+    if (
+      stage.type === 'deploy' &&
+      stage.environment === 'production' &&
+      !(stage.approvals.length > 0)
+    )
       deny.push(`stage ${stage.name} deploys to production without approval rules`);
     for (const step of stage.steps)
       if (PIPE_RE.test(step.run)) deny.push(`step ${step.name} pipes a download into a shell`);
@@ -92,7 +99,9 @@ function measure(fn: () => unknown, rounds: number, batch: number): number {
 }
 
 const input = makeInput();
-const query = compile({ modules: [{ name: 'pipeline.rego', source: POLICY }] }).query('data.pipeline.policy.allow');
+const query = compile({ modules: [{ name: 'pipeline.rego', source: POLICY }] }).query(
+  'data.pipeline.policy.allow',
+);
 
 const regoResult = query.eval({ input }).results[0]?.bindings;
 void regoResult;
@@ -100,8 +109,12 @@ const decision = query.eval({ input }).results.length > 0;
 if (decision !== handWritten(input)) throw new Error('Rego and TypeScript disagree');
 // A violating input must be denied by both.
 const bad = makeInput();
-(bad.stages[3] as Stage).steps[1] = { name: 'bootstrap', run: 'curl -sSL https://example.com/install.sh | bash' };
-if (query.eval({ input: bad }).results.length !== 0 || handWritten(bad)) throw new Error('violation not detected');
+(bad.stages[3] as Stage).steps[1] = {
+  name: 'bootstrap',
+  run: 'curl -sSL https://example.com/install.sh | bash',
+};
+if (query.eval({ input: bad }).results.length !== 0 || handWritten(bad))
+  throw new Error('violation not detected');
 
 const steps = input.stages.reduce((n, s) => n + s.steps.length, 0);
 const regoUs = measure(() => query.eval({ input }), 30, 200);

@@ -73,7 +73,8 @@ export function tokenize(src: string, file: string, rowBase = 1, colBase = 1): T
       const text = m ? m[0] : ch;
       push('number', text, text);
       i += text.length;
-      if (i < n && /[A-Za-z_]/.test(src[i] as string)) throw err('unexpected identifier after number');
+      if (i < n && /[A-Za-z_]/.test(src[i] as string))
+        throw err('unexpected identifier after number');
       continue;
     }
     if (ch === '"') {

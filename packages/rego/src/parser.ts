@@ -73,7 +73,9 @@ class Parser {
   private dotted(offset = 0): boolean {
     const t = this.peek(offset);
     const n = this.peek(offset + 1);
-    return n.kind === 'punct' && n.text === '.' && n.row === t.row && n.col === t.col + t.text.length;
+    return (
+      n.kind === 'punct' && n.text === '.' && n.row === t.row && n.col === t.col + t.text.length
+    );
   }
 
   private next(): Token {
@@ -121,7 +123,8 @@ class Parser {
   private parseRefPath(): string[] {
     const out: string[] = [];
     const first = this.next();
-    if (first.kind !== 'ident') throw this.err(`unexpected ${this.describe(first)} token: expected ident`, first);
+    if (first.kind !== 'ident')
+      throw this.err(`unexpected ${this.describe(first)} token: expected ident`, first);
     out.push(first.text);
     for (;;) {
       if (this.isP('.') && !this.tok.nl) {
@@ -186,7 +189,14 @@ class Parser {
         value = this.parseTermExpr();
       }
       const eh: RuleHead = { ...head, value: value ?? tru(eloc), assign };
-      const er: Rule = { head: eh, body: [], isDefault: false, elseRule: undefined, loc: eloc, module: mod };
+      const er: Rule = {
+        head: eh,
+        body: [],
+        isDefault: false,
+        elseRule: undefined,
+        loc: eloc,
+        module: mod,
+      };
       er.body = this.parseRuleBody(eloc);
       cur.elseRule = er;
       cur = er;
@@ -214,7 +224,8 @@ class Parser {
       return [this.parseExpr()];
     }
     if (this.isP('{') && !this.tok.nl) {
-      if (this.opts.regoVersion === 'v1') throw this.err('`if` keyword is required before rule body');
+      if (this.opts.regoVersion === 'v1')
+        throw this.err('`if` keyword is required before rule body');
       return this.parseBlock();
     }
     return [{ kind: 'term', term: tru(loc), negated: false, with: [], loc }];
@@ -222,7 +233,8 @@ class Parser {
 
   private parseHead(): RuleHead {
     const t = this.next();
-    if (t.kind !== 'ident') throw this.err(`unexpected ${this.describe(t)} token: expected rule head`, t);
+    if (t.kind !== 'ident')
+      throw this.err(`unexpected ${this.describe(t)} token: expected rule head`, t);
     const ref: Term[] = [{ type: 'var', name: t.text, loc: this.loc(t) }];
     for (;;) {
       if (this.isP('.') && !this.tok.nl) {
@@ -241,7 +253,14 @@ class Parser {
       this.next();
       args = this.parseList(')');
     }
-    const head: RuleHead = { ref, args, key: undefined, value: undefined, assign: false, contains: false };
+    const head: RuleHead = {
+      ref,
+      args,
+      key: undefined,
+      value: undefined,
+      assign: false,
+      contains: false,
+    };
     if (this.isKw('contains') && !this.tok.nl && !this.dotted()) {
       this.next();
       head.contains = true;
@@ -251,7 +270,12 @@ class Parser {
     if (this.isP('=') || this.isP(':=')) {
       head.assign = this.next().text === ':=';
       head.value = this.parseTermExpr();
-    } else if (this.opts.regoVersion === 'v0' && ref.length === 2 && !args && !isGroundString(ref[1])) {
+    } else if (
+      this.opts.regoVersion === 'v0' &&
+      ref.length === 2 &&
+      !args &&
+      !isGroundString(ref[1])
+    ) {
       // v0 `p[x] { ... }` is a partial set.
       head.contains = true;
       head.key = ref.pop();
@@ -383,7 +407,8 @@ class Parser {
         }
         vars.push(v);
       }
-      for (const v of vars) if (v.type !== 'var') throw this.err('expected var in some declaration');
+      for (const v of vars)
+        if (v.type !== 'var') throw this.err('expected var in some declaration');
       return { kind: 'some', vars };
     }
     if (this.isKw('every') && !this.isP('.', this.peek()) && !this.isP('[', this.peek())) {
@@ -407,7 +432,7 @@ class Parser {
       return { kind: 'every', key, value, domain, body };
     }
     const left = this.parseTermExpr();
-    if (this.isP(',') ) {
+    if (this.isP(',')) {
       // `k, v in xs` membership with key.
       this.next();
       const v = this.parseTermIn(false);
@@ -437,7 +462,12 @@ class Parser {
     while (this.isKw('in') && !this.tok.nl) {
       this.next();
       const right = this.parseRelation(noBar);
-      left = { type: 'call', fn: builtinRef('internal.member_2', left.loc), args: [left, right], loc: left.loc };
+      left = {
+        type: 'call',
+        fn: builtinRef('internal.member_2', left.loc),
+        args: [left, right],
+        loc: left.loc,
+      };
     }
     return left;
   }
@@ -477,7 +507,11 @@ class Parser {
       const t = this.next();
       if (this.tok.kind === 'number' && this.tok.row === t.row && this.tok.col === t.col + 1) {
         const n = this.next();
-        return this.parsePostfix({ type: 'scalar', value: parseNumber('-' + n.text), loc: this.loc(t) });
+        return this.parsePostfix({
+          type: 'scalar',
+          value: parseNumber('-' + n.text),
+          loc: this.loc(t),
+        });
       }
       const operand = this.parseUnary();
       return {
@@ -505,21 +539,23 @@ class Parser {
         return this.parseTemplate(t, loc);
       case 'ident': {
         this.next();
-        const asName = this.isP('.') && this.tok.row === t.row && this.tok.col === t.col + t.text.length;
-        if (!asName) switch (t.text) {
-          case 'true':
-            return { type: 'scalar', value: true, loc };
-          case 'false':
-            return { type: 'scalar', value: false, loc };
-          case 'null':
-            return { type: 'scalar', value: null, loc };
-          case 'set':
-            if (this.isP('(') && this.isP(')', this.peek()) && !this.tok.nl) {
-              this.next();
-              this.next();
-              return { type: 'set', items: [], loc };
-            }
-        }
+        const asName =
+          this.isP('.') && this.tok.row === t.row && this.tok.col === t.col + t.text.length;
+        if (!asName)
+          switch (t.text) {
+            case 'true':
+              return { type: 'scalar', value: true, loc };
+            case 'false':
+              return { type: 'scalar', value: false, loc };
+            case 'null':
+              return { type: 'scalar', value: null, loc };
+            case 'set':
+              if (this.isP('(') && this.isP(')', this.peek()) && !this.tok.nl) {
+                this.next();
+                this.next();
+                return { type: 'set', items: [], loc };
+              }
+          }
         return { type: 'var', name: t.text, loc };
       }
       case 'punct':
@@ -553,8 +589,18 @@ class Parser {
         const v: Term = { type: 'var', name: '__tpl', loc: e.loc };
         const body: Expr[] =
           e.kind === 'term' ? [{ ...e, kind: 'assign', left: v, right: e.term }] : [e];
-        const compr: Term = { type: 'arraycompr', term: e.kind === 'term' ? v : { type: 'scalar', value: true, loc: e.loc }, body, loc: e.loc };
-        parts.push({ type: 'call', fn: builtinRef('internal.first', e.loc), args: [compr], loc: e.loc });
+        const compr: Term = {
+          type: 'arraycompr',
+          term: e.kind === 'term' ? v : { type: 'scalar', value: true, loc: e.loc },
+          body,
+          loc: e.loc,
+        };
+        parts.push({
+          type: 'call',
+          fn: builtinRef('internal.first', e.loc),
+          args: [compr],
+          loc: e.loc,
+        });
       }
     }
     return { type: 'template', parts, loc };
@@ -566,7 +612,8 @@ class Parser {
       if (this.isP('.')) {
         this.next();
         const k = this.next();
-        if (k.kind !== 'ident') throw this.err(`unexpected ${this.describe(k)} token: expected ident`, k);
+        if (k.kind !== 'ident')
+          throw this.err(`unexpected ${this.describe(k)} token: expected ident`, k);
         term = appendRef(term, str(k.text, this.loc(k)));
       } else if (this.isP('[')) {
         this.next();
@@ -586,7 +633,8 @@ class Parser {
     while (!this.isP(close)) {
       out.push(this.parseTermIn(false));
       if (this.isP(',')) this.next();
-      else if (!this.isP(close)) throw this.err(`unexpected ${this.describe()} token: expected , or ${close}`);
+      else if (!this.isP(close))
+        throw this.err(`unexpected ${this.describe()} token: expected , or ${close}`);
     }
     this.next();
     return out;
@@ -698,7 +746,8 @@ export function parseQuery(src: string, opts: ParseOptions, file = 'query'): Exp
 export function parseTermText(src: string, file = 'input'): Term {
   const p = new Parser(src, file, { regoVersion: 'v1' });
   const t = p.parseTermExpr();
-  if (!p.atEnd()) throw new RegoError('rego_parse_error', 'unexpected trailing input', { file, row: 1, col: 1 });
+  if (!p.atEnd())
+    throw new RegoError('rego_parse_error', 'unexpected trailing input', { file, row: 1, col: 1 });
   return t;
 }
 

@@ -18,14 +18,18 @@ allow if {
   });
 
   it('returns bindings for query variables, sets as sorted arrays', () => {
-    const policy = compile({ modules: src(`package x\ns contains v if some v in ["b", "a", "b"]`) });
+    const policy = compile({
+      modules: src(`package x\ns contains v if some v in ["b", "a", "b"]`),
+    });
     const r = policy.eval({ query: 'data.x.s = out' });
     expect(r.results).toHaveLength(1);
     expect(r.results[0]?.bindings).toEqual({ out: ['a', 'b'] });
   });
 
   it('keeps integers beyond 2^53 exact', () => {
-    const policy = compile({ modules: src(`package n\np := 9007199254740993 + 2\nq := sprintf("%d", [p])`) });
+    const policy = compile({
+      modules: src(`package n\np := 9007199254740993 + 2\nq := sprintf("%d", [p])`),
+    });
     const r = policy.eval({ query: 'x := data.n' });
     expect(r.results[0]?.values['x']).toBeDefined();
     expect(r.results[0]?.bindings['x']).toEqual({ p: 9007199254740995n, q: '9007199254740995' });
@@ -38,8 +42,13 @@ allow if {
   });
 
   it('supports v0 syntax behind the option', () => {
-    const policy = compile({ regoVersion: 'v0', modules: src(`package v\np[x] { x := [1, 2][_] }\nq { true }`) });
-    expect(policy.eval({ query: 'x := data.v' }).results[0]?.bindings).toEqual({ x: { p: [1, 2], q: true } });
+    const policy = compile({
+      regoVersion: 'v0',
+      modules: src(`package v\np[x] { x := [1, 2][_] }\nq { true }`),
+    });
+    expect(policy.eval({ query: 'x := data.v' }).results[0]?.bindings).toEqual({
+      x: { p: [1, 2], q: true },
+    });
   });
 });
 
@@ -65,8 +74,12 @@ describe('errors', () => {
   });
 
   it('refuses unknown functions and recursion', () => {
-    expect(() => compile({ modules: src('package p\nallow if nope(1)') })).toThrowError(/undefined function nope/);
-    expect(() => compile({ modules: src('package p\na if b\nb if a') })).toThrowError(/rego_recursion_error/);
+    expect(() => compile({ modules: src('package p\nallow if nope(1)') })).toThrowError(
+      /undefined function nope/,
+    );
+    expect(() => compile({ modules: src('package p\na if b\nb if a') })).toThrowError(
+      /rego_recursion_error/,
+    );
   });
 
   it('raises conflict errors for complete rules', () => {
@@ -92,11 +105,15 @@ describe('errors', () => {
 
   it('bounds runaway evaluation with a step limit', () => {
     const policy = compile({
-      modules: src('package r\np if {\n  some i in numbers.range(1, 100000)\n  some j in numbers.range(1, 100000)\n  i == j + 200000\n}'),
+      modules: src(
+        'package r\np if {\n  some i in numbers.range(1, 100000)\n  some j in numbers.range(1, 100000)\n  i == j + 200000\n}',
+      ),
     });
     expect(() => policy.eval({ query: 'data.r.p', maxSteps: 50_000 })).toThrowError(
       expect.objectContaining({ code: 'eval_limit_exceeded' }) as Error,
     );
-    expect(() => policy.eval({ query: 'data.r.p', timeoutMs: 20 })).toThrowError(/time limit exceeded/);
+    expect(() => policy.eval({ query: 'data.r.p', timeoutMs: 20 })).toThrowError(
+      /time limit exceeded/,
+    );
   });
 });

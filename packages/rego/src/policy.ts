@@ -1,7 +1,12 @@
 // Public API: compile modules once, then evaluate queries against input and data.
 import { builtins as defaultBuiltins } from './builtins/index.ts';
 import type { BuiltinTable } from './builtins/types.ts';
-import { compileModules, compileQueryText, type CompiledPolicy, type ModuleSource } from './compiler/index.ts';
+import {
+  compileModules,
+  compileQueryText,
+  type CompiledPolicy,
+  type ModuleSource,
+} from './compiler/index.ts';
 import type { CompiledQuery } from './compiler/ir.ts';
 import { RegoError } from './errors.ts';
 import { Evaluator, type EvalLimits, type Frame } from './eval/evaluator.ts';
@@ -103,7 +108,10 @@ export class PreparedPolicy {
       });
     } catch (e) {
       if (e instanceof RangeError && /call stack/.test(e.message))
-        throw new RegoError('eval_limit_exceeded', 'evaluation stopped: maximum recursion depth exceeded');
+        throw new RegoError(
+          'eval_limit_exceeded',
+          'evaluation stopped: maximum recursion depth exceeded',
+        );
       throw e;
     }
     return { results, defined: results.length > 0 };

@@ -43,15 +43,23 @@ function testRules(root: RuleNode): { path: string[]; file: string }[] {
 
 /** Compiles every .rego file under `dir` and evaluates each `test_` rule. Compile
  * errors are thrown (as RegoCompileErrors) since no test can run. */
-export function runPolicyTests(dir: string, opts: { regoVersion?: 'v0' | 'v1'; data?: unknown } = {}): TestOutcome[] {
+export function runPolicyTests(
+  dir: string,
+  opts: { regoVersion?: 'v0' | 'v1'; data?: unknown } = {},
+): TestOutcome[] {
   const files = findRegoFiles(dir);
   const policy = compile({
-    modules: files.map((f) => ({ name: path.relative(process.cwd(), f) || f, source: readFileSync(f, 'utf8') })),
+    modules: files.map((f) => ({
+      name: path.relative(process.cwd(), f) || f,
+      source: readFileSync(f, 'utf8'),
+    })),
     regoVersion: opts.regoVersion ?? 'v1',
   });
   const outcomes: TestOutcome[] = [];
   for (const t of testRules(policy.compiled.root)) {
-    const name = 'data.' + t.path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : JSON.stringify(p))).join('.');
+    const name =
+      'data.' +
+      t.path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : JSON.stringify(p))).join('.');
     const start = performance.now();
     let pass = false;
     let reason = '';
@@ -59,7 +67,11 @@ export function runPolicyTests(dir: string, opts: { regoVersion?: 'v0' | 'v1'; d
       const r = policy.query(`x := ${name}`).eval({ data: opts.data ?? {} });
       const v = r.results[0]?.values['x'];
       pass = v === true;
-      if (!pass) reason = v === undefined ? 'undefined' : `result was ${JSON.stringify(r.results[0]?.bindings['x'])}`;
+      if (!pass)
+        reason =
+          v === undefined
+            ? 'undefined'
+            : `result was ${JSON.stringify(r.results[0]?.bindings['x'])}`;
     } catch (e) {
       reason = e instanceof RegoError ? e.message : String(e);
     }

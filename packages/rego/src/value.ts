@@ -276,13 +276,7 @@ export function fromJS(x: unknown): Value {
 }
 
 export type JSONValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JSONValue[]
-  | { [k: string]: JSONValue }
-  | bigint;
+  null | boolean | number | string | JSONValue[] | { [k: string]: JSONValue } | bigint;
 
 /** Converts a Rego value to JSON-like data. Sets become sorted arrays; non-string
  * object keys are rendered as their Rego text, as OPA does. */
@@ -316,7 +310,14 @@ export function formatValue(v: Value): string {
   }
   if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
   if (v instanceof RObject)
-    return '{' + v.entries().map(([k, x]) => formatValue(k) + ': ' + formatValue(x)).join(', ') + '}';
+    return (
+      '{' +
+      v
+        .entries()
+        .map(([k, x]) => formatValue(k) + ': ' + formatValue(x))
+        .join(', ') +
+      '}'
+    );
   if (v.size === 0) return 'set()';
   return '{' + v.values().map(formatValue).join(', ') + '}';
 }
@@ -349,7 +350,10 @@ export function stringifyJSON(j: JSONValue, indent?: string, prefix = '', level 
   const keys = Object.keys(j).sort();
   if (keys.length === 0) return '{}';
   const parts = keys.map(
-    (k) => JSON.stringify(k) + (nl ? ': ' : ':') + stringifyJSON(j[k] as JSONValue, indent, prefix, inner),
+    (k) =>
+      JSON.stringify(k) +
+      (nl ? ': ' : ':') +
+      stringifyJSON(j[k] as JSONValue, indent, prefix, inner),
   );
   return nl
     ? '{\n' + parts.map((p) => prefix + inner + p).join(',\n') + '\n' + prefix + level + '}'

@@ -29,39 +29,56 @@ export function registerPolicyCommands(program: Command): Command {
     .command('eval')
     .description('Evaluate a Rego query against policy files and an input document')
     .argument('<query>', 'Rego query, e.g. data.pipeline.allow')
-    .option('-d, --data <file>', 'Rego policy file or JSON/YAML data file (repeatable)', collect, [])
+    .option(
+      '-d, --data <file>',
+      'Rego policy file or JSON/YAML data file (repeatable)',
+      collect,
+      [],
+    )
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--v0', 'parse policies as Rego v0')
     .option('--strict-builtin-errors', 'treat builtin errors as evaluation errors')
     .action(
-      run(async (ctx, query: string, opts: { data: string[]; input?: string; v0?: boolean; strictBuiltinErrors?: boolean }) => {
-        const modules: { name: string; source: string }[] = [];
-        let data: Record<string, unknown> = {};
-        for (const file of opts.data) {
-          const text = readFile(file, 'data file');
-          if (file.endsWith('.rego')) modules.push({ name: file, source: text });
-          else data = { ...data, ...(parseDoc(text, file) as Record<string, unknown>) };
-        }
-        const input = opts.input === undefined ? undefined : parseDoc(readFile(opts.input, 'input file'), opts.input);
-        let result;
-        try {
-          const prepared = compile({ modules, regoVersion: opts.v0 ? 'v0' : 'v1' });
-          let q = prepared.query(query);
-          // A query without variables (data.pkg.allow) reports its value, as opa eval does.
-          if (q.compiled.outputs.length === 0 && !/[;\n]/.test(query.trim())) q = prepared.query(`value := ${query}`);
-          result = q.eval({
-            input,
-            data,
-            strictBuiltinErrors: opts.strictBuiltinErrors ?? false,
-          });
-        } catch (err) {
-          policyError(err);
-        }
-        const bindings = result.results.map((r) => r.bindings);
-        ctx.out.result({ defined: result.defined, results: bindings }, () =>
-          result.defined ? bindings.map((b) => stringifyJSONValue(b, '  ')).join('\n') : 'undefined',
-        );
-      }),
+      run(
+        async (
+          ctx,
+          query: string,
+          opts: { data: string[]; input?: string; v0?: boolean; strictBuiltinErrors?: boolean },
+        ) => {
+          const modules: { name: string; source: string }[] = [];
+          let data: Record<string, unknown> = {};
+          for (const file of opts.data) {
+            const text = readFile(file, 'data file');
+            if (file.endsWith('.rego')) modules.push({ name: file, source: text });
+            else data = { ...data, ...(parseDoc(text, file) as Record<string, unknown>) };
+          }
+          const input =
+            opts.input === undefined
+              ? undefined
+              : parseDoc(readFile(opts.input, 'input file'), opts.input);
+          let result;
+          try {
+            const prepared = compile({ modules, regoVersion: opts.v0 ? 'v0' : 'v1' });
+            let q = prepared.query(query);
+            // A query without variables (data.pkg.allow) reports its value, as opa eval does.
+            if (q.compiled.outputs.length === 0 && !/[;\n]/.test(query.trim()))
+              q = prepared.query(`value := ${query}`);
+            result = q.eval({
+              input,
+              data,
+              strictBuiltinErrors: opts.strictBuiltinErrors ?? false,
+            });
+          } catch (err) {
+            policyError(err);
+          }
+          const bindings = result.results.map((r) => r.bindings);
+          ctx.out.result({ defined: result.defined, results: bindings }, () =>
+            result.defined
+              ? bindings.map((b) => stringifyJSONValue(b, '  ')).join('\n')
+              : 'undefined',
+          );
+        },
+      ),
     );
 
   policy
@@ -83,14 +100,22 @@ export function registerPolicyCommands(program: Command): Command {
           {
             passed: outcomes.length - failed.length,
             failed: failed.length,
-            tests: outcomes.map((o) => ({ name: o.name, file: path.relative(process.cwd(), o.file), pass: o.pass, reason: o.reason })),
+            tests: outcomes.map((o) => ({
+              name: o.name,
+              file: path.relative(process.cwd(), o.file),
+              pass: o.pass,
+              reason: o.reason,
+            })),
           },
           () =>
-            outcomes.map((o) => `${o.pass ? 'PASS' : 'FAIL'}: ${o.name}${o.pass ? '' : ` (${o.reason})`}`).join('\n') +
-            `\n${outcomes.length - failed.length} passed, ${failed.length} failed`,
+            outcomes
+              .map((o) => `${o.pass ? 'PASS' : 'FAIL'}: ${o.name}${o.pass ? '' : ` (${o.reason})`}`)
+              .join('\n') + `\n${outcomes.length - failed.length} passed, ${failed.length} failed`,
         );
-        if (outcomes.length === 0) throw new CliError(`no test_ rules found under ${dir}`, 1, 'POLICY_NO_TESTS');
-        if (failed.length) throw new CliError(`${failed.length} policy test(s) failed`, 1, 'POLICY_TESTS_FAILED');
+        if (outcomes.length === 0)
+          throw new CliError(`no test_ rules found under ${dir}`, 1, 'POLICY_NO_TESTS');
+        if (failed.length)
+          throw new CliError(`${failed.length} policy test(s) failed`, 1, 'POLICY_TESTS_FAILED');
       }),
     );
   return policy;

@@ -6,7 +6,8 @@ import { def, type BuiltinTable } from './types.ts';
 
 function child(v: Value, key: Value): Value | undefined {
   if (v instanceof RObject) return v.get(key);
-  if (Array.isArray(v)) return typeof key === 'number' && Number.isInteger(key) ? v[key] : undefined;
+  if (Array.isArray(v))
+    return typeof key === 'number' && Number.isInteger(key) ? v[key] : undefined;
   if (v instanceof RSet) return v.has(key) ? key : undefined;
   return undefined;
 }
@@ -50,7 +51,12 @@ function parsePaths(v: Value, name: string): Value[][] {
       `${name}: operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(v)}`,
     );
   return items.map((p) => {
-    if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((s, i, all) => s !== '' || all.length > 1).map(unescapePointer);
+    if (typeof p === 'string')
+      return p
+        .replace(/^\//, '')
+        .split('/')
+        .filter((s, i, all) => s !== '' || all.length > 1)
+        .map(unescapePointer);
     if (Array.isArray(p)) return p;
     throw typeError(
       `${name}: operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`,
@@ -104,7 +110,9 @@ function filterTree(v: Value, t: PathTree): Value | undefined {
   }
   if (Array.isArray(v)) {
     const out: Value[] = [];
-    for (const { key, tree } of [...t.kids.values()].sort((a, b) => compare(segKey(v, a.key), segKey(v, b.key)))) {
+    for (const { key, tree } of [...t.kids.values()].sort((a, b) =>
+      compare(segKey(v, a.key), segKey(v, b.key)),
+    )) {
       const c = child(v, segKey(v, key));
       if (c === undefined) continue;
       const f = filterTree(c, tree);
@@ -192,7 +200,14 @@ function reachablePaths(graph: RObject, start: Value[]): Value {
   const out = new RSet();
   const visit = (node: Value, path: Value[]): void => {
     const edges = graph.get(node);
-    const next = edges === undefined ? [] : Array.isArray(edges) ? edges : edges instanceof RSet ? edges.values() : [];
+    const next =
+      edges === undefined
+        ? []
+        : Array.isArray(edges)
+          ? edges
+          : edges instanceof RSet
+            ? edges.values()
+            : [];
     const fresh = next.filter((m) => !path.some((p) => equal(p, m)) && graph.get(m) !== undefined);
     if (fresh.length === 0) {
       out.add(path);
@@ -216,7 +231,9 @@ export const collectionBuiltins: BuiltinTable = {
     return xs.slice(s, e);
   }),
   'array.reverse': def('array.reverse', 1, (a) => [...arr(a, 0)].reverse()),
-  'array.flatten': def('array.flatten', 1, (a) => arr(a, 0).flatMap((x) => (Array.isArray(x) ? x : [x]))),
+  'array.flatten': def('array.flatten', 1, (a) =>
+    arr(a, 0).flatMap((x) => (Array.isArray(x) ? x : [x])),
+  ),
   'object.get': def('object.get', 3, (a) => {
     const o = obj(a, 0);
     const key = a[1] as Value;
@@ -311,8 +328,12 @@ export const collectionBuiltins: BuiltinTable = {
       return out;
     },
   },
-  'graph.reachable': def('graph.reachable', 2, (a) => reachable(obj(a, 0), collection(a, 1), false)),
-  'graph.reachable_paths': def('graph.reachable_paths', 2, (a) => reachablePaths(obj(a, 0), collection(a, 1))),
+  'graph.reachable': def('graph.reachable', 2, (a) =>
+    reachable(obj(a, 0), collection(a, 1), false),
+  ),
+  'graph.reachable_paths': def('graph.reachable_paths', 2, (a) =>
+    reachablePaths(obj(a, 0), collection(a, 1)),
+  ),
 };
 
 export function requireObject(v: Value, msg: string): RObject {

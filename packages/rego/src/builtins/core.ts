@@ -1,7 +1,16 @@
 // Operators (comparison, arithmetic, set algebra, membership), aggregates and type
 // checks: the builtins the language itself leans on.
 import { builtinError, typeError } from '../errors.ts';
-import { RObject, RSet, compare, equal, formatNumber, normInt, typeName, type Value } from '../value.ts';
+import {
+  RObject,
+  RSet,
+  compare,
+  equal,
+  formatNumber,
+  normInt,
+  typeName,
+  type Value,
+} from '../value.ts';
 import {
   arith,
   arr,
@@ -19,7 +28,10 @@ import { def, type BuiltinTable } from './types.ts';
 function numOrSet(name: string, args: Value[], op: '+' | '-' | '*'): Value {
   const a = args[0] as Value;
   const b = args[1] as Value;
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint'))
+  if (
+    (typeof a === 'number' || typeof a === 'bigint') &&
+    (typeof b === 'number' || typeof b === 'bigint')
+  )
     return arith(a, b, op);
   if (name === 'minus' && a instanceof RSet && b instanceof RSet) {
     const out = new RSet();
@@ -65,7 +77,8 @@ function countOf(v: Value): number {
 
 function numbersOf(args: Value[]): Num[] {
   return collection(args, 0, 'one of {array, set}').map((x) => {
-    if (typeof x !== 'number' && typeof x !== 'bigint') throw operandErr(0, 'array or set of numbers', x);
+    if (typeof x !== 'number' && typeof x !== 'bigint')
+      throw operandErr(0, 'array or set of numbers', x);
     return x;
   });
 }
@@ -132,7 +145,14 @@ export const coreBuiltins: BuiltinTable = {
     const k = a[0] as Value;
     const v = a[1] as Value;
     const c = a[2] as Value;
-    if (Array.isArray(c)) return typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < c.length && equal(c[k] as Value, v);
+    if (Array.isArray(c))
+      return (
+        typeof k === 'number' &&
+        Number.isInteger(k) &&
+        k >= 0 &&
+        k < c.length &&
+        equal(c[k] as Value, v)
+      );
     if (c instanceof RObject) {
       const x = c.get(k);
       return x !== undefined && equal(x, v);
@@ -177,7 +197,8 @@ export const coreBuiltins: BuiltinTable = {
     if (typeof v === 'number' || typeof v === 'bigint') return v;
     if (typeof v === 'string') {
       const t = v.trim();
-      if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(t)) throw builtinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
+      if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(t))
+        throw builtinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
       if (/^[-+]?\d+$/.test(t)) {
         const n = Number(t);
         return Number.isSafeInteger(n) ? n : normInt(BigInt(t));
@@ -192,10 +213,14 @@ export const coreBuiltins: BuiltinTable = {
   'bits.negate': def('bits.negate', 1, (a) => normInt(~toBig(intOperand(a, 0)))),
   'bits.lsh': def('bits.lsh', 2, (a) => bits(a, (x, y) => x << y)),
   'bits.rsh': def('bits.rsh', 2, (a) => bits(a, (x, y) => x >> y)),
-  print: { name: 'print', arity: -1, fn: (a, ctx) => {
-    ctx.print(a.map((x) => (typeof x === 'string' ? x : formatPrint(x))).join(' '));
-    return true;
-  } },
+  print: {
+    name: 'print',
+    arity: -1,
+    fn: (a, ctx) => {
+      ctx.print(a.map((x) => (typeof x === 'string' ? x : formatPrint(x))).join(' '));
+      return true;
+    },
+  },
   trace: def('trace', 1, (a, ctx) => {
     ctx.print(String(a[0]));
     return true;
@@ -209,7 +234,8 @@ function formatPrint(v: Value): string {
 
 function intOperand(a: Value[], i: number): Num {
   const v = num(a, i);
-  if (!isInt(v)) throw typeError(`operand ${i + 1} must be integer number but got floating-point number`);
+  if (!isInt(v))
+    throw typeError(`operand ${i + 1} must be integer number but got floating-point number`);
   return v;
 }
 

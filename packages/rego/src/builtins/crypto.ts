@@ -5,16 +5,30 @@ import { RObject, type Value } from '../value.ts';
 import { str } from './helpers.ts';
 import { def, type BuiltinTable } from './types.ts';
 
-const hash = (alg: string) => (a: Value[]) => createHash(alg).update(str(a, 0), 'utf8').digest('hex');
-const hmac = (alg: string) => (a: Value[]) => createHmac(alg, Buffer.from(str(a, 1), 'utf8')).update(str(a, 0), 'utf8').digest('hex');
+const hash = (alg: string) => (a: Value[]) =>
+  createHash(alg).update(str(a, 0), 'utf8').digest('hex');
+const hmac = (alg: string) => (a: Value[]) =>
+  createHmac(alg, Buffer.from(str(a, 1), 'utf8'))
+    .update(str(a, 0), 'utf8')
+    .digest('hex');
 
 function parseUUID(s: string): Value | undefined {
-  const m = /^(?:urn:uuid:)?\{?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})\}?$/.exec(s);
+  const m =
+    /^(?:urn:uuid:)?\{?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})\}?$/.exec(
+      s,
+    );
   if (!m) return undefined;
   const hex = m.slice(1).join('').toLowerCase();
   const version = parseInt(hex[12] as string, 16);
   const v8 = parseInt(hex[16] as string, 16);
-  const variant = (v8 & 0x8) === 0 ? 'Reserved, NCS backward compatibility.' : (v8 & 0xc) === 0x8 ? 'RFC4122' : (v8 & 0xe) === 0xc ? 'Reserved, Microsoft Corporation backward compatibility.' : 'Reserved, future definition.';
+  const variant =
+    (v8 & 0x8) === 0
+      ? 'Reserved, NCS backward compatibility.'
+      : (v8 & 0xc) === 0x8
+        ? 'RFC4122'
+        : (v8 & 0xe) === 0xc
+          ? 'Reserved, Microsoft Corporation backward compatibility.'
+          : 'Reserved, future definition.';
   const o = new RObject();
   o.set('version', version);
   o.set('variant', variant);
@@ -28,7 +42,12 @@ function parseUUID(s: string): Value | undefined {
     o.set('clocksequence', parseInt(hex.slice(16, 20), 16) & 0x3fff);
     const node = hex.slice(20).match(/../g) as string[];
     o.set('nodeid', node.join('-'));
-    o.set('macvariables', (parseInt(node[0] as string, 16) & 1 ? 'local' : 'global') + ':' + (parseInt(node[0] as string, 16) & 1 ? 'multicast' : 'unicast'));
+    o.set(
+      'macvariables',
+      (parseInt(node[0] as string, 16) & 1 ? 'local' : 'global') +
+        ':' +
+        (parseInt(node[0] as string, 16) & 1 ? 'multicast' : 'unicast'),
+    );
     if (version === 2) {
       o.set('id', parseInt(hex.slice(0, 8), 16));
       o.set('domain', ['Person', 'Group', 'Org'][parseInt(hex.slice(18, 20), 16)] ?? 'Unknown');

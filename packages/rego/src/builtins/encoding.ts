@@ -11,7 +11,8 @@ const B64URL = /^[A-Za-z0-9\-_]*={0,2}$/;
 
 function decodeB64(s: string, url: boolean): string {
   const re = url ? B64URL : B64;
-  const padded = url && s.length % 4 !== 0 && !s.includes('=') ? s + '='.repeat((4 - (s.length % 4)) % 4) : s;
+  const padded =
+    url && s.length % 4 !== 0 && !s.includes('=') ? s + '='.repeat((4 - (s.length % 4)) % 4) : s;
   if (!re.test(padded) || padded.length % 4 !== 0) {
     const bad = [...s].findIndex((c) => !/[A-Za-z0-9+/=\-_]/.test(c));
     throw builtinError(`illegal base64 data at input byte ${bad >= 0 ? bad : s.length}`);
@@ -49,8 +50,10 @@ export const encodingBuiltins: BuiltinTable = {
     const indent = o.get('indent');
     const prefix = o.get('prefix');
     for (const [k] of o.entries())
-      if (k !== 'pretty' && k !== 'indent' && k !== 'prefix') throw builtinError(`object contained unknown key ${JSON.stringify(k)}`);
-    const usePretty = pretty === true || (pretty === undefined && (indent !== undefined || prefix !== undefined));
+      if (k !== 'pretty' && k !== 'indent' && k !== 'prefix')
+        throw builtinError(`object contained unknown key ${JSON.stringify(k)}`);
+    const usePretty =
+      pretty === true || (pretty === undefined && (indent !== undefined || prefix !== undefined));
     if (!usePretty) return toJSONText(a[0] as Value);
     const ind = typeof indent === 'string' ? indent : '\t';
     const pre = typeof prefix === 'string' ? prefix : '';
@@ -77,7 +80,9 @@ export const encodingBuiltins: BuiltinTable = {
       return false;
     }
   }),
-  'base64.encode': def('base64.encode', 1, (a) => Buffer.from(str(a, 0), 'utf8').toString('base64')),
+  'base64.encode': def('base64.encode', 1, (a) =>
+    Buffer.from(str(a, 0), 'utf8').toString('base64'),
+  ),
   'base64.decode': def('base64.decode', 1, (a) => decodeB64(str(a, 0), false)),
   'base64.is_valid': def('base64.is_valid', 1, (a) => {
     const s = str(a, 0);
@@ -87,14 +92,19 @@ export const encodingBuiltins: BuiltinTable = {
     const b = Buffer.from(str(a, 0), 'utf8').toString('base64url');
     return b + '='.repeat((4 - (b.length % 4)) % 4);
   }),
-  'base64url.encode_no_pad': def('base64url.encode_no_pad', 1, (a) => Buffer.from(str(a, 0), 'utf8').toString('base64url')),
+  'base64url.encode_no_pad': def('base64url.encode_no_pad', 1, (a) =>
+    Buffer.from(str(a, 0), 'utf8').toString('base64url'),
+  ),
   'base64url.decode': def('base64url.decode', 1, (a) => decodeB64(str(a, 0), true)),
   'hex.encode': def('hex.encode', 1, (a) => Buffer.from(str(a, 0), 'utf8').toString('hex')),
   'hex.decode': def('hex.decode', 1, (a) => {
     const s = str(a, 0);
     if (!/^([0-9a-fA-F]{2})*$/.test(s)) {
       const bad = [...s].findIndex((c) => !/[0-9a-fA-F]/.test(c));
-      if (bad >= 0) throw builtinError(`encoding/hex: invalid byte: U+${s.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} ${JSON.stringify(s[bad]).replace(/"/g, "'")}`);
+      if (bad >= 0)
+        throw builtinError(
+          `encoding/hex: invalid byte: U+${s.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} ${JSON.stringify(s[bad]).replace(/"/g, "'")}`,
+        );
       throw builtinError('encoding/hex: odd length hex string');
     }
     return Buffer.from(s, 'hex').toString('utf8');
@@ -106,10 +116,18 @@ export const encodingBuiltins: BuiltinTable = {
     const parts: string[] = [];
     for (const [k, v] of o.entries()) {
       if (typeof k !== 'string') throw operandErr(0, 'object with string keys', k);
-      const vals = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v instanceof RSet ? v.values() : undefined;
+      const vals =
+        typeof v === 'string'
+          ? [v]
+          : Array.isArray(v)
+            ? v
+            : v instanceof RSet
+              ? v.values()
+              : undefined;
       if (!vals) throw operandErr(0, 'object of strings or arrays/sets of strings', v);
       for (const x of vals) {
-        if (typeof x !== 'string') throw operandErr(0, 'object of strings or arrays/sets of strings', x);
+        if (typeof x !== 'string')
+          throw operandErr(0, 'object of strings or arrays/sets of strings', x);
         parts.push(queryEscape(k) + '=' + queryEscape(x));
       }
     }

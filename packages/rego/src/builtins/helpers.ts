@@ -24,7 +24,8 @@ export function num(args: Value[], i: number): Num {
 export function int(args: Value[], i: number): number {
   const v = num(args, i);
   if (typeof v === 'bigint') return Number(v);
-  if (!Number.isInteger(v)) throw typeError(`operand ${i + 1} must be integer number but got floating-point number`);
+  if (!Number.isInteger(v))
+    throw typeError(`operand ${i + 1} must be integer number but got floating-point number`);
   return v;
 }
 

@@ -26,7 +26,7 @@ export function parseJSON(text: string): Value {
         if (text[i] !== '"') fail('invalid character looking for beginning of object key string');
         const k = string();
         ws();
-        if (text[i] !== ':') fail("invalid character after object key");
+        if (text[i] !== ':') fail('invalid character after object key');
         i++;
         o.set(k, value());
         ws();

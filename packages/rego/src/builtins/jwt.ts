@@ -30,7 +30,8 @@ function b64urlDecode(s: string): Buffer {
 
 function decode(token: string): Decoded {
   const parts = token.split('.');
-  if (parts.length !== 3) throw builtinError(`encoded JWT must have 3 sections, found ${parts.length}`);
+  if (parts.length !== 3)
+    throw builtinError(`encoded JWT must have 3 sections, found ${parts.length}`);
   const [h, p, sig] = parts as [string, string, string];
   let header: Value;
   try {
@@ -77,8 +78,11 @@ function publicKeys(material: string): KeyObject[] {
     }
   }
   if (text.includes('-----BEGIN CERTIFICATE-----')) {
-    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-    const rest = text.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim();
+    const blocks =
+      text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const rest = text
+      .replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '')
+      .trim();
     if (rest) throw builtinError('extra data after a PEM certificate block');
     try {
       return blocks.map((b) => new X509Certificate(b).publicKey);
@@ -120,7 +124,9 @@ function verifyAsym(alg: string, d: Decoded, material: string): boolean {
 function verifyHmac(alg: string, d: Decoded, secret: string): boolean {
   const hash = HASH[alg.slice(2)];
   if (!hash) return false;
-  const mac = createHmac(hash, Buffer.from(secret, 'utf8')).update(`${d.headerB64}.${d.payloadB64}`).digest();
+  const mac = createHmac(hash, Buffer.from(secret, 'utf8'))
+    .update(`${d.headerB64}.${d.payloadB64}`)
+    .digest();
   return mac.length === d.signature.length && timingSafeEqual(mac, d.signature);
 }
 
@@ -154,7 +160,8 @@ function decodeVerify(a: Value[], ctx: BuiltinCtx): Value {
   let ok = false;
   if (typeof secret === 'string' && alg.startsWith('HS')) ok = verifyHmac(alg, d, secret);
   else if (typeof cert === 'string' && !alg.startsWith('HS')) ok = verifyAsym(alg, d, cert);
-  else if (cert === undefined && secret === undefined) throw builtinError('no key or secret provided');
+  else if (cert === undefined && secret === undefined)
+    throw builtinError('no key or secret provided');
   if (!ok) return invalid;
   const p = d.payload;
   if (!(p instanceof RObject)) return invalid;
@@ -163,12 +170,14 @@ function decodeVerify(a: Value[], ctx: BuiltinCtx): Value {
   const nowSec = nowNs / 1e9;
   const exp = p.get('exp');
   if (exp !== undefined) {
-    if (typeof exp !== 'number' && typeof exp !== 'bigint') throw builtinError('exp value must be a number');
+    if (typeof exp !== 'number' && typeof exp !== 'bigint')
+      throw builtinError('exp value must be a number');
     if (nowSec >= Number(exp)) return invalid;
   }
   const nbf = p.get('nbf');
   if (nbf !== undefined) {
-    if (typeof nbf !== 'number' && typeof nbf !== 'bigint') throw builtinError('nbf value must be a number');
+    if (typeof nbf !== 'number' && typeof nbf !== 'bigint')
+      throw builtinError('nbf value must be a number');
     if (nowSec < Number(nbf)) return invalid;
   }
   const iss = c.get('iss');
@@ -190,7 +199,8 @@ function signToken(headerText: string, payloadText: string, keyText: string): st
     throw builtinError('invalid JWS header');
   }
   const alg = (header as { alg?: unknown }).alg;
-  if (typeof alg !== 'string') throw builtinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
+  if (typeof alg !== 'string')
+    throw builtinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
   let jwk: Record<string, string>;
   try {
     jwk = JSON.parse(keyText) as Record<string, string>;
@@ -199,7 +209,8 @@ function signToken(headerText: string, payloadText: string, keyText: string): st
   }
   const input = `${Buffer.from(headerText).toString('base64url')}.${Buffer.from(payloadText).toString('base64url')}`;
   const hash = HASH[alg.slice(2)];
-  if (!hash || !['HS', 'RS', 'PS', 'ES'].includes(alg.slice(0, 2))) throw builtinError(`unknown JWS algorithm: ${alg}`);
+  if (!hash || !['HS', 'RS', 'PS', 'ES'].includes(alg.slice(0, 2)))
+    throw builtinError(`unknown JWS algorithm: ${alg}`);
   let sig: Buffer;
   if (alg.startsWith('HS')) {
     const k = jwk['k'];
@@ -222,7 +233,9 @@ export const jwtBuiltins: BuiltinTable = {
     return [d.header, d.payload, d.signature.toString('hex')];
   }),
   'io.jwt.decode_verify': def('io.jwt.decode_verify', 2, decodeVerify),
-  'io.jwt.encode_sign_raw': def('io.jwt.encode_sign_raw', 3, (a) => signToken(str(a, 0), str(a, 1), str(a, 2))),
+  'io.jwt.encode_sign_raw': def('io.jwt.encode_sign_raw', 3, (a) =>
+    signToken(str(a, 0), str(a, 1), str(a, 2)),
+  ),
   'io.jwt.encode_sign': def('io.jwt.encode_sign', 3, (a) =>
     signToken(toJSONText(obj(a, 0)), toJSONText(obj(a, 1)), toJSONText(obj(a, 2))),
   ),

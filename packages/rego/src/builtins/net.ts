@@ -105,7 +105,7 @@ function fmtIP(v6: boolean, a: bigint): string {
   // Compress the longest run of zero groups, as Go does.
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -129,7 +129,9 @@ function fmtNet(n: Net): string {
 function merge(nets: Net[]): Net[] {
   const out: Net[] = [];
   for (const v6 of [false, true]) {
-    let list = nets.filter((n) => n.v6 === v6).sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.bits - b.bits));
+    let list = nets
+      .filter((n) => n.v6 === v6)
+      .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.bits - b.bits));
     // Drop nets contained in an earlier one, then repeatedly join sibling halves.
     let changed = true;
     while (changed) {
@@ -160,13 +162,17 @@ function merge(nets: Net[]): Net[] {
 }
 
 export const netBuiltins: BuiltinTable = {
-  'net.cidr_contains': def('net.cidr_contains', 2, (a) => contains(parseCIDR(str(a, 0)), parseNetOrIP(str(a, 1)))),
+  'net.cidr_contains': def('net.cidr_contains', 2, (a) =>
+    contains(parseCIDR(str(a, 0)), parseNetOrIP(str(a, 1))),
+  ),
   'net.cidr_intersects': def('net.cidr_intersects', 2, (a) => {
     const x = parseCIDR(str(a, 0));
     const y = parseCIDR(str(a, 1));
     return contains(x, y) || contains(y, x);
   }),
-  'net.cidr_overlap': def('net.cidr_overlap', 2, (a) => contains(parseCIDR(str(a, 0)), parseNetOrIP(str(a, 1)))),
+  'net.cidr_overlap': def('net.cidr_overlap', 2, (a) =>
+    contains(parseCIDR(str(a, 0)), parseNetOrIP(str(a, 1))),
+  ),
   'net.cidr_is_valid': def('net.cidr_is_valid', 1, (a) => {
     if (typeof a[0] !== 'string') return false;
     try {

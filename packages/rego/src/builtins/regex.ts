@@ -21,7 +21,11 @@ export function compileRe(pattern: string): RE2JS {
   return re;
 }
 
-function findAll(re: RE2JS, s: string, n: number): { start: number; end: number; groups: string[] }[] {
+function findAll(
+  re: RE2JS,
+  s: string,
+  n: number,
+): { start: number; end: number; groups: string[] }[] {
   const out: { start: number; end: number; groups: string[] }[] = [];
   const m = re.matcher(s);
   let pos = 0;
@@ -58,7 +62,9 @@ function templateMatch(tpl: string, value: string, open: string, close: string):
     pattern += '(?:' + tpl.slice(s + open.length, e) + ')';
     i = e + close.length;
   }
-  return compileRe(pattern + '$').matcher(value).find();
+  return compileRe(pattern + '$')
+    .matcher(value)
+    .find();
 }
 
 // ---- glob ----

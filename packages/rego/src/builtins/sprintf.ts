@@ -88,7 +88,10 @@ export function sprintf(format: string, args: Value[]): string {
         if (prec !== undefined && verb === 's') s = [...s].slice(0, prec).join('');
         break;
       case 'd':
-        if (isInteger(v)) s = (plus && Number(v) >= 0 ? '+' : space && Number(v) >= 0 ? ' ' : '') + BigInt(v).toString();
+        if (isInteger(v))
+          s =
+            (plus && Number(v) >= 0 ? '+' : space && Number(v) >= 0 ? ' ' : '') +
+            BigInt(v).toString();
         else s = `%!d(${typeName(v)}=${defaultText(v)})`;
         break;
       case 'f':
@@ -115,7 +118,8 @@ export function sprintf(format: string, args: Value[]): string {
       case 'b': {
         const base = verb === 'o' ? 8 : verb === 'b' ? 2 : 16;
         if (isInteger(v)) s = BigInt(v).toString(base);
-        else if (typeof v === 'string') s = [...Buffer.from(v, 'utf8')].map((b) => b.toString(16).padStart(2, '0')).join('');
+        else if (typeof v === 'string')
+          s = [...Buffer.from(v, 'utf8')].map((b) => b.toString(16).padStart(2, '0')).join('');
         else {
           s = `%!${verb}(${typeName(v)}=${defaultText(v)})`;
           break;
@@ -131,7 +135,9 @@ export function sprintf(format: string, args: Value[]): string {
         s = typeof v === 'boolean' ? String(v) : `%!t(${typeName(v)}=${defaultText(v)})`;
         break;
       case 'c':
-        s = isInteger(v) ? String.fromCodePoint(Number(v)) : `%!c(${typeName(v)}=${defaultText(v)})`;
+        s = isInteger(v)
+          ? String.fromCodePoint(Number(v))
+          : `%!c(${typeName(v)}=${defaultText(v)})`;
         break;
       case 'T':
         s = typeName(v);
@@ -142,14 +148,21 @@ export function sprintf(format: string, args: Value[]): string {
     out += pad(s, width, left, zero && !left && verb !== 's' && verb !== 'v');
   }
   if (ai < args.length) {
-    out += '%!(EXTRA ' + args.slice(ai).map((a) => `${typeName(a)}=${defaultText(a)}`).join(', ') + ')';
+    out +=
+      '%!(EXTRA ' +
+      args
+        .slice(ai)
+        .map((a) => `${typeName(a)}=${defaultText(a)}`)
+        .join(', ') +
+      ')';
   }
   return out;
 }
 
 function typeName(v: Value): string {
   if (typeof v === 'string') return 'string';
-  if (typeof v === 'number' || typeof v === 'bigint') return Number.isInteger(Number(v)) ? 'int' : 'float64';
+  if (typeof v === 'number' || typeof v === 'bigint')
+    return Number.isInteger(Number(v)) ? 'int' : 'float64';
   if (typeof v === 'boolean') return 'bool';
   return 'ast.Value';
 }

@@ -26,7 +26,9 @@ function stringsOrSingle(args: Value[], i: number): string[] {
     const items = Array.isArray(v) ? v : v.values();
     return items.map((x) => {
       if (typeof x !== 'string')
-        throw typeError(`operand ${i + 1} must be ${Array.isArray(v) ? 'array' : 'set'} of strings but got ${Array.isArray(v) ? 'array' : 'set'} containing ${typeName(x)}`);
+        throw typeError(
+          `operand ${i + 1} must be ${Array.isArray(v) ? 'array' : 'set'} of strings but got ${Array.isArray(v) ? 'array' : 'set'} containing ${typeName(x)}`,
+        );
       return x;
     });
   }
@@ -81,8 +83,10 @@ export const stringBuiltins: BuiltinTable = {
     let s = str(a, 1);
     const pairs: [string, string][] = [];
     for (const [k, v] of patterns.entries()) {
-      if (typeof k !== 'string') throw typeError('operand 1 non-string key found in pattern object');
-      if (typeof v !== 'string') throw typeError('operand 1 non-string value found in pattern object');
+      if (typeof k !== 'string')
+        throw typeError('operand 1 non-string key found in pattern object');
+      if (typeof v !== 'string')
+        throw typeError('operand 1 non-string value found in pattern object');
       pairs.push([k, v]);
     }
     // Go's strings.NewReplacer: leftmost match, earlier pattern wins on ties.
@@ -90,10 +94,11 @@ export const stringBuiltins: BuiltinTable = {
     let i = 0;
     while (i < s.length) {
       let hit: [string, string] | undefined;
-      for (const p of pairs) if (p[0] !== '' && s.startsWith(p[0], i)) {
-        hit = p;
-        break;
-      }
+      for (const p of pairs)
+        if (p[0] !== '' && s.startsWith(p[0], i)) {
+          hit = p;
+          break;
+        }
       if (hit) {
         out += hit[1];
         i += hit[0].length;
@@ -115,7 +120,9 @@ export const stringBuiltins: BuiltinTable = {
     const p = str(a, 1);
     return p && s.endsWith(p) ? s.slice(0, s.length - p.length) : s;
   }),
-  trim_space: def('trim_space', 1, (a) => str(a, 0).replace(/^[\s\u0085\u00a0]+|[\s\u0085\u00a0]+$/gu, '')),
+  trim_space: def('trim_space', 1, (a) =>
+    str(a, 0).replace(/^[\s\u0085\u00a0]+|[\s\u0085\u00a0]+$/gu, ''),
+  ),
   indexof: def('indexof', 2, (a) => {
     const s = chars(str(a, 0));
     const sub = chars(str(a, 1));
@@ -181,7 +188,9 @@ export const stringBuiltins: BuiltinTable = {
     return formatInt(n, base);
   }),
   sprintf: def('sprintf', 2, (a) => sprintf(str(a, 0), arr(a, 1))),
-  'strings.render_template': def('strings.render_template', 2, (a) => renderTemplate(str(a, 0), obj(a, 1))),
+  'strings.render_template': def('strings.render_template', 2, (a) =>
+    renderTemplate(str(a, 0), obj(a, 1)),
+  ),
 };
 
 /** Minimal Go text/template support: {{.name}} and {{ .a.b }} substitutions. */

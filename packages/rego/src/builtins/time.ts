@@ -29,12 +29,54 @@ const NAMED: Record<string, string> = {
   TimeOnly: '15:04:05',
 };
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 const TOKENS = [
-  'January', 'Monday', '2006', '-07:00:00', '-0700', '-07:00', 'Z07:00:00', 'Z0700', 'Z07:00', 'Z07', '-07',
-  'Jan', 'Mon', 'MST', '002', '__2', '01', '02', '03', '04', '05', '06', '15', '_2', 'PM', 'pm', '1', '2', '3', '4', '5',
+  'January',
+  'Monday',
+  '2006',
+  '-07:00:00',
+  '-0700',
+  '-07:00',
+  'Z07:00:00',
+  'Z0700',
+  'Z07:00',
+  'Z07',
+  '-07',
+  'Jan',
+  'Mon',
+  'MST',
+  '002',
+  '__2',
+  '01',
+  '02',
+  '03',
+  '04',
+  '05',
+  '06',
+  '15',
+  '_2',
+  'PM',
+  'pm',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
 ];
 
 type Tok = { lit: string } | { tok: string; frac?: number; fracOpt?: boolean };
@@ -49,7 +91,11 @@ function lex(layout: string): Tok[] {
     if (fm && /[0-9]/.test(layout[i - 1] ?? '')) {
       if (lit) out.push({ lit });
       lit = '';
-      out.push({ tok: 'frac', frac: (fm[1] as string).length, fracOpt: (fm[1] as string)[0] === '9' });
+      out.push({
+        tok: 'frac',
+        frac: (fm[1] as string).length,
+        fracOpt: (fm[1] as string)[0] === '9',
+      });
       i += fm[0].length;
       continue;
     }
@@ -94,7 +140,9 @@ function parseTime(layout: string, value: string): bigint {
   let pm: boolean | undefined;
   let i = 0;
   const bad = (): never => {
-    throw builtinError(`parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse`);
+    throw builtinError(
+      `parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse`,
+    );
   };
   const digits = (min: number, max: number): number => {
     const m = new RegExp(`^\\d{${min},${max}}`).exec(value.slice(i));
@@ -128,7 +176,9 @@ function parseTime(layout: string, value: string): bigint {
       case 'Jan':
       case 'January': {
         const names = MONTHS.map((m) => (t.tok === 'Jan' ? m.slice(0, 3) : m));
-        const idx = names.findIndex((m) => value.slice(i, i + m.length).toLowerCase() === m.toLowerCase());
+        const idx = names.findIndex(
+          (m) => value.slice(i, i + m.length).toLowerCase() === m.toLowerCase(),
+        );
         if (idx < 0) bad();
         i += (names[idx] as string).length;
         p.month = idx + 1;
@@ -137,7 +187,9 @@ function parseTime(layout: string, value: string): bigint {
       case 'Mon':
       case 'Monday': {
         const names = DAYS.map((m) => (t.tok === 'Mon' ? m.slice(0, 3) : m));
-        const idx = names.findIndex((m) => value.slice(i, i + m.length).toLowerCase() === m.toLowerCase());
+        const idx = names.findIndex(
+          (m) => value.slice(i, i + m.length).toLowerCase() === m.toLowerCase(),
+        );
         if (idx < 0) bad();
         i += (names[idx] as string).length;
         break;
@@ -223,13 +275,18 @@ function parseTime(layout: string, value: string): bigint {
       }
     }
   }
-  if (i !== value.length) throw builtinError(`parsing time ${JSON.stringify(value)}: extra text: ${JSON.stringify(value.slice(i))}`);
+  if (i !== value.length)
+    throw builtinError(
+      `parsing time ${JSON.stringify(value)}: extra text: ${JSON.stringify(value.slice(i))}`,
+    );
   if (pm !== undefined) {
     if (pm && p.hour < 12) p.hour += 12;
     if (!pm && p.hour === 12) p.hour = 0;
   }
-  if (p.month < 1 || p.month > 12) throw builtinError(`parsing time ${JSON.stringify(value)}: month out of range`);
-  if (p.day < 1 || p.day > 31 || p.hour > 23 || p.min > 59 || p.sec > 59) throw builtinError(`parsing time ${JSON.stringify(value)}: day out of range`);
+  if (p.month < 1 || p.month > 12)
+    throw builtinError(`parsing time ${JSON.stringify(value)}: month out of range`);
+  if (p.day < 1 || p.day > 31 || p.hour > 23 || p.min > 59 || p.sec > 59)
+    throw builtinError(`parsing time ${JSON.stringify(value)}: day out of range`);
   return toNs(p);
 }
 
@@ -253,7 +310,14 @@ function zoneOffset(tz: string, ms: number): number {
     throw builtinError(`unknown time zone ${tz}`);
   }
   const parts = Object.fromEntries(fmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const asUtc = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
   return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 1000);
 }
 
@@ -279,7 +343,8 @@ function timeArg(args: Value[], i: number): { ns: bigint; tz: string; layout: st
   const toNsValue = (x: Value): bigint => {
     if (typeof x === 'bigint') return x;
     if (typeof x === 'number') {
-      if (!Number.isFinite(x) || Math.abs(x) > 9.223372036854776e18) throw builtinError('timestamp too big');
+      if (!Number.isFinite(x) || Math.abs(x) > 9.223372036854776e18)
+        throw builtinError('timestamp too big');
       return BigInt(Math.trunc(x));
     }
     throw operandErr(i, 'number', x);
@@ -289,7 +354,8 @@ function timeArg(args: Value[], i: number): { ns: bigint; tz: string; layout: st
     const tz = v[1];
     const layout = v[2];
     if (tz !== undefined && typeof tz !== 'string') throw operandErr(i, 'string timezone', tz);
-    if (layout !== undefined && typeof layout !== 'string') throw operandErr(i, 'string layout', layout);
+    if (layout !== undefined && typeof layout !== 'string')
+      throw operandErr(i, 'string layout', layout);
     return { ns: toNsValue(v[0] as Value), tz: tz ?? '', layout };
   }
   return { ns: toNsValue(v), tz: '', layout: undefined };
@@ -389,7 +455,13 @@ function formatTime(b: Broken, layout: string): string {
       case 'Z0700':
       case 'Z07':
         if (off === 0) out += 'Z';
-        else out += t.tok === 'Z07:00' ? `${sign}${oh}:${om}` : t.tok === 'Z0700' ? `${sign}${oh}${om}` : `${sign}${oh}`;
+        else
+          out +=
+            t.tok === 'Z07:00'
+              ? `${sign}${oh}:${om}`
+              : t.tok === 'Z0700'
+                ? `${sign}${oh}${om}`
+                : `${sign}${oh}`;
         break;
       case '-07:00':
         out += `${sign}${oh}:${om}`;
@@ -411,8 +483,8 @@ function parseDuration(s: string): bigint {
   const units: Record<string, bigint> = {
     ns: 1n,
     us: 1000n,
-    'µs': 1000n,
-    'μs': 1000n,
+    µs: 1000n,
+    μs: 1000n,
     ms: 1000000n,
     s: 1000000000n,
     m: 60000000000n,
@@ -430,7 +502,8 @@ function parseDuration(s: string): bigint {
   let totalBig = 0n;
   while (rest) {
     const m = /^(\d*(?:\.\d*)?)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m || m[1] === '' || m[1] === '.') throw builtinError(`time: invalid duration ${JSON.stringify(s)}`);
+    if (!m || m[1] === '' || m[1] === '.')
+      throw builtinError(`time: invalid duration ${JSON.stringify(s)}`);
     const [whole, frac = ''] = (m[1] as string).split('.');
     const unit = units[m[2] as string] as bigint;
     totalBig += BigInt(whole || '0') * unit;
@@ -497,8 +570,12 @@ function diff(a: Broken, b: Broken): Value[] {
 export const timeBuiltins: BuiltinTable = {
   'time.now_ns': def('time.now_ns', 0, (_a, ctx) => normInt(ctx.nowNs)),
   'time.parse_ns': def('time.parse_ns', 2, (a) => normInt(parseTime(str(a, 0), str(a, 1)))),
-  'time.parse_rfc3339_ns': def('time.parse_rfc3339_ns', 1, (a) => normInt(parseTime('RFC3339', str(a, 0)))),
-  'time.parse_duration_ns': def('time.parse_duration_ns', 1, (a) => normInt(parseDuration(str(a, 0)))),
+  'time.parse_rfc3339_ns': def('time.parse_rfc3339_ns', 1, (a) =>
+    normInt(parseTime('RFC3339', str(a, 0))),
+  ),
+  'time.parse_duration_ns': def('time.parse_duration_ns', 1, (a) =>
+    normInt(parseDuration(str(a, 0))),
+  ),
   'time.date': def('time.date', 1, (a) => {
     const t = timeArg(a, 0);
     const d = breakDown(t.ns, t.tz).date;

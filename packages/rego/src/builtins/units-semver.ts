@@ -32,9 +32,15 @@ function scale(name: string, raw: string, bytes: boolean): Value {
   const m = /^([0-9.eE+-]*?)([a-zA-Z]*)$/.exec(s);
   const numPart = m?.[1] ?? '';
   let unit = m?.[2] ?? '';
-  if (numPart === '') throw builtinError(bytes ? `${name}: no byte amount provided` : `${name}: no amount provided`);
+  if (numPart === '')
+    throw builtinError(bytes ? `${name}: no byte amount provided` : `${name}: no amount provided`);
   const d = decimal(numPart);
-  if (!d) throw builtinError(bytes ? `${name}: could not parse byte amount to a number` : `${name}: could not parse amount to a number`);
+  if (!d)
+    throw builtinError(
+      bytes
+        ? `${name}: could not parse byte amount to a number`
+        : `${name}: could not parse amount to a number`,
+    );
   if (Math.abs(d.e) > 1000) throw builtinError(`${name}: exponent too large`);
   let { m: mant, e } = d;
   if (!bytes && unit === 'm') return toValue(mant, e - 3, false);
@@ -92,8 +98,14 @@ function comparePre(a: string[], b: string[]): number {
 
 export const unitsSemverBuiltins: BuiltinTable = {
   'units.parse': def('units.parse', 1, (a) => scale('units.parse', str(a, 0), false)),
-  'units.parse_bytes': def('units.parse_bytes', 1, (a) => scale('units.parse_bytes', str(a, 0), true)),
-  'semver.is_valid': def('semver.is_valid', 1, (a) => typeof a[0] === 'string' && parseSemver(a[0]) !== undefined),
+  'units.parse_bytes': def('units.parse_bytes', 1, (a) =>
+    scale('units.parse_bytes', str(a, 0), true),
+  ),
+  'semver.is_valid': def(
+    'semver.is_valid',
+    1,
+    (a) => typeof a[0] === 'string' && parseSemver(a[0]) !== undefined,
+  ),
   'semver.compare': def('semver.compare', 2, (a) => {
     const x = str(a, 0);
     const y = str(a, 1);
@@ -101,6 +113,11 @@ export const unitsSemverBuiltins: BuiltinTable = {
     if (!p) throw builtinError(`operand 1: string ${JSON.stringify(x)} is not a valid SemVer`);
     const q = parseSemver(y);
     if (!q) throw builtinError(`operand 2: string ${JSON.stringify(y)} is not a valid SemVer`);
-    return cmpBig(p.major, q.major) || cmpBig(p.minor, q.minor) || cmpBig(p.patch, q.patch) || comparePre(p.pre, q.pre);
+    return (
+      cmpBig(p.major, q.major) ||
+      cmpBig(p.minor, q.minor) ||
+      cmpBig(p.patch, q.patch) ||
+      comparePre(p.pre, q.pre)
+    );
   }),
 };

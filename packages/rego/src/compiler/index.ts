@@ -3,7 +3,14 @@ import type { Module, Rule, Term } from '../ast.ts';
 import type { BuiltinTable } from '../builtins/types.ts';
 import { RegoCompileErrors, RegoError } from '../errors.ts';
 import { parseModule, parseQuery } from '../parser.ts';
-import { newNode, type CRule, type CompiledQuery, type RExpr, type RTerm, type RuleNode } from './ir.ts';
+import {
+  newNode,
+  type CRule,
+  type CompiledQuery,
+  type RExpr,
+  type RTerm,
+  type RuleNode,
+} from './ir.ts';
 import { Resolver, Scope, collectTermVars, type ModuleCtx } from './resolve.ts';
 import { Safety, children, exprTerms, nestedBodies } from './safety.ts';
 import { checkRecursion } from './recursion.ts';
@@ -48,7 +55,8 @@ function place(rule: Rule): Placed {
   }
   const suffix = head.ref.slice(i);
   if (head.args) {
-    if (suffix.length) throw new RegoError('rego_parse_error', 'function name must be a static reference', rule.loc);
+    if (suffix.length)
+      throw new RegoError('rego_parse_error', 'function name must be a static reference', rule.loc);
     return { rule, kind: 'function', path, suffix };
   }
   if (head.contains) return { rule, kind: suffix.length ? 'object' : 'set', path, suffix };
@@ -62,7 +70,10 @@ export function compileModules(cfg: CompileConfig): CompiledPolicy {
   for (const m of cfg.modules) {
     try {
       modules.push(
-        parseModule(m.source, m.name, { regoVersion: cfg.regoVersion, experimental: cfg.experimental ?? false }),
+        parseModule(m.source, m.name, {
+          regoVersion: cfg.regoVersion,
+          experimental: cfg.experimental ?? false,
+        }),
       );
     } catch (e) {
       if (e instanceof RegoError) errors.push(e);
@@ -136,7 +147,8 @@ function importMap(mod: Module): Map<string, string[]> {
     if (t.type === 'var') parts.push(t.name);
     else if (t.type === 'ref' && t.head.type === 'var') {
       parts.push(t.head.name);
-      for (const p of t.path) if (p.type === 'scalar' && typeof p.value === 'string') parts.push(p.value);
+      for (const p of t.path)
+        if (p.type === 'scalar' && typeof p.value === 'string') parts.push(p.value);
     }
     const root = parts[0];
     if (root !== 'data' && root !== 'input') continue;
@@ -153,7 +165,8 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
   const argNames: string[] = [];
   for (const a of head.args ?? []) collectTermVars(a, argNames);
   for (const n of argNames)
-    if (n !== '_' && n !== 'input' && n !== 'data' && scope.vars.get(n) === undefined) res.declare(n, scope);
+    if (n !== '_' && n !== 'input' && n !== 'data' && scope.vars.get(n) === undefined)
+      res.declare(n, scope);
   const headTerms: Term[] = [...p.suffix];
   if (head.key) headTerms.push(head.key);
   if (head.value) headTerms.push(head.value);
@@ -174,7 +187,12 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
   if (rule.isDefault) {
     const vs = new Set<number>();
     for (const s of topLevelSlots(value)) vs.add(s);
-    if (vs.size) throw new RegoError('rego_compile_error', 'default rule value cannot contain variables', rule.loc);
+    if (vs.size)
+      throw new RegoError(
+        'rego_compile_error',
+        'default rule value cannot contain variables',
+        rule.loc,
+      );
   }
   for (const t of [...suffix, ...(key ? [key] : []), value]) {
     const r = safety.reorderTerm(t, ordered.bound, rule.loc);
@@ -245,7 +263,11 @@ function insert(root: RuleNode, r: CRule): void {
   const node = ensureNode(root, r.path);
   if (r.isDefault) {
     if (node.defaultRule)
-      throw new RegoError('rego_type_error', `multiple default rules data.${r.path.join('.')} found`, r.loc);
+      throw new RegoError(
+        'rego_type_error',
+        `multiple default rules data.${r.path.join('.')} found`,
+        r.loc,
+      );
     node.defaultRule = r;
     return;
   }
@@ -266,18 +288,38 @@ function insert(root: RuleNode, r: CRule): void {
 }
 
 function checkTree(node: RuleNode, errors: RegoError[]): void {
-  const kinds = [node.complete, node.sets, node.objects, node.funcs].filter((k) => k.length > 0).length;
+  const kinds = [node.complete, node.sets, node.objects, node.funcs].filter(
+    (k) => k.length > 0,
+  ).length;
   const first = node.complete[0] ?? node.sets[0] ?? node.objects[0] ?? node.funcs[0];
   if (kinds > 1 && first)
-    errors.push(new RegoError('rego_type_error', `conflicting rules data.${node.path.join('.')} found`, first.loc));
+    errors.push(
+      new RegoError(
+        'rego_type_error',
+        `conflicting rules data.${node.path.join('.')} found`,
+        first.loc,
+      ),
+    );
   if (node.funcs.length) {
     const arity = node.funcs[0]?.args?.length;
     for (const f of node.funcs)
       if (f.args?.length !== arity)
-        errors.push(new RegoError('rego_type_error', `conflicting rules data.${node.path.join('.')} found`, f.loc));
+        errors.push(
+          new RegoError(
+            'rego_type_error',
+            `conflicting rules data.${node.path.join('.')} found`,
+            f.loc,
+          ),
+        );
   }
   if ((node.complete.length || node.funcs.length) && node.children.size && first)
-    errors.push(new RegoError('rego_type_error', `rule data.${node.path.join('.')} conflicts with [data.${node.path.join('.')}.${[...node.children.keys()][0]}]`, first.loc));
+    errors.push(
+      new RegoError(
+        'rego_type_error',
+        `rule data.${node.path.join('.')} conflicts with [data.${node.path.join('.')}.${[...node.children.keys()][0]}]`,
+        first.loc,
+      ),
+    );
   for (const c of node.children.values()) checkTree(c, errors);
 }
 
@@ -312,10 +354,18 @@ function checkCalls(r: CRule, root: RuleNode, errors: RegoError[]): void {
   if (r.elseRule) checkCalls(r.elseRule, root, errors);
 }
 
-export function compileQueryText(policy: CompiledPolicy, text: string, file = 'query'): CompiledQuery {
+export function compileQueryText(
+  policy: CompiledPolicy,
+  text: string,
+  file = 'query',
+): CompiledQuery {
   let exprs;
   try {
-    exprs = parseQuery(text, { regoVersion: policy.regoVersion, experimental: policy.experimental }, file);
+    exprs = parseQuery(
+      text,
+      { regoVersion: policy.regoVersion, experimental: policy.experimental },
+      file,
+    );
   } catch (e) {
     if (e instanceof RegoError) throw new RegoCompileErrors([e]);
     throw e;
@@ -359,7 +409,8 @@ export function compileQueryText(policy: CompiledPolicy, text: string, file = 'q
     if (errors.length) throw new RegoCompileErrors(errors);
     return { body: ordered.body, nslots: res.nslots, outputs };
   } catch (e) {
-    if (e instanceof RegoError && !(e instanceof RegoCompileErrors)) throw new RegoCompileErrors([e]);
+    if (e instanceof RegoError && !(e instanceof RegoCompileErrors))
+      throw new RegoCompileErrors([e]);
     throw e;
   }
 }

@@ -50,7 +50,8 @@ export function checkRecursion(root: RuleNode, errors: RegoError[]): void {
   };
   const visitRule = (r: CRule, out: Set<RuleNode>): void => {
     visitBody(r.body, out);
-    for (const t of [...r.suffix, r.value, ...(r.key ? [r.key] : []), ...(r.args ?? [])]) visitTerm(t, out);
+    for (const t of [...r.suffix, r.value, ...(r.key ? [r.key] : []), ...(r.args ?? [])])
+      visitTerm(t, out);
     if (r.elseRule) visitRule(r.elseRule, out);
   };
   for (const n of ruleNodes) {

@@ -46,11 +46,9 @@ export class Scope {
     readonly depth: number,
   ) {}
   lookup(name: string): number | undefined {
-    for (let s: Scope | undefined = this; s; s = s.parent) {
-      const v = s.vars.get(name);
-      if (v !== undefined) return v;
-    }
-    return undefined;
+    const v = this.vars.get(name);
+    if (v !== undefined) return v;
+    return this.parent?.lookup(name);
   }
 }
 
@@ -63,7 +61,11 @@ export class Resolver {
 
   constructor(readonly ctx: ModuleCtx) {}
 
-  err(msg: string, loc: Loc, code: 'rego_compile_error' | 'rego_type_error' = 'rego_compile_error'): RegoError {
+  err(
+    msg: string,
+    loc: Loc,
+    code: 'rego_compile_error' | 'rego_type_error' = 'rego_compile_error',
+  ): RegoError {
     return new RegoError(code, msg, loc);
   }
 
@@ -81,7 +83,12 @@ export class Resolver {
   }
 
   isGlobal(name: string): boolean {
-    return name === 'input' || name === 'data' || this.ctx.ruleNames.has(name) || this.ctx.imports.has(name);
+    return (
+      name === 'input' ||
+      name === 'data' ||
+      this.ctx.ruleNames.has(name) ||
+      this.ctx.imports.has(name)
+    );
   }
 
   /** Declares the variables of a body before resolving it, so later uses and nested
@@ -95,7 +102,8 @@ export class Resolver {
     for (const e of body) collectExprVars(e, names, (t) => this.namesFunction(t, scope));
     for (const t of extraTerms) collectTermVars(t, names);
     for (const n of names) {
-      if (n === '_' || explicit.has(n) || scope.lookup(n) !== undefined || this.isGlobal(n)) continue;
+      if (n === '_' || explicit.has(n) || scope.lookup(n) !== undefined || this.isGlobal(n))
+        continue;
       this.declare(n, scope);
     }
   }
@@ -122,7 +130,8 @@ export class Resolver {
           throw this.err('cannot assign to ' + describe(e.left), e.loc);
         for (const n of names) {
           if (n === '_') continue;
-          if (n === 'input' || n === 'data') throw this.err(`variables must not shadow ${n} (use a different variable name)`, e.loc);
+          if (n === 'input' || n === 'data')
+            throw this.err(`variables must not shadow ${n} (use a different variable name)`, e.loc);
           if (scope.assigned.has(n)) throw this.err(`var ${n} assigned above`, e.loc);
           scope.assigned.add(n);
           this.declare(n, scope);
@@ -187,7 +196,12 @@ export class Resolver {
         return { k: 'group', body: this.nested(e.body, scope), ...base };
       case 'and':
       case 'or':
-        return { k: e.kind, left: this.nested([e.left], scope), right: this.nested([e.right], scope), ...base };
+        return {
+          k: e.kind,
+          left: this.nested([e.left], scope),
+          right: this.nested([e.right], scope),
+          ...base,
+        };
     }
   }
 
@@ -205,7 +219,8 @@ export class Resolver {
 
   private with(target: Term, value: Term, scope: Scope, loc: Loc): RWith {
     const parts = refParts(target);
-    if (!parts) throw this.err('with keyword target must reference existing input, data, or a function', loc);
+    if (!parts)
+      throw this.err('with keyword target must reference existing input, data, or a function', loc);
     const fnValue = this.fnValue(value, scope);
     const v: RTerm = fnValue ? { t: 'const', v: null } : this.term(value, scope);
     const [first, ...rest] = parts;
@@ -215,7 +230,8 @@ export class Resolver {
     else if (this.ctx.ruleNames.has(first as string)) full = [...this.ctx.pkg, ...parts];
     else if (this.ctx.imports.has(first as string)) {
       const imp = this.ctx.imports.get(first as string) as string[];
-      if (imp[0] === 'input') return { target: { kind: 'input', path: [...imp.slice(1), ...rest] }, value: v, fnValue };
+      if (imp[0] === 'input')
+        return { target: { kind: 'input', path: [...imp.slice(1), ...rest] }, value: v, fnValue };
       full = [...imp.slice(1), ...rest];
     }
     if (full && this.ctx.userFns.has(full.join('.')))
@@ -243,14 +259,20 @@ export class Resolver {
     const parts = refParts(t);
     if (!parts) throw this.err('invalid function reference', loc);
     const name = parts.join('.');
-    if (OPERATORS.has(name)) return { kind: 'builtin', name, def: this.ctx.builtins[name] ?? missing(name) };
+    if (OPERATORS.has(name))
+      return { kind: 'builtin', name, def: this.ctx.builtins[name] ?? missing(name) };
     const first = parts[0] as string;
-    if (scope.lookup(first) !== undefined) throw this.err(`${first} is a local variable, not a function`, loc, 'rego_type_error');
+    if (scope.lookup(first) !== undefined)
+      throw this.err(`${first} is a local variable, not a function`, loc, 'rego_type_error');
     let path: string[] | undefined;
     if (first === 'data') path = parts.slice(1);
-    else if (this.ctx.ruleNames.has(first) && this.ctx.userFns.has([...this.ctx.pkg, ...parts].join('.')))
+    else if (
+      this.ctx.ruleNames.has(first) &&
+      this.ctx.userFns.has([...this.ctx.pkg, ...parts].join('.'))
+    )
       path = [...this.ctx.pkg, ...parts];
-    else if (this.ctx.imports.has(first)) path = [...(this.ctx.imports.get(first) as string[]).slice(1), ...parts.slice(1)];
+    else if (this.ctx.imports.has(first))
+      path = [...(this.ctx.imports.get(first) as string[]).slice(1), ...parts.slice(1)];
     if (path) return this.user(path);
     const def = this.ctx.builtins[name];
     if (def) return { kind: 'builtin', name, def };
@@ -274,7 +296,8 @@ export class Resolver {
       case 'ref': {
         const head = this.term(t.head, scope);
         const path = t.path.map((p) => this.term(p, scope));
-        if (head.t === 'data' || head.t === 'input') return { t: head.t, path: [...head.path, ...path] };
+        if (head.t === 'data' || head.t === 'input')
+          return { t: head.t, path: [...head.path, ...path] };
         if (head.t === 'ref') return { t: 'ref', head: head.head, path: [...head.path, ...path] };
         return { t: 'ref', head, path };
       }
@@ -284,10 +307,14 @@ export class Resolver {
       }
       case 'set': {
         const items = t.items.map((i) => this.term(i, scope));
-        return allConst(items) ? { t: 'const', v: RSet.of(items.map(constOf)) } : { t: 'set', items };
+        return allConst(items)
+          ? { t: 'const', v: RSet.of(items.map(constOf)) }
+          : { t: 'set', items };
       }
       case 'object': {
-        const items = t.items.map(([k, v]) => [this.term(k, scope), this.term(v, scope)] as [RTerm, RTerm]);
+        const items = t.items.map(
+          ([k, v]) => [this.term(k, scope), this.term(v, scope)] as [RTerm, RTerm],
+        );
         if (items.every(([k, v]) => k.t === 'const' && v.t === 'const')) {
           const o = new RObject();
           for (const [k, v] of items) o.set(constOf(k), constOf(v));
@@ -306,14 +333,22 @@ export class Resolver {
         const inner = new Scope(scope, scope.depth + 1);
         this.predeclare(t.body, inner, [t.key, t.value]);
         const body = this.body(t.body, inner);
-        return { t: 'objectcompr', key: this.term(t.key, inner), value: this.term(t.value, inner), body };
+        return {
+          t: 'objectcompr',
+          key: this.term(t.key, inner),
+          value: this.term(t.value, inner),
+          body,
+        };
       }
       case 'call': {
         const fn = this.fn(t.fn, scope, t.loc);
         return { t: 'call', fn, args: t.args.map((a) => this.term(a, scope)), loc: t.loc };
       }
       case 'template':
-        return { t: 'template', parts: t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope))) };
+        return {
+          t: 'template',
+          parts: t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope))),
+        };
     }
   }
 

@@ -55,7 +55,8 @@ export class Safety {
   checkBound(t: RTerm, bound: Bound, loc: Loc): void {
     const acc: Acc = { need: new Set(), out: new Set() };
     this.analyze(t, bound, acc);
-    for (const s of acc.need) throw new RegoError('rego_unsafe_var_error', `var ${this.slotNames[s]} is unsafe`, loc);
+    for (const s of acc.need)
+      throw new RegoError('rego_unsafe_var_error', `var ${this.slotNames[s]} is unsafe`, loc);
   }
 
   private useCounts(body: RExpr[]): Map<number, number> {
@@ -140,7 +141,8 @@ export class Safety {
     if (e.neg) {
       this.exprVars(e, bound, acc);
       for (const s of acc.need) if ((uses.get(s) ?? 0) > 1 || this.isOuter(s, e)) return null;
-      for (const s of acc.out) if (!bound.has(s) && ((uses.get(s) ?? 0) > 1 || this.isOuter(s, e))) return null;
+      for (const s of acc.out)
+        if (!bound.has(s) && ((uses.get(s) ?? 0) > 1 || this.isOuter(s, e))) return null;
       return new Set();
     }
     const r = this.exprOutputs(e, bound, acc);
@@ -230,7 +232,9 @@ export class Safety {
       let cur = new Set(bound);
       let ok = true;
       for (const [k, v] of a.items) {
-        const other = b.items.find(([k2]) => k2.t === 'const' && k.t === 'const' && sameConst(k2.v, k.v));
+        const other = b.items.find(
+          ([k2]) => k2.t === 'const' && k.t === 'const' && sameConst(k2.v, k.v),
+        );
         if (!other) {
           ok = false;
           break;
@@ -282,7 +286,8 @@ export class Safety {
 
   private refKeys(path: RTerm[], bound: Bound, acc: Acc): void {
     for (const p of path) {
-      if (p.t === 'local' || p.t === 'array' || p.t === 'object') this.pattern(p, new Set([...bound, ...acc.out]), acc);
+      if (p.t === 'local' || p.t === 'array' || p.t === 'object')
+        this.pattern(p, new Set([...bound, ...acc.out]), acc);
       else this.analyze(p, bound, acc);
     }
   }

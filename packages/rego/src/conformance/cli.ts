@@ -16,19 +16,25 @@ const { values } = parseArgs({
 });
 
 if (!values.dir) {
-  process.stderr.write('usage: conformance --dir FOLDER [--json FILE] [--only FOLDER] [--verbose]\n');
+  process.stderr.write(
+    'usage: conformance --dir FOLDER [--json FILE] [--only FOLDER] [--verbose]\n',
+  );
   process.exit(2);
 }
 
 const only = values.only;
-const summary = runConformance(path.resolve(values.dir), only ? { filter: (f) => only.includes(f) } : {});
+const summary = runConformance(
+  path.resolve(values.dir),
+  only ? { filter: (f) => only.includes(f) } : {},
+);
 for (const [folder, r] of Object.entries(summary.folders)) {
   const kind = isBuiltinFamily(folder) ? 'builtin' : 'core';
   process.stdout.write(`${folder} [${kind}]: ${r.passed}/${r.passed + r.failed}\n`);
 }
 if (values.verbose) {
   for (const c of summary.cases)
-    if (!c.pass && !(values.core && isBuiltinFamily(c.folder))) process.stdout.write(`FAIL ${c.file}#${c.index} ${c.note}: ${c.reason.slice(0, 600)}\n`);
+    if (!c.pass && !(values.core && isBuiltinFamily(c.folder)))
+      process.stdout.write(`FAIL ${c.file}#${c.index} ${c.note}: ${c.reason.slice(0, 600)}\n`);
 }
 let corePass = 0;
 let coreTotal = 0;

@@ -83,7 +83,10 @@ function evalInputTerm(text: string): unknown {
   return v;
 }
 
-export function runCase(c: ConformanceCase, limits = { maxSteps: 5_000_000, timeoutMs: 10_000 }): { pass: boolean; reason: string } {
+export function runCase(
+  c: ConformanceCase,
+  limits = { maxSteps: 5_000_000, timeoutMs: 10_000 },
+): { pass: boolean; reason: string } {
   const wantErr = c.want_error !== undefined || c.want_error_code !== undefined;
   let results: Record<string, JSONValue>[];
   try {
@@ -105,12 +108,19 @@ export function runCase(c: ConformanceCase, limits = { maxSteps: 5_000_000, time
     const code = e instanceof RegoError ? e.code : undefined;
     if (!wantErr) return { pass: false, reason: `unexpected error: ${msg}` };
     if (c.want_error !== undefined && !msg.includes(c.want_error))
-      return { pass: false, reason: `error text ${JSON.stringify(msg)} does not contain ${JSON.stringify(c.want_error)}` };
+      return {
+        pass: false,
+        reason: `error text ${JSON.stringify(msg)} does not contain ${JSON.stringify(c.want_error)}`,
+      };
     if (c.want_error_code !== undefined && code !== c.want_error_code)
-      return { pass: false, reason: `error code ${code ?? 'none'} != ${c.want_error_code} (${msg})` };
+      return {
+        pass: false,
+        reason: `error code ${code ?? 'none'} != ${c.want_error_code} (${msg})`,
+      };
     return { pass: true, reason: '' };
   }
-  if (wantErr) return { pass: false, reason: `expected error, got ${JSON.stringify(results, bigintSafe)}` };
+  if (wantErr)
+    return { pass: false, reason: `expected error, got ${JSON.stringify(results, bigintSafe)}` };
   if (c.want_result === undefined) return { pass: false, reason: 'case has no expectation' };
   const sort = c.sort_bindings ?? false;
   const want = new Set(c.want_result.map((b) => resultKey(b ?? {}, sort)));
@@ -138,18 +148,31 @@ export function loadCases(file: string): ConformanceCase[] {
   return out;
 }
 
-export function runConformance(dir: string, opts: { filter?: (folder: string) => boolean } = {}): ConformanceSummary {
+export function runConformance(
+  dir: string,
+  opts: { filter?: (folder: string) => boolean } = {},
+): ConformanceSummary {
   const summary: ConformanceSummary = { passed: 0, failed: 0, folders: {}, cases: [] };
   for (const file of listCaseFiles(dir)) {
     const rel = path.relative(dir, file);
-    const folder = path.dirname(rel) === '.' ? path.basename(rel).replace(/\.(ya?ml|json)$/, '') : path.dirname(rel);
+    const folder =
+      path.dirname(rel) === '.'
+        ? path.basename(rel).replace(/\.(ya?ml|json)$/, '')
+        : path.dirname(rel);
     if (opts.filter && !opts.filter(folder)) continue;
     let cases: ConformanceCase[];
     try {
       cases = loadCases(file);
     } catch (e) {
       cases = [];
-      summary.cases.push({ file: rel, folder, index: 0, note: '', pass: false, reason: `cannot load: ${String(e)}` });
+      summary.cases.push({
+        file: rel,
+        folder,
+        index: 0,
+        note: '',
+        pass: false,
+        reason: `cannot load: ${String(e)}`,
+      });
       summary.failed++;
     }
     cases.forEach((c, index) => {
@@ -167,7 +190,14 @@ export function runConformance(dir: string, opts: { filter?: (folder: string) =>
         f.failed++;
         summary.failed++;
       }
-      summary.cases.push({ file: rel, folder, index, note: c.note ?? '', pass: r.pass, reason: r.reason });
+      summary.cases.push({
+        file: rel,
+        folder,
+        index,
+        note: c.note ?? '',
+        pass: r.pass,
+        reason: r.reason,
+      });
     });
   }
   return summary;

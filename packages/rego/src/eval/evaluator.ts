@@ -4,7 +4,15 @@
 import type { Loc } from '../ast.ts';
 import type { BuiltinCtx } from '../builtins/types.ts';
 import type { CompiledPolicy } from '../compiler/index.ts';
-import { hasRules, isFuncNode, type CRule, type FnRef, type RExpr, type RTerm, type RuleNode } from '../compiler/ir.ts';
+import {
+  hasRules,
+  isFuncNode,
+  type CRule,
+  type FnRef,
+  type RExpr,
+  type RTerm,
+  type RuleNode,
+} from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import { BuiltinError, RegoError } from '../errors.ts';
 import { RObject, RSet, equal, formatValue, type Value } from '../value.ts';
@@ -80,12 +88,16 @@ export class Evaluator {
   evalBody(body: RExpr[], i: number, f: Frame, k: K): boolean {
     if (i === body.length) return k();
     const e = body[i] as RExpr;
-    if (++this.steps > this.maxSteps || ((this.steps & 1023) === 0 && Date.now() > this.deadline)) this.limit(e.loc);
+    if (++this.steps > this.maxSteps || ((this.steps & 1023) === 0 && Date.now() > this.deadline))
+      this.limit(e.loc);
     return this.evalExpr(e, f, i + 1 === body.length ? k : () => this.evalBody(body, i + 1, f, k));
   }
 
   private limit(loc: Loc): never {
-    const what = this.steps > this.maxSteps ? `step limit of ${this.maxSteps} exceeded` : 'time limit exceeded';
+    const what =
+      this.steps > this.maxSteps
+        ? `step limit of ${this.maxSteps} exceeded`
+        : 'time limit exceeded';
     throw new RegoError('eval_limit_exceeded', `evaluation stopped: ${what}`, loc);
   }
 
@@ -127,7 +139,9 @@ export class Evaluator {
           let ok = true;
           this.iterate(d, (key, val) => {
             const found = e.key
-              ? this.unifyTV(e.key, key, f, () => this.unifyTV(e.value, val, f, () => this.evalBody(e.body, 0, f, () => true)))
+              ? this.unifyTV(e.key, key, f, () =>
+                  this.unifyTV(e.value, val, f, () => this.evalBody(e.body, 0, f, () => true)),
+                )
               : this.unifyTV(e.value, val, f, () => this.evalBody(e.body, 0, f, () => true));
             if (!found) ok = false;
             return !ok;
@@ -149,7 +163,13 @@ export class Evaluator {
     return this.evalBody(body, 0, f, () => true);
   }
 
-  private evalWith(e: RExpr, f: Frame, k: K, i: number, acc: [RExpr['withs'][number], Value][] = []): boolean {
+  private evalWith(
+    e: RExpr,
+    f: Frame,
+    k: K,
+    i: number,
+    acc: [RExpr['withs'][number], Value][] = [],
+  ): boolean {
     if (i < e.withs.length) {
       const w = e.withs[i] as RExpr['withs'][number];
       if (w.fnValue) return this.evalWith(e, f, k, i + 1, [...acc, [w, null]]);
@@ -159,8 +179,10 @@ export class Evaluator {
     const next: Env = { ...saved, cache: new Map(), nsCache: new Map() };
     for (const [w, v] of acc) {
       const tg = w.target;
-      if (tg.kind === 'input') next.input = tg.path.length === 0 ? v : upsert(next.input, tg.path, v);
-      else if (tg.kind === 'data') next.overlays = [...(next.overlays ?? []), { path: tg.path, value: v }];
+      if (tg.kind === 'input')
+        next.input = tg.path.length === 0 ? v : upsert(next.input, tg.path, v);
+      else if (tg.kind === 'data')
+        next.overlays = [...(next.overlays ?? []), { path: tg.path, value: v }];
       else {
         next.mocks = new Map(next.mocks);
         next.mocks.set(tg.name, w.fnValue ? { fn: w.fnValue } : { value: v });
@@ -213,7 +235,9 @@ export class Evaluator {
 
   private unifyItems(items: RTerm[], v: Value[], i: number, f: Frame, k: K): boolean {
     if (i === items.length) return k();
-    return this.unifyTV(items[i] as RTerm, v[i] as Value, f, () => this.unifyItems(items, v, i + 1, f, k));
+    return this.unifyTV(items[i] as RTerm, v[i] as Value, f, () =>
+      this.unifyItems(items, v, i + 1, f, k),
+    );
   }
 
   private unifyObject(items: [RTerm, RTerm][], v: RObject, i: number, f: Frame, k: K): boolean {
@@ -227,8 +251,10 @@ export class Evaluator {
   }
 
   unifyTT(a: RTerm, b: RTerm, f: Frame, k: K): boolean {
-    if (a.t === 'local' && f[a.slot] === undefined) return this.evalTerm(b, f, (v) => this.unifyTV(a, v, f, k));
-    if (b.t === 'local' && f[b.slot] === undefined) return this.evalTerm(a, f, (v) => this.unifyTV(b, v, f, k));
+    if (a.t === 'local' && f[a.slot] === undefined)
+      return this.evalTerm(b, f, (v) => this.unifyTV(a, v, f, k));
+    if (b.t === 'local' && f[b.slot] === undefined)
+      return this.evalTerm(a, f, (v) => this.unifyTV(b, v, f, k));
     if (a.t === 'array' && b.t === 'array') {
       if (a.items.length !== b.items.length) return false;
       return this.unifyPairs(a.items, b.items, 0, f, k);
@@ -255,7 +281,9 @@ export class Evaluator {
 
   private unifyPairs(as: RTerm[], bs: RTerm[], i: number, f: Frame, k: K): boolean {
     if (i === as.length) return k();
-    return this.unifyTT(as[i] as RTerm, bs[i] as RTerm, f, () => this.unifyPairs(as, bs, i + 1, f, k));
+    return this.unifyTT(as[i] as RTerm, bs[i] as RTerm, f, () =>
+      this.unifyPairs(as, bs, i + 1, f, k),
+    );
   }
 
   /** True when the term has no unbound variables in pattern positions. */
@@ -361,7 +389,13 @@ export class Evaluator {
     }
   }
 
-  private evalItems(items: RTerm[], i: number, acc: Value[], f: Frame, k: (vals: Value[]) => boolean): boolean {
+  private evalItems(
+    items: RTerm[],
+    i: number,
+    acc: Value[],
+    f: Frame,
+    k: (vals: Value[]) => boolean,
+  ): boolean {
     if (i === items.length) return k(acc);
     return this.evalTerm(items[i] as RTerm, f, (v) => {
       acc[i] = v;
@@ -404,7 +438,9 @@ export class Evaluator {
       });
     }
     if ((p.t === 'array' || p.t === 'object') && !this.isGround(p, f))
-      return this.iterate(v, (key, val) => this.unifyTV(p, key, f, () => this.walk(val, path, i + 1, f, k)));
+      return this.iterate(v, (key, val) =>
+        this.unifyTV(p, key, f, () => this.walk(val, path, i + 1, f, k)),
+      );
     return this.evalTerm(p, f, (key) => {
       const c = lookup(v, key);
       return c === undefined ? false : this.walk(c, path, i + 1, f, k);
@@ -414,7 +450,13 @@ export class Evaluator {
   /** Walks base data, where numeric keys also address string-keyed objects. */
   private walkBase(v: Value, path: RTerm[], i: number, f: Frame, k: VK): boolean {
     const p = path[i];
-    if (p && p.t === 'const' && typeof p.v === 'number' && v instanceof RObject && v.get(p.v) === undefined) {
+    if (
+      p &&
+      p.t === 'const' &&
+      typeof p.v === 'number' &&
+      v instanceof RObject &&
+      v.get(p.v) === undefined
+    ) {
       const c = v.get(String(p.v));
       return c === undefined ? false : this.walkBase(c, path, i + 1, f, k);
     }
@@ -480,15 +522,28 @@ export class Evaluator {
     const child = typeof key === 'string' ? node?.children.get(key) : undefined;
     let childBase = base === undefined ? undefined : lookup(base, key);
     // Base documents are addressed by string path segments, so data.x[2] finds key "2".
-    if (childBase === undefined && base instanceof RObject && typeof key === 'number') childBase = base.get(String(key));
+    if (childBase === undefined && base instanceof RObject && typeof key === 'number')
+      childBase = base.get(String(key));
     if (child || (ovs && typeof key === 'string' && overlayBelow(ovs, cur, key)))
-      return this.dataWalk(child, childBase, path, i + 1, ovs ? [...cur, key as string] : cur, f, k);
+      return this.dataWalk(
+        child,
+        childBase,
+        path,
+        i + 1,
+        ovs ? [...cur, key as string] : cur,
+        f,
+        k,
+      );
     if (childBase === undefined) return false;
     return this.walkBase(childBase, path, i + 1, f, k);
   }
 
   /** Value of a namespace (package) node: base data merged with its rules' values. */
-  private nodeValue(node: RuleNode | undefined, base: Value | undefined, cur: string[]): Value | undefined {
+  private nodeValue(
+    node: RuleNode | undefined,
+    base: Value | undefined,
+    cur: string[],
+  ): Value | undefined {
     if (node && hasRules(node)) return isFuncNode(node) ? undefined : this.ruleValue(node);
     const ovs = this.env.overlays;
     if (node && !ovs) {
@@ -501,7 +556,10 @@ export class Evaluator {
       const o = base instanceof RObject ? base.copy() : new RObject();
       namespaces.add(o);
       for (const [name, child] of node.children) {
-        const cv = this.nodeValue(child, base instanceof RObject ? base.get(name) : undefined, [...cur, name]);
+        const cv = this.nodeValue(child, base instanceof RObject ? base.get(name) : undefined, [
+          ...cur,
+          name,
+        ]);
         if (cv !== undefined) o.set(name, cv);
       }
       out = o;
@@ -526,10 +584,10 @@ export class Evaluator {
     this.inProgress.add(node);
     let v: Value | undefined;
     try {
-    if (node.complete.length || (node.defaultRule && !node.sets.length && !node.objects.length))
-      v = this.completeValue(node);
-    else if (node.sets.length) v = this.setValue(node);
-    else if (node.objects.length) v = this.objectValue(node);
+      if (node.complete.length || (node.defaultRule && !node.sets.length && !node.objects.length))
+        v = this.completeValue(node);
+      else if (node.sets.length) v = this.setValue(node);
+      else if (node.objects.length) v = this.objectValue(node);
     } finally {
       this.inProgress.delete(node);
     }
@@ -540,10 +598,18 @@ export class Evaluator {
   private completeValue(node: RuleNode): Value | undefined {
     let result: Value | undefined;
     for (const r of node.complete) {
-      const v = this.evalRuleChain(r, undefined, 'complete rules must not produce multiple outputs');
+      const v = this.evalRuleChain(
+        r,
+        undefined,
+        'complete rules must not produce multiple outputs',
+      );
       if (v === undefined) continue;
       if (result !== undefined && !equal(result, v))
-        throw new RegoError('eval_conflict_error', 'complete rules must not produce multiple outputs', r.loc);
+        throw new RegoError(
+          'eval_conflict_error',
+          'complete rules must not produce multiple outputs',
+          r.loc,
+        );
       result = v;
     }
     if (result === undefined && node.defaultRule) {
@@ -557,8 +623,11 @@ export class Evaluator {
   }
 
   /** Evaluates a rule and its else chain; values within one rule must agree. */
-  private evalRuleChain(r: CRule, args: Value[] | undefined, conflictMsg: string): Value | undefined {
-    let result: Value | undefined;
+  private evalRuleChain(
+    r: CRule,
+    args: Value[] | undefined,
+    conflictMsg: string,
+  ): Value | undefined {
     const f: Frame = new Array(r.nslots);
     const st: { result: Value | undefined } = { result: undefined };
     if (args && r.deferredArgs.some(Boolean)) {
@@ -577,14 +646,21 @@ export class Evaluator {
         this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg)),
       );
     else this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg));
-    result = st.result;
-    if (result === undefined && r.elseRule) return this.evalRuleChain(r.elseRule, args, conflictMsg);
+    const result = st.result;
+    if (result === undefined && r.elseRule)
+      return this.evalRuleChain(r.elseRule, args, conflictMsg);
     return result;
   }
 
-  private emitValue(r: CRule, f: Frame, st: { result: Value | undefined }, conflictMsg: string): boolean {
+  private emitValue(
+    r: CRule,
+    f: Frame,
+    st: { result: Value | undefined },
+    conflictMsg: string,
+  ): boolean {
     return this.evalTerm(r.value, f, (v) => {
-      if (st.result !== undefined && !equal(st.result, v)) throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
+      if (st.result !== undefined && !equal(st.result, v))
+        throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
       st.result = v;
       return false;
     });
@@ -592,7 +668,9 @@ export class Evaluator {
 
   private unifyArgs(params: RTerm[], args: Value[], i: number, f: Frame, k: K): boolean {
     if (i === params.length) return k();
-    return this.unifyTV(params[i] as RTerm, args[i] as Value, f, () => this.unifyArgs(params, args, i + 1, f, k));
+    return this.unifyTV(params[i] as RTerm, args[i] as Value, f, () =>
+      this.unifyArgs(params, args, i + 1, f, k),
+    );
   }
 
   private setValue(node: RuleNode): Value {
@@ -647,7 +725,9 @@ export class Evaluator {
     const args = n === t.args.length ? t.args : t.args.slice(0, n);
     // A bare variable argument may be bound by iteration in a later argument.
     if (args.some((a) => a.t === 'local' && f[a.slot] === undefined)) {
-      const order = args.map((_, i) => i).sort((x, y) => Number(args[x]?.t === 'local') - Number(args[y]?.t === 'local'));
+      const order = args
+        .map((_, i) => i)
+        .sort((x, y) => Number(args[x]?.t === 'local') - Number(args[y]?.t === 'local'));
       return this.evalItems(
         order.map((i) => args[i] as RTerm),
         0,
@@ -663,7 +743,14 @@ export class Evaluator {
     return this.evalItems(args, 0, new Array(n), f, (vals) => this.callWith(t, vals, out, n, f, k));
   }
 
-  private callWith(t: RTerm & { t: 'call' }, vals: Value[], out: boolean, n: number, f: Frame, k: VK): boolean {
+  private callWith(
+    t: RTerm & { t: 'call' },
+    vals: Value[],
+    out: boolean,
+    n: number,
+    f: Frame,
+    k: VK,
+  ): boolean {
     {
       if (t.fn.kind === 'builtin' && t.fn.def.relation && !this.env.mocks?.has(t.fn.name)) {
         const results = this.callRelation(t.fn, vals, t.loc);
@@ -695,7 +782,8 @@ export class Evaluator {
     }
     if (e instanceof RegoError) throw e;
     if (e instanceof RangeError) throw e;
-    if (this.strict) throw new RegoError('eval_builtin_error', `${name}: ${(e as Error).message}`, loc);
+    if (this.strict)
+      throw new RegoError('eval_builtin_error', `${name}: ${(e as Error).message}`, loc);
     return undefined;
   }
 
@@ -730,10 +818,18 @@ export class Evaluator {
     if (!node) return undefined;
     let result: Value | undefined;
     for (const r of node.funcs) {
-      const v = this.evalRuleChain(r, vals, 'functions must not produce multiple outputs for same inputs');
+      const v = this.evalRuleChain(
+        r,
+        vals,
+        'functions must not produce multiple outputs for same inputs',
+      );
       if (v === undefined) continue;
       if (result !== undefined && !equal(result, v))
-        throw new RegoError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
+        throw new RegoError(
+          'eval_conflict_error',
+          'functions must not produce multiple outputs for same inputs',
+          r.loc,
+        );
       result = v;
     }
     if (result === undefined && node.defaultRule) {
@@ -767,14 +863,21 @@ function findOverlay(ovs: { path: string[]; value: Value }[], cur: string[]): Va
   return found;
 }
 
-function overlayBelow(ovs: { path: string[]; value: Value }[], cur: string[], key: string): boolean {
+function overlayBelow(
+  ovs: { path: string[]; value: Value }[],
+  cur: string[],
+  key: string,
+): boolean {
   const n = cur.length;
-  return ovs.some((ov) => ov.path.length > n && ov.path[n] === key && cur.every((c, i) => ov.path[i] === c));
+  return ovs.some(
+    (ov) => ov.path.length > n && ov.path[n] === key && cur.every((c, i) => ov.path[i] === c),
+  );
 }
 
 export function lookup(v: Value, key: Value): Value | undefined {
   if (Array.isArray(v)) {
-    if (typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < v.length) return v[key];
+    if (typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < v.length)
+      return v[key];
     return undefined;
   }
   if (v instanceof RObject) return v.get(key);
@@ -835,6 +938,7 @@ function insertNested(o: RObject, keys: Value[], v: Value, loc: Loc, setLeaf = f
     else throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
     return;
   }
-  if (prev !== undefined && !equal(prev, v)) throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
+  if (prev !== undefined && !equal(prev, v))
+    throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
   cur.set(last, v);
 }
