@@ -3,7 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../app.ts';
+import { systemContext } from '../../bootstrap.ts';
 import { ManualClock } from '../../platform/clock.ts';
+import { configSchema } from '../../platform/config/config.ts';
+import { createDatabase } from '../../platform/db/database.ts';
+import { createLogger } from '../../platform/log/logger.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
 
@@ -286,6 +291,53 @@ for (const dialect of dialects) {
         'EXECUTIONS_RUN_FINISHED',
       );
     });
+
+    // Replicas share PostgreSQL (SQLite is the single-process embedded mode).
+    if (dialect === 'postgres')
+      it('two replicas on one database never lease a job twice, and a lease expiry fires once', async () => {
+        const second = await createApp({
+          config: configSchema.parse({
+            databaseUrl: t.app.database.url,
+            logLevel: 'silent',
+            dataDir: t.app.config.dataDir,
+          }),
+          database: createDatabase(t.app.database.url),
+          logger: createLogger('silent'),
+          clock,
+          engine: { leaseTtlMs: 10_000, requeueTimeoutMs: 60_000 },
+        });
+        try {
+          for (let i = 0; i < 6; i++)
+            await api('POST', '/api/v1/projects/shop/pipelines/release/runs', {}, dev);
+          const ctx = systemContext(t.app, 'test');
+          const engines = [t.app.services.engine, second.services.engine];
+          const leased = await Promise.all(
+            Array.from({ length: 16 }, (_, i) =>
+              engines[i % 2]!.lease(ctx, { runnerId, pools: ['default'] }),
+            ),
+          );
+          const ids = leased.filter((j) => j !== undefined).map((j) => j.jobId);
+          expect(ids.length).toBe(6);
+          expect(new Set(ids).size).toBe(6);
+          clock.advance(11_000);
+          await Promise.all([engines[0]!.tick(), engines[1]!.tick(), engines[0]!.tick()]);
+          const audit = await t.app.services.audit.list({
+            limit: 1000,
+            action: 'executions.job.lease-expired',
+          });
+          const expiredIds = audit
+            .filter((e) => ids.includes(e.resource.id))
+            .map((e) => e.resource.id);
+          expect(expiredIds.sort()).toEqual([...ids].sort());
+        } finally {
+          await second.close();
+          await second.database.destroy();
+        }
+        // Drain what is left so later tests start from an empty queue.
+        for (let job = await lease(); job; job = await lease()) await play(job);
+        await t.app.services.engine.tick();
+        for (let job = await lease(); job; job = await lease()) await play(job);
+      });
 
     it('bad run input gets a stable code and writes nothing', async () => {
       const before = (await api('GET', '/api/v1/runs?project=shop&limit=500')).body.items.length;
