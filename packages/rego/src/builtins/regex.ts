@@ -125,8 +125,8 @@ function globToRegExp(pattern: string, delims: string[] | null): RegExp {
 }
 
 export const regexBuiltins: BuiltinTable = {
-  'regex.match': def('regex.match', 2, (a) => compileRe(str(a, 0)).matcher(str(a, 1)).find()),
-  re_match: def('re_match', 2, (a) => compileRe(str(a, 0)).matcher(str(a, 1)).find()),
+  'regex.match': def('regex.match', 2, (a) => compileRe(str(a, 0)).test(str(a, 1))),
+  re_match: def('re_match', 2, (a) => compileRe(str(a, 0)).test(str(a, 1))),
   'regex.is_valid': def('regex.is_valid', 1, (a) => {
     if (typeof a[0] !== 'string') return false;
     try {

@@ -207,6 +207,7 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
     value,
     args,
     deferredArgs,
+    argSlots: plainSlots(args),
     body: ordered.body,
     nslots: 0,
     isDefault: rule.isDefault,
@@ -216,6 +217,13 @@ function compileRule(p: Placed, rule: Rule, ctx: ModuleCtx): CRule {
   if (rule.elseRule) c.elseRule = compileRule(p, rule.elseRule, ctx);
   c.nslots = res.nslots;
   return c;
+}
+
+function plainSlots(args: RTerm[] | undefined): number[] | undefined {
+  if (!args) return undefined;
+  const slots = args.map((a) => (a.t === 'local' ? a.slot : -1));
+  if (slots.includes(-1) || new Set(slots).size !== slots.length) return undefined;
+  return slots;
 }
 
 function isComputed(t: RTerm): boolean {
@@ -399,6 +407,7 @@ export function compileQueryText(
       value: { t: 'const', v: true },
       args: undefined,
       deferredArgs: [],
+      argSlots: undefined,
       body: ordered.body,
       nslots: res.nslots,
       isDefault: false,

@@ -62,6 +62,8 @@ export interface CRule {
   args: RTerm[] | undefined;
   /** Params holding calls or templates are matched after the body binds their variables. */
   deferredArgs: boolean[];
+  /** Slots of params when every param is a distinct plain variable (fast binding). */
+  argSlots: number[] | undefined;
   body: RExpr[];
   nslots: number;
   isDefault: boolean;

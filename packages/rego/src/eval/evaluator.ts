@@ -630,7 +630,11 @@ export class Evaluator {
   ): Value | undefined {
     const f: Frame = new Array(r.nslots);
     const st: { result: Value | undefined } = { result: undefined };
-    if (args && r.deferredArgs.some(Boolean)) {
+    if (args && r.argSlots) {
+      const slots = r.argSlots;
+      for (let i = 0; i < slots.length; i++) f[slots[i] as number] = args[i];
+      this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg));
+    } else if (args && r.deferredArgs.some(Boolean)) {
       const params = r.args ?? [];
       const now = params.filter((_, i) => !r.deferredArgs[i]);
       const later = params.filter((_, i) => r.deferredArgs[i]);
