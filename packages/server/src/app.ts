@@ -94,6 +94,7 @@ import {
 } from './modules/freeze/index.ts';
 import {
   ChangeService,
+  CredentialSealer,
   KyselyChangeStore,
   changeKinds,
   changeMigrations,
@@ -204,7 +205,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
   for (const handler of freezeKinds(freezeStore)) resources.register(handler);
   const changeStore = new KyselyChangeStore();
-  const changes = new ChangeService({ database, uow, store: changeStore, projects, clock });
+  const changes = new ChangeService({
+    database,
+    uow,
+    store: changeStore,
+    projects,
+    clock,
+    sealer: new CredentialSealer(path.join(path.resolve(config.dataDir), 'secrets.key')),
+  });
   for (const handler of changeKinds(changeStore)) resources.register(handler);
   const approvals = new ApprovalService({
     database,

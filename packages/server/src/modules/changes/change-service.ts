@@ -8,6 +8,7 @@ import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { scopeCovers, type ChangeConnectorSpec, type ChangeTemplateSpec } from './change-spec.ts';
 import type { ChangeRequestRow, KyselyChangeStore } from './change-store.ts';
+import type { CredentialSealer } from './credential-sealer.ts';
 import { changeErrors as E } from './errors.ts';
 import { changePermissions as P } from './permissions.ts';
 import {
@@ -100,6 +101,7 @@ export class ChangeService {
       store: KyselyChangeStore;
       projects: ProjectService;
       clock: Clock;
+      sealer: CredentialSealer;
     },
   ) {}
 
@@ -494,7 +496,7 @@ export class ChangeService {
         connector: row.name,
         auth,
         username: auth === 'basic' ? (input.username ?? null) : null,
-        secret: (auth === 'bearer' ? input.token : input.password) ?? '',
+        secret: this.deps.sealer.seal((auth === 'bearer' ? input.token : input.password) ?? ''),
         updated_at: now,
         updated_by: principalOf(ctx.actor),
       });
@@ -622,7 +624,7 @@ export class ChangeService {
     return connectorFor(name, spec, {
       auth: creds.auth === 'bearer' ? 'bearer' : 'basic',
       username: creds.username,
-      secret: creds.secret,
+      secret: this.deps.sealer.open(creds.secret),
     });
   }
 

@@ -321,6 +321,14 @@ spec:
       const everything = JSON.stringify([doc.json(), history.json(), audit]);
       expect(audit.some((e) => e.action === 'changes.connector.credentials-set')).toBe(true);
       expect(everything).not.toContain(secret);
+      // Sealed at rest: the database row holds no plaintext either.
+      const rows = await t.app.database.db
+        .selectFrom('change_connector_credentials')
+        .selectAll()
+        .execute();
+      expect(rows).toHaveLength(3);
+      expect(JSON.stringify(rows)).not.toContain(secret);
+      expect(JSON.stringify(rows)).not.toContain(jiraToken);
       expect(everything).not.toContain(jiraToken);
       expect(everything).not.toContain(Buffer.from(`custody:${secret}`).toString('base64'));
     });
