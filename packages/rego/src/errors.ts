@@ -34,6 +34,9 @@ export class RegoError extends Error {
 
 function formatMessage(code: string, detail: string, loc?: Location): string {
   if (!loc) return `${code}: ${detail}`;
+  // Compile-time errors point at the column too; evaluation errors keep OPA's
+  // `file:row: code: message` form, which callers match on.
+  if (code.startsWith('rego_')) return `${loc.file}:${loc.row}:${loc.col}: ${code}: ${detail}`;
   return `${loc.file}:${loc.row}: ${code}: ${detail}`;
 }
 

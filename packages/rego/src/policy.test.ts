@@ -64,12 +64,12 @@ describe('errors', () => {
     const e = err as RegoCompileErrors;
     expect(e.code).toBe('rego_parse_error');
     expect(e.location).toEqual({ file: 'policy.rego', row: 5, col: 1 });
-    expect(e.message).toMatch(/^policy\.rego:5: rego_parse_error/);
+    expect(e.message).toMatch(/^policy\.rego:5:1: rego_parse_error/);
   });
 
   it('refuses unsafe variables with their location', () => {
     expect(() => compile({ modules: src('package p\n\nallow if {\n  x > 1\n}') })).toThrowError(
-      /policy\.rego:4: rego_unsafe_var_error: var x is unsafe/,
+      /policy\.rego:4:3: rego_unsafe_var_error: var x is unsafe/,
     );
   });
 
