@@ -22,9 +22,10 @@ export interface Occurrence {
 const dayMs = 86_400_000;
 const defaultStart: LocalDateTime = { year: 2000, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
 
-// A window's schedule, parsed once per resource version. Durations are nominal (wall clock):
-// a 24h window opening at local midnight closes at the next local midnight even on the 23-
-// or 25-hour days of a daylight-saving change, as iCal durations in days do.
+// A window's schedule, parsed once per resource version. Whole days of a duration are nominal
+// (wall clock), the rest exact, as iCal durations are: a 24h window opening at local
+// midnight closes at the next local midnight even on the 23- or 25-hour days of a
+// daylight-saving change, while a 1h window lasts one hour even if it opens in the gap.
 export class FreezeSchedule {
   private readonly rule: RecurrenceRule | undefined;
   private readonly durationMs: number;
@@ -76,9 +77,12 @@ export class FreezeSchedule {
     for (let i = starts.length - 1; i >= 0; i--) {
       const s = starts[i]!;
       const startLocal = fromFloating(s);
-      const endLocal = fromFloating(s + this.durationMs);
+      const days = Math.floor(this.durationMs / dayMs);
       const start = toInstant(startLocal, zone);
-      const end = toInstant(endLocal, zone);
+      const end =
+        (days > 0 ? toInstant(fromFloating(s + days * dayMs), zone) : start) +
+        (this.durationMs - days * dayMs);
+      const endLocal = toLocal(end, zone);
       if (start <= t && t < end) {
         return {
           start: new Date(start),

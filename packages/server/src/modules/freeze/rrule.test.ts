@@ -184,3 +184,61 @@ describe('other RRULE parts', () => {
     ]);
   });
 });
+
+describe('more calendars and DST edges', () => {
+  const rule = (rrule: string, duration = '24h', start?: string) =>
+    schedule({ schedule: { recurring: { rrule, duration, ...(start ? { start } : {}) } } });
+  const noonNy = (date: string) => at(`${date}T17:00:00Z`); // noon EST; 13:00 EDT is fine too
+  it('Thanksgiving (fourth Thursday of November), last day of the month, first business day', () => {
+    const thanksgiving = rule('FREQ=YEARLY;BYMONTH=11;BYDAY=4TH');
+    expect(thanksgiving.occurrenceAt(noonNy('2026-11-26'))?.localStart).toBe('2026-11-26T00:00');
+    expect(thanksgiving.occurrenceAt(noonNy('2026-11-19'))).toBeUndefined();
+    expect(thanksgiving.occurrenceAt(noonNy('2027-11-25'))?.localStart).toBe('2027-11-25T00:00');
+    const monthEnd = rule('FREQ=MONTHLY;BYMONTHDAY=-1');
+    expect(monthEnd.occurrenceAt(noonNy('2026-02-28'))).toBeDefined();
+    expect(monthEnd.occurrenceAt(noonNy('2026-02-27'))).toBeUndefined();
+    expect(monthEnd.occurrenceAt(noonNy('2026-04-30'))).toBeDefined();
+    const firstBusinessDay = rule('FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1');
+    expect(firstBusinessDay.occurrenceAt(noonNy('2026-08-03'))).toBeDefined(); // 1 Aug is a Saturday
+    expect(firstBusinessDay.occurrenceAt(noonNy('2026-08-01'))).toBeUndefined();
+    expect(firstBusinessDay.occurrenceAt(noonNy('2026-09-01'))).toBeDefined();
+  });
+  it('an hour-long window that opens in the spring-forward gap still lasts one hour', () => {
+    const s = rule('FREQ=DAILY', '1h', '2026-03-01T02:30');
+    const occ = s.occurrenceAt(at('2026-03-08T07:45:00Z')); // 03:45 EDT
+    expect(occ?.start.toISOString()).toBe('2026-03-08T07:30:00.000Z');
+    expect(occ?.end.toISOString()).toBe('2026-03-08T08:30:00.000Z');
+    expect(s.occurrenceAt(at('2026-03-08T08:45:00Z'))).toBeUndefined();
+    expect(s.occurrenceAt(at('2026-03-09T06:45:00Z'))).toBeDefined(); // 02:45 EDT next day
+  });
+  it('a window at 01:30 on the fall-back day opens at the first 01:30', () => {
+    const s = rule('FREQ=DAILY', '1h', '2026-10-01T01:30');
+    const occ = s.occurrenceAt(at('2026-11-01T05:45:00Z')); // 01:45 EDT
+    expect(occ?.start.toISOString()).toBe('2026-11-01T05:30:00.000Z');
+    expect(occ?.end.toISOString()).toBe('2026-11-01T06:30:00.000Z');
+    expect(s.occurrenceAt(at('2026-11-01T06:45:00Z'))).toBeUndefined(); // the second 01:45 (EST)
+  });
+  it('works in zones with other rules: Europe/Berlin and Australia/Sydney', () => {
+    const berlin = new FreezeSchedule(
+      freezeWindowSpecSchema.parse({
+        scope: { projects: ['payments'] },
+        timeZone: 'Europe/Berlin',
+        schedule: { recurring: { rrule: 'FREQ=WEEKLY;BYDAY=SA,SU', duration: '24h' } },
+      }) as FreezeWindowSpec,
+    );
+    expect(berlin.occurrenceAt(at('2026-03-27T22:59:00Z'))).toBeUndefined(); // Fri 23:59 CET
+    expect(berlin.occurrenceAt(at('2026-03-27T23:00:00Z'))).toBeDefined(); // Sat 00:00 CET
+    expect(berlin.occurrenceAt(at('2026-03-29T21:59:00Z'))).toBeDefined(); // Sun 23:59 CEST
+    expect(berlin.occurrenceAt(at('2026-03-29T22:00:00Z'))).toBeUndefined(); // Mon 00:00 CEST
+    const sydney = new FreezeSchedule(
+      freezeWindowSpecSchema.parse({
+        scope: { projects: ['payments'] },
+        timeZone: 'Australia/Sydney',
+        schedule: { start: '2026-04-05T00:00', end: '2026-04-06T00:00' }, // DST ends 5 April 03:00
+      }) as FreezeWindowSpec,
+    );
+    const occ = sydney.occurrenceAt(at('2026-04-05T12:00:00Z'));
+    expect(occ?.start.toISOString()).toBe('2026-04-04T13:00:00.000Z'); // +11
+    expect(occ?.end.toISOString()).toBe('2026-04-05T14:00:00.000Z'); // +10
+  });
+});
