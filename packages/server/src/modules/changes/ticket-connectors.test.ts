@@ -127,6 +127,8 @@ for (const dialect of dialects) {
     let t: TestApp;
     let sn: Awaited<ReturnType<typeof listen>>;
     let jr: Awaited<ReturnType<typeof listen>>;
+    let hanging: Awaited<ReturnType<typeof listen>>;
+    let broken: Awaited<ReturnType<typeof listen>>;
     const clock = new ManualClock('2026-03-02T09:00:00Z');
     const prod = { project: 'payments', environment: 'prod' };
     const check = (ticket: string | undefined, environment = 'prod') =>
@@ -135,6 +137,10 @@ for (const dialect of dialects) {
     beforeAll(async () => {
       sn = await listen(serviceNow);
       jr = await listen(jira);
+      hanging = await listen(() => undefined); // accepts, never answers
+      broken = await listen((_req, _body, res) =>
+        json(res, 503, { error: { message: 'maintenance' } }),
+      );
       t = await createTestApp(dialect, { clock });
       const res = await t.apply(`apiVersion: custody/v1
 kind: Project
@@ -174,6 +180,33 @@ spec:
   scope: { environments: [payments/dr] }
 ---
 apiVersion: custody/v1
+kind: Environment
+metadata: { name: slow, project: payments }
+spec: { type: production, changeRecord: servicenow }
+---
+apiVersion: custody/v1
+kind: Environment
+metadata: { name: broken, project: payments }
+spec: { type: production, changeRecord: servicenow }
+---
+apiVersion: custody/v1
+kind: ChangeConnector
+metadata: { name: snow-slow }
+spec:
+  type: servicenow
+  baseUrl: ${hanging.url}
+  timeout: 200ms
+  scope: { environments: [payments/slow] }
+---
+apiVersion: custody/v1
+kind: ChangeConnector
+metadata: { name: snow-broken }
+spec:
+  type: servicenow
+  baseUrl: ${broken.url}
+  scope: { environments: [payments/broken] }
+---
+apiVersion: custody/v1
 kind: ChangeConnector
 metadata: { name: jira }
 spec:
@@ -186,6 +219,8 @@ spec:
       for (const [connector, body] of [
         ['snow', { username: 'custody', password: secret }],
         ['snow-dr', { username: 'custody', password: secret }],
+        ['snow-slow', { username: 'custody', password: secret }],
+        ['snow-broken', { username: 'custody', password: secret }],
         ['jira', { username: 'ops@example.com', password: jiraToken }],
       ] as const) {
         const set = await t.request({
@@ -201,6 +236,9 @@ spec:
       await t?.close();
       sn?.server.close();
       jr?.server.close();
+      hanging?.server.closeAllConnections();
+      hanging?.server.close();
+      broken?.server.close();
     });
 
     it('ServiceNow: an approved, scheduled change passes', async () => {
@@ -241,6 +279,20 @@ spec:
       });
       expect(route.statusCode).toBe(503);
       expect(route.json().error.code).toBe('CHANGES_CONNECTOR_UNAVAILABLE');
+    });
+
+    it('a ticket system that hangs or answers 503 blocks with CHANGES_CONNECTOR_UNAVAILABLE', async () => {
+      const slow = await check('CHG0030001', 'slow');
+      expect(slow.reasons[0]).toMatchObject({
+        code: 'CHANGES_CONNECTOR_UNAVAILABLE',
+        message: expect.stringContaining('timed out'),
+      });
+      const down = await check('CHG0030001', 'broken');
+      expect(down.reasons[0]).toMatchObject({
+        code: 'CHANGES_CONNECTOR_UNAVAILABLE',
+        message: expect.stringContaining('503'),
+      });
+      expect(slow.ok || down.ok).toBe(false);
     });
 
     it('wrong credentials fail closed with CHANGES_CONNECTOR_AUTH_FAILED', async () => {
@@ -326,7 +378,7 @@ spec:
         .selectFrom('change_connector_credentials')
         .selectAll()
         .execute();
-      expect(rows).toHaveLength(3);
+      expect(rows).toHaveLength(5);
       expect(JSON.stringify(rows)).not.toContain(secret);
       expect(JSON.stringify(rows)).not.toContain(jiraToken);
       expect(everything).not.toContain(jiraToken);
