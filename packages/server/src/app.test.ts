@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from './platform/testing/test-databases.ts';
 import { createTestApp, type TestApp } from './platform/testing/test-app.ts';
 
-const publicRoutes = new Set(['POST /api/v1/auth/login']);
+const publicRoutes = new Set([
+  'POST /api/v1/auth/login',
+  'POST /api/v1/webhooks/github/:project',
+  'POST /api/v1/webhooks/gitlab/:project',
+]);
 
 async function tableCounts(t: TestApp): Promise<Record<string, number>> {
   const tables =

@@ -100,6 +100,7 @@ import {
   changeMigrations,
   changeRoutes,
 } from './modules/changes/index.ts';
+import { KyselyScmStore, ScmService, scmMigrations, scmRoutes } from './modules/scm/index.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -144,6 +145,7 @@ export interface App {
     readonly engine: ExecutionEngine;
     readonly runners: RunnerService;
     readonly secrets: SecretService;
+    readonly scm: ScmService;
     readonly freeze: FreezeService;
     readonly changes: ChangeService;
   };
@@ -164,6 +166,7 @@ export const allMigrations = [
   executionMigrations,
   runnerMigrations,
   secretMigrations,
+  scmMigrations,
   freezeMigrations,
   changeMigrations,
   streamMigrations,
@@ -243,6 +246,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
     secrets,
     options: { ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}), ...deps.engine },
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),
+  });
+  const scm = new ScmService({
+    database,
+    uow,
+    store: new KyselyScmStore(),
+    clock,
+    secrets,
+    pipelines,
+    engine,
+    access,
   });
   const runners = new RunnerService({
     database,
@@ -328,6 +341,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...executionRoutes(engine),
     ...runnerRoutes(runners, engine),
     ...secretRoutes(secrets),
+    ...scmRoutes(scm),
     ...freezeRoutes(freeze),
     ...changeRoutes(changes),
   );
@@ -358,6 +372,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       engine,
       runners,
       secrets,
+      scm,
       freeze,
       changes,
     },

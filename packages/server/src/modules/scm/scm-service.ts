@@ -1,0 +1,290 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../../platform/clock.ts';
+import type { Actor, Guard, RequestContext } from '../../platform/context.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import { DomainError, isDomainError } from '../../platform/errors.ts';
+import type { ExecutionEngine } from '../executions/index.ts';
+import type { PipelineService } from '../pipelines/index.ts';
+import type { SecretService } from '../secrets/index.ts';
+import { scmErrors } from './errors.ts';
+import { scmPermissions as P } from './permissions.ts';
+import { parseGithub, parseGitlab, sameRepository, type ScmEvent } from './scm-events.ts';
+import type { KyselyScmStore } from './scm-store.ts';
+
+export type Provider = 'github' | 'gitlab';
+
+export interface WebhookResult {
+  event: string;
+  recorded: ScmEvent['kind'];
+  runs: string[];
+  refused: { pipeline: string; code: string }[];
+}
+
+const secretNames: Record<Provider, string> = {
+  github: 'GITHUB_WEBHOOK_SECRET',
+  gitlab: 'GITLAB_WEBHOOK_TOKEN',
+};
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const header = (h: Readonly<Record<string, string | string[] | undefined>>, name: string) => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+// Inbound SCM webhooks: verified with the project's webhook secret, recorded (pushes with their
+// authors and committers, pull/merge requests, reviews and their verdicts), and pushes start
+// the pipelines whose push trigger matches.
+export class ScmService {
+  constructor(
+    private readonly deps: {
+      database: Database;
+      uow: UnitOfWork;
+      store: KyselyScmStore;
+      clock: Clock;
+      secrets: SecretService;
+      pipelines: PipelineService;
+      engine: ExecutionEngine;
+      access: { guardFor(actor: Actor, requestId: string): Guard };
+    },
+  ) {}
+
+  async receive(input: {
+    provider: Provider;
+    project: string;
+    headers: Readonly<Record<string, string | string[] | undefined>>;
+    rawBody: string | undefined;
+    body: unknown;
+    ip: string;
+    requestId: string;
+  }): Promise<WebhookResult> {
+    const { provider, project, headers } = input;
+    const actor: Actor = {
+      type: 'system',
+      id: null,
+      name: `${provider}-webhook`,
+      authMethod: 'webhook',
+      ip: input.ip,
+    };
+    const event =
+      header(headers, provider === 'github' ? 'x-github-event' : 'x-gitlab-event') ?? '';
+    const delivery =
+      header(headers, provider === 'github' ? 'x-github-delivery' : 'x-gitlab-event-uuid') ?? null;
+    const resource = { type: 'webhook', id: `${provider}/${project}` };
+    const deny = async (def: typeof scmErrors.SCM_WEBHOOK_SIGNATURE_INVALID): Promise<never> => {
+      await this.deps.uow.recordAttempt(
+        { actor, requestId: input.requestId },
+        {
+          action: 'scm.webhook.received',
+          resource,
+          outcome: 'denied',
+          details: { code: def.code, event, delivery },
+        },
+      );
+      throw new DomainError(def);
+    };
+    const secret = await this.deps.secrets.reveal(project, secretNames[provider]);
+    if (!secret) return deny(scmErrors.SCM_WEBHOOK_NOT_CONFIGURED);
+    if (provider === 'github') {
+      const given = header(headers, 'x-hub-signature-256') ?? '';
+      const expected = `sha256=${createHmac('sha256', secret)
+        .update(input.rawBody ?? '')
+        .digest('hex')}`;
+      if (!safeEqual(given, expected)) return deny(scmErrors.SCM_WEBHOOK_SIGNATURE_INVALID);
+    } else if (!safeEqual(header(headers, 'x-gitlab-token') ?? '', secret)) {
+      return deny(scmErrors.SCM_WEBHOOK_SIGNATURE_INVALID);
+    }
+
+    let parsed: ScmEvent;
+    try {
+      parsed =
+        provider === 'github' ? parseGithub(event, input.body) : parseGitlab(event, input.body);
+    } catch (err) {
+      if (err instanceof z.ZodError)
+        throw new DomainError(
+          scmErrors.SCM_EVENT_INVALID,
+          `${event}: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+      throw err;
+    }
+    const ctx: RequestContext = {
+      actor,
+      requestId: input.requestId,
+      guard: this.deps.access.guardFor(actor, input.requestId),
+    };
+    const now = this.deps.clock.now().toISOString();
+    await this.deps.uow.run(ctx, async (tx, record) => {
+      const store = this.deps.store;
+      const base = { provider, project };
+      switch (parsed.kind) {
+        case 'ping':
+        case 'ignored':
+          break;
+        case 'push':
+          for (const c of parsed.commits)
+            await store.addCommit(tx, {
+              ...base,
+              repository: parsed.repository,
+              sha: c.sha,
+              ref: parsed.ref,
+              author: c.author,
+              committer: c.committer,
+              pushed_by: parsed.pushedBy,
+              received_at: now,
+            });
+          break;
+        case 'change': {
+          const key = { ...base, repository: parsed.repository, number: parsed.number };
+          const prev = await store.change(tx, key);
+          await store.upsertChange(tx, {
+            ...key,
+            title: parsed.title,
+            author: parsed.author ?? prev?.author ?? 'unknown',
+            state: parsed.state,
+            head_sha: parsed.headSha ?? prev?.head_sha ?? null,
+            merge_commit_sha: parsed.mergeCommitSha ?? prev?.merge_commit_sha ?? null,
+            merged: parsed.merged ? 1 : 0,
+            target_branch: parsed.targetBranch ?? prev?.target_branch ?? null,
+            updated_at: now,
+          });
+          break;
+        }
+        case 'review':
+          await store.addReview(tx, {
+            ...base,
+            repository: parsed.repository,
+            number: parsed.number,
+            reviewer: parsed.reviewer,
+            verdict: parsed.verdict,
+            commit_sha: parsed.commitSha,
+            submitted_at: parsed.submittedAt ?? now,
+          });
+          break;
+        default: {
+          const never: never = parsed;
+          throw new Error(`unknown event ${String(never)}`);
+        }
+      }
+      record({
+        action: `scm.${parsed.kind === 'ignored' ? 'webhook' : parsed.kind}.received`,
+        resource,
+        details: { event, delivery, ...summary(parsed) },
+      });
+    });
+
+    const runs: string[] = [];
+    const refused: { pipeline: string; code: string }[] = [];
+    if (parsed.kind === 'push' && parsed.branch && !parsed.deleted) {
+      const repo = parsed.repository;
+      for (const pv of await this.deps.pipelines.pushTriggered(project, parsed.branch)) {
+        if (!sameRepository(pv.spec.source.repository, repo)) continue;
+        try {
+          const run = await this.deps.engine.createRun(ctx, {
+            project,
+            pipeline: pv.name,
+            version: pv.version,
+            commit: parsed.after,
+            trigger: {
+              type: 'push',
+              provider,
+              ref: parsed.ref,
+              delivery,
+              pushedBy: parsed.pushedBy,
+            },
+          });
+          runs.push(run.id);
+        } catch (err) {
+          if (!isDomainError(err)) throw err;
+          refused.push({ pipeline: pv.name, code: err.code });
+        }
+      }
+    }
+    return { event, recorded: parsed.kind, runs, refused };
+  }
+
+  async changes(ctx: RequestContext, project: string) {
+    await ctx.guard.require(P['scm.change.read'], { project }, { type: 'scm', id: project });
+    const db = this.deps.database.db;
+    const [changes, reviews, commits] = await Promise.all([
+      this.deps.store.changes(db, project),
+      this.deps.store.reviews(db, project),
+      this.deps.store.commits(db, project),
+    ]);
+    return {
+      changes: changes.map((c) => ({
+        provider: c.provider,
+        repository: c.repository,
+        number: c.number,
+        title: c.title,
+        author: c.author,
+        state: c.state,
+        headSha: c.head_sha,
+        mergeCommitSha: c.merge_commit_sha,
+        merged: c.merged === 1,
+        targetBranch: c.target_branch,
+        updatedAt: c.updated_at,
+        reviews: reviews
+          .filter(
+            (r) =>
+              r.provider === c.provider && r.repository === c.repository && r.number === c.number,
+          )
+          .map((r) => ({
+            reviewer: r.reviewer,
+            verdict: r.verdict,
+            commitSha: r.commit_sha,
+            submittedAt: r.submitted_at,
+          })),
+      })),
+      commits: commits.map((c) => ({
+        provider: c.provider,
+        repository: c.repository,
+        sha: c.sha,
+        ref: c.ref,
+        author: c.author,
+        committer: c.committer,
+        pushedBy: c.pushed_by,
+      })),
+    };
+  }
+}
+
+function summary(e: ScmEvent): Record<string, unknown> {
+  switch (e.kind) {
+    case 'push':
+      return {
+        repository: e.repository,
+        ref: e.ref,
+        after: e.after,
+        commits: e.commits.length,
+        pushedBy: e.pushedBy,
+      };
+    case 'change':
+      return {
+        repository: e.repository,
+        number: e.number,
+        state: e.state,
+        author: e.author,
+        mergeCommit: e.mergeCommitSha,
+      };
+    case 'review':
+      return {
+        repository: e.repository,
+        number: e.number,
+        reviewer: e.reviewer,
+        verdict: e.verdict,
+      };
+    case 'ping':
+    case 'ignored':
+      return {};
+    default: {
+      const never: never = e;
+      return { unknown: String(never) };
+    }
+  }
+}

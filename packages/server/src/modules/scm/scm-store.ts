@@ -1,0 +1,117 @@
+import type { Kysely } from 'kysely';
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+
+export interface CommitRow {
+  provider: string;
+  project: string;
+  repository: string;
+  sha: string;
+  ref: string;
+  author: string;
+  committer: string;
+  pushed_by: string;
+  received_at: string;
+}
+
+export interface ChangeRow {
+  provider: string;
+  project: string;
+  repository: string;
+  number: number;
+  title: string;
+  author: string;
+  state: string;
+  head_sha: string | null;
+  merge_commit_sha: string | null;
+  merged: number;
+  target_branch: string | null;
+  updated_at: string;
+}
+
+export interface ReviewRow {
+  provider: string;
+  project: string;
+  repository: string;
+  number: number;
+  reviewer: string;
+  verdict: string;
+  commit_sha: string | null;
+  submitted_at: string;
+}
+
+interface ScmTables {
+  scm_commits: CommitRow;
+  scm_changes: ChangeRow;
+  scm_reviews: ReviewRow;
+}
+
+type Db = AnyDb | AnyTx;
+const k = (db: Db) => db as unknown as Kysely<ScmTables>;
+
+export class KyselyScmStore {
+  async addCommit(db: Db, row: CommitRow): Promise<void> {
+    await k(db)
+      .insertInto('scm_commits')
+      .values(row)
+      .onConflict((oc) => oc.columns(['provider', 'project', 'repository', 'sha']).doNothing())
+      .execute();
+  }
+
+  async change(
+    db: Db,
+    key: Pick<ChangeRow, 'provider' | 'project' | 'repository' | 'number'>,
+  ): Promise<ChangeRow | undefined> {
+    return k(db)
+      .selectFrom('scm_changes')
+      .selectAll()
+      .where('provider', '=', key.provider)
+      .where('project', '=', key.project)
+      .where('repository', '=', key.repository)
+      .where('number', '=', key.number)
+      .executeTakeFirst();
+  }
+
+  async upsertChange(db: Db, row: ChangeRow): Promise<void> {
+    const { provider: _a, project: _b, repository: _c, number: _d, ...rest } = row;
+    await k(db)
+      .insertInto('scm_changes')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['provider', 'project', 'repository', 'number']).doUpdateSet(rest),
+      )
+      .execute();
+  }
+
+  async addReview(db: Db, row: ReviewRow): Promise<void> {
+    await k(db).insertInto('scm_reviews').values(row).execute();
+  }
+
+  async changes(db: Db, project: string): Promise<ChangeRow[]> {
+    return k(db)
+      .selectFrom('scm_changes')
+      .selectAll()
+      .where('project', '=', project)
+      .orderBy('updated_at', 'desc')
+      .limit(500)
+      .execute();
+  }
+
+  async reviews(db: Db, project: string): Promise<ReviewRow[]> {
+    return k(db)
+      .selectFrom('scm_reviews')
+      .selectAll()
+      .where('project', '=', project)
+      .orderBy('submitted_at')
+      .execute();
+  }
+
+  async commits(db: Db, project: string): Promise<CommitRow[]> {
+    return k(db)
+      .selectFrom('scm_commits')
+      .selectAll()
+      .where('project', '=', project)
+      .orderBy('received_at')
+      .limit(1000)
+      .execute();
+  }
+}
