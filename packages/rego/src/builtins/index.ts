@@ -3,6 +3,7 @@ import { collectionBuiltins } from './collections.ts';
 import { coreBuiltins } from './core.ts';
 import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
 import { encodingBuiltins } from './encoding.ts';
+import { jsonPatchBuiltins } from './json-patch.ts';
 import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
 import { regexBuiltins } from './regex.ts';
@@ -23,4 +24,5 @@ export const builtins: BuiltinTable = {
   ...timeBuiltins,
   ...hostBuiltins,
   ...jwtBuiltins,
+  ...jsonPatchBuiltins,
 };
