@@ -295,6 +295,37 @@ spec:
       expect(slow.ok || down.ok).toBe(false);
     });
 
+    it('a failed ticket update is an error with the code and a failed audit entry', async () => {
+      const system = {
+        type: 'system' as const,
+        id: null,
+        name: 'custody',
+        authMethod: 'system' as const,
+        ip: null,
+      };
+      const seq = await t.app.services.audit.size();
+      await expect(
+        t.app.services.changes.updateTicket(
+          { actor: system, requestId: 'test' },
+          {
+            project: 'payments',
+            environment: 'dr',
+            ticket: 'CHG0030001',
+            outcome: 'failed',
+            note: 'deploy failed',
+          },
+        ),
+      ).rejects.toMatchObject({ code: 'CHANGES_CONNECTOR_UNAVAILABLE' });
+      expect(await t.app.services.audit.list({ afterSeq: seq - 1, limit: 10 })).toMatchObject([
+        {
+          action: 'changes.ticket.updated',
+          outcome: 'failed',
+          resource: { type: 'change-ticket', id: 'CHG0030001' },
+          details: { outcome: 'failed', code: 'CHANGES_CONNECTOR_UNAVAILABLE' },
+        },
+      ]);
+    });
+
     it('wrong credentials fail closed with CHANGES_CONNECTOR_AUTH_FAILED', async () => {
       await t.request({
         method: 'PUT',

@@ -191,6 +191,65 @@ for (const dialect of dialects) {
       expect(list.json().items.map((o: { id: string }) => o.id)).toEqual([ok.json().id]);
     });
 
+    it('an override naming windows covers only those windows', async () => {
+      clock.set('2026-03-07T12:00:00Z');
+      expect(
+        (
+          await t.apply(`apiVersion: custody/v1
+kind: FreezeWindow
+metadata: { name: march-close }
+spec:
+  scope: { environments: [payments/prod] }
+  timeZone: America/New_York
+  schedule: { start: 2026-03-07T00:00, end: 2026-03-08T00:00 }
+`)
+        ).statusCode,
+      ).toBe(200);
+      const partial = await t.request({
+        method: 'POST',
+        url: '/api/v1/freeze/overrides',
+        token: releaseToken,
+        json: {
+          project: 'payments',
+          environment: 'prod',
+          reason: 'weekend hotfix',
+          windows: ['weekends'],
+          duration: '30m',
+        },
+      });
+      expect(partial.statusCode).toBe(201);
+      const decision = await t.app.services.freeze.check({ ...target, at: clock.now() });
+      expect(decision.frozen).toBe(true);
+      expect(decision.windows.map((w) => w.name).sort()).toEqual(['march-close', 'weekends']);
+      expect(decision.windows.find((w) => w.name === 'march-close')?.matchedBy).toBe(
+        'environment:payments/prod',
+      );
+      expect(decision.override).toBeNull();
+      const both = await t.request({
+        method: 'POST',
+        url: '/api/v1/freeze/overrides',
+        token: releaseToken,
+        json: {
+          project: 'payments',
+          environment: 'prod',
+          reason: 'weekend hotfix',
+          windows: ['weekends', 'march-close'],
+          duration: '30m',
+        },
+      });
+      expect(both.statusCode).toBe(201);
+      expect((await t.app.services.freeze.check({ ...target, at: clock.now() })).frozen).toBe(
+        false,
+      );
+      const tooLong = await t.request({
+        method: 'POST',
+        url: '/api/v1/freeze/overrides',
+        token: releaseToken,
+        json: { project: 'payments', environment: 'prod', reason: 'x', duration: '2d' },
+      });
+      expect(tooLong.json().error.code).toBe('FREEZE_OVERRIDE_TOO_LONG');
+    });
+
     it('a release manager of another environment cannot override prod', async () => {
       clock.set('2026-03-07T12:00:00Z');
       const qaManager = await t.user('carol', ['release-manager@project:payments/environment:qa']);
