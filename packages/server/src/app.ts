@@ -271,6 +271,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     database,
     audit: {
       list: (filter) => audit.list(filter),
+      leafHashes: (afterSeq, limit) => audit.leafHashes(afterSeq, limit),
       size: () => audit.size(),
     },
     key: {

@@ -152,7 +152,7 @@ export async function startLedgerFixture(dialect: Dialect): Promise<LedgerFixtur
 
 /** SQL an attacker with database access runs first: the append-only triggers go. */
 export async function dropAppendOnlyTriggers(f: LedgerFixture): Promise<void> {
-  const tables = ['audit_entries', 'ledger_hashes', 'ledger_checkpoints', 'ledger_keys'];
+  const tables = ['audit_entries', 'ledger_tile_segments', 'ledger_checkpoints', 'ledger_keys'];
   for (const t of tables) {
     if (f.dialect === 'sqlite') {
       await sql.raw(`DROP TRIGGER IF EXISTS ${t}_no_update`).execute(f.db.db);
@@ -174,15 +174,12 @@ export async function rebuildLedger(
   keyFile?: string,
 ): Promise<void> {
   const db = f.db.db;
-  await sql`delete from ledger_checkpoints where size > ${fromSize}`.execute(db);
-  // Tile hashes whose subtree reaches past fromSize are recomputed: level L node i covers
-  // leaves [i 256^L, (i + 1) 256^L).
-  for (let level = 0; level < 4; level++) {
-    const span = 256 ** level;
-    await sql`delete from ledger_hashes where level = ${level} and (idx + 1) * ${span} > ${fromSize}`.execute(
-      db,
-    );
-  }
+  // Keep the genuine checkpoints up to fromSize, rebuild the whole tree over the current rows,
+  // then put the genuine checkpoints back: a log that looks whole, re-signed from fromSize on.
+  const kept = (await sql`select * from ledger_checkpoints where size <= ${fromSize}`.execute(db))
+    .rows as Record<string, unknown>[];
+  await sql`delete from ledger_checkpoints`.execute(db);
+  await sql`delete from ledger_tile_segments`.execute(db);
   let file = keyFile;
   if (!file) {
     file = path.join(f.dataDir, 'attacker.key');
@@ -193,6 +190,7 @@ export async function rebuildLedger(
     database: f.db,
     audit: {
       list: (filter) => f.app.services.audit.list(filter),
+      leafHashes: (afterSeq, limit) => f.app.services.audit.leafHashes(afterSeq, limit),
       size: () => f.app.services.audit.size(),
     },
     key: { dataDir: f.dataDir, ledgerKeyFile: file },
@@ -200,6 +198,7 @@ export async function rebuildLedger(
     logger: pino({ level: 'silent' }),
   });
   await ledger.checkpointNow();
+  for (const row of kept) await db.insertInto('ledger_checkpoints').values(row).execute();
 }
 
 /** Rewrites the stored leaf hash of a changed row, as a careful attacker would. */

@@ -19,22 +19,35 @@ export class AuditService implements AuditAppender {
     ctx: Pick<RequestContext, 'actor' | 'requestId'>,
     record: AuditRecord,
   ): Promise<void> {
-    const entry = await this.deps.store.append(tx, {
-      time: this.deps.clock.now().toISOString(),
-      actor: {
-        type: ctx.actor.type,
-        id: ctx.actor.id,
-        name: ctx.actor.name,
-        authMethod: ctx.actor.authMethod,
-        ip: ctx.actor.ip,
-      },
-      action: record.action,
-      resource: { type: record.resource.type, id: record.resource.id },
-      outcome: record.outcome ?? 'succeeded',
-      requestId: ctx.requestId || null,
-      details: scrubDetails(record.details ?? {}) as Record<string, unknown>,
-    });
-    for (const l of this.listeners) l(entry);
+    await this.appendAll(tx, ctx, [record]);
+  }
+
+  // The records of one unit of work, appended together (consecutive seqs, one round trip).
+  async appendAll(
+    tx: AnyTx,
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    records: readonly AuditRecord[],
+  ): Promise<void> {
+    const time = this.deps.clock.now().toISOString();
+    const entries = await this.deps.store.appendMany(
+      tx,
+      records.map((record) => ({
+        time,
+        actor: {
+          type: ctx.actor.type,
+          id: ctx.actor.id,
+          name: ctx.actor.name,
+          authMethod: ctx.actor.authMethod,
+          ip: ctx.actor.ip,
+        },
+        action: record.action,
+        resource: { type: record.resource.type, id: record.resource.id },
+        outcome: record.outcome ?? 'succeeded',
+        requestId: ctx.requestId || null,
+        details: scrubDetails(record.details ?? {}) as Record<string, unknown>,
+      })),
+    );
+    for (const entry of entries) for (const l of this.listeners) l(entry);
   }
 
   // Listeners learn of entries appended in this process (they may still roll back; readers
@@ -45,6 +58,10 @@ export class AuditService implements AuditAppender {
 
   async list(filter: AuditFilter): Promise<StoredAuditEntry[]> {
     return this.deps.store.list(this.deps.database.db, filter);
+  }
+
+  async leafHashes(afterSeq: number, limit: number): Promise<{ seq: number; leafHash: string }[]> {
+    return this.deps.store.leafHashes(this.deps.database.db, afterSeq, limit);
   }
 
   async size(): Promise<number> {

@@ -57,20 +57,33 @@ export class KyselyAuditStore {
   // Sequence numbers are gap-free and follow commit order: the head row is locked until the
   // surrounding transaction commits, so concurrent writers (even across replicas) queue here.
   async append(tx: AnyTx, entry: Omit<AuditEntry, 'seq'>): Promise<StoredAuditEntry> {
+    const [stored] = await this.appendMany(tx, [entry]);
+    return stored!;
+  }
+
+  // All entries of one transaction in one go: one head read (and lock), one multi-row insert,
+  // one head update, whatever their number.
+  async appendMany(
+    tx: AnyTx,
+    entries: readonly Omit<AuditEntry, 'seq'>[],
+  ): Promise<StoredAuditEntry[]> {
+    if (entries.length === 0) return [];
     const db = tx as unknown as Kysely<AuditTables>;
     let q = db.selectFrom('audit_head').select(['next_seq', 'chain_hash']).where('id', '=', 1);
     if (this.dialect === 'postgres') q = q.forUpdate();
     const head = await q.executeTakeFirstOrThrow();
-    const seq = Number(head.next_seq);
-    const full: AuditEntry = { ...entry, seq };
-    const leaf = Buffer.from(hashLeaf(full)).toString('hex');
-    const chain = createHash('sha256')
-      .update(Buffer.from(head.chain_hash, 'hex'))
-      .update(Buffer.from(leaf, 'hex'))
-      .digest('hex');
-    await db
-      .insertInto('audit_entries')
-      .values({
+    let seq = Number(head.next_seq);
+    let chainHash = head.chain_hash;
+    const stored: StoredAuditEntry[] = [];
+    const rows: AuditEntriesTable[] = [];
+    for (const entry of entries) {
+      const full: AuditEntry = { ...entry, seq };
+      const leaf = Buffer.from(hashLeaf(full)).toString('hex');
+      const chain = createHash('sha256')
+        .update(Buffer.from(chainHash, 'hex'))
+        .update(Buffer.from(leaf, 'hex'))
+        .digest('hex');
+      rows.push({
         seq,
         created_at: full.time,
         actor_type: full.actor.type,
@@ -86,14 +99,40 @@ export class KyselyAuditStore {
         details: JSON.stringify(full.details),
         leaf_hash: leaf,
         chain_hash: chain,
-      })
-      .execute();
+      });
+      stored.push({ ...full, leafHash: leaf, chainHash: chain });
+      chainHash = chain;
+      seq++;
+    }
+    // 15 columns per row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
+    for (let i = 0; i < rows.length; i += 500)
+      await db
+        .insertInto('audit_entries')
+        .values(rows.slice(i, i + 500))
+        .execute();
     await db
       .updateTable('audit_head')
-      .set({ next_seq: seq + 1, chain_hash: chain })
+      .set({ next_seq: seq, chain_hash: chainHash })
       .where('id', '=', 1)
       .execute();
-    return { ...full, leafHash: leaf, chainHash: chain };
+    return stored;
+  }
+
+  // Stored leaf hashes (hex) of committed entries after `afterSeq`, in seq order.
+  async leafHashes(
+    dbOrTx: AnyDb | AnyTx,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ seq: number; leafHash: string }[]> {
+    const db = dbOrTx as unknown as Kysely<AuditTables>;
+    const rows = await db
+      .selectFrom('audit_entries')
+      .select(['seq', 'leaf_hash'])
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ seq: Number(r.seq), leafHash: r.leaf_hash }));
   }
 
   async list(dbOrTx: AnyDb | AnyTx, filter: AuditFilter): Promise<StoredAuditEntry[]> {

@@ -39,7 +39,8 @@ export const ledgerErrors = defineErrors({
   },
   LEDGER_ENTRY_TAMPERED: {
     category: 'internal',
-    message: 'An audit entry does not match the leaf hash recorded with it; the ledger stopped',
+    message:
+      'Stored ledger or audit data is malformed or does not match what was signed; the ledger stopped',
     solve:
       'Someone changed the audit trail in the database. Run `custody audit verify --server URL` to locate it and investigate; the ledger will not sign over a changed entry.',
   },

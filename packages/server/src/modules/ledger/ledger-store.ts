@@ -1,10 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { AnyDb, AnyTx, DialectName } from '../../platform/db/database.ts';
 
-interface LedgerHashesTable {
+interface LedgerTileSegmentsTable {
   level: number;
-  idx: number;
-  hash: Uint8Array;
+  tile: number;
+  start: number;
+  hashes: Uint8Array;
 }
 
 interface LedgerCheckpointsTable {
@@ -24,7 +25,7 @@ interface LedgerKeysTable {
 }
 
 interface LedgerTables {
-  ledger_hashes: LedgerHashesTable;
+  ledger_tile_segments: LedgerTileSegmentsTable;
   ledger_checkpoints: LedgerCheckpointsTable;
   ledger_keys: LedgerKeysTable;
 }
@@ -41,8 +42,8 @@ export interface NodeHash {
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<LedgerTables>;
 
-// Rows per multi-row INSERT: 3 parameters each stays far below SQLite's variable limit.
-const insertChunk = 2000;
+const TILE_WIDTH = 256;
+const HASH_BYTES = 32;
 
 // Number of the PostgreSQL advisory lock held by the replica that builds and signs.
 const leaderLockKey = 0x6c656467; // 'ledg'
@@ -95,31 +96,61 @@ export class KyselyLedgerStore {
     await k(tx).insertInto('ledger_checkpoints').values(row).execute();
   }
 
+  /** Stores new node hashes, grouped into one segment per run of a tile. */
   async insertHashes(tx: AnyTx, hashes: readonly NodeHash[]): Promise<void> {
-    for (let i = 0; i < hashes.length; i += insertChunk) {
-      const chunk = hashes.slice(i, i + insertChunk).map((h) => ({
-        level: h.level,
-        idx: h.idx,
-        hash: this.dialect === 'postgres' ? Buffer.from(h.hash) : Buffer.from(h.hash),
-      }));
-      await k(tx).insertInto('ledger_hashes').values(chunk).execute();
+    const sorted = [...hashes].sort((x, y) => x.level - y.level || x.idx - y.idx);
+    const rows: LedgerTileSegmentsTable[] = [];
+    let run:
+      { level: number; tile: number; start: number; parts: Uint8Array[]; next: number } | undefined;
+    const flush = (): void => {
+      if (run)
+        rows.push({
+          level: run.level,
+          tile: run.tile,
+          start: run.start,
+          hashes: Buffer.concat(run.parts),
+        });
+      run = undefined;
+    };
+    for (const h of sorted) {
+      const tile = Math.floor(h.idx / TILE_WIDTH);
+      if (!run || run.level !== h.level || run.tile !== tile || run.next !== h.idx) {
+        flush();
+        run = { level: h.level, tile, start: h.idx % TILE_WIDTH, parts: [], next: h.idx };
+      }
+      run.parts.push(h.hash);
+      run.next++;
     }
+    flush();
+    for (let i = 0; i < rows.length; i += 500)
+      await k(tx)
+        .insertInto('ledger_tile_segments')
+        .values(rows.slice(i, i + 500))
+        .execute();
   }
 
-  /** Stored hashes of tile level `level`, positions [start, end), in order. */
+  /** Stored hashes of tile level `level`, positions [start, end), in order (stops at a hole). */
   async hashes(db: Db, level: number, start: number, end: number): Promise<Uint8Array[]> {
+    if (end <= start) return [];
     const rows = await k(db)
-      .selectFrom('ledger_hashes')
-      .select(['idx', 'hash'])
+      .selectFrom('ledger_tile_segments')
+      .select(['tile', 'start', 'hashes'])
       .where('level', '=', level)
-      .where('idx', '>=', start)
-      .where('idx', '<', end)
-      .orderBy('idx', 'asc')
+      .where('tile', '>=', Math.floor(start / TILE_WIDTH))
+      .where('tile', '<=', Math.floor((end - 1) / TILE_WIDTH))
+      .orderBy('tile', 'asc')
+      .orderBy('start', 'asc')
       .execute();
     const out: Uint8Array[] = [];
-    for (const [i, r] of rows.entries()) {
-      if (Number(r.idx) !== start + i) break;
-      out.push(new Uint8Array(r.hash));
+    let next = start;
+    for (const r of rows) {
+      const bytes = new Uint8Array(r.hashes);
+      const first = Number(r.tile) * TILE_WIDTH + Number(r.start);
+      const count = Math.floor(bytes.length / HASH_BYTES);
+      if (first > next) break;
+      for (let i = next - first; i < count && next < end; i++, next++)
+        out.push(bytes.slice(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+      if (next >= end) break;
     }
     return out;
   }

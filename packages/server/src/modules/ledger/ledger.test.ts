@@ -147,14 +147,14 @@ for (const dialect of dialects) {
       for (const stmt of [
         sql`update ledger_checkpoints set note = 'x'`,
         sql`delete from ledger_checkpoints`,
-        sql`update ledger_hashes set level = 9`,
-        sql`delete from ledger_hashes`,
+        sql`update ledger_tile_segments set level = 9`,
+        sql`delete from ledger_tile_segments`,
         sql`delete from ledger_keys`,
       ]) {
         await expect(stmt.execute(db)).rejects.toThrow(/append-only/);
       }
       if (dialect === 'postgres')
-        await expect(sql`truncate ledger_hashes`.execute(db)).rejects.toThrow(/append-only/);
+        await expect(sql`truncate ledger_tile_segments`.execute(db)).rejects.toThrow(/append-only/);
     });
 
     it('the background checkpointer signs within a second while entries arrive', async () => {

@@ -69,4 +69,58 @@ export const ledgerMigrations: ModuleMigrations = {
       }
     },
   },
+  // Tile hashes as segments (a run of consecutive hashes of one tile) instead of one row per
+  // hash: an integration writes a few rows per tile level, not one per entry.
+  '2026-11-22T0620-ledger-tile-segments': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      const big = sqlite ? 'integer' : 'bigint';
+      const bytes = sqlite ? 'blob' : 'bytea';
+      // Row (level L, tile T, start S) holds hashes S, S+1, ... of tile L/T: tree nodes
+      // (8L, 256 T + S), ... concatenated, 32 bytes each.
+      await db.schema
+        .createTable('ledger_tile_segments')
+        .addColumn('level', 'integer', (c) => c.notNull())
+        .addColumn('tile', big, (c) => c.notNull())
+        .addColumn('start', 'integer', (c) => c.notNull())
+        .addColumn('hashes', bytes, (c) => c.notNull())
+        .addPrimaryKeyConstraint('ledger_tile_segments_pk', ['level', 'tile', 'start'])
+        .execute();
+      await sql`INSERT INTO ledger_tile_segments (level, tile, start, hashes) SELECT level, idx / 256, idx % 256, hash FROM ledger_hashes`.execute(
+        db,
+      );
+      await db.schema.dropTable('ledger_hashes').execute();
+      if (!sqlite) await sql.raw('DROP FUNCTION ledger_hashes_append_only()').execute(db);
+      const table = 'ledger_tile_segments';
+      if (sqlite) {
+        await sql
+          .raw(
+            `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+          )
+          .execute(db);
+        await sql
+          .raw(
+            `CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+          )
+          .execute(db);
+      } else {
+        await sql
+          .raw(
+            `CREATE FUNCTION ${table}_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '${table} is append-only'; END $$ LANGUAGE plpgsql`,
+          )
+          .execute(db);
+        await sql
+          .raw(
+            `CREATE TRIGGER ${table}_no_update_delete BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_append_only()`,
+          )
+          .execute(db);
+        await sql
+          .raw(
+            `CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only()`,
+          )
+          .execute(db);
+      }
+    },
+  },
 };

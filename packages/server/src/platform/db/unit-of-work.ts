@@ -8,6 +8,12 @@ export interface AuditAppender {
     ctx: Pick<RequestContext, 'actor' | 'requestId'>,
     record: AuditRecord,
   ): Promise<void>;
+  // Appends all records of a unit of work at once (in order), if the appender can.
+  appendAll?(
+    tx: AnyTx,
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    records: readonly AuditRecord[],
+  ): Promise<void>;
 }
 
 export interface FaultHooks {
@@ -37,7 +43,8 @@ export class UnitOfWork {
       const result = await work(tx, (r) => records.push(r));
       if (records.length === 0)
         throw new MutationWithoutAuditError('a mutation committed no audit record');
-      for (const r of records) await this.audit.append(tx, ctx, r);
+      if (this.audit.appendAll) await this.audit.appendAll(tx, ctx, records);
+      else for (const r of records) await this.audit.append(tx, ctx, r);
       await this.faults.beforeCommit?.(records);
       return result;
     });
