@@ -6,6 +6,7 @@ import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
+import { registerPolicyCommands } from './policy.ts';
 
 // Each capability registers its commands here.
 export const commandModules: ((program: Command) => unknown)[] = [
@@ -16,4 +17,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerAuditCommands,
   registerPipelineCommands,
   registerChangeCommands,
+  registerPolicyCommands,
 ];
