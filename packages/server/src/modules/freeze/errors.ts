@@ -17,6 +17,11 @@ export const freezeErrors = defineErrors({
     message: 'A freeze override may last at most 24 hours',
     solve: 'Give a shorter `duration` (default 2h); create a new override later if needed.',
   },
+  FREEZE_OVERRIDE_START_INVALID: {
+    category: 'invalid',
+    message: 'A freeze override may not start in the past or more than 7 days ahead',
+    solve: 'Omit `startsAt` to start now, or give a time within the next 7 days.',
+  },
   FREEZE_SERVICE_ACCOUNT_FORBIDDEN: {
     category: 'forbidden',
     message: 'Service accounts never override a freeze',

@@ -248,6 +248,35 @@ spec:
         json: { project: 'payments', environment: 'prod', reason: 'x', duration: '2d' },
       });
       expect(tooLong.json().error.code).toBe('FREEZE_OVERRIDE_TOO_LONG');
+      const backdated = await t.request({
+        method: 'POST',
+        url: '/api/v1/freeze/overrides',
+        token: releaseToken,
+        json: {
+          project: 'payments',
+          environment: 'prod',
+          reason: 'x',
+          startsAt: '2026-03-01T00:00:00Z',
+        },
+      });
+      expect(backdated.json().error.code).toBe('FREEZE_OVERRIDE_START_INVALID');
+      // A retired window is disabled, not deleted: it stops applying, its history stays.
+      const retire = await t.apply(`apiVersion: custody/v1
+kind: FreezeWindow
+metadata: { name: march-close }
+spec:
+  enabled: false
+  scope: { environments: [payments/prod] }
+  timeZone: America/New_York
+  schedule: { start: 2026-03-07T00:00, end: 2026-03-08T00:00 }
+`);
+      expect(retire.statusCode).toBe(200);
+      clock.advance(3_600_000); // past both overrides
+      expect(
+        (await t.app.services.freeze.check({ ...target, at: clock.now() })).windows.map(
+          (w) => w.name,
+        ),
+      ).toEqual(['weekends']);
     });
 
     it('a release manager of another environment cannot override prod', async () => {

@@ -183,6 +183,14 @@ export class FreezeService {
       throw new DomainError(freezeErrors.FREEZE_ENVIRONMENT_NOT_FOUND, undefined, resource);
     const now = this.deps.clock.now();
     const startsAt = input.startsAt ?? now;
+    // No back-dated overrides, and none booked more than a week ahead.
+    if (
+      startsAt.getTime() < now.getTime() - 300_000 ||
+      startsAt.getTime() > now.getTime() + 7 * 86_400_000
+    )
+      throw new DomainError(freezeErrors.FREEZE_OVERRIDE_START_INVALID, undefined, {
+        startsAt: startsAt.toISOString(),
+      });
     const row: FreezeOverrideRow = {
       id: `fov_${randomUUID().replace(/-/g, '').slice(0, 16)}`,
       project: input.project,
@@ -253,6 +261,7 @@ export class FreezeService {
         this.compiled.set(row.name, entry);
       }
       const { spec, schedule } = entry;
+      if (spec.enabled === false) continue;
       const matchedBy = spec.scope.environments?.includes(`${target.project}/${target.environment}`)
         ? `environment:${target.project}/${target.environment}`
         : spec.scope.projects?.includes(target.project)

@@ -25,6 +25,8 @@ const range = z
 export const freezeWindowSpecSchema = z
   .object({
     description: z.string().max(500).optional(),
+    // Windows cannot be deleted (their history is evidence); a retired window is disabled.
+    enabled: z.boolean().default(true),
     scope: z
       .object({
         environmentTypes: z.array(z.enum(['production', 'pre-production'])).optional(),
