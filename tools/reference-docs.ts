@@ -5,6 +5,7 @@ import {
   configEnvironmentNames,
   configSchema,
   createApp,
+  statusByCategory,
 } from '@custody/server';
 import { buildProgram } from '@custody/cli';
 import type { Command } from 'commander';
@@ -15,7 +16,7 @@ import { z } from 'zod';
 
 export function errorsMarkdown(): string {
   const rows = allErrorDefinitions().map(
-    (e) => `| \`${e.code}\` | ${status(e.category)} | ${e.message} | ${e.solve} |`,
+    (e) => `| \`${e.code}\` | ${statusByCategory[e.category]} | ${e.message} | ${e.solve} |`,
   );
   return `# Error codes
 
@@ -29,20 +30,6 @@ ${rows.join('\n')}
 `;
 }
 
-function status(category: string): number {
-  const map: Record<string, number> = {
-    invalid: 400,
-    unauthenticated: 401,
-    forbidden: 403,
-    not_found: 404,
-    conflict: 409,
-    too_large: 413,
-    unsupported_media: 415,
-    unavailable: 503,
-    internal: 500,
-  };
-  return map[category] ?? 500;
-}
 
 export function permissionsMarkdown(): string {
   const perms = allPermissions().map((p) => `| \`${p.name}\` | ${p.description} |`);

@@ -11,6 +11,7 @@ export {
 } from './platform/config/config.ts';
 export { createDatabase, type Database } from './platform/db/database.ts';
 export { DomainError, allErrorDefinitions, type ErrorDefinition } from './platform/errors.ts';
+export { statusByCategory } from './platform/http/error-mapper.ts';
 export { allPermissions } from './platform/permissions.ts';
 export { parseDuration, formatDuration } from './platform/duration.ts';
 export { ManualClock, systemClock, type Clock } from './platform/clock.ts';
