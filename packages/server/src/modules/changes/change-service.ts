@@ -390,8 +390,35 @@ export class ChangeService {
         `environment ${input.project}/${input.environment} does not exist`,
       );
     const required = env.spec.changeRecord ?? 'none';
-    if (input.changeId)
-      return this.checkNative(input.changeId, { ...input, type: env.type }, result, tx);
+    if (input.changeId) {
+      const native = await this.checkNative(
+        input.changeId,
+        { ...input, type: env.type },
+        result,
+        tx,
+      );
+      // Where a ServiceNow or Jira ticket is required, only break-glass stands in for it.
+      const external = required === 'servicenow' || required === 'jira';
+      if (!external || (native.ok && native.change?.riskClass === 'emergency')) return native;
+      if (!input.ticket) {
+        result.ok = false;
+        result.bypassFreeze = false;
+        result.bypassApprovals = false;
+        result.reasons = [
+          {
+            code: E.CHANGES_RECORD_REQUIRED.code,
+            message: `${input.project}/${input.environment} requires a ${required} ticket; only an active emergency change can stand in for it`,
+          },
+        ];
+        return result;
+      }
+      Object.assign(result, {
+        ok: false,
+        bypassFreeze: false,
+        bypassApprovals: false,
+        reasons: [],
+      });
+    }
     switch (required) {
       case 'none':
         result.ok = true;

@@ -265,6 +265,61 @@ spec:
       expect(assess.reasons[0]!.message).toContain('assess');
       expect((await check('CHG0099999')).reasons[0]!.code).toBe('CHANGES_TICKET_NOT_FOUND');
       expect((await check(undefined)).reasons[0]!.code).toBe('CHANGES_RECORD_REQUIRED');
+      const before = sn.seen.length;
+      const injected = await check('CHG0030002^ORnumber=CHG0030001');
+      expect(injected).toMatchObject({
+        ok: false,
+        reasons: [{ code: 'CHANGES_TICKET_NOT_FOUND' }],
+      });
+      expect(sn.seen.length).toBe(before); // refused before any request
+    });
+
+    it('a native normal change does not stand in for a required ServiceNow ticket; active break-glass does', async () => {
+      clock.set('2026-03-02T09:00:00Z');
+      const ctx = (name: string) => ({
+        actor: { type: 'user' as const, id: name, name, authMethod: 'token' as const, ip: null },
+        requestId: `test-${name}`,
+        guard: { require: async () => undefined, can: async () => true },
+      });
+      const normal = await t.app.services.changes.create(ctx('alice'), {
+        ...prod,
+        riskClass: 'normal',
+        title: 'release',
+      });
+      const withNormal = await t.app.services.changes.check({
+        ...prod,
+        changeId: normal.id,
+        at: clock.now(),
+      });
+      expect(withNormal).toMatchObject({
+        ok: false,
+        bypassApprovals: false,
+        reasons: [{ code: 'CHANGES_RECORD_REQUIRED' }],
+      });
+      const withBoth = await t.app.services.changes.check({
+        ...prod,
+        changeId: normal.id,
+        ticket: 'CHG0030001',
+        at: clock.now(),
+      });
+      expect(withBoth).toMatchObject({
+        ok: true,
+        bypassApprovals: false,
+        ticket: { approved: true },
+      });
+      const emergency = await t.app.services.changes.create(ctx('alice'), {
+        ...prod,
+        riskClass: 'emergency',
+        title: 'hotfix',
+        reason: 'outage',
+      });
+      await t.app.services.changes.activate(ctx('carol'), { id: emergency.id });
+      expect(
+        await t.app.services.changes.check({ ...prod, changeId: emergency.id, at: clock.now() }),
+      ).toMatchObject({
+        ok: true,
+        bypassFreeze: true,
+      });
     });
 
     it('ServiceNow down: the deployment is blocked with CHANGES_CONNECTOR_UNAVAILABLE (fail closed)', async () => {

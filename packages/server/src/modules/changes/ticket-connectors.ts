@@ -160,6 +160,15 @@ export class ServiceNowConnector implements TicketConnector {
   }
 
   async check(ticket: string): Promise<TicketStatus> {
+    // Change numbers only: nothing that could add encoded-query operators (^, =) to the query.
+    if (!/^[A-Za-z]{2,10}\d{1,20}$/.test(ticket))
+      return {
+        ticket,
+        found: false,
+        approved: false,
+        state: null,
+        reason: `${ticket} is not a ServiceNow change number`,
+      };
     const record = await this.find(ticket);
     if (!record)
       return {
@@ -217,6 +226,14 @@ export class JiraConnector implements TicketConnector {
   ) {}
 
   async check(ticket: string): Promise<TicketStatus> {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$/.test(ticket))
+      return {
+        ticket,
+        found: false,
+        approved: false,
+        state: null,
+        reason: `${ticket} is not a Jira issue key`,
+      };
     // GET /rest/api/3/issue/{issueIdOrKey}?fields=status
     const res = await call(
       this.name,
