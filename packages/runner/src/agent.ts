@@ -182,7 +182,8 @@ async function runJob(
         await post('complete', { result: 'cancelled', reason: 'CANCELLED' });
         return 'cancelled';
       }
-      await post('steps/start', { step: index });
+      // Later steps were started by the request that finished the one before.
+      if (index === 0) await post('steps/start', { step: index });
       const outcome = await runStep(step, index, { ...env, ...step.env }, src, state, mask, post);
       if (outcome.result === 'succeeded') {
         try {
@@ -198,12 +199,17 @@ async function runJob(
           outcome.reason = (err as Error).message.slice(0, 200);
         }
       }
+      const next =
+        outcome.result === 'succeeded' && index + 1 < job.steps.length && !state.cancelled
+          ? index + 1
+          : undefined;
       await post('steps/finish', {
         step: index,
         result: outcome.result,
         exitCode: outcome.exitCode,
         attempts: outcome.attempts,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(next !== undefined ? { next } : {}),
       });
       if (outcome.result !== 'succeeded') {
         await post('complete', {

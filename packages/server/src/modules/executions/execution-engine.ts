@@ -1163,6 +1163,8 @@ export class ExecutionEngine {
       exitCode: number | null;
       attempts: number;
       reason?: string | undefined;
+      // Starts the following step in the same transaction (one round trip between steps).
+      next?: number | undefined;
     },
   ): Promise<void> {
     await this.deps.uow.run(ctx, async (tx, record) => {
@@ -1199,6 +1201,24 @@ export class ExecutionEngine {
           ...(report.reason ? { reason: report.reason } : {}),
         },
       });
+      if (report.next !== undefined && next === 'succeeded') {
+        const following = (await this.deps.store.steps(tx, jobId)).find(
+          (s) => s.idx === report.next,
+        );
+        if (!following)
+          throw new DomainError(
+            executionErrors.EXECUTIONS_JOB_NOT_FOUND,
+            `job ${jobId} has no step ${report.next}`,
+          );
+        await this.deps.store.updateStep(tx, jobId, following.idx, {
+          state: stepTransition(following.state as StepState, { type: 'start' }),
+          started_at: this.now(),
+        });
+        record({
+          action: 'executions.step.started',
+          resource: { type: 'step', id: `${jobId}/${following.name}` },
+        });
+      }
     });
   }
 

@@ -186,6 +186,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
           exitCode: z.number().int().nullable(),
           attempts: z.number().int().min(0).max(100),
           reason: z.string().max(200).optional(),
+          next: z.number().int().min(0).max(1000).optional(),
         })
         .strict(),
       response: ok,
