@@ -184,6 +184,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
             activatedBy: z.string().nullable(),
             activatedAt: z.string().nullable(),
             dueAt: z.string(),
+            reviewedAt: z.string().nullable(),
             overdueByMs: z.number(),
           }),
         ),

@@ -65,7 +65,8 @@ export interface ChangeCheck {
 }
 
 export interface ControlFailure {
-  kind: 'emergency_review_overdue';
+  // overdue: still not reviewed after the deadline; late: reviewed, but after the deadline.
+  kind: 'emergency_review_overdue' | 'emergency_review_late';
   changeId: string;
   project: string;
   environment: string;
@@ -73,6 +74,7 @@ export interface ControlFailure {
   activatedBy: string | null;
   activatedAt: string | null;
   dueAt: string;
+  reviewedAt: string | null;
   overdueByMs: number;
 }
 
@@ -340,9 +342,9 @@ export class ChangeService {
 
   async controlFailures(at?: Date): Promise<ControlFailure[]> {
     const now = at ?? this.deps.clock.now();
-    const rows = await this.deps.store.overdueReviews(this.deps.database.db, now.toISOString());
-    return rows.map((r) => ({
-      kind: 'emergency_review_overdue',
+    const db = this.deps.database.db;
+    const present = (r: ChangeRequestRow, kind: ControlFailure['kind']): ControlFailure => ({
+      kind,
       changeId: r.id,
       project: r.project,
       environment: r.environment,
@@ -350,8 +352,17 @@ export class ChangeService {
       activatedBy: r.activated_by,
       activatedAt: r.activated_at,
       dueAt: r.review_due_at!,
-      overdueByMs: now.getTime() - new Date(r.review_due_at!).getTime(),
-    }));
+      reviewedAt: r.reviewed_at,
+      overdueByMs:
+        (r.reviewed_at ? new Date(r.reviewed_at) : now).getTime() -
+        new Date(r.review_due_at!).getTime(),
+    });
+    return [
+      ...(await this.deps.store.overdueReviews(db, now.toISOString())).map((r) =>
+        present(r, 'emergency_review_overdue'),
+      ),
+      ...(await this.deps.store.lateReviews(db)).map((r) => present(r, 'emergency_review_late')),
+    ];
   }
 
   // ---- the deployment gate's questions ---------------------------------------------------

@@ -112,6 +112,18 @@ export class KyselyChangeStore {
       .execute();
   }
 
+  // Emergency changes whose review came after its deadline.
+  async lateReviews(db: Db): Promise<ChangeRequestRow[]> {
+    return k(db)
+      .selectFrom('change_requests')
+      .selectAll()
+      .where('review_due_at', 'is not', null)
+      .where('reviewed_at', 'is not', null)
+      .whereRef('reviewed_at', '>', 'review_due_at')
+      .orderBy('review_due_at')
+      .execute();
+  }
+
   async upsertTemplate(db: Db, row: ChangeTemplateRow): Promise<void> {
     await k(db)
       .insertInto('change_templates')
