@@ -6,9 +6,17 @@ import { parseRrule } from './rrule.ts';
 const label = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label');
-const localTime = z.string().refine((s) => parseLocal(s) !== undefined, {
-  message: 'must be a local date-time such as 2026-12-24T00:00 (no offset; see timeZone)',
-});
+// Years are bounded so evaluating a COUNT rule from its start stays cheap at every gate check.
+const localTime = z.string().refine(
+  (s) => {
+    const t = parseLocal(s);
+    return t !== undefined && t.year >= 1970 && t.year <= 2200;
+  },
+  {
+    message:
+      'must be a local date-time between 1970 and 2200 such as 2026-12-24T00:00 (no offset; see timeZone)',
+  },
+);
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'must be a duration such as 24h or 3d',
 });
