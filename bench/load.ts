@@ -11,7 +11,10 @@ export interface LoadResult {
 
 // A closed-loop load generator: `concurrency` keep-alive connections each issue requests
 // back to back for `seconds`. Latency percentiles come from every request.
-export async function load(url: string, options: { headers?: Record<string, string>; concurrency: number; seconds: number }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  options: { headers?: Record<string, string>; concurrency: number; seconds: number },
+): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const latencies: number[] = [];
   let errors = 0;
@@ -41,6 +44,14 @@ export async function load(url: string, options: { headers?: Record<string, stri
   const seconds = (performance.now() - began) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { requests: latencies.length, seconds, throughput: latencies.length / seconds, p50Ms: pct(0.5), p99Ms: pct(0.99), errors };
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return {
+    requests: latencies.length,
+    seconds,
+    throughput: latencies.length / seconds,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    errors,
+  };
 }

@@ -13,7 +13,9 @@ const all = readdirSync(dir, { withFileTypes: true })
       .map((f) => path.join(d.name, f)),
   );
 const wanted = process.argv.slice(2);
-const selected = wanted.length ? all.filter((b) => wanted.some((w) => b === w || b.startsWith(`${w}/`))) : all;
+const selected = wanted.length
+  ? all.filter((b) => wanted.some((w) => b === w || b.startsWith(`${w}/`)))
+  : all;
 if (selected.length === 0) {
   console.error(`no benchmark matches ${wanted.join(' ')}; have: ${all.join(', ')}`);
   process.exit(2);

@@ -30,7 +30,6 @@ ${rows.join('\n')}
 `;
 }
 
-
 export function permissionsMarkdown(): string {
   const perms = allPermissions().map((p) => `| \`${p.name}\` | ${p.description} |`);
   const roles = builtinRoles.map(
