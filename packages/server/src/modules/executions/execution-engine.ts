@@ -27,6 +27,8 @@ import {
   terminalJobStates,
   terminalRunStates,
   terminalStageStates,
+  gateBlockedStates,
+  type GateBlockedState,
   type JobState,
   type RunState,
   type StageState,
@@ -92,6 +94,50 @@ export interface JobPayload {
 
 export type StepResult = 'succeeded' | 'failed' | 'cancelled';
 
+// The deployment gate (the deployments module implements it) is asked when a deploy stage is
+// about to start and again right before its job is leased. A refusal holds the stage in an
+// explicit blocked state that the scheduler re-evaluates on every tick. `recorded` says the
+// gate wrote something (a decision, an approval request) that must be committed.
+export interface GateRun {
+  id: string;
+  project: string;
+  pipeline: string;
+  pipelineVersion: number;
+  contentHash: string;
+  branch: string;
+  commit: string | null;
+  inputs: Record<string, string>;
+  trigger: Record<string, unknown>;
+  createdBy: string;
+}
+export interface DeploymentGatePort {
+  check(
+    tx: AnyTx,
+    record: RecordAudit,
+    input: {
+      run: GateRun;
+      stage: { idx: number; name: string; environment: string };
+      point: 'stage' | 'lease';
+      at: Date;
+    },
+  ): Promise<{ allowed: boolean; status: GateBlockedState; recorded: boolean }>;
+}
+
+function gateRun(run: RunRow): GateRun {
+  return {
+    id: run.id,
+    project: run.project,
+    pipeline: run.pipeline,
+    pipelineVersion: run.pipeline_version,
+    contentHash: run.content_hash,
+    branch: run.branch,
+    commit: run.commit_sha,
+    inputs: JSON.parse(run.inputs) as Record<string, string>,
+    trigger: JSON.parse(run.trigger) as Record<string, unknown>,
+    createdBy: run.created_by,
+  };
+}
+
 class NoChange extends Error {}
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
@@ -114,6 +160,7 @@ export class ExecutionEngine {
       pipelines: PipelineService;
       approvals: ApprovalService;
       secrets?: SecretSource;
+      gate?: DeploymentGatePort;
       options?: Partial<EngineOptions>;
       onError?: (err: unknown) => void;
     },
@@ -547,7 +594,11 @@ export class ExecutionEngine {
         const terminal = terminalStageStates.includes(next);
         const set: Partial<StageRow> = {
           state: next,
-          ...(stage.started_at || next === 'pending' || next === 'waiting' || next === 'skipped'
+          ...(stage.started_at ||
+          next === 'pending' ||
+          next === 'waiting' ||
+          next === 'skipped' ||
+          gateBlockedStates.includes(next)
             ? {}
             : { started_at: now }),
           ...(terminal ? { finished_at: now } : {}),
@@ -664,7 +715,10 @@ export class ExecutionEngine {
           );
         switch (state) {
           case 'pending':
-          case 'waiting': {
+          case 'waiting':
+          case 'blocked_by_freeze':
+          case 'waiting_for_approval':
+          case 'blocked': {
             if (cancel) {
               await setStage(stage, stageTransition(state, { type: 'cancel' }));
               break;
@@ -680,6 +734,25 @@ export class ExecutionEngine {
                   { reason: 'a needed stage did not succeed' },
                 );
               break;
+            }
+            if (stage.environment && this.deps.gate) {
+              const verdict = await this.deps.gate.check(tx, record, {
+                run: gateRun(run),
+                stage: { idx: stage.idx, name: stage.name, environment: stage.environment },
+                point: 'stage',
+                at: this.deps.clock.now(),
+              });
+              if (verdict.recorded) changes++;
+              if (!verdict.allowed) {
+                if (state !== verdict.status)
+                  await setStage(
+                    stage,
+                    stageTransition(state, { type: 'block', status: verdict.status }),
+                    { reason: verdict.status },
+                    { environment: stage.environment },
+                  );
+                break;
+              }
             }
             if (stage.environment) {
               const locked = await store.tryLock(
@@ -858,6 +931,36 @@ export class ExecutionEngine {
         tx,
       );
       const stageSpec = pv.spec.stages[job.stage_idx]!;
+      if (job.kind === 'main' && stageSpec.environment && this.deps.gate) {
+        const stage = (await this.deps.store.stages(tx, run.id)).find(
+          (s) => s.idx === job.stage_idx,
+        )!;
+        const verdict = await this.deps.gate.check(tx, record, {
+          run: gateRun(run),
+          stage: { idx: stage.idx, name: stage.name, environment: stageSpec.environment },
+          point: 'lease',
+          at: this.deps.clock.now(),
+        });
+        if (!verdict.allowed) {
+          // The job is withdrawn; the stage waits blocked and gets a fresh job once allowed.
+          if (!(await this.finishJob(tx, job, { state: 'queued' }, 'cancelled', 'GATE_BLOCKED')))
+            throw new NoChange();
+          await this.deps.store.updateStage(tx, run.id, stage.idx, {
+            state: stageTransition(stage.state as StageState, {
+              type: 'block',
+              status: verdict.status,
+            }),
+            generation: stage.generation + 1,
+            reason: verdict.status,
+          });
+          record({
+            action: `executions.stage.${verdict.status.replace(/_/g, '-')}`,
+            resource: { type: 'stage', id: `${run.id}/${stage.name}` },
+            details: { run: run.id, job: job.id, environment: stageSpec.environment },
+          });
+          return undefined;
+        }
+      }
       const steps = job.kind === 'main' ? stageSpec.steps : (stageSpec.rollback ?? []);
       const timeoutMs =
         steps.reduce(

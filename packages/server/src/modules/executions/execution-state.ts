@@ -9,6 +9,10 @@ export type RunEvent =
 export type StageState =
   | 'pending' // waiting for the stages it needs
   | 'waiting' // a deploy stage waiting for its environment (one deploy at a time)
+  // A deploy stage the deployment gate holds back; re-evaluated on every scheduler tick.
+  | 'blocked_by_freeze'
+  | 'waiting_for_approval'
+  | 'blocked'
   | 'running'
   | 'rolling_back'
   | 'succeeded'
@@ -19,6 +23,7 @@ export type StageState =
   | 'cancelled';
 export type StageEvent =
   | { readonly type: 'wait-for-environment' }
+  | { readonly type: 'block'; readonly status: GateBlockedState }
   | { readonly type: 'start' }
   | { readonly type: 'retry' }
   | { readonly type: 'roll-back' }
@@ -37,6 +42,13 @@ export type StepEvent =
   | { readonly type: 'start' }
   | { readonly type: 'finish'; readonly result: 'succeeded' | 'failed' | 'cancelled' }
   | { readonly type: 'skip' };
+
+export type GateBlockedState = 'blocked_by_freeze' | 'waiting_for_approval' | 'blocked';
+export const gateBlockedStates: readonly StageState[] = [
+  'blocked_by_freeze',
+  'waiting_for_approval',
+  'blocked',
+];
 
 export class IllegalTransitionError extends Error {}
 
@@ -83,6 +95,8 @@ export function stageTransition(state: StageState, event: StageEvent): StageStat
       switch (event.type) {
         case 'wait-for-environment':
           return 'waiting';
+        case 'block':
+          return event.status;
         case 'start':
           return 'running';
         case 'skip':
@@ -93,7 +107,12 @@ export function stageTransition(state: StageState, event: StageEvent): StageStat
           return illegal('stage', state, event);
       }
     case 'waiting':
+    case 'blocked_by_freeze':
+    case 'waiting_for_approval':
+    case 'blocked':
       switch (event.type) {
+        case 'block':
+          return event.status;
         case 'start':
           return 'running';
         case 'cancel':
@@ -103,6 +122,8 @@ export function stageTransition(state: StageState, event: StageEvent): StageStat
       }
     case 'running':
       switch (event.type) {
+        case 'block': // the gate refused the job right before it was leased
+          return event.status;
         case 'retry':
           return 'running';
         case 'roll-back':

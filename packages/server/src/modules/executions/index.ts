@@ -1,7 +1,7 @@
 export { executionMigrations } from './migrations.ts';
 export { executionPermissions } from './permissions.ts';
 export { executionErrors } from './errors.ts';
-export { KyselyExecutionStore } from './execution-store.ts';
+export { KyselyExecutionStore, type FileRow } from './execution-store.ts';
 export {
   ExecutionEngine,
   defaultEngineOptions,
@@ -9,6 +9,8 @@ export {
   type JobPayload,
   type SecretSource,
   type StepResult,
+  type DeploymentGatePort,
+  type GateRun,
 } from './execution-engine.ts';
 export { executionRoutes } from './execution-routes.ts';
 export type { RunView, RunDetail } from './execution-views.ts';
