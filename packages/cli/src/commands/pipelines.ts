@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { runAgent } from '@custody/runner';
-import { systemContext } from '@custody/server';
+import { parseDuration, systemContext } from '@custody/server';
 import { readStdin, run, type CommandContext } from '../command-context.ts';
 import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
 import { table } from '../output.ts';
@@ -462,7 +462,7 @@ export function registerPipelineCommands(program: Command): void {
     const { token } = await server.app.services.runners.createToken(ctx, {
       name: 'local',
       pools,
-      ttlMs: 365 * 86_400_000,
+      ttlMs: parseDuration(server.app.config.tokenMaxTtl)!,
     });
     const abort = new AbortController();
     const done = runAgent({

@@ -1,0 +1,101 @@
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custody, startCustody, stop } from './testing/cli-process.ts';
+
+// `custody up` starts one local runner serving every pool, or only --runner-pools.
+describe('custody up starts a local runner', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-up-runner-'));
+  const env = {
+    HOME: dir,
+    XDG_CONFIG_HOME: path.join(dir, '.config'),
+    CUSTODY_SERVER: '',
+    CUSTODY_TOKEN: '',
+  };
+  const repo = path.join(dir, 'repo');
+  let child: ChildProcess;
+  let url = '';
+  let token = '';
+  const cli = (args: string[], input?: string) =>
+    custody(['--server', url, '--token', token, ...args], {
+      env,
+      ...(input !== undefined ? { input } : {}),
+    });
+
+  beforeAll(async () => {
+    mkdirSync(repo);
+    writeFileSync(path.join(repo, 'hello.sh'), 'echo "hello from $CUSTODY_STAGE"\n');
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: repo,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'a',
+          GIT_AUTHOR_EMAIL: 'a@x',
+          GIT_COMMITTER_NAME: 'a',
+          GIT_COMMITTER_EMAIL: 'a@x',
+        },
+      });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-q', '-m', 'init');
+    const started = await startCustody(
+      ['up', '--data-dir', path.join(dir, 'data'), '--port', '0'],
+      /Custody is running at (http:\/\/127\.0\.0\.1:\d+)/,
+      env,
+    );
+    child = started.child;
+    url = started.match[1]!;
+    token = readFileSync(path.join(dir, 'data', 'admin.token'), 'utf8').trim();
+  });
+  afterAll(async () => {
+    if (child) await stop(child);
+  });
+
+  it('runs jobs of any pool with the local runner', () => {
+    const manifest = `apiVersion: custody/v1
+kind: Project
+metadata: { name: local }
+---
+apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: hello, project: local }
+spec:
+  source: { repository: 'file://${repo}', branch: main }
+  stages:
+    - name: greet
+      type: ci
+      runnerPool: special
+      steps: [ { name: hello, run: bash hello.sh } ]
+`;
+    expect(cli(['apply', '-f', '-'], manifest).status).toBe(0);
+    const result = cli(['run', 'hello', '--project', 'local', '--follow']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('hello from greet');
+    const runners = JSON.parse(cli(['runners', 'list', '--output', 'json']).stdout) as {
+      name: string;
+      pools: string[];
+    }[];
+    expect(runners).toEqual([expect.objectContaining({ name: 'local', pools: ['*'] })]);
+  });
+
+  it('custody run --follow exits 1 when the run fails', () => {
+    const failing = `apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: broken, project: local }
+spec:
+  source: { repository: 'file://${repo}', branch: main }
+  stages:
+    - name: greet
+      type: ci
+      steps: [ { name: fail, run: 'echo about to fail; exit 7' } ]
+`;
+    expect(cli(['apply', '-f', '-'], failing).status).toBe(0);
+    const result = cli(['run', 'broken', '--project', 'local', '--follow']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('about to fail');
+    expect(result.stderr).toContain('EXIT_7');
+  });
+});
