@@ -130,6 +130,16 @@ describe('two server replicas on one PostgreSQL', () => {
     expect(statuses.filter((s) => s.leader)).toHaveLength(1);
     const leader = statuses[0]!.leader ? a : b;
     const survivor = leader === a ? b : a;
+    // Asking the follower for a checkpoint gets the leader's, covering everything committed.
+    const entriesNow = (await api<Status>(survivor, token, 'GET', '/api/v1/ledger/status')).entries;
+    const viaFollower = await api<{ size: number; signedBy: string }>(
+      survivor,
+      token,
+      'POST',
+      '/api/v1/ledger/checkpoints',
+    );
+    expect(viaFollower.size).toBeGreaterThanOrEqual(entriesNow);
+    expect(viaFollower.signedBy.endsWith(`:${leader.child.pid}`)).toBe(true);
 
     // Writes keep coming to both while the leader dies without a chance to clean up.
     const during = Promise.all([writeTo(leader, 1000), writeTo(survivor, 30)]);
