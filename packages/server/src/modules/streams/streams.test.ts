@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../bootstrap.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
+import pino from 'pino';
 import { deliveryHeader, signatureHeader } from './senders.ts';
+import { StreamService, deriveSealingKey } from './stream-service.ts';
+import { KyselyStreamStore } from './stream-store.ts';
 import { selfSignedCert } from './test-support.ts';
 
 const SECRET = 'whsec-correct-horse-battery-staple-0123456789';
@@ -137,6 +140,30 @@ spec:
       await rx2.listen(port);
       rx2.failAfterProcessing(2);
       for (let i = 0; i < 5; i++) await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+      // A restarted server (a new service over the same database) resumes at the cursor.
+      const restarted = new StreamService({
+        database: t.app.database,
+        uow: t.app.uow,
+        store: new KyselyStreamStore(),
+        audit: {
+          list: (f) => t.app.services.audit.list(f),
+          size: () => t.app.services.audit.size(),
+          sizeIn: () => t.app.services.audit.size(),
+        },
+        clock: t.app.clock,
+        logger: pino({ level: 'silent' }),
+        sealingKey: () =>
+          deriveSealingKey(readFileSync(path.join(t.app.config.dataDir, 'ledger.key'))),
+      });
+      const before = rx2.received.length;
+      await restarted.deliverAll();
+      expect(rx2.received.length).toBe(before);
+      await addEntries(t, 3);
+      await restarted.deliverAll();
+      expect(rx2.received.slice(before).map((r) => r.seq)).toEqual(
+        Array.from({ length: 3 }, (_, i) => rx2.received[before - 1]!.seq + 1 + i),
+      );
+      restarted.close();
       await rx2.close();
 
       const total = await t.app.services.audit.size();
