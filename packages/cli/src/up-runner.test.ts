@@ -98,4 +98,48 @@ spec:
     expect(result.stdout).toContain('about to fail');
     expect(result.stderr).toContain('EXIT_7');
   });
+
+  it('the runner retries a step and enforces its timeout (exit 124, STEP_TIMEOUT)', async () => {
+    const manifest = `apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: patience, project: local }
+spec:
+  source: { repository: 'file://${repo}', branch: main }
+  stages:
+    - name: work
+      type: ci
+      steps:
+        - name: flaky
+          retries: 2
+          run: 'n=$(cat .attempts 2>/dev/null || echo 0); n=$((n+1)); echo $n > .attempts; echo attempt $n; [ $n -ge 3 ]'
+        - name: slow
+          timeout: 1s
+          run: 'echo sleeping; sleep 20'
+`;
+    expect(cli(['apply', '-f', '-'], manifest).status).toBe(0);
+    const started = Date.now();
+    const result = cli(['run', 'patience', '--project', 'local', '--follow', '--output', 'json']);
+    expect(result.status).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const id = (JSON.parse(result.stdout) as { id: string }).id;
+    const detail = JSON.parse(cli(['status', id, '--output', 'json']).stdout) as {
+      reason: string;
+      stages: {
+        jobs: {
+          steps: {
+            name: string;
+            state: string;
+            attempts: number;
+            exitCode: number;
+            reason: string | null;
+          }[];
+        }[];
+      }[];
+    };
+    const [flaky, slow] = detail.stages[0]!.jobs[0]!.steps;
+    expect(flaky).toMatchObject({ state: 'succeeded', attempts: 3, exitCode: 0 });
+    expect(slow).toMatchObject({ state: 'failed', exitCode: 124, reason: 'STEP_TIMEOUT' });
+    expect(detail.reason).toBe('STEP_TIMEOUT');
+    expect(cli(['logs', id, '--step', 'flaky']).stdout).toContain('attempt 3');
+  });
 });

@@ -14,6 +14,33 @@ import { dialects } from '../../platform/testing/test-databases.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
+const solo = `apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: limited, project: shop }
+spec:
+  source: { repository: file:///tmp/none.git }
+  concurrency: 1
+  stages:
+    - name: flaky
+      type: ci
+      runnerPool: solo
+      failureStrategy: retry
+      retries: 1
+      steps:
+        - { name: try, run: ./try.sh, timeout: 1s }
+    - name: optional
+      type: ci
+      runnerPool: solo
+      failureStrategy: ignore
+      steps:
+        - { name: lint, run: ./lint.sh }
+    - name: last
+      type: ci
+      runnerPool: solo
+      steps:
+        - { name: done, run: 'true' }
+`;
+
 const manifest = `
 apiVersion: custody/v1
 kind: Project
@@ -338,6 +365,73 @@ for (const dialect of dialects) {
         await t.app.services.engine.tick();
         for (let job = await lease(); job; job = await lease()) await play(job);
       });
+
+    it('concurrency per pipeline, retry and ignore strategies, and the job deadline', async () => {
+      expect((await t.apply(solo)).statusCode).toBe(200);
+      const tok = (await api('POST', '/api/v1/runners/tokens', { name: 'solo', pools: ['solo'] }))
+        .body.token as string;
+      const soloRunner = (
+        await api('POST', '/api/v1/runner/register', { name: 'solo', pools: ['solo'] }, tok)
+      ).body.id as string;
+      const leaseSolo = async () =>
+        (await api('POST', '/api/v1/runner/lease', { runnerId: soloRunner, waitMs: 0 }, tok)).body
+          .job as Job | null;
+      const playSolo = async (job: Job, ok: boolean) => {
+        const r = (what: string, json: Record<string, unknown>) =>
+          api(
+            'POST',
+            `/api/v1/runner/jobs/${job.jobId}/${what}`,
+            { leaseId: job.leaseId, ...json },
+            tok,
+          );
+        await r('steps/start', { step: 0 });
+        await r('steps/finish', {
+          step: 0,
+          result: ok ? 'succeeded' : 'failed',
+          exitCode: ok ? 0 : 1,
+          attempts: 1,
+        });
+        await r('complete', { result: ok ? 'succeeded' : 'failed' });
+      };
+      const r1 = (await api('POST', '/api/v1/projects/shop/pipelines/limited/runs', {}, dev)).body;
+      const r2 = (await api('POST', '/api/v1/projects/shop/pipelines/limited/runs', {}, dev)).body;
+      expect([r1.state, r2.state]).toEqual(['running', 'queued']);
+      await playSolo((await leaseSolo())!, false); // flaky fails once: retried
+      const retried = (await leaseSolo())!;
+      expect(retried.stage).toBe('flaky');
+      await playSolo(retried, true);
+      await playSolo((await leaseSolo())!, false); // optional fails: ignored
+      await playSolo((await leaseSolo())!, true);
+      const d1 = await run(r1.id);
+      expect(d1.state).toBe('succeeded');
+      expect(d1.stages.map((s: { state: string }) => s.state)).toEqual([
+        'succeeded',
+        'ignored',
+        'succeeded',
+      ]);
+      expect(d1.stages[0].jobs).toHaveLength(2);
+      await t.app.services.engine.tick();
+      expect((await run(r2.id)).state).toBe('running');
+      // The job deadline (step timeouts plus a grace period) ends a job whose runner hangs.
+      const hung = (await leaseSolo())!;
+      clock.advance(400_000);
+      await t.app.services.engine.tick();
+      const d2 = await run(r2.id);
+      expect(d2.stages[0].jobs[0]).toMatchObject({ state: 'failed', reason: 'TIMEOUT' });
+      expect(d2.stages[0].jobs[1]).toMatchObject({ state: 'queued', generation: 2 });
+      expect(
+        (
+          await api(
+            'POST',
+            `/api/v1/runner/jobs/${hung.jobId}/heartbeat`,
+            { leaseId: hung.leaseId },
+            tok,
+          )
+        ).body.error.code,
+      ).toBe('EXECUTIONS_LEASE_LOST');
+      expect((await api('POST', `/api/v1/runs/${r2.id}/cancel`, undefined, dev)).status).toBe(200);
+      expect((await run(r2.id)).state).toBe('cancelled');
+    });
 
     it('bad run input gets a stable code and writes nothing', async () => {
       const before = (await api('GET', '/api/v1/runs?project=shop&limit=500')).body.items.length;
