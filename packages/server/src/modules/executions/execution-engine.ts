@@ -688,6 +688,7 @@ export class ExecutionEngine {
           return;
         }
         const limit = spec.concurrency ?? this.options.defaultConcurrency;
+        await store.lockPipeline(tx, run.project, run.pipeline);
         if ((await store.countRunning(tx, run.project, run.pipeline)) >= limit)
           throw new NoChange();
         if ((await store.olderQueued(tx, run)) > 0) throw new NoChange();

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AnyDb, AnyTx, DialectName } from '../../platform/db/database.ts';
 
 export interface RunRow {
@@ -143,6 +143,15 @@ export class KyselyExecutionStore {
       .orderBy('id')
       .execute();
     return rows.map((r) => r.id);
+  }
+
+  // Serializes starting runs of one pipeline across replicas (the concurrency limit); SQLite
+  // has a single writer already. Held until the transaction ends.
+  async lockPipeline(db: Db, project: string, pipeline: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(hashtext(${`custody-pipeline:${project}/${pipeline}`}))`.execute(
+      db,
+    );
   }
 
   async countRunning(db: Db, project: string, pipeline: string): Promise<number> {
