@@ -74,15 +74,15 @@ export class KyselyAuditStore {
     const head = await q.executeTakeFirstOrThrow();
     let seq = Number(head.next_seq);
     let chainHash = head.chain_hash;
+    let chainBytes: Uint8Array = Buffer.from(chainHash, 'hex');
     const stored: StoredAuditEntry[] = [];
     const rows: AuditEntriesTable[] = [];
     for (const entry of entries) {
       const full: AuditEntry = { ...entry, seq };
-      const leaf = Buffer.from(hashLeaf(full)).toString('hex');
-      const chain = createHash('sha256')
-        .update(Buffer.from(chainHash, 'hex'))
-        .update(Buffer.from(leaf, 'hex'))
-        .digest('hex');
+      const leafBytes = hashLeaf(full);
+      const leaf = Buffer.from(leafBytes.buffer, leafBytes.byteOffset, 32).toString('hex');
+      chainBytes = createHash('sha256').update(chainBytes).update(leafBytes).digest();
+      const chain = Buffer.from(chainBytes).toString('hex');
       rows.push({
         seq,
         created_at: full.time,
