@@ -101,6 +101,13 @@ import {
   changeRoutes,
 } from './modules/changes/index.ts';
 import { KyselyScmStore, ScmService, scmMigrations, scmRoutes } from './modules/scm/index.ts';
+import {
+  DeploymentGate,
+  DeploymentService,
+  KyselyDeploymentStore,
+  deploymentMigrations,
+  deploymentRoutes,
+} from './modules/deployments/index.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -148,6 +155,8 @@ export interface App {
     readonly scm: ScmService;
     readonly freeze: FreezeService;
     readonly changes: ChangeService;
+    readonly gate: DeploymentGate;
+    readonly deployments: DeploymentService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -170,6 +179,7 @@ export const allMigrations = [
   freezeMigrations,
   changeMigrations,
   streamMigrations,
+  deploymentMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -235,6 +245,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
     projects,
     keyFile: path.join(path.resolve(config.dataDir), 'secrets.key'),
   });
+  // The deployment gate: protection rules of the Environment, evaluated by the engine when a
+  // deploy stage starts and right before its job is leased.
+  const deploymentStore = new KyselyDeploymentStore();
+  const scmStore = new KyselyScmStore();
+  const gate = new DeploymentGate({
+    store: deploymentStore,
+    clock,
+    projects,
+    freeze,
+    changes,
+    pipelines,
+    scm: scmStore,
+    rbac,
+  });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
   const engine = new ExecutionEngine({
     database,
@@ -244,18 +268,32 @@ export async function createApp(deps: AppDeps): Promise<App> {
     pipelines,
     approvals,
     secrets,
+    gate,
     options: { ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}), ...deps.engine },
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),
   });
   const scm = new ScmService({
     database,
     uow,
-    store: new KyselyScmStore(),
+    store: scmStore,
     clock,
     secrets,
     pipelines,
     engine,
     access,
+  });
+  const executionStore = new KyselyExecutionStore(database.dialect);
+  const deployments = new DeploymentService({
+    database,
+    uow,
+    clock,
+    store: deploymentStore,
+    gate,
+    executions: executionStore,
+    projects,
+    pipelines,
+    scm: scmStore,
+    rbac,
   });
   const runners = new RunnerService({
     database,
@@ -345,6 +383,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...scmRoutes(scm),
     ...freezeRoutes(freeze),
     ...changeRoutes(changes),
+    ...deploymentRoutes(deployments),
   );
   const http = createHttpServer({
     routes,
@@ -376,6 +415,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       scm,
       freeze,
       changes,
+      gate,
+      deployments,
     },
     background,
     uow,

@@ -1,0 +1,317 @@
+import type { Clock } from '../../platform/clock.ts';
+import type { RequestContext } from '../../platform/context.ts';
+import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
+import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
+import { approvalErrors, approvalPermissions, principalOf } from '../approvals/index.ts';
+import {
+  executionPermissions,
+  type GateRun,
+  type KyselyExecutionStore,
+} from '../executions/index.ts';
+import type { KyselyRbacStore } from '../identity/index.ts';
+import type { PipelineService } from '../pipelines/index.ts';
+import type { ProjectService } from '../projects/index.ts';
+import type { KyselyScmStore } from '../scm/index.ts';
+import { eligible, intentHash } from './approval-rules.ts';
+import type { DeploymentGate, GateReason } from './deployment-gate.ts';
+import type { ApprovalRequestRow, KyselyDeploymentStore, VoteRow } from './deployment-store.ts';
+import { deploymentErrors as E } from './errors.ts';
+import { excludedApprovers, exclusionOf } from './sod.ts';
+
+export interface DeploymentApprovalView {
+  id: string;
+  run: string;
+  stage: string;
+  project: string;
+  environment: string;
+  intentHash: string;
+  intent: unknown;
+  state: string;
+  createdAt: string;
+  votes: { principal: string; decision: string; comment: string | null; decidedAt: string }[];
+}
+
+export interface StageGateView {
+  stage: string;
+  environment: string;
+  state: string;
+  decision: {
+    id: string;
+    allowed: boolean;
+    status: string;
+    point: string;
+    intentHash: string;
+    reasons: GateReason[];
+    decidedAt: string;
+  } | null;
+  approval: DeploymentApprovalView | null;
+}
+
+type RunRow = NonNullable<Awaited<ReturnType<KyselyExecutionStore['run']>>>;
+
+export function toGateRun(run: RunRow): GateRun {
+  return {
+    id: run.id,
+    project: run.project,
+    pipeline: run.pipeline,
+    pipelineVersion: run.pipeline_version,
+    contentHash: run.content_hash,
+    branch: run.branch,
+    commit: run.commit_sha,
+    inputs: JSON.parse(run.inputs) as Record<string, string>,
+    trigger: JSON.parse(run.trigger) as Record<string, unknown>,
+    createdBy: run.created_by,
+  };
+}
+
+// Deployment approvals (N-of-M rules from the environment, bound to the deployment intent,
+// segregation of duties always on) and the read side of the gate's decisions.
+export class DeploymentService {
+  constructor(
+    private readonly deps: {
+      database: Database;
+      uow: UnitOfWork;
+      clock: Clock;
+      store: KyselyDeploymentStore;
+      gate: DeploymentGate;
+      executions: KyselyExecutionStore;
+      projects: ProjectService;
+      pipelines: PipelineService;
+      scm: KyselyScmStore;
+      rbac: KyselyRbacStore;
+    },
+  ) {}
+
+  async list(
+    ctx: RequestContext,
+    filter: {
+      state?: string | undefined;
+      project?: string | undefined;
+      mine?: boolean | undefined;
+    },
+  ): Promise<DeploymentApprovalView[]> {
+    const db = this.deps.database.db;
+    const rows = await this.deps.store.requests(
+      db,
+      filter.mine ? { ...filter, state: 'pending' } : filter,
+    );
+    const out: DeploymentApprovalView[] = [];
+    for (const row of rows) {
+      if (!(await ctx.guard.can(approvalPermissions['approvals.request.read'], scopeOf(row))))
+        continue;
+      if (filter.mine && !(await this.mayApprove(ctx, row))) continue;
+      out.push(await this.view(db, row));
+    }
+    return out;
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<DeploymentApprovalView> {
+    const db = this.deps.database.db;
+    const row = await this.deps.store.request(db, id);
+    if (!row) throw new DomainError(E.DEPLOYMENTS_APPROVAL_NOT_FOUND);
+    await ctx.guard.require(approvalPermissions['approvals.request.read'], scopeOf(row), {
+      type: 'deployment-approval',
+      id,
+    });
+    return this.view(db, row);
+  }
+
+  approve(ctx: RequestContext, id: string, comment?: string): Promise<DeploymentApprovalView> {
+    return this.vote(ctx, id, 'approve', comment ?? null);
+  }
+
+  reject(ctx: RequestContext, id: string, reason: string): Promise<DeploymentApprovalView> {
+    return this.vote(ctx, id, 'reject', reason);
+  }
+
+  // Why a run is (or was) held back, per deploy stage, and what would unblock it.
+  async gateOf(
+    ctx: RequestContext,
+    runId: string,
+  ): Promise<{ run: string; state: string; stages: StageGateView[] }> {
+    const db = this.deps.database.db;
+    const run = await this.deps.executions.run(db, runId);
+    if (!run) throw new DomainError(E.DEPLOYMENTS_RUN_NOT_FOUND);
+    await ctx.guard.require(
+      executionPermissions['executions.run.read'],
+      { project: run.project },
+      { type: 'run', id: runId },
+    );
+    const [stages, decisions, requests] = await Promise.all([
+      this.deps.executions.stages(db, runId),
+      this.deps.store.decisions(db, runId),
+      this.deps.store.requests(db, { runId }),
+    ]);
+    const out: StageGateView[] = [];
+    for (const s of stages) {
+      if (!s.environment) continue;
+      const d = decisions.filter((x) => x.stage === s.name).at(-1);
+      const req = requests.find((r) => r.stage === s.name);
+      out.push({
+        stage: s.name,
+        environment: s.environment,
+        state: s.state,
+        decision: d
+          ? {
+              id: d.id,
+              allowed: d.allowed === 1,
+              status: d.status,
+              point: d.point,
+              intentHash: d.intent_hash,
+              reasons: JSON.parse(d.reasons) as GateReason[],
+              decidedAt: d.decided_at,
+            }
+          : null,
+        approval: req ? await this.view(db, req) : null,
+      });
+    }
+    return { run: runId, state: run.state, stages: out };
+  }
+
+  private async mayApprove(ctx: RequestContext, row: ApprovalRequestRow): Promise<boolean> {
+    if (ctx.actor.type !== 'user') return false;
+    const db = this.deps.database.db;
+    const principal = principalOf(ctx.actor);
+    const votes = await this.deps.store.votes(db, row.id);
+    if (votes.some((v) => v.principal === principal)) return false;
+    const run = await this.deps.executions.run(db, row.run_id);
+    if (!run) return false;
+    if (exclusionOf(await excludedApprovers(db, this.deps, toGateRun(run)), principal))
+      return false;
+    const env = await this.deps.projects.environment(row.project, row.environment);
+    const groups = await this.deps.rbac.groupsOf(db, { type: 'user', name: ctx.actor.name });
+    return (env?.spec.approvals?.rules ?? []).some((r) => eligible(r, { principal, groups }));
+  }
+
+  private async vote(
+    ctx: RequestContext,
+    id: string,
+    decision: 'approve' | 'reject',
+    comment: string | null,
+  ): Promise<DeploymentApprovalView> {
+    const db = this.deps.database.db;
+    const row = await this.deps.store.request(db, id);
+    if (!row) throw new DomainError(E.DEPLOYMENTS_APPROVAL_NOT_FOUND);
+    const resource = { type: 'deployment-approval', id };
+    await ctx.guard.require(
+      decision === 'approve'
+        ? approvalPermissions['approvals.request.approve']
+        : approvalPermissions['approvals.request.reject'],
+      scopeOf(row),
+      resource,
+    );
+    const refuse = async (
+      def: ErrorDefinition,
+      message?: string,
+      details: Record<string, unknown> = {},
+    ): Promise<never> => {
+      await this.deps.uow.recordAttempt(ctx, {
+        action: `deployments.approval.${decision}`,
+        resource,
+        outcome: 'denied',
+        details: { code: def.code, run: row.run_id, intentHash: row.intent_hash, ...details },
+      });
+      throw new DomainError(def, message, details);
+    };
+    if (ctx.actor.type !== 'user') await refuse(approvalErrors.APPROVALS_SERVICE_ACCOUNT_FORBIDDEN);
+    const principal = principalOf(ctx.actor);
+    const runRow = await this.deps.executions.run(db, row.run_id);
+    if (!runRow) throw new DomainError(E.DEPLOYMENTS_RUN_NOT_FOUND);
+    const run = toGateRun(runRow);
+    if (decision === 'approve') {
+      const why = exclusionOf(await excludedApprovers(db, this.deps, run), principal);
+      if (why)
+        await refuse(
+          approvalErrors.APPROVALS_SELF_APPROVAL_FORBIDDEN,
+          `${principal} ${why}; segregation of duties forbids them to approve its deployment`,
+          { principal, why },
+        );
+    }
+    const env = await this.deps.projects.environment(row.project, row.environment);
+    if (!env) throw new DomainError(E.DEPLOYMENTS_ENVIRONMENT_NOT_FOUND);
+    const groups = await this.deps.rbac.groupsOf(db, { type: 'user', name: ctx.actor.name });
+    const rules = env.spec.approvals?.rules ?? [];
+    if (!rules.some((r) => eligible(r, { principal, groups })))
+      await refuse(E.DEPLOYMENTS_NOT_AN_APPROVER, undefined, {
+        rules: rules.map((r) => r.name),
+      });
+    if (row.state !== 'pending')
+      throw new DomainError(approvalErrors.APPROVALS_NOT_PENDING, `request ${id} is ${row.state}`);
+    const current = intentHash(await this.deps.gate.intentOf(db as AnyTx, run, row.environment));
+    if (current !== row.intent_hash)
+      await refuse(
+        E.DEPLOYMENTS_INTENT_CHANGED,
+        `request ${id} was for ${row.intent_hash}; the run would now deploy ${current}`,
+        { current },
+      );
+    return this.deps.uow.run(ctx, async (tx, record) => {
+      const at = this.deps.clock.now();
+      const vote: VoteRow = {
+        request_id: id,
+        principal,
+        decision,
+        comment,
+        decided_at: at.toISOString(),
+      };
+      if (!(await this.deps.store.insertVote(tx, vote)))
+        throw new DomainError(
+          approvalErrors.APPROVALS_NOT_PENDING,
+          `${principal} already decided on request ${id}`,
+        );
+      record({
+        action:
+          decision === 'approve'
+            ? 'deployments.approval.approved'
+            : 'deployments.approval.rejected',
+        resource,
+        details: {
+          run: row.run_id,
+          stage: row.stage,
+          environment: `${row.project}/${row.environment}`,
+          intentHash: row.intent_hash,
+          ...(comment ? { [decision === 'approve' ? 'comment' : 'reason']: comment } : {}),
+        },
+      });
+      let next = 'pending';
+      if (decision === 'reject') next = 'rejected';
+      else if ((await this.deps.gate.approvalProgress(tx, row, run, env, at)).met)
+        next = 'approved';
+      if (
+        next !== 'pending' &&
+        (await this.deps.store.setRequestState(tx, id, 'pending', next, vote.decided_at))
+      )
+        record({
+          action: `deployments.approval.${next === 'approved' ? 'granted' : 'refused'}`,
+          resource,
+          details: { run: row.run_id, stage: row.stage, intentHash: row.intent_hash },
+        });
+      return this.view(tx, (await this.deps.store.request(tx, id))!);
+    });
+  }
+
+  private async view(db: AnyDb | AnyTx, row: ApprovalRequestRow): Promise<DeploymentApprovalView> {
+    const votes = await this.deps.store.votes(db, row.id);
+    return {
+      id: row.id,
+      run: row.run_id,
+      stage: row.stage,
+      project: row.project,
+      environment: row.environment,
+      intentHash: row.intent_hash,
+      intent: JSON.parse(row.intent) as unknown,
+      state: row.state,
+      createdAt: row.created_at,
+      votes: votes.map((v) => ({
+        principal: v.principal,
+        decision: v.decision,
+        comment: v.comment,
+        decidedAt: v.decided_at,
+      })),
+    };
+  }
+}
+
+function scopeOf(row: ApprovalRequestRow) {
+  return { project: row.project, environment: row.environment };
+}

@@ -1,0 +1,200 @@
+import type { Kysely } from 'kysely';
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+
+export interface ApprovalRequestRow {
+  id: string;
+  run_id: string;
+  stage: string;
+  project: string;
+  environment: string;
+  intent_hash: string;
+  intent: string;
+  // pending | approved | rejected | voided (the intent changed)
+  state: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VoteRow {
+  request_id: string;
+  principal: string;
+  decision: string; // approve | reject
+  comment: string | null;
+  decided_at: string;
+}
+
+export interface DecisionRow {
+  id: string;
+  run_id: string;
+  stage: string;
+  project: string;
+  environment: string;
+  point: string;
+  allowed: number;
+  status: string;
+  intent_hash: string;
+  reasons: string;
+  fingerprint: string;
+  decided_at: string;
+}
+
+// Read-only views of the execution engine's release history (environment_releases, run_files):
+// promotion and rollback compare what was released where.
+interface ReleaseTables {
+  environment_releases: {
+    project: string;
+    environment: string;
+    run_id: string;
+    released_at: string;
+  };
+  run_files: { run_id: string; kind: string; name: string; digest: string; created_at: string };
+  runs: { id: string; commit_sha: string | null };
+}
+
+interface DeploymentTables extends ReleaseTables {
+  deployment_approval_requests: ApprovalRequestRow;
+  deployment_approval_votes: VoteRow;
+  deployment_gate_decisions: DecisionRow;
+}
+
+type Db = AnyDb | AnyTx;
+const k = (db: Db) => db as unknown as Kysely<DeploymentTables>;
+
+export class KyselyDeploymentStore {
+  async insertRequest(db: Db, row: ApprovalRequestRow): Promise<void> {
+    await k(db).insertInto('deployment_approval_requests').values(row).execute();
+  }
+
+  async request(db: Db, id: string): Promise<ApprovalRequestRow | undefined> {
+    return k(db)
+      .selectFrom('deployment_approval_requests')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  async latestRequest(
+    db: Db,
+    runId: string,
+    stage: string,
+  ): Promise<ApprovalRequestRow | undefined> {
+    return k(db)
+      .selectFrom('deployment_approval_requests')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('stage', '=', stage)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  async requests(
+    db: Db,
+    filter: {
+      state?: string | undefined;
+      project?: string | undefined;
+      runId?: string | undefined;
+    },
+  ): Promise<ApprovalRequestRow[]> {
+    let q = k(db).selectFrom('deployment_approval_requests').selectAll();
+    if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.project) q = q.where('project', '=', filter.project);
+    if (filter.runId) q = q.where('run_id', '=', filter.runId);
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(500).execute();
+  }
+
+  // Conditional on the state it was read in, so concurrent writers cannot both win.
+  async setRequestState(
+    db: Db,
+    id: string,
+    from: string,
+    to: string,
+    at: string,
+  ): Promise<boolean> {
+    const r = await k(db)
+      .updateTable('deployment_approval_requests')
+      .set({ state: to, updated_at: at })
+      .where('id', '=', id)
+      .where('state', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async votes(db: Db, requestId: string): Promise<VoteRow[]> {
+    return k(db)
+      .selectFrom('deployment_approval_votes')
+      .selectAll()
+      .where('request_id', '=', requestId)
+      .orderBy('decided_at')
+      .execute();
+  }
+
+  async insertVote(db: Db, row: VoteRow): Promise<boolean> {
+    const r = await k(db)
+      .insertInto('deployment_approval_votes')
+      .values(row)
+      .onConflict((oc) => oc.columns(['request_id', 'principal']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async insertDecision(db: Db, row: DecisionRow): Promise<void> {
+    await k(db).insertInto('deployment_gate_decisions').values(row).execute();
+  }
+
+  async latestDecision(db: Db, runId: string, stage: string): Promise<DecisionRow | undefined> {
+    return k(db)
+      .selectFrom('deployment_gate_decisions')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('stage', '=', stage)
+      .orderBy('decided_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  async decisions(db: Db, runId: string): Promise<DecisionRow[]> {
+    return k(db)
+      .selectFrom('deployment_gate_decisions')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('decided_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  // Artifacts recorded by a run (the latest digest per name wins).
+  async artifacts(db: Db, runId: string): Promise<{ name: string; digest: string }[]> {
+    const rows = await k(db)
+      .selectFrom('run_files')
+      .select(['name', 'digest', 'created_at'])
+      .where('run_id', '=', runId)
+      .where('kind', '=', 'artifact')
+      .orderBy('created_at')
+      .execute();
+    const byName = new Map<string, string>();
+    for (const r of rows) byName.set(r.name, r.digest);
+    return [...byName.entries()]
+      .map(([name, digest]) => ({ name, digest }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  // Successful deployments to an environment, newest first, with their commits.
+  async releases(
+    db: Db,
+    project: string,
+    environment: string,
+  ): Promise<{ run_id: string; released_at: string; commit_sha: string | null }[]> {
+    return k(db)
+      .selectFrom('environment_releases as r')
+      .innerJoin('runs as u', 'u.id', 'r.run_id')
+      .select(['r.run_id', 'r.released_at', 'u.commit_sha'])
+      .where('r.project', '=', project)
+      .where('r.environment', '=', environment)
+      .orderBy('r.released_at', 'desc')
+      .limit(200)
+      .execute();
+  }
+}
