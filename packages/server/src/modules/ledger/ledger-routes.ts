@@ -160,13 +160,21 @@ export function ledgerRoutes(ledger: Ledger): AnyRoute[] {
       params: z.object({ '*': z.string() }),
       response: z.string(),
       raw: { contentType: 'application/octet-stream' },
-      async handler({ params }) {
+      async handler({ params }, reply) {
         const parsed = parseTilePath(`tile/${params['*']}`);
         if (!parsed)
           throw new DomainError(
             ledgerErrors.LEDGER_TILE_NOT_FOUND,
             `tile/${params['*']} is not a tlog-tiles path`,
           );
+        // A full hash tile never changes; entry bundles are read from the live rows and must
+        // not be served from a cache when someone checks them.
+        reply.headers = {
+          'cache-control':
+            parsed.kind === 'hashes' && parsed.width === 256
+              ? 'private, max-age=31536000, immutable'
+              : 'no-store',
+        };
         const bytes =
           parsed.kind === 'entries'
             ? await service.entryBundle(parsed.index, parsed.width)

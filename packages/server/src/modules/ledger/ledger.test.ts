@@ -137,6 +137,14 @@ for (const dialect of dialects) {
         entryIndex: (d) => JSON.parse(Buffer.from(d).toString('utf8')).seq,
       });
       expect(result).toMatchObject({ ok: true, size: cp.size });
+      const full = await t.request({ method: 'GET', url: '/api/v1/ledger/tlog/tile/0/000' });
+      expect(full.rawPayload.length).toBe(256 * 32);
+      expect(full.headers['cache-control']).toContain('immutable');
+      const bundle = await t.request({
+        method: 'GET',
+        url: '/api/v1/ledger/tlog/tile/entries/000',
+      });
+      expect(bundle.headers['cache-control']).toBe('no-store');
       const bad = await t.request({ method: 'GET', url: '/api/v1/ledger/tlog/tile/0/999' });
       expect(bad.statusCode).toBe(404);
       expect(bad.json().error.code).toBe('LEDGER_TILE_NOT_FOUND');
