@@ -76,6 +76,15 @@ for (const dialect of dialects) {
       expect((await verify(f)).report).toMatchObject({ firstBadSeq: 100 });
     });
 
+    it('details overwritten with something that is not JSON are named', async () => {
+      f = await signedLog(dialect);
+      await dropAppendOnlyTriggers(f);
+      await sql`update audit_entries set details = '{not json' where seq = 210`.execute(f.db.db);
+      const r = await verify(f);
+      expect(r.status).toBe(1);
+      expect(r.report).toMatchObject({ ok: false, firstBadSeq: 210 });
+    });
+
     it('a deleted row is named', async () => {
       f = await signedLog(dialect);
       await dropAppendOnlyTriggers(f);

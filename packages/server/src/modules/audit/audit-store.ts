@@ -184,8 +184,21 @@ export function fromRow(row: AuditEntriesTable): StoredAuditEntry {
     resource: { type: row.resource_type, id: row.resource_id },
     outcome: row.outcome as AuditEntry['outcome'],
     requestId: row.request_id,
-    details: JSON.parse(row.details) as Record<string, unknown>,
+    details: parseDetails(row.details),
     leafHash: row.leaf_hash,
     chainHash: row.chain_hash,
   };
+}
+
+// A row whose details were overwritten with something that is not JSON still reads (and then
+// fails verification as a changed entry) instead of breaking every reader.
+function parseDetails(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : { $unreadable: text };
+  } catch {
+    return { $unreadable: text };
+  }
 }
