@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,9 @@ describe('pipelines end to end (server and runner processes)', () => {
   let server: ChildProcess | undefined;
   const runners: ChildProcess[] = [];
   let runnerToken = '';
+  let rita = '';
+  let manifestText = '';
+  let firstDigest = '';
 
   const cli = (args: string[], input?: string, token = admin) =>
     custody(['--server', url, '--token', token, ...args], {
@@ -160,12 +163,12 @@ describe('pipelines end to end (server and runner processes)', () => {
     port = await freePort();
     await startServer();
     admin = readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
-    const manifest = readFileSync(
+    const manifest = (manifestText = readFileSync(
       path.join(repoRoot, 'examples', 'pipelines', 'sample-service.yaml'),
       'utf8',
     )
       .replace('file:///srv/git/sample-service.git', `file://${repo}`)
-      .replace('/tmp/custody-sample-deploys', deploys);
+      .replace('/tmp/custody-sample-deploys', deploys));
     const applied = cli(
       ['apply', '-f', '-'],
       manifest + '\n---\n' + slowPipeline(`file://${repo}`),
@@ -201,7 +204,7 @@ describe('pipelines end to end (server and runner processes)', () => {
         'apiVersion: custody/v1\nkind: RoleBinding\nmetadata: { name: rita-rm }\nspec: { principal: user:rita, role: release-manager, scope: project:sample }\n',
       ).status,
     ).toBe(0);
-    const rita = cli(['token', 'create', '--user', 'rita', '--ttl', '1d']).stdout.trim();
+    rita = cli(['token', 'create', '--user', 'rita', '--ttl', '1d']).stdout.trim();
     const approved = cli(['approve', pending[0]!.id, '--comment', 'reviewed'], undefined, rita);
     expect(approved.status, approved.stderr).toBe(0);
     expect(approved.stdout).toContain('approved');
@@ -219,6 +222,7 @@ describe('pipelines end to end (server and runner processes)', () => {
       execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo }).toString().trim(),
     );
     const artifact = d.files.find((f) => f.kind === 'artifact' && f.name === 'app')!;
+    firstDigest = artifact.digest;
     const junit = d.files.find((f) => f.kind === 'evidence' && f.type === 'junit')!;
     expect(junit.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     for (const envName of ['qa', 'prod']) {
@@ -232,6 +236,44 @@ describe('pipelines end to end (server and runner processes)', () => {
     expect(logs.status).toBe(0);
     expect(logs.stdout).toContain('2 passed, 0 failed');
     expect(logs.stdout).not.toContain('built dist/app.tgz');
+  });
+
+  it('a failed production deploy rolls back to the previous release (CUSTODY_PREVIOUS_ARTIFACT_APP)', async () => {
+    writeFileSync(
+      path.join(repo, 'src', 'greet.sh'),
+      readFileSync(path.join(repo, 'src', 'greet.sh'), 'utf8') + '# release 2\n',
+    );
+    execFileSync('git', ['commit', '-q', '-am', 'release 2'], {
+      cwd: repo,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Dev',
+        GIT_AUTHOR_EMAIL: 'dev@example.com',
+        GIT_COMMITTER_NAME: 'Dev',
+        GIT_COMMITTER_EMAIL: 'dev@example.com',
+      },
+    });
+    const broken = manifestText.replace(
+      './scripts/deploy.sh prod "$CUSTODY_ARTIFACT_APP"',
+      './scripts/deploy.sh prod "$CUSTODY_ARTIFACT_APP" && echo "smoke test failed" && false',
+    );
+    expect(cli(['apply', '-f', '-'], broken).status).toBe(0);
+    const pending = JSON.parse(
+      cli(['approvals', '--project', 'sample', '--output', 'json']).stdout,
+    ) as { id: string }[];
+    expect(cli(['approve', pending[0]!.id], undefined, rita).status).toBe(0);
+    const result = cli(['run', 'release', '--project', 'sample', '--follow', '--output', 'json']);
+    expect(result.status).toBe(1);
+    const id = (JSON.parse(result.stdout) as { id: string }).id;
+    const d = await detail(id);
+    expect(d.stages.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'rolled_back']);
+    const newDigest = d.files.find((f) => f.kind === 'artifact')!.digest;
+    expect(newDigest).not.toBe(firstDigest);
+    // qa runs the new release; prod is back on the previous one.
+    expect(`sha256:${sha256(readFileSync(path.join(deploys, 'qa', 'app.tgz')))}`).toBe(newDigest);
+    expect(`sha256:${sha256(readFileSync(path.join(deploys, 'prod', 'app.tgz')))}`).toBe(
+      firstDigest,
+    );
   });
 
   it('pipeline history and diff show each applied version', async () => {
