@@ -73,6 +73,10 @@ export interface GateDeps {
 }
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+// Decisions made at the same (clock) instant still sort in the order they were made.
+let sequence = 0;
+const orderedId = (prefix: string) =>
+  `${prefix}_${Date.now().toString(36).padStart(9, '0')}${(sequence++ % 1_679_616).toString(36).padStart(4, '0')}${randomUUID().slice(0, 6)}`;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 function branchAllowed(patterns: readonly string[], branch: string): boolean {
@@ -436,7 +440,7 @@ export class DeploymentGate implements DeploymentGatePort {
       .digest('hex');
     const last = await this.deps.store.latestDecision(tx, input.run.id, input.stage.name);
     if (last?.fingerprint === fingerprint) return false;
-    const id = newId('gd');
+    const id = orderedId('gd');
     await this.deps.store.insertDecision(tx, {
       id,
       run_id: input.run.id,

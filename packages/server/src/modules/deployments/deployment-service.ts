@@ -147,7 +147,9 @@ export class DeploymentService {
     for (const s of stages) {
       if (!s.environment) continue;
       const d = decisions.filter((x) => x.stage === s.name).at(-1);
-      const req = requests.find((r) => r.stage === s.name);
+      const req =
+        requests.find((r) => r.stage === s.name && r.state !== 'voided') ??
+        requests.find((r) => r.stage === s.name);
       out.push({
         stage: s.name,
         environment: s.environment,

@@ -73,6 +73,7 @@ export class KyselyDeploymentStore {
       .executeTakeFirst();
   }
 
+  // The live (not voided) request of a deploy stage.
   async latestRequest(
     db: Db,
     runId: string,
@@ -83,6 +84,7 @@ export class KyselyDeploymentStore {
       .selectAll()
       .where('run_id', '=', runId)
       .where('stage', '=', stage)
+      .where('state', '!=', 'voided') // at most one live request per run and stage
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(1)
