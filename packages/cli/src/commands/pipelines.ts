@@ -288,28 +288,63 @@ export function registerPipelineCommands(program: Command): void {
     );
 
   program
-    .command('approvals')
-    .description('List approval requests')
+    .command('approvals [list]')
+    .description('List approval requests (pipeline versions and deployments)')
     .option('--state <state>', 'pending, approved or rejected', 'pending')
     .option('-p, --project <project>', 'only this project')
+    .option('--mine', 'only deployments you may still approve')
     .action(
-      run(async (ctx, opts: { state: string; project?: string }) => {
-        const { items } = await ctx.client().request<{
-          items: {
-            id: string;
-            summary: string;
-            author: string;
-            state: string;
-            createdAt: string;
-          }[];
-        }>('GET', '/api/v1/approvals', { query: opts });
-        ctx.out.result(items, () =>
-          table([
-            ['ID', 'STATE', 'AUTHOR', 'SUMMARY'],
-            ...items.map((a) => [a.id, a.state, a.author, a.summary]),
-          ]),
-        );
-      }),
+      run(
+        async (
+          ctx,
+          _list: string | undefined,
+          opts: { state: string; project?: string; mine?: boolean },
+        ) => {
+          const { mine, ...query } = opts;
+          const { items: versions } = mine
+            ? { items: [] }
+            : await ctx.client().request<{
+                items: {
+                  id: string;
+                  summary: string;
+                  author: string;
+                  state: string;
+                  createdAt: string;
+                }[];
+              }>('GET', '/api/v1/approvals', { query });
+          // Deployment approvals (bound to the deployment intent) live in the deployments module.
+          const { items: deployments } = await ctx.client().request<{
+            items: {
+              id: string;
+              run: string;
+              stage: string;
+              project: string;
+              environment: string;
+              state: string;
+              createdAt: string;
+              intentHash: string;
+            }[];
+          }>('GET', '/api/v1/deployments/approvals', {
+            query: { ...query, ...(mine ? { mine: 'true' } : {}) },
+          });
+          const items = [
+            ...versions,
+            ...deployments.map((d) => ({
+              id: d.id,
+              summary: `deploy run ${d.run} (${d.stage}) to ${d.project}/${d.environment}, intent ${d.intentHash.slice(0, 19)}`,
+              author: '',
+              state: d.state,
+              createdAt: d.createdAt,
+            })),
+          ];
+          ctx.out.result(items, () =>
+            table([
+              ['ID', 'STATE', 'AUTHOR', 'SUMMARY'],
+              ...items.map((a) => [a.id, a.state, a.author, a.summary]),
+            ]),
+          );
+        },
+      ),
     );
   program
     .command('approve <id>')
@@ -319,7 +354,7 @@ export function registerPipelineCommands(program: Command): void {
       run(async (ctx, id: string, opts: { comment?: string }) => {
         const a = await ctx
           .client()
-          .request<{ id: string; state: string }>('POST', `/api/v1/approvals/${enc(id)}/approve`, {
+          .request<{ id: string; state: string }>('POST', `${approvalsUrl(id)}/approve`, {
             json: opts.comment ? { comment: opts.comment } : {},
           });
         ctx.out.result(a, () => `${a.id} ${a.state}`);
@@ -333,7 +368,7 @@ export function registerPipelineCommands(program: Command): void {
       run(async (ctx, id: string, opts: { reason: string }) => {
         const a = await ctx
           .client()
-          .request<{ id: string; state: string }>('POST', `/api/v1/approvals/${enc(id)}/reject`, {
+          .request<{ id: string; state: string }>('POST', `${approvalsUrl(id)}/reject`, {
             json: { reason: opts.reason },
           });
         ctx.out.result(a, () => `${a.id} ${a.state}`);
@@ -483,4 +518,10 @@ export function registerPipelineCommands(program: Command): void {
       },
     };
   });
+}
+
+// Deployment approval requests (`dap_…`) are decided through the deployments API.
+function approvalsUrl(id: string): string {
+  const e = encodeURIComponent(id);
+  return id.startsWith('dap_') ? `/api/v1/deployments/approvals/${e}` : `/api/v1/approvals/${e}`;
 }
