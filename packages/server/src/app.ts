@@ -294,6 +294,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     pipelines,
     scm: scmStore,
     rbac,
+    engine,
   });
   const runners = new RunnerService({
     database,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerChangeCommands } from './changes.ts';
+import { registerDeploymentCommands } from './deployments.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
@@ -18,4 +19,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerPipelineCommands,
   registerChangeCommands,
   registerPolicyCommands,
+  registerDeploymentCommands,
 ];

@@ -133,6 +133,7 @@ for (const dialect of dialects) {
     let runnerToken: string;
     let runnerId: string;
     const tokens: Record<string, string> = {};
+    let frozenRun = '';
 
     const api = async (
       method: 'GET' | 'POST' | 'PUT',
@@ -428,7 +429,13 @@ for (const dialect of dialects) {
       expect(frozen?.message).toContain('cal-weekends');
       expect(frozen?.unblock).toContain('freeze.window.override');
 
-      const body = { project: 'cal', environment: 'production', reason: 'hotfix for INC-42' };
+      frozenRun = id;
+      const body = {
+        project: 'cal',
+        environment: 'production',
+        reason: 'hotfix for INC-42',
+        duration: '30m',
+      };
       const denied = await api('POST', '/api/v1/freeze/overrides', body, tokens.frank);
       expect(denied.status).toBe(403);
       const noReason = await api(
@@ -452,6 +459,31 @@ for (const dialect of dialects) {
       const entries = await audit();
       expect(entries).toContain('freeze.override.created:succeeded:bob');
       expect(entries).toContain('deployments.gate.blocked:succeeded:scheduler');
+    });
+
+    it('rollback redeploys a known-good release in the rollback lane, which the weekend freeze lets through', async () => {
+      clock.set('2026-11-21T15:45:00Z'); // Saturday, the override has ended
+      const url = '/api/v1/projects/cal/environments/production/rollback';
+      const none = await api('POST', url, {}, tokens.bob);
+      expect(none.status).toBe(409);
+      expect(none.body.error.code).toBe('DEPLOYMENTS_NO_RELEASE');
+      const res = await api('POST', url, { to: frozenRun, reason: 'bad release' }, tokens.bob);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.from).toBe(frozenRun);
+      const id = res.body.run.id as string;
+      await play((await lease())!, 'cal v1');
+      const deploy = (await lease())!;
+      expect(deploy.stage).toBe('deploy-production');
+      const g = await gate(id, 'deploy-production');
+      expect(g.decision.allowed).toBe(true);
+      expect(g.decision.reasons.map((r) => r.message).join('\n')).toContain('rollback lane');
+      await play(deploy);
+      expect((await api('GET', `/api/v1/runs/${id}`)).body.state).toBe('succeeded');
+      // An ordinary run at the same time is still held by the freeze.
+      const normal = await startRun('cal', 'release', 'frank');
+      await play((await lease())!, 'cal v2');
+      expect(await stageState(normal, 'deploy-production')).toBe('blocked_by_freeze');
+      expect((await api('POST', `/api/v1/runs/${normal}/cancel`, {})).status).toBe(200);
     });
 
     it('freeze: the gate lets Friday 10:00 pass and blocks Saturday 10:00 in New York, on both sides of the DST change', async () => {

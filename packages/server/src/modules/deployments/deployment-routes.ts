@@ -111,6 +111,42 @@ export function deploymentRoutes(service: DeploymentService): AnyRoute[] {
       },
     }),
     defineRoute({
+      method: 'POST',
+      url: '/api/v1/projects/:project/environments/:environment/rollback',
+      summary: 'Redeploy the last known-good release (or --to RUN) through the same gate',
+      tags: ['deployments'],
+      auth: {
+        permission: executionPermissions['executions.run.create'],
+        scope: ({ params }) => ({ project: String(params.project) }),
+      },
+      params: z
+        .object({ project: z.string().min(1).max(63), environment: z.string().min(1).max(63) })
+        .strict(),
+      body: z
+        .object({
+          to: z.string().min(1).max(64).optional(),
+          reason: z.string().max(2000).optional(),
+        })
+        .strict()
+        .optional(),
+      status: 201,
+      response: z.object({
+        run: z.object({ id: z.string(), state: z.string(), pipelineVersion: z.number() }),
+        from: z.string(),
+      }),
+      async handler({ params, body, ctx }) {
+        const { run, from } = await service.rollback(ctx, {
+          ...params,
+          to: body?.to,
+          reason: body?.reason,
+        });
+        return {
+          run: { id: run.id, state: run.state, pipelineVersion: run.pipelineVersion },
+          from,
+        };
+      },
+    }),
+    defineRoute({
       method: 'GET',
       url: '/api/v1/runs/:id/gate',
       summary:

@@ -6,8 +6,10 @@ import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
 import { approvalErrors, approvalPermissions, principalOf } from '../approvals/index.ts';
 import {
   executionPermissions,
+  type ExecutionEngine,
   type GateRun,
   type KyselyExecutionStore,
+  type RunView,
 } from '../executions/index.ts';
 import type { KyselyRbacStore } from '../identity/index.ts';
 import type { PipelineService } from '../pipelines/index.ts';
@@ -80,8 +82,59 @@ export class DeploymentService {
       pipelines: PipelineService;
       scm: KyselyScmStore;
       rbac: KyselyRbacStore;
+      engine: ExecutionEngine;
     },
   ) {}
+
+  // Redeploys a known-good release (by default the one before the environment's current
+  // release) as a new run in the `rollback` lane: the same pipeline version, commit and
+  // inputs, through the same gate (freeze windows may let the rollback lane through).
+  async rollback(
+    ctx: RequestContext,
+    input: {
+      project: string;
+      environment: string;
+      to?: string | undefined;
+      reason?: string | undefined;
+    },
+  ): Promise<{ run: RunView; from: string }> {
+    const db = this.deps.database.db;
+    await ctx.guard.require(
+      executionPermissions['executions.run.create'],
+      { project: input.project, environment: input.environment },
+      { type: 'environment', id: `${input.project}/${input.environment}` },
+    );
+    if (!(await this.deps.projects.environment(input.project, input.environment)))
+      throw new DomainError(E.DEPLOYMENTS_ENVIRONMENT_NOT_FOUND);
+    const releases = await this.deps.store.releases(db, input.project, input.environment);
+    const target = input.to
+      ? releases.find((r) => r.run_id === input.to)
+      : releases.find((r) => r.run_id !== releases[0]?.run_id);
+    if (!target)
+      throw new DomainError(
+        E.DEPLOYMENTS_NO_RELEASE,
+        input.to
+          ? `run ${input.to} was never released to ${input.project}/${input.environment}`
+          : `${input.project}/${input.environment} has no release before its current one`,
+        { releases: releases.slice(0, 10).map((r) => r.run_id) },
+      );
+    const from = (await this.deps.executions.run(db, target.run_id))!;
+    const run = await this.deps.engine.createRun(ctx, {
+      project: input.project,
+      pipeline: from.pipeline,
+      version: from.pipeline_version,
+      inputs: JSON.parse(from.inputs) as Record<string, string>,
+      commit: from.commit_sha ?? undefined,
+      trigger: {
+        type: 'rollback',
+        lane: 'rollback',
+        environment: input.environment,
+        release: from.id,
+        ...(input.reason ? { reason: input.reason } : {}),
+      },
+    });
+    return { run, from: from.id };
+  }
 
   async list(
     ctx: RequestContext,
