@@ -271,6 +271,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     gate,
     options: { ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}), ...deps.engine },
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),
+    environmentPool: async (project, environment) =>
+      (await projects.environment(project, environment))?.spec.runnerPool,
   });
   const scm = new ScmService({
     database,

@@ -433,6 +433,40 @@ for (const dialect of dialects) {
       expect((await run(r2.id)).state).toBe('cancelled');
     });
 
+    it("a deploy stage without its own runnerPool runs in its environment's pool", async () => {
+      const res = await t.apply(`apiVersion: custody/v1
+kind: Environment
+metadata: { name: staging, project: shop }
+spec: { type: pre-production, runnerPool: staging-pool }
+---
+apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: pooled, project: shop }
+spec:
+  source: { repository: file:///tmp/none.git }
+  stages:
+    - name: ship
+      type: deploy
+      environment: staging
+      steps: [ { name: ship, run: ./ship.sh } ]
+    - name: notify
+      type: ci
+      steps: [ { name: say, run: echo done } ]
+`);
+      expect(res.statusCode).toBe(200);
+      const id = (await api('POST', '/api/v1/projects/shop/pipelines/pooled/runs', {}, dev)).body
+        .id as string;
+      const d = await run(id);
+      expect(d.stages.map((s: { pool: string }) => s.pool)).toEqual(['staging-pool', 'default']);
+      expect(d.stages[0].jobs[0]).toMatchObject({ pool: 'staging-pool', state: 'queued' });
+      // The default-pool runner never sees it.
+      for (let job = await lease(); job; job = await lease()) {
+        expect((job as Job & { runId: string }).runId).not.toBe(id);
+        await play(job);
+      }
+      await api('POST', `/api/v1/runs/${id}/cancel`, undefined, dev);
+    });
+
     it('bad run input gets a stable code and writes nothing', async () => {
       const before = (await api('GET', '/api/v1/runs?project=shop&limit=500')).body.items.length;
       const unknown = await api(

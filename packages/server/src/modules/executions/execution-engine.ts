@@ -163,6 +163,9 @@ export class ExecutionEngine {
       gate?: DeploymentGatePort;
       options?: Partial<EngineOptions>;
       onError?: (err: unknown) => void;
+      // The runner pool an environment names (its production pool); a deploy stage without its
+      // own `runnerPool` runs there.
+      environmentPool?: (project: string, environment: string) => Promise<string | undefined>;
     },
   ) {
     this.options = { ...defaultEngineOptions, ...deps.options };
@@ -279,13 +282,23 @@ export class ExecutionEngine {
       started_at: null,
       finished_at: null,
     };
+    const environmentPools = new Map<string, string | undefined>();
+    for (const s of pv.spec.stages)
+      if (s.environment && !s.runnerPool && !environmentPools.has(s.environment))
+        environmentPools.set(
+          s.environment,
+          await this.deps.environmentPool?.(pv.project, s.environment),
+        );
     const stages: StageRow[] = pv.spec.stages.map((s, idx) => ({
       run_id: run.id,
       idx,
       name: s.name,
       type: s.type,
       environment: s.environment ?? null,
-      pool: s.runnerPool ?? 'default',
+      pool:
+        s.runnerPool ??
+        (s.environment ? environmentPools.get(s.environment) : undefined) ??
+        'default',
       state: 'pending',
       generation: 1,
       reason: null,
