@@ -16,6 +16,11 @@ export const executionErrors = defineErrors({
     message: 'A required input without a default was not given',
     solve: 'Pass it with `--input name=value`.',
   },
+  EXECUTIONS_MANUAL_TRIGGER_DISABLED: {
+    category: 'conflict',
+    message: 'The pipeline declares triggers and none of them is manual',
+    solve: 'Add `- manual: {}` to `spec.triggers`, or let a push start it.',
+  },
   EXECUTIONS_COMMIT_INVALID: {
     category: 'invalid',
     message: 'The commit is not a hexadecimal git object name',

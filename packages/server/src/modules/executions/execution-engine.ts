@@ -238,6 +238,13 @@ export class ExecutionEngine {
           `input ${d.name} is required`,
         );
     }
+    // A pipeline that declares triggers without `manual` runs only on its other triggers.
+    const manual = (input.trigger?.type ?? 'manual') === 'manual';
+    if (manual && pv.spec.triggers && !pv.spec.triggers.some((t) => 'manual' in t))
+      throw new DomainError(
+        executionErrors.EXECUTIONS_MANUAL_TRIGGER_DISABLED,
+        `pipeline ${pv.name} declares no manual trigger`,
+      );
     if (input.commit !== undefined && !/^[0-9a-f]{7,64}$/.test(input.commit))
       throw new DomainError(executionErrors.EXECUTIONS_COMMIT_INVALID);
     if (pv.governed) {

@@ -196,6 +196,25 @@ for (const dialect of dialects) {
       expect(pr.reviews[0]!.reviewer).toBe('github:Codertocat');
     });
 
+    it('a push-only pipeline refuses manual runs', async () => {
+      const res = await t.request({
+        method: 'POST',
+        url: '/api/v1/projects/hello/pipelines/ci/runs',
+        json: {},
+      });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.code).toBe('EXECUTIONS_MANUAL_TRIGGER_DISABLED');
+      expect(
+        (
+          await t.request({
+            method: 'POST',
+            url: '/api/v1/projects/hello/pipelines/manual-only/runs',
+            json: {},
+          })
+        ).statusCode,
+      ).toBe(201);
+    });
+
     it('GitLab: X-Gitlab-Token is checked; pushes start runs, merge requests and approvals are recorded', async () => {
       const push = fixture('gitlab-push.json');
       const bad = await postGitlab('Push Hook', push, 'nope');
