@@ -461,6 +461,86 @@ for (const dialect of dialects) {
       expect(entries).toContain('deployments.gate.blocked:succeeded:scheduler');
     });
 
+    it('a freeze that begins between queueing and leasing withdraws the deploy job right before it is leased', async () => {
+      clock.set('2026-11-21T04:00:00Z'); // Friday 23:00 in New York
+      const id = await startRun('cal', 'release', 'frank');
+      await play((await lease())!, 'cal late friday');
+      expect(await stageState(id, 'deploy-production')).toBe('running'); // its job is queued
+      clock.set('2026-11-21T05:30:00Z'); // Saturday 00:30 in New York
+      expect(await lease()).toBeNull();
+      expect(await stageState(id, 'deploy-production')).toBe('blocked_by_freeze');
+      const g = await gate(id, 'deploy-production');
+      expect(g.decision.reasons.map((r) => r.code)).toContain('FREEZE_ACTIVE');
+      expect(
+        (await audit()).some((e) => e.startsWith('executions.stage.blocked-by-freeze:succeeded')),
+      ).toBe(true);
+      await t.app.services.engine.tick();
+      expect(await lease()).toBeNull(); // still frozen: no new job
+      expect((await api('POST', `/api/v1/runs/${id}/cancel`, {})).status).toBe(200);
+      expect((await api('GET', `/api/v1/runs/${id}`)).body.state).toBe('cancelled');
+    });
+
+    it('break-glass: an active emergency change bypasses the freeze and the approval rules, and says so', async () => {
+      clock.set('2026-11-21T15:40:00Z'); // Saturday 10:40 in New York; the override has ended
+      const open = async (project: string) => {
+        const created = await api(
+          'POST',
+          '/api/v1/changes',
+          {
+            project,
+            environment: 'production',
+            riskClass: 'emergency',
+            title: 'payment outage',
+            reason: 'INC-7: card payments fail',
+          },
+          tokens.frank,
+        );
+        expect(created.status).toBe(201);
+        const id = created.body.id as string;
+        // The requester cannot activate it; a second person must.
+        expect((await api('POST', `/api/v1/changes/${id}/activate`, {}, tokens.frank)).status).toBe(
+          403,
+        );
+        expect((await api('POST', `/api/v1/changes/${id}/activate`, {}, tokens.bob)).status).toBe(
+          200,
+        );
+        return id;
+      };
+      const evaluate = (project: string, inputs: Record<string, string>) =>
+        t.app.database.db.transaction().execute((tx) =>
+          t.app.services.gate.evaluate(tx, () => {}, {
+            run: {
+              id: `run_breakglass_${project}`,
+              project,
+              pipeline: 'release',
+              pipelineVersion: 1,
+              contentHash: 'sha256:00',
+              branch: 'main',
+              commit,
+              inputs,
+              trigger: { type: 'manual' },
+              createdBy: 'user:frank',
+            },
+            stage: { name: 'deploy-production' },
+            environment: 'production',
+            at: clock.now(),
+          }),
+        );
+      expect((await evaluate('cal', {})).status).toBe('blocked_by_freeze');
+      const calChange = await open('cal');
+      const cal = await evaluate('cal', { change: calChange });
+      expect(cal.allowed).toBe(true);
+      expect(cal.reasons.map((r) => r.code)).toEqual(
+        expect.arrayContaining(['CHANGES_EMERGENCY_ACTIVE', 'FREEZE_BYPASSED']),
+      );
+      const shopChange = await open('shop');
+      const shop = await evaluate('shop', { change: shopChange });
+      expect(shop.allowed).toBe(true);
+      expect(shop.reasons.map((r) => r.code)).toContain('APPROVALS_BYPASSED');
+      // Without the change the same deployment waits for approval.
+      expect((await evaluate('shop', {})).status).toBe('waiting_for_approval');
+    });
+
     it('rollback redeploys a known-good release in the rollback lane, which the weekend freeze lets through', async () => {
       clock.set('2026-11-21T15:45:00Z'); // Saturday, the override has ended
       const url = '/api/v1/projects/cal/environments/production/rollback';
