@@ -4,6 +4,7 @@ import { ManualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
 import { KyselyExecutionStore } from '../executions/index.ts';
+import { KyselyDeploymentStore } from './deployment-store.ts';
 import { KyselyScmStore } from '../scm/index.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -539,6 +540,49 @@ for (const dialect of dialects) {
       expect(shop.reasons.map((r) => r.code)).toContain('APPROVALS_BYPASSED');
       // Without the change the same deployment waits for approval.
       expect((await evaluate('shop', {})).status).toBe('waiting_for_approval');
+    });
+
+    it('approvals expire after expiresAfter: the request is renewed and must be approved again', async () => {
+      const store = new KyselyDeploymentStore();
+      const db = t.app.database.db;
+      const run = {
+        id: 'run_expiry',
+        project: 'shop',
+        pipeline: 'release',
+        pipelineVersion: 1,
+        contentHash: 'sha256:00',
+        branch: 'main',
+        commit,
+        inputs: {},
+        trigger: { type: 'manual' },
+        createdBy: 'user:frank',
+      };
+      const evaluate = (iso: string) =>
+        db.transaction().execute((tx) =>
+          t.app.services.gate.evaluate(tx, () => {}, {
+            run,
+            stage: { name: 'deploy-production' },
+            environment: 'production',
+            at: new Date(iso),
+          }),
+        );
+      const first = await evaluate('2026-11-21T12:00:00Z');
+      expect(first.status).toBe('waiting_for_approval');
+      const id = first.approval!.id;
+      await store.insertVote(db, {
+        request_id: id,
+        principal: 'user:bob',
+        decision: 'approve',
+        comment: null,
+        decided_at: '2026-11-21T12:00:00.000Z',
+      });
+      await store.setRequestState(db, id, 'pending', 'approved', '2026-11-21T12:00:00.000Z');
+      expect((await evaluate('2026-11-22T11:59:00Z')).allowed).toBe(true);
+      const later = await evaluate('2026-11-22T12:01:00Z'); // 24 h and a minute later
+      expect(later.allowed).toBe(false);
+      expect(later.status).toBe('waiting_for_approval');
+      expect(later.approval!.id).not.toBe(id);
+      expect((await store.request(db, id))!.state).toBe('voided');
     });
 
     it('rollback redeploys a known-good release in the rollback lane, which the weekend freeze lets through', async () => {

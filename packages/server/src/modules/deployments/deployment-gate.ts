@@ -245,23 +245,18 @@ export class DeploymentGate implements DeploymentGatePort {
         `change ${change.change?.id} (${change.change?.riskClass}) stands in for the approval rules`,
       );
     } else if (rules.length > 0) {
-      let req = await this.deps.store.latestRequest(tx, run.id, input.stage.name);
       const now = this.deps.clock.now().toISOString();
-      if (req && req.intent_hash !== hash) {
-        if (
-          req.state !== 'voided' &&
-          (await this.deps.store.setRequestState(tx, req.id, req.state, 'voided', now))
-        )
+      const retire = async (old: ApprovalRequestRow, why: 'voided' | 'expired') => {
+        if (await this.deps.store.setRequestState(tx, old.id, old.state, 'voided', now))
           record({
-            action: 'deployments.approval.voided',
-            resource: { type: 'deployment-approval', id: req.id },
-            details: { run: run.id, stage: input.stage.name, was: req.intent_hash, now: hash },
+            action: `deployments.approval.${why}`,
+            resource: { type: 'deployment-approval', id: old.id },
+            details: { run: run.id, stage: input.stage.name, was: old.intent_hash, now: hash },
           });
-        req = undefined;
         recorded = true;
-      }
-      if (!req) {
-        req = {
+      };
+      const open = async (): Promise<ApprovalRequestRow> => {
+        const row: ApprovalRequestRow = {
           id: newId('dap'),
           run_id: run.id,
           stage: input.stage.name,
@@ -272,11 +267,11 @@ export class DeploymentGate implements DeploymentGatePort {
           state: 'pending',
           created_at: now,
           updated_at: now,
-        } satisfies ApprovalRequestRow;
-        await this.deps.store.insertRequest(tx, req);
+        };
+        await this.deps.store.insertRequest(tx, row);
         record({
           action: 'deployments.approval.requested',
-          resource: { type: 'deployment-approval', id: req.id },
+          resource: { type: 'deployment-approval', id: row.id },
           details: {
             run: run.id,
             stage: input.stage.name,
@@ -291,8 +286,23 @@ export class DeploymentGate implements DeploymentGatePort {
           },
         });
         recorded = true;
+        return row;
+      };
+      let req = await this.deps.store.latestRequest(tx, run.id, input.stage.name);
+      // A new intent voids the request: approvals never carry over to something else.
+      if (req && req.intent_hash !== hash) {
+        await retire(req, 'voided');
+        req = undefined;
       }
-      const progress = await this.approvalProgress(tx, req, run, env, at);
+      req ??= await open();
+      let progress = await this.approvalProgress(tx, req, run, env, at);
+      // Approved, but the approvals have since expired (or an approver became excluded):
+      // a fresh request, so that approvers can decide again.
+      if (req.state === 'approved' && !progress.met) {
+        await retire(req, 'expired');
+        req = await open();
+        progress = await this.approvalProgress(tx, req, run, env, at);
+      }
       approval = { id: req.id, state: req.state, rules: progress.rules };
       if (progress.rejectedBy.length > 0)
         block(
