@@ -47,6 +47,7 @@ describe('pipelines end to end (server and runner processes)', () => {
     CUSTODY_SERVER: '',
     CUSTODY_TOKEN: '',
     CUSTODY_LEASE_TTL_MS: '3000',
+    CUSTODY_REQUEUE_TIMEOUT_MS: '4000',
   };
   let port = 0;
   let url = '';
@@ -326,5 +327,22 @@ describe('pipelines end to end (server and runner processes)', () => {
     expect(final.stages[0]!.jobs[0]!.attempt).toBe(2);
     const running = await api<{ items: unknown[] }>('GET', '/api/v1/runs?state=running');
     expect(running.items).toHaveLength(0);
+  });
+
+  it('kill -9 of the only runner: the job fails with RUNNER_LOST once nobody takes it; the run ends', async () => {
+    const started = cli(['run', 'slow', '--project', 'sample', '--output', 'json']);
+    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    await waitFor('step first running', async () =>
+      (await stepState(id, 'first')) === 'running' ? true : undefined,
+    );
+    const victim = runners[runners.length - 1]!;
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    const final = await waitFor('run to end', async () => {
+      const d = await detail(id);
+      return ['succeeded', 'failed', 'cancelled'].includes(d.state) ? d : undefined;
+    });
+    expect(final).toMatchObject({ state: 'failed', reason: 'RUNNER_LOST' });
+    expect(final.stages[0]!.jobs[0]!.steps.map((s) => s.state)).not.toContain('running');
   });
 });

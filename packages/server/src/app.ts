@@ -121,7 +121,8 @@ export interface AppDeps {
     LedgerOptions,
     'checkpointIntervalMs' | 'checkpointWaitMs' | 'leaderRetryMs' | 'batchSize'
   >;
-  // Execution engine tuning (lease TTL, attempts); env CUSTODY_LEASE_TTL_MS overrides the TTL.
+  // Execution engine tuning (lease TTL, attempts); env CUSTODY_LEASE_TTL_MS and
+  // CUSTODY_REQUEUE_TIMEOUT_MS override the lease period and how long a requeued job waits.
   engine?: Partial<EngineOptions>;
   // SIEM delivery retry backoff (tests shorten it).
   streams?: { retryBaseMs?: number; retryMaxMs?: number };
@@ -260,6 +261,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     rbac,
   });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
+  const envRequeue = Number(process.env.CUSTODY_REQUEUE_TIMEOUT_MS);
   const engine = new ExecutionEngine({
     database,
     uow,
@@ -269,7 +271,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     approvals,
     secrets,
     gate,
-    options: { ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}), ...deps.engine },
+    options: {
+      ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}),
+      ...(envRequeue > 0 ? { requeueTimeoutMs: envRequeue } : {}),
+      ...deps.engine,
+    },
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),
     environmentPool: async (project, environment) =>
       (await projects.environment(project, environment))?.spec.runnerPool,
