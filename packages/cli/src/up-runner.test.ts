@@ -74,6 +74,11 @@ spec:
     const result = cli(['run', 'hello', '--project', 'local', '--follow']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('hello from greet');
+    const set = cli(['secret', 'set', 'API_KEY', '-p', 'local'], 'v3ry-s3cret-value\n');
+    expect(set.status, set.stderr).toBe(0);
+    const listed = cli(['secret', 'list', '-p', 'local']);
+    expect(listed.stdout).toContain('API_KEY');
+    expect(listed.stdout + set.stdout).not.toContain('v3ry-s3cret-value');
     const runners = JSON.parse(cli(['runners', 'list', '--output', 'json']).stdout) as {
       name: string;
       pools: string[];

@@ -415,6 +415,38 @@ export function registerPipelineCommands(program: Command): void {
       ),
     );
 
+  secret
+    .command('list')
+    .description('List secret names, scopes and versions (never values)')
+    .requiredOption('-p, --project <project>', 'project')
+    .action(
+      run(async (ctx, opts: { project: string }) => {
+        const { items } = await ctx.client().request<{
+          items: {
+            name: string;
+            environment: string | null;
+            version: number;
+            pools: string[];
+            updatedBy: string;
+            updatedAt: string;
+          }[];
+        }>('GET', `/api/v1/projects/${enc(opts.project)}/secrets`);
+        ctx.out.result(items, () =>
+          table([
+            ['NAME', 'ENVIRONMENT', 'POOLS', 'VERSION', 'UPDATED BY', 'UPDATED AT'],
+            ...items.map((s) => [
+              s.name,
+              s.environment ?? '*',
+              s.pools.join(',') || '*',
+              String(s.version),
+              s.updatedBy,
+              s.updatedAt,
+            ]),
+          ]),
+        );
+      }),
+    );
+
   const runners = program.command('runners').description('Runner tokens and registered runners');
   runners
     .command('token <name>')
