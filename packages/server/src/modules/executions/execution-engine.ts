@@ -794,7 +794,11 @@ export class ExecutionEngine {
                 break;
               }
             }
-            await setStage(stage, stageTransition(state, { type: 'start' }));
+            await setStage(
+              stage,
+              stageTransition(state, { type: 'start' }),
+              gateBlockedStates.includes(state) ? { reason: null } : {},
+            );
             await createJob(stage, 'main', stage.generation);
             break;
           }
