@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -241,5 +241,52 @@ describe('custody audit export, proof and offline verify', () => {
       { encoding: 'utf8', env },
     );
     expect(other.status).not.toBe(0);
+  });
+});
+
+describe('custody audit stream', () => {
+  let f: LedgerFixture | undefined;
+  afterEach(async () => {
+    await f?.close();
+    f = undefined;
+  });
+
+  it('sets a destination secret from stdin (write-only) and lists delivery state', async () => {
+    f = await startLedgerFixture('sqlite');
+    const res = await fetch(`${f.url}/api/v1/apply`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.token}`, 'content-type': 'application/yaml' },
+      body: 'apiVersion: custody/v1\nkind: AuditStream\nmetadata: { name: hook }\nspec: { type: webhook, url: "https://127.0.0.1:9/x" }\n',
+    });
+    expect(res.status).toBe(200);
+    const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'custody.js');
+    const secret = 's3cret-hmac-key-value';
+    // Asynchronously: the server answering the CLI runs in this very process.
+    const set = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        const child = spawn(process.execPath, [
+          bin,
+          ...f!.flags,
+          'audit',
+          'stream',
+          'set-secret',
+          'hook',
+        ]);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+        child.stdin.end(secret + '\n');
+      },
+    );
+    expect(set.status, set.stderr).toBe(0);
+    expect(set.stdout + set.stderr).not.toContain(secret);
+    const list = await runCli([...f.flags, '-o', 'json', 'audit', 'stream', 'list']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toMatchObject([
+      { name: 'hook', type: 'webhook', secretSet: true },
+    ]);
+    expect(list.stdout).not.toContain(secret);
   });
 });

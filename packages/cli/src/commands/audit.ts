@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { run } from '../command-context.ts';
+import { readStdin, run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
 import {
@@ -159,7 +159,58 @@ export function registerAuditCommands(program: Command): Command {
         );
       }),
     );
+  const streams = audit
+    .command('stream')
+    .description('SIEM destinations (AuditStream resources): delivery state and secrets');
+  streams
+    .command('list')
+    .description('Destinations with their cursor, backlog and last error (never secrets)')
+    .action(
+      run(async (ctx) => {
+        const { destinations } = await ctx
+          .client()
+          .request<{ destinations: StreamView[] }>('GET', '/api/v1/streams');
+        ctx.out.result(destinations, () =>
+          table([
+            ['NAME', 'TYPE', 'NEXT SEQ', 'PENDING', 'SECRET', 'LAST ERROR'],
+            ...destinations.map((d) => [
+              d.name,
+              d.type,
+              String(d.nextSeq),
+              String(d.pending),
+              d.secretSet ? 'set' : '-',
+              d.lastError ?? '',
+            ]),
+          ]),
+        );
+      }),
+    );
+  streams
+    .command('set-secret')
+    .description(
+      "Set a destination's secret (webhook HMAC key or Splunk HEC token) from standard input; write-only",
+    )
+    .argument('<name>', 'AuditStream name')
+    .action(
+      run(async (ctx, name: string) => {
+        const value = (await readStdin()).replace(/\r?\n$/, '');
+        if (!value) throw new UsageError('pass the secret on standard input');
+        await ctx.client().request('PUT', `/api/v1/streams/${encodeURIComponent(name)}/secret`, {
+          json: { value },
+        });
+        ctx.out.result({ name, secretSet: true }, () => `secret set for ${name}`);
+      }),
+    );
   return audit;
+}
+
+interface StreamView {
+  name: string;
+  type: string;
+  nextSeq: number;
+  pending: number;
+  secretSet: boolean;
+  lastError: string | null;
 }
 
 function parseCount(text: string, what: string): number {
