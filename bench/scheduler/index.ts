@@ -122,7 +122,7 @@ const runOnce = async (): Promise<string> => {
   });
   const { id } = (await res.json()) as { id: string };
   for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 250));
     const r = (await (await fetch(`${server.url}/api/v1/runs/${id}`, { headers })).json()) as {
       state: string;
       reason: string | null;

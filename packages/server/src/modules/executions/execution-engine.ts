@@ -1297,7 +1297,8 @@ export class ExecutionEngine {
   ): Promise<void> {
     await this.deps.uow.run(ctx, async (tx, record) => {
       const job = await this.leased(tx, jobId, leaseId);
-      const step = (await this.deps.store.steps(tx, jobId)).find((s) => s.idx === idx);
+      const steps = await this.deps.store.steps(tx, jobId);
+      const step = steps.find((s) => s.idx === idx);
       if (!step)
         throw new DomainError(
           executionErrors.EXECUTIONS_JOB_NOT_FOUND,
@@ -1330,9 +1331,7 @@ export class ExecutionEngine {
         },
       });
       if (report.next !== undefined && next === 'succeeded') {
-        const following = (await this.deps.store.steps(tx, jobId)).find(
-          (s) => s.idx === report.next,
-        );
+        const following = steps.find((s) => s.idx === report.next);
         if (!following)
           throw new DomainError(
             executionErrors.EXECUTIONS_JOB_NOT_FOUND,
