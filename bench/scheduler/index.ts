@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { bootstrapAdmin, configSchema, startServer, systemContext } from '@custody/server';
 import { sql } from 'kysely';
@@ -207,6 +207,12 @@ console.log(
 );
 console.log(
   `  throughput                     ${((runs * steps) / wall).toFixed(1)} steps/s (${(runs / wall).toFixed(1)} runs/s)`,
+);
+console.log(
+  `  machine load (1 min / 5 min)   ${loadavg()
+    .slice(0, 2)
+    .map((l) => l.toFixed(2))
+    .join(' / ')} (the figures above compare only at similar load)`,
 );
 if (jobs.length !== runs) {
   console.error(`expected ${runs} jobs, found ${jobs.length}`);
