@@ -447,6 +447,7 @@ export class ExecutionEngine {
 
   start(intervalMs = 1000): void {
     if (this.timer) return;
+    this.stopped = false;
     void this.graceLeases().catch((err) => this.deps.onError?.(err));
     this.timer = setInterval(() => {
       void this.tick().catch((err) => this.deps.onError?.(err));
@@ -629,7 +630,7 @@ export class ExecutionEngine {
         if (terminal && stage.environment)
           await store.unlock(tx, run.project, stage.environment, `${runId}/${stage.idx}`);
         record({
-          action: `executions.stage.${next.replace('_', '-')}`,
+          action: `executions.stage.${next.replace(/_/g, '-')}`,
           resource: { type: 'stage', id: `${runId}/${stage.name}` },
           details: { run: runId, ...details },
         });
