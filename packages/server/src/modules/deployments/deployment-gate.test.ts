@@ -296,6 +296,9 @@ for (const dialect of dialects) {
       expect(entries).toContain('deployments.approval.approve:denied:alice');
       expect(entries).toContain('deployments.approval.approve:denied:erin');
       expect(entries).toContain('deployments.approval.approve:denied:deploy-bot');
+      expect(entries).toContain('executions.stage.waiting-for-approval:succeeded:scheduler');
+      expect(entries).toContain('deployments.approval.requested:succeeded:scheduler');
+      expect(entries).toContain('deployments.gate.blocked:succeeded:scheduler');
 
       const byBob = await api('POST', url, { comment: 'looks good' }, tokens.bob);
       expect(byBob.status).toBe(200);
