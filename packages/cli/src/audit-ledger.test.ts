@@ -151,6 +151,30 @@ for (const dialect of dialects) {
       });
     });
 
+    it('a long log: a sample of checkpoints is checked, and bisection finds where re-signing began', async () => {
+      f = await startLedgerFixture(dialect);
+      for (let size = 10; size <= 400; size += 10) {
+        await f.growTo(size);
+        await f.checkpoint();
+      }
+      const ok = await verify(f, '--checkpoints', '4');
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.report).toMatchObject({ ok: true, size: 400, checkpoints: 4 });
+      await dropAppendOnlyTriggers(f);
+      await sql`update audit_entries set action = 'test.thing.hidden' where seq = 333`.execute(
+        f.db.db,
+      );
+      await rehashRow(f, 333);
+      await rebuildLedger(f, 270);
+      const r = await verify(f, '--checkpoints', '4');
+      expect(r.status).toBe(1);
+      expect(r.report).toMatchObject({
+        ok: false,
+        code: 'LEDGER_CHECKPOINT_SIGNATURE_INVALID',
+        firstBadSeq: 270,
+      });
+    });
+
     it('an old checkpoint verifies against the current one; a history rewritten with the stolen key does not', async () => {
       f = await signedLog(dialect);
       const saved = path.join(mkdtempSync(path.join(tmpdir(), 'custody-cp-')), 'checkpoint');

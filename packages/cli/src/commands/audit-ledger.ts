@@ -134,19 +134,38 @@ function httpReader(client: ApiClient, checkpoint: string): ExportReader {
   };
 }
 
-async function allCheckpoints(client: ApiClient): Promise<CheckpointView[]> {
-  const out: CheckpointView[] = [];
-  let after: number | undefined;
-  for (;;) {
-    const page = await client.request<{ checkpoints: CheckpointView[]; next: number | null }>(
-      'GET',
-      '/api/v1/ledger/checkpoints',
-      { query: { after, limit: 10_000 } },
-    );
-    out.push(...page.checkpoints);
-    if (page.next === null) return out;
-    after = page.next;
+async function checkpointPage(
+  client: ApiClient,
+  after: number | undefined,
+  limit: number,
+): Promise<{ checkpoints: CheckpointView[]; next: number | null }> {
+  return client.request('GET', '/api/v1/ledger/checkpoints', { query: { after, limit } });
+}
+
+/** The first checkpoint of size >= `size`, if any. */
+async function checkpointCovering(
+  client: ApiClient,
+  size: number,
+): Promise<CheckpointView | undefined> {
+  return (await checkpointPage(client, size > 0 ? size - 1 : undefined, 1)).checkpoints[0];
+}
+
+/**
+ * The checkpoints to check: all of them when there are at most `max`, else `max` of them
+ * spread evenly over the log (the newest always included). A log signs about one checkpoint
+ * per second while it is busy, so a year holds millions; every one of them proves the same
+ * prefix property, and the spread keeps a changed entry bracketed to 1/max of the log.
+ */
+async function checkpointsToCheck(client: ApiClient, max: number): Promise<CheckpointView[]> {
+  const first = await checkpointPage(client, undefined, max + 1);
+  if (first.next === null && first.checkpoints.length <= max) return first.checkpoints;
+  const latest = await client.request<CheckpointView>('GET', '/api/v1/ledger/checkpoint');
+  const bySize = new Map<number, CheckpointView>([[latest.size, latest]]);
+  for (let i = 1; i < max; i++) {
+    const cp = await checkpointCovering(client, Math.floor((latest.size * i) / max));
+    if (cp) bySize.set(cp.size, cp);
   }
+  return [...bySize.values()].sort((x, y) => x.size - y.size);
 }
 
 function signedBy(note: string, key: string): boolean {
@@ -164,8 +183,12 @@ function signedBy(note: string, key: string): boolean {
  * the ledger's own tables, roots from the signatures: a row changed, deleted, inserted or
  * reordered behind the application's back no longer hashes to what was signed.
  */
-export async function verifyServer(client: ApiClient, key: string): Promise<VerifyReport> {
-  const checkpoints = await allCheckpoints(client);
+export async function verifyServer(
+  client: ApiClient,
+  key: string,
+  maxCheckpoints = 256,
+): Promise<VerifyReport> {
+  const checkpoints = await checkpointsToCheck(client, maxCheckpoints);
   if (checkpoints.length === 0)
     return {
       ok: false,
@@ -174,10 +197,31 @@ export async function verifyServer(client: ApiClient, key: string): Promise<Veri
     };
   // Checkpoints not signed by the trusted key prove nothing; entries beyond the last trusted
   // one are unproven, and the first of them is where verification must stop.
-  const firstUntrusted = checkpoints.find((c) => !signedBy(c.note, key));
+  let firstUntrusted = checkpoints.find((c) => !signedBy(c.note, key));
   const trusted = checkpoints.filter(
     (c) => firstUntrusted === undefined || c.size < firstUntrusted.size,
   );
+  // Narrow down, by bisection over the checkpoints in between, where the trusted ones end.
+  if (firstUntrusted) {
+    let lo = trusted.at(-1)?.size ?? -1;
+    for (;;) {
+      const mid = Math.floor((lo + 1 + firstUntrusted.size) / 2);
+      const cp = await checkpointCovering(client, mid);
+      if (!cp || cp.size >= firstUntrusted.size || cp.size <= lo) {
+        const below = await checkpointCovering(client, lo + 1);
+        if (!below || below.size >= firstUntrusted.size) break;
+        if (signedBy(below.note, key)) {
+          trusted.push(below);
+          lo = below.size;
+        } else firstUntrusted = below;
+        continue;
+      }
+      if (signedBy(cp.note, key)) {
+        trusted.push(cp);
+        lo = cp.size;
+      } else firstUntrusted = cp;
+    }
+  }
   if (trusted.length === 0) {
     return {
       ok: false,

@@ -135,29 +135,46 @@ export function registerAuditCommands(program: Command): Command {
     .argument('[dir]', 'export directory to verify offline (needs --key; no server)')
     .option('--key <vkey>', 'trusted verifier key, or a file holding it')
     .option('--since <file>', 'a signed checkpoint saved earlier: prove the log extends it')
+    .option(
+      '--checkpoints <n>',
+      'with the server: how many signed checkpoints to check, spread over the log',
+      '256',
+    )
     .action(
-      run(async (ctx, dir: string | undefined, opts: { key?: string; since?: string }) => {
-        if (dir !== undefined) {
-          if (!opts.key)
-            throw new UsageError('verifying an export needs --key VKEY (the key you trust)');
-          if (opts.since) throw new UsageError('--since checks the live server; do not give DIR');
-          finish(ctx, await verifyDirectory(dir, readVerifierKey(opts.key)));
-          return;
-        }
-        const key = await trustedKey(ctx, opts.key, () => ctx.client());
-        const reports: VerifyReport[] = [];
-        if (opts.since) reports.push(await verifySince(ctx.client(), opts.since, key));
-        if (!opts.since || reports.every((r) => r.ok))
-          reports.push(await verifyServer(ctx.client(), key));
-        const bad = reports.find((r) => !r.ok);
-        finish(
+      run(
+        async (
           ctx,
-          bad ?? {
-            ...reports[reports.length - 1]!,
-            message: reports.map((r) => r.message).join('; '),
-          },
-        );
-      }),
+          dir: string | undefined,
+          opts: { key?: string; since?: string; checkpoints: string },
+        ) => {
+          if (dir !== undefined) {
+            if (!opts.key)
+              throw new UsageError('verifying an export needs --key VKEY (the key you trust)');
+            if (opts.since) throw new UsageError('--since checks the live server; do not give DIR');
+            finish(ctx, await verifyDirectory(dir, readVerifierKey(opts.key)));
+            return;
+          }
+          const key = await trustedKey(ctx, opts.key, () => ctx.client());
+          const reports: VerifyReport[] = [];
+          if (opts.since) reports.push(await verifySince(ctx.client(), opts.since, key));
+          if (!opts.since || reports.every((r) => r.ok))
+            reports.push(
+              await verifyServer(
+                ctx.client(),
+                key,
+                parseCount(opts.checkpoints, '--checkpoints') || 1,
+              ),
+            );
+          const bad = reports.find((r) => !r.ok);
+          finish(
+            ctx,
+            bad ?? {
+              ...reports[reports.length - 1]!,
+              message: reports.map((r) => r.message).join('; '),
+            },
+          );
+        },
+      ),
     );
   const streams = audit
     .command('stream')
