@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../bootstrap.ts';
 import { ManualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
@@ -15,8 +16,20 @@ const tickets: Record<string, { state: string; name: string; approval: string }>
 };
 const password = 'sn-gate-secret';
 
+const patches: { url: string; body: string }[] = [];
+
 async function serviceNow(): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
+    if (req.method === 'PATCH') {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        patches.push({ url: req.url!, body: raw });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ result: { sys_id: field('x') } }));
+      });
+      return;
+    }
     const url = new URL(req.url!, 'http://x');
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -86,6 +99,18 @@ spec:
   baseUrl: http://127.0.0.1:1
   timeout: 2s
   scope: { environments: [tix/dr] }
+---
+apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: release, project: tix }
+spec:
+  source: { repository: file:///tmp/none.git, branch: main }
+  inputs: [{ name: ticket }]
+  stages:
+    - name: deploy
+      type: deploy
+      environment: production
+      steps: [{ name: deploy, run: ./deploy.sh }]
 `);
       expect(applied.statusCode, applied.body).toBe(200);
       for (const name of ['snow', 'snow-down'])
@@ -150,6 +175,49 @@ spec:
       expect(reason.code).toMatch(/^CHANGES_CONNECTOR_/);
       expect(reason.message.length).toBeGreaterThan(10);
       expect(reason.unblock).toContain('servicenow');
+    });
+
+    it('the referenced ticket is updated when the deployment succeeds', async () => {
+      const ctx = systemContext(t.app, 'test');
+      const pending = await t.app.services.approvals.list({ state: 'pending', project: 'tix' });
+      const rita = await t.user('rita', ['release-manager@project:tix']);
+      for (const a of pending)
+        expect(
+          (
+            await t.request({
+              method: 'POST',
+              url: `/api/v1/approvals/${a.id}/approve`,
+              token: rita,
+              json: {},
+            })
+          ).statusCode,
+        ).toBe(200);
+      const run = await t.app.services.engine.createRun(ctx, {
+        project: 'tix',
+        pipeline: 'release',
+        inputs: { ticket: 'CHG0040001' },
+      });
+      const job = await t.app.services.engine.lease(ctx, {
+        runnerId: 'runner-test',
+        pools: ['default'],
+      });
+      expect(job?.stage).toBe('deploy');
+      await t.app.services.engine.completeJob(ctx, job!.jobId, job!.leaseId, {
+        result: 'succeeded',
+      });
+      for (let i = 0; i < 50 && patches.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(patches.length).toBe(1);
+      expect(patches[0]!.url).toContain('sys-CHG0040001');
+      expect(patches[0]!.body).toContain(run.id);
+      for (let i = 0; i < 50; i++) {
+        const audit = await t.app.services.audit.list({ limit: 1000 });
+        if (audit.some((e) => e.action === 'changes.ticket.updated')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const audit = await t.app.services.audit.list({ limit: 1000 });
+      expect(audit.find((e) => e.action === 'changes.ticket.updated')?.outcome).toBe('succeeded');
+      patches.length = 0;
     });
   });
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
+import { systemActor } from '../../platform/context.ts';
 import type { AnyTx } from '../../platform/db/database.ts';
 import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
@@ -425,6 +426,30 @@ export class DeploymentGate implements DeploymentGatePort {
       status: decision.status,
       recorded: decision.recorded || written,
     };
+  }
+
+  // After a deploy stage ended: tell the ServiceNow/Jira ticket the run referenced how it went.
+  // Failures are audited by the changes module (`changes.ticket.updated`, outcome failed).
+  async finished(input: {
+    run: GateRun;
+    stage: { idx: number; name: string; environment: string };
+    result: 'succeeded' | 'failed' | 'rolled_back';
+  }): Promise<void> {
+    const { run, stage, result } = input;
+    const ticket = str(run.inputs.ticket) ?? str(run.trigger.ticket);
+    if (!ticket) return;
+    const env = await this.deps.projects.environment(run.project, stage.environment);
+    if (env?.spec.changeRecord !== 'servicenow' && env?.spec.changeRecord !== 'jira') return;
+    await this.deps.changes.updateTicket(
+      { actor: { ...systemActor, name: 'deployment-gate' }, requestId: newId('gate') },
+      {
+        project: run.project,
+        environment: stage.environment,
+        ticket,
+        outcome: result,
+        note: `Custody run ${run.id}, stage ${stage.name} (${run.pipeline} v${run.pipelineVersion}, commit ${run.commit ?? 'unresolved'}): deployment ${result.replace('_', ' ')}`,
+      },
+    );
   }
 
   private async recordDecision(

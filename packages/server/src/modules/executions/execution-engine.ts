@@ -121,6 +121,12 @@ export interface DeploymentGatePort {
       at: Date;
     },
   ): Promise<{ allowed: boolean; status: GateBlockedState; recorded: boolean }>;
+  // After the transaction that ended a deploy stage (e.g. to update a change ticket).
+  finished?(input: {
+    run: GateRun;
+    stage: { idx: number; name: string; environment: string };
+    result: 'succeeded' | 'failed' | 'rolled_back';
+  }): Promise<void>;
 }
 
 function gateRun(run: RunRow): GateRun {
@@ -587,6 +593,7 @@ export class ExecutionEngine {
   async advanceRun(runId: string): Promise<void> {
     const ctx = this.schedulerCtx();
     let queuedJobs = false;
+    const finishedDeploys: Parameters<NonNullable<DeploymentGatePort['finished']>>[0][] = [];
     let finished = false;
     await this.maybe(ctx, async (tx, record) => {
       const store = this.deps.store;
@@ -629,6 +636,15 @@ export class ExecutionEngine {
         Object.assign(stage, set);
         if (terminal && stage.environment)
           await store.unlock(tx, run.project, stage.environment, `${runId}/${stage.idx}`);
+        if (
+          stage.environment &&
+          (next === 'succeeded' || next === 'failed' || next === 'rolled_back')
+        )
+          finishedDeploys.push({
+            run: gateRun(run),
+            stage: { idx: stage.idx, name: stage.name, environment: stage.environment },
+            result: next,
+          });
         record({
           action: `executions.stage.${next.replace(/_/g, '-')}`,
           resource: { type: 'stage', id: `${runId}/${stage.name}` },
@@ -935,6 +951,9 @@ export class ExecutionEngine {
       if (changes === 0) throw new NoChange();
     });
     if (queuedJobs) this.notifier.emit('job');
+    // Not awaited: a slow ticket system must not hold up the scheduler or the runner.
+    for (const f of finishedDeploys)
+      void this.deps.gate?.finished?.(f).catch((err: unknown) => this.deps.onError?.(err));
     if (finished && this.timer)
       setImmediate(() => void this.tick().catch((err) => this.deps.onError?.(err)));
   }
