@@ -25,7 +25,7 @@ import pino from 'pino';
 const TARGET_RATE = 20_000;
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 1000;
-const total = Number(process.argv[2] ?? 50_000);
+const total = Number(process.argv[2] ?? 150_000);
 const batch = Number(process.argv[3] ?? 100);
 
 async function freePort(): Promise<number> {
