@@ -428,6 +428,14 @@ for (const dialect of dialects) {
       await play(build, 'cal v1');
       expect(await stageState(id, 'deploy-production')).toBe('blocked_by_freeze');
       expect(await lease()).toBeNull();
+      // The run itself says why the stage waits.
+      const stages = (await api('GET', `/api/v1/runs/${id}`)).body.stages as {
+        name: string;
+        reason: string | null;
+      }[];
+      expect(stages.find((s) => s.name === 'deploy-production')?.reason).toMatch(
+        /^FREEZE_ACTIVE: freeze window cal-weekends/,
+      );
       const g = await gate(id, 'deploy-production');
       const frozen = g.decision.reasons.find((r: Reason) => r.code === 'FREEZE_ACTIVE');
       expect(frozen?.message).toContain('cal-weekends');

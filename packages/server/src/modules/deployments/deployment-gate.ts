@@ -413,7 +413,7 @@ export class DeploymentGate implements DeploymentGatePort {
       point: 'stage' | 'lease';
       at: Date;
     },
-  ): Promise<{ allowed: boolean; status: GateBlockedState; recorded: boolean }> {
+  ): Promise<{ allowed: boolean; status: GateBlockedState; recorded: boolean; summary: string }> {
     const decision = await this.evaluate(tx, record, {
       run: input.run,
       stage: input.stage,
@@ -425,6 +425,11 @@ export class DeploymentGate implements DeploymentGatePort {
       allowed: decision.allowed,
       status: decision.status,
       recorded: decision.recorded || written,
+      summary: decision.reasons
+        .filter((r) => r.blocking)
+        .map((r) => `${r.code}: ${r.message}`)
+        .join('; ')
+        .slice(0, 1000),
     };
   }
 

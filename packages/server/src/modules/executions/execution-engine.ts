@@ -120,7 +120,13 @@ export interface DeploymentGatePort {
       point: 'stage' | 'lease';
       at: Date;
     },
-  ): Promise<{ allowed: boolean; status: GateBlockedState; recorded: boolean }>;
+  ): Promise<{
+    allowed: boolean;
+    status: GateBlockedState;
+    recorded: boolean;
+    // One line for the stage's reason, e.g. `FREEZE_ACTIVE: freeze window … is in force`.
+    summary?: string;
+  }>;
   // After the transaction that ended a deploy stage (e.g. to update a change ticket).
   finished?(input: {
     run: GateRun;
@@ -786,7 +792,7 @@ export class ExecutionEngine {
                   await setStage(
                     stage,
                     stageTransition(state, { type: 'block', status: verdict.status }),
-                    { reason: verdict.status },
+                    { reason: verdict.summary ?? verdict.status },
                     { environment: stage.environment },
                   );
                 break;
@@ -996,7 +1002,7 @@ export class ExecutionEngine {
               status: verdict.status,
             }),
             generation: stage.generation + 1,
-            reason: verdict.status,
+            reason: verdict.summary ?? verdict.status,
           });
           record({
             action: `executions.stage.${verdict.status.replace(/_/g, '-')}`,
