@@ -8,6 +8,7 @@ import {
   createConsistencyProof,
   createInclusionProof,
   keyIdHex,
+  rangeNodes,
   signCheckpoint,
   tileHashReader,
   tileWidthAt,
@@ -93,6 +94,7 @@ export function toCheckpointView(row: CheckpointRow): CheckpointView {
 export class LedgerService {
   private readonly replica = `${hostname()}:${process.pid}`;
   private signerCache: NoteSigner | undefined;
+  private rangeCache: { size: number; root: string; range: CompactRange } | undefined;
   private keyRegistered = false;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -144,9 +146,7 @@ export class LedgerService {
     await this.ensureKeyRegistered();
     const { store, database } = this.deps;
     const latest = await store.latestCheckpoint(database.db);
-    const range = latest
-      ? CompactRange.fromState(JSON.parse(latest.range_state) as { size: number; hashes: string[] })
-      : CompactRange.empty();
+    const range = await this.rangeAt(latest);
     if (latest && !bytesEqual(range.root(), Buffer.from(latest.root_hash, 'hex'))) {
       throw new DomainError(
         ledgerErrors.LEDGER_ENTRY_TAMPERED,
@@ -183,7 +183,8 @@ export class LedgerService {
       size: range.size,
       root_hash: toHex(root),
       note: '',
-      range_state: JSON.stringify(range.state()),
+      // Derived from the tiles when needed (rangeAt); not stored again with every checkpoint.
+      range_state: '',
       key_id: keyIdHex(signer.keyId),
       signed_by: this.replica,
       created_at: this.deps.clock.now().toISOString(),
@@ -200,7 +201,31 @@ export class LedgerService {
       row.note = signCheckpoint({ origin: signer.name, size: range.size, rootHash: root }, signer);
       await store.insertCheckpoint(tx, row);
     });
+    this.rangeCache = { size: row.size, root: row.root_hash, range: range.clone() };
     return row;
+  }
+
+  // The compact range at the latest checkpoint: kept in memory between integrations, else
+  // rebuilt from the stored tiles (the perfect subtrees of [0, size), a few tile reads).
+  private async rangeAt(latest: CheckpointRow | undefined): Promise<CompactRange> {
+    if (!latest) return CompactRange.empty();
+    const c = this.rangeCache;
+    if (c && c.size === latest.size && c.root === latest.root_hash) return c.range.clone();
+    if (latest.range_state)
+      return CompactRange.fromState(
+        JSON.parse(latest.range_state) as { size: number; hashes: string[] },
+      );
+    try {
+      const hashes = await this.reader(latest.size).readNodes(rangeNodes(0, latest.size));
+      return CompactRange.fromHashes(latest.size, hashes);
+    } catch (err) {
+      throw new DomainError(
+        ledgerErrors.LEDGER_ENTRY_TAMPERED,
+        `the stored tiles do not hold the tree of the latest checkpoint (size ${latest.size}): ${(err as Error).message}`,
+        undefined,
+        { cause: err },
+      );
+    }
   }
 
   /** Integrates everything committed so far; returns the latest checkpoint. */
