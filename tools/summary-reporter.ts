@@ -1,8 +1,11 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 // Prints the plain closing line `N passed, M failed` that CI reads, after vitest's own summary.
 export class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError>,
+  ): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -25,7 +28,8 @@ export class SummaryReporter implements Reporter {
       `\ndatabase suites: ${byDialect.sqlite} tests passed on SQLite, ${byDialect.postgres} on PostgreSQL\n`,
     );
     process.stdout.write(
-      `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
+      `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}` +
+        `${unhandledErrors.length ? `, ${unhandledErrors.length} unhandled errors` : ''}\n`,
     );
   }
 }

@@ -189,7 +189,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const ownsDatabase = !deps.database;
-  const database = deps.database ?? createDatabase(config.databaseUrl);
+  const database =
+    deps.database ??
+    createDatabase(config.databaseUrl, {
+      onConnectionError: (err) => logger.warn({ err }, 'database connection lost; reconnecting'),
+    });
   await migrateToLatest(database, allMigrations);
 
   const audit = new AuditService({

