@@ -95,7 +95,7 @@ describe('custody up and the CLI', () => {
 
   it('applies resources from a file and reads them back with get, history and diff', () => {
     const file = path.join(home, 'resources.yaml');
-    const write = (desc: string) =>
+    const write = (desc: string, required = 1) =>
       writeFileSync(
         file,
         `apiVersion: custody/v1
@@ -116,7 +116,7 @@ spec:
     rules:
       - name: release-managers
         group: release-managers
-        required: 1
+        required: ${required}
 ---
 apiVersion: custody/v1
 kind: Group
@@ -148,6 +148,12 @@ spec:
     const again = custody(['apply', '-f', file], { env });
     expect(again.stdout).toContain('project/payments updated (version 2)');
     expect(again.stdout).toContain('environment/payments/prod unchanged (version 1)');
+    // A production environment's new rules wait for a second person.
+    write('Card payments service', 2);
+    const stricter = custody(['apply', '-f', file], { env });
+    expect(stricter.stdout).toMatch(
+      /environment\/payments\/prod updated \(version 2, in force once someone else runs `custody approve apr_[0-9a-f]+`\)/,
+    );
     const got = custody(['get', 'environment', 'prod', '--project', 'payments'], { env });
     expect(got.stdout).toContain('type: production');
     const hist = custody(['history', 'project', 'payments', '--output', 'json'], { env });

@@ -31,6 +31,8 @@ import {
   KyselyProjectStore,
   ProjectService,
   projectKinds,
+  environmentKind,
+  registerEnvironmentApprovals,
   projectMigrations,
 } from './modules/projects/index.ts';
 import {
@@ -216,9 +218,22 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   const resources = new ResourceService({ database, uow, store: new KyselyResourceStore(), clock });
   const projectStore = new KyselyProjectStore();
+  const approvals = new ApprovalService({
+    database,
+    uow,
+    audit,
+    store: new KyselyApprovalStore(),
+    clock,
+  });
   const projects = new ProjectService({ database, store: projectStore });
-  for (const handler of [...projectKinds(projectStore), ...identityKinds(rbac)])
+  const environments = { store: projectStore, approvals, clock };
+  for (const handler of [
+    ...projectKinds(projectStore),
+    environmentKind(environments),
+    ...identityKinds(rbac),
+  ])
     resources.register(handler);
+  registerEnvironmentApprovals(environments);
   const freezeStore = new KyselyFreezeStore();
   const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
   for (const handler of freezeKinds(freezeStore)) resources.register(handler);
@@ -232,13 +247,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     sealer: new CredentialSealer(path.join(path.resolve(config.dataDir), 'secrets.key')),
   });
   for (const handler of changeKinds(changeStore)) resources.register(handler);
-  const approvals = new ApprovalService({
-    database,
-    uow,
-    audit,
-    store: new KyselyApprovalStore(),
-    clock,
-  });
   const pipelineStore = new KyselyPipelineStore();
   const pipelines = new PipelineService({ database, store: pipelineStore });
   resources.register(pipelineKind({ store: pipelineStore, projects, approvals }));

@@ -12,6 +12,7 @@ interface ApplyResult {
   version: number;
   contentHash: string;
   change: string;
+  approval?: string;
 }
 
 interface ResourceView {
@@ -57,7 +58,11 @@ export function registerResourceCommands(program: Command): void {
           results
             .map(
               (r) =>
-                `${r.kind.toLowerCase()}/${r.project ? `${r.project}/` : ''}${r.name} ${r.change} (version ${r.version})`,
+                `${r.kind.toLowerCase()}/${r.project ? `${r.project}/` : ''}${r.name} ${r.change} (version ${r.version}${
+                  r.approval
+                    ? `, in force once someone else runs \`custody approve ${r.approval}\``
+                    : ''
+                })`,
             )
             .join('\n'),
         );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
-import type { AuditAppender, UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import type { AuditAppender, RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { decide, type ApprovalState } from './approval-state.ts';
 import type { ApprovalRow, KyselyApprovalStore } from './approval-store.ts';
@@ -34,6 +34,15 @@ export interface ApprovalRequestInput {
   author: string;
 }
 
+// What the module owning a subject does when a request about it is decided, inside the
+// decision's transaction: throwing refuses the decision and writes nothing.
+export type DecisionHandler = (
+  tx: AnyTx,
+  decided: ApprovalView,
+  ctx: RequestContext,
+  record: RecordAudit,
+) => Promise<void>;
+
 export function principalOf(actor: RequestContext['actor']): string {
   return `${actor.type === 'service_account' ? 'serviceaccount' : actor.type}:${actor.name}`;
 }
@@ -41,6 +50,8 @@ export function principalOf(actor: RequestContext['actor']): string {
 // General four-eyes approvals of a subject bound to its content hash. Pipelines use it for
 // governed versions; deployment controls build on it.
 export class ApprovalService {
+  private readonly onDecision = new Map<string, DecisionHandler>();
+
   constructor(
     private readonly deps: {
       database: Database;
@@ -50,6 +61,33 @@ export class ApprovalService {
       clock: Clock;
     },
   ) {}
+
+  /** Lets the module owning `subjectType` act on approvals and rejections. */
+  onDecided(subjectType: string, handler: DecisionHandler): void {
+    this.onDecision.set(subjectType, handler);
+  }
+
+  // Closes a pending request its subject no longer needs (a newer version replaced it),
+  // inside the caller's transaction. Recorded as rejected by the system, with the reason.
+  async withdrawInTx(
+    tx: AnyTx,
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    id: string,
+    reason: string,
+  ): Promise<void> {
+    const ok = await this.deps.store.decide(tx, id, {
+      state: 'rejected',
+      decided_by: 'system:custody',
+      decided_at: this.deps.clock.now().toISOString(),
+      reason,
+    });
+    if (!ok) return;
+    await this.deps.audit.append(tx, ctx, {
+      action: 'approvals.request.withdrawn',
+      resource: { type: 'approval', id },
+      details: { reason },
+    });
+  }
 
   // Opens a request inside the caller's transaction, with its own audit entry there.
   async requestInTx(
@@ -166,8 +204,9 @@ export class ApprovalService {
           ...(reason ? { reason } : {}),
         },
       });
-      const updated = await this.deps.store.get(tx, id);
-      return toView(updated!);
+      const updated = toView((await this.deps.store.get(tx, id))!);
+      await this.onDecision.get(row.subject_type)?.(tx, updated, ctx, record);
+      return updated;
     });
   }
 }

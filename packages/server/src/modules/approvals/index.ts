@@ -7,6 +7,7 @@ export {
   principalOf,
   type ApprovalView,
   type ApprovalRequestInput,
+  type DecisionHandler,
 } from './approval-service.ts';
 export { approvalRoutes } from './approval-routes.ts';
 export { decide, type ApprovalState, type ApprovalEvent } from './approval-state.ts';

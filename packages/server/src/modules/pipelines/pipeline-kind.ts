@@ -63,7 +63,7 @@ export function pipelineKind(deps: {
         created_at: new Date().toISOString(),
       });
       if (governed) {
-        await deps.approvals.requestInTx(tx, ctx, {
+        const approval = await deps.approvals.requestInTx(tx, ctx, {
           subjectType: governedSubjectType,
           subjectId: pipelineSubjectId(project, applied.metadata.name, applied.version),
           subjectHash: applied.contentHash,
@@ -71,7 +71,9 @@ export function pipelineKind(deps: {
           summary: `pipeline ${applied.metadata.name} version ${applied.version} deploys to production (${productionEnvironments.join(', ')})`,
           author,
         });
+        return { approval };
       }
+      return undefined;
     },
   };
 }

@@ -24,4 +24,24 @@ export const projectMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  '2026-11-22T0900-projects-environment-changes': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // Versions of a production environment's rules that wait for a second person.
+      await db.schema
+        .createTable('environment_changes')
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('approval_id', 'text', (c) => c.notNull().unique())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('environment_changes_pk', ['project', 'name', 'version'])
+        .execute();
+    },
+  },
 };

@@ -1,12 +1,5 @@
-import { DomainError } from '../../platform/errors.ts';
 import type { KindHandler } from '../resources/index.ts';
-import {
-  environmentSpecSchema,
-  projectSpecSchema,
-  type EnvironmentSpec,
-  type ProjectSpec,
-} from './environment-spec.ts';
-import { projectErrors } from './errors.ts';
+import { projectSpecSchema, type ProjectSpec } from './environment-spec.ts';
 import { projectPermissions as P } from './permissions.ts';
 import type { KyselyProjectStore } from './project-store.ts';
 
@@ -26,32 +19,5 @@ export function projectKinds(store: KyselyProjectStore): KindHandler[] {
       });
     },
   };
-  const environment: KindHandler<EnvironmentSpec> = {
-    kind: 'Environment',
-    scope: 'project',
-    description: 'A deployment target and its protection rules',
-    spec: environmentSpecSchema,
-    applyPermission: P['projects.environment.apply'],
-    readPermission: P['projects.environment.read'],
-    scopeOf: (doc) => ({ project: doc.metadata.project, environment: doc.metadata.name }),
-    async validate(tx, doc) {
-      if (!(await store.projectExists(tx, doc.metadata.project!))) {
-        throw new DomainError(
-          projectErrors.PROJECTS_PROJECT_NOT_FOUND,
-          `project ${doc.metadata.project} does not exist`,
-        );
-      }
-    },
-    async materialize(tx, doc) {
-      await store.upsertEnvironment(tx, {
-        project: doc.metadata.project!,
-        name: doc.metadata.name,
-        type: doc.spec.type,
-        spec: JSON.stringify(doc.spec),
-        version: doc.version,
-        content_hash: doc.contentHash,
-      });
-    },
-  };
-  return [project, environment] as KindHandler[];
+  return [project] as KindHandler[];
 }

@@ -14,6 +14,7 @@ export { namePattern, formatPath } from './manifest-parser.ts';
 export type {
   KindHandler,
   AnyKindHandler,
+  MaterializeOutcome,
   ResourceDocument,
   AppliedResource,
 } from './kind-handler.ts';

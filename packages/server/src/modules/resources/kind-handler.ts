@@ -19,6 +19,11 @@ export interface AppliedResource<S = unknown> extends ResourceDocument<S> {
   readonly previous: ResourceDocument<S> | undefined;
 }
 
+export interface MaterializeOutcome {
+  /** The approval request that must be approved before this version takes effect. */
+  readonly approval?: string;
+}
+
 // A module plugs a resource kind into `apply` with one of these. The resources module owns
 // parsing, validation reporting, versioning and auditing; the handler owns meaning.
 export interface KindHandler<S = unknown> {
@@ -32,8 +37,13 @@ export interface KindHandler<S = unknown> {
   scopeOf?(doc: ResourceDocument<S>): Scope;
   // Cross-resource checks inside the apply transaction; throw a DomainError to refuse.
   validate?(tx: AnyTx, doc: ResourceDocument<S>, ctx: RequestContext): Promise<void>;
-  // Write the module's own tables for the new version.
-  materialize?(tx: AnyTx, applied: AppliedResource<S>, ctx: RequestContext): Promise<void>;
+  // Write the module's own tables for the new version. A version that takes effect only
+  // once a second person approves it names the approval request.
+  materialize?(
+    tx: AnyTx,
+    applied: AppliedResource<S>,
+    ctx: RequestContext,
+  ): Promise<MaterializeOutcome | void>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -11,6 +11,7 @@ const resultSchema = z.object({
   version: z.number(),
   contentHash: z.string(),
   change: z.enum(['created', 'updated', 'unchanged']),
+  approval: z.string().optional(),
 });
 
 const viewSchema = z.object({

@@ -20,6 +20,8 @@ export interface ApplyResult {
   version: number;
   contentHash: string;
   change: ApplyChange;
+  // Set when this version waits for a second person's approval before it takes effect.
+  approval?: string;
 }
 
 export interface ResourceView {
@@ -138,7 +140,11 @@ export class ResourceService {
         const previous = previousRow
           ? (JSON.parse(previousRow.document) as ResourceDocument)
           : undefined;
-        await handler.materialize?.(tx, { ...doc, version, contentHash: hash, previous }, ctx);
+        const outcome = await handler.materialize?.(
+          tx,
+          { ...doc, version, contentHash: hash, previous },
+          ctx,
+        );
         const change: ApplyChange = previous ? 'updated' : 'created';
         results.push({
           kind: doc.kind,
@@ -147,6 +153,7 @@ export class ResourceService {
           version,
           contentHash: hash,
           change,
+          ...(outcome?.approval ? { approval: outcome.approval } : {}),
         });
         record({
           action: `resources.${doc.kind.toLowerCase()}.${change}`,
@@ -155,6 +162,7 @@ export class ResourceService {
             version,
             contentHash: hash,
             ...(previousRow ? { previousHash: previousRow.content_hash } : {}),
+            ...(outcome?.approval ? { approval: outcome.approval } : {}),
           },
         });
       }
