@@ -17,7 +17,7 @@ import {
   type Sender,
   type StreamedEntry,
 } from './senders.ts';
-import { auditStreamSpec, type AuditStreamSpec } from './stream-spec.ts';
+import { actionMatcher, auditStreamSpec, type AuditStreamSpec } from './stream-spec.ts';
 import type { DestinationRow, KyselyStreamStore } from './stream-store.ts';
 
 export interface StreamAuditSource {
@@ -191,15 +191,18 @@ export class StreamService {
     if (b && b.until > now && !options.ignoreBackoff) return;
     const { store, database, audit, clock } = this.deps;
     let next = row.next_seq;
+    const matches = actionMatcher(spec.actions);
     for (let batch = 0; batch < (options.maxBatches ?? 50); batch++) {
       const entries = await audit.list({ afterSeq: next - 1, limit: spec.batchSize, order: 'asc' });
       if (entries.length === 0) break;
-      const streamed = entries.map(present);
+      const streamed = entries.filter((e) => matches(e.action)).map(present);
       let delivered = 0;
       let failure: string | undefined;
       try {
-        const sender = await this.senderFor(row, spec);
-        delivered = await sender.send(streamed);
+        if (streamed.length) {
+          const sender = await this.senderFor(row, spec);
+          delivered = await sender.send(streamed);
+        }
       } catch (err) {
         delivered = err instanceof DeliveryError ? err.delivered : 0;
         failure = err instanceof DeliveryError ? err.message : 'delivery failed';
@@ -207,8 +210,14 @@ export class StreamService {
           this.deps.logger.error({ err, destination: row.name }, 'audit stream failed');
       }
       const at = clock.now().toISOString();
-      if (delivered > 0) {
-        next = streamed[delivered - 1]!.seq + 1;
+      // Past everything delivered, and past entries the destination does not want: all of
+      // the batch when every match went out, else up to the first match not delivered.
+      const upTo =
+        delivered === streamed.length
+          ? entries[entries.length - 1]!.seq + 1
+          : streamed[delivered]!.seq;
+      if (upTo > next) {
+        next = upTo;
         await store.advance(database.db, row.name, next, at);
       }
       if (failure !== undefined) {

@@ -17,7 +17,18 @@ const tls = z
   })
   .strict();
 
+// An audit action such as `deployments.approval.requested`, or a pattern in which `*` stands
+// for any characters within one dot-separated segment (`deployments.approval.*`, `*.*.denied`).
+const actionPattern = z
+  .string()
+  .regex(
+    /^[a-z0-9*-]+(\.[a-z0-9*-]+)*$/,
+    'must be an action such as approvals.request.created, * matching within a segment',
+  );
+
 const common = {
+  // Only entries whose action matches one of these (a notification destination); all when absent.
+  actions: z.array(actionPattern).min(1).max(50).optional(),
   // Deliver the whole audit trail from the first entry, or only entries from now on.
   startAt: z.enum(['beginning', 'now']).default('beginning'),
   enabled: z.boolean().default(true),
@@ -62,3 +73,20 @@ export const auditStreamSpec = z.discriminatedUnion('type', [
 ]);
 
 export type AuditStreamSpec = z.infer<typeof auditStreamSpec>;
+
+/** Compiles `actions` patterns into one predicate; every action matches when none are given. */
+export function actionMatcher(
+  patterns: readonly string[] | undefined,
+): (action: string) => boolean {
+  if (!patterns) return () => true;
+  const res = patterns.map(
+    (p) =>
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((part) => part.replace(/\./g, '\\$&'))
+          .join('[^.]*')}$`,
+      ),
+  );
+  return (action) => res.some((re) => re.test(action));
+}

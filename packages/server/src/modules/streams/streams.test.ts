@@ -210,6 +210,75 @@ spec: { type: webhook, url: 'https://user:pass@example.com/hook' }
       expect(rejected.body).not.toContain('pass@');
     });
 
+    it('a webhook limited to approval requests notifies approvers and skips everything else', async () => {
+      const rx = webhookReceiver(tlsMaterial);
+      const port = await rx.listen();
+      try {
+        const applied = await t.apply(`apiVersion: custody/v1
+kind: AuditStream
+metadata: { name: approvers-chat }
+spec:
+  type: webhook
+  url: https://127.0.0.1:${port}/notify
+  tls: { caFile: ${tlsMaterial.certFile} }
+  startAt: now
+  batchSize: 7
+  actions: [approvals.request.created, deployments.*.requested]
+`);
+        expect(applied.statusCode, applied.body).toBe(200);
+        await t.request({
+          method: 'PUT',
+          url: '/api/v1/streams/approvers-chat/secret',
+          json: { value: SECRET },
+        });
+        const env = (required: number) => `apiVersion: custody/v1
+kind: Project
+metadata: { name: notify }
+---
+apiVersion: custody/v1
+kind: Environment
+metadata: { name: prod, project: notify }
+spec:
+  type: production
+  approvals: { rules: [{ name: release, group: release-managers, required: ${required} }] }
+`;
+        expect((await t.apply(env(1))).statusCode).toBe(200);
+        await addEntries(t, 10);
+        const change = await t.apply(env(2));
+        const approval = change.json().results[1].approval as string;
+        expect(approval).toMatch(/^apr_/);
+        await addEntries(t, 12);
+        for (let i = 0; i < 6; i++)
+          await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+
+        expect(rx.received).toHaveLength(1);
+        const [note] = rx.received;
+        expect(note!.signatureOk).toBe(true);
+        expect(JSON.parse(note!.body)).toMatchObject({
+          action: 'approvals.request.created',
+          resource: { type: 'approval', id: approval },
+          details: { subject: 'environment-version/notify/prod@2' },
+        });
+        // The cursor passed the entries it skipped, so nothing is re-read forever.
+        const view = (
+          (await t.request({ method: 'GET', url: '/api/v1/streams' })).json().destinations as {
+            name: string;
+            nextSeq: number;
+          }[]
+        ).find((d) => d.name === 'approvers-chat')!;
+        expect(view.nextSeq).toBe(await t.app.services.audit.size());
+      } finally {
+        await rx.close();
+      }
+      const bad = await t.apply(`apiVersion: custody/v1
+kind: AuditStream
+metadata: { name: bad-filter }
+spec: { type: webhook, url: 'https://example.com/hook', actions: ['approvals request'] }
+`);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.code).toBe('RESOURCES_VALIDATION_FAILED');
+    });
+
     it('Splunk HEC: JSON events to /services/collector/event with the Splunk token', async () => {
       const requests: { url: string; auth: string; body: string }[] = [];
       const server = http.createServer((req, res) => {
