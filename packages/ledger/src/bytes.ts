@@ -16,10 +16,13 @@ export function utf8Decode(bytes: Uint8Array): string {
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+// String.prototype.isWellFormed (ES2024) where the runtime has it: several times faster.
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
 /** False if the string has a lone surrogate (it would not survive UTF-8 encoding). */
-export function isWellFormedString(s: string): boolean {
-  return !loneSurrogate.test(s);
-}
+export const isWellFormedString: (s: string) => boolean = nativeWellFormed
+  ? (s) => nativeWellFormed.call(s)
+  : (s) => !loneSurrogate.test(s);
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -29,6 +29,34 @@ describe('canonicalJson (RFC 8785)', () => {
     );
   });
 
+  it('orders integer-like keys as strings and keeps a __proto__ key', () => {
+    expect(canonicalJson({ 10: 'a', 9: 'b', x: { 2: true, 11: false }, a: [{ '01': 1 }] })).toBe(
+      '{"10":"a","9":"b","a":[{"01":1}],"x":{"11":false,"2":true}}',
+    );
+    expect(canonicalJson(JSON.parse('{"b":2,"__proto__":{"z":1}}'))).toBe(
+      '{"__proto__":{"z":1},"b":2}',
+    );
+  });
+
+  it('prints a typical audit entry like the reference serializer, whatever its key order', () => {
+    const entry = {
+      v: 1,
+      seq: 42,
+      time: '2026-11-22T07:00:00.000Z',
+      actor: { type: 'user', id: 'u1', name: 'alice', authMethod: 'token', ip: null },
+      action: 'pipelines.run.started',
+      resource: { type: 'run', id: 'run-7' },
+      outcome: 'succeeded',
+      requestId: 'req-1',
+      details: { step: 'deploy', attempt: 1, ratio: -0, nested: [1.5, 'x', { b: 1, a: 2 }] },
+    };
+    expect(canonicalJson(entry)).toBe(
+      '{"action":"pipelines.run.started","actor":{"authMethod":"token","id":"u1","ip":null,"name":"alice","type":"user"},' +
+        '"details":{"attempt":1,"nested":[1.5,"x",{"a":2,"b":1}],"ratio":0,"step":"deploy"},' +
+        '"outcome":"succeeded","requestId":"req-1","resource":{"id":"run-7","type":"run"},"seq":42,"time":"2026-11-22T07:00:00.000Z","v":1}',
+    );
+  });
+
   it('encodes as UTF-8 without normalizing (section 3.2.4)', () => {
     expect(toHex(canonicalBytes({ 'Unnormalized Unicode': 'A\u030a' }))).toBe(
       '7b22556e6e6f726d616c697a656420556e69636f6465223a2241cc8a227d',

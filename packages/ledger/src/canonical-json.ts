@@ -72,9 +72,59 @@ function serialize(v: unknown, path: string, active: Set<object>): string {
   }
 }
 
+// The write path hashes every audit entry, so ordinary input takes a lean route: a validated
+// copy with keys inserted in sorted order, printed by one JSON.stringify (its string escaping
+// and number format are RFC 8785's; a plain object prints keys in insertion order). Integer-
+// like keys break that (engines print them first, in numeric order), so they, and anything
+// else unusual, fall back to the careful serializer above, which also names any problem.
+const notFast = new Error('not on the fast path');
+const maxFastDepth = 64;
+
+function sortedCopy(v: unknown, depth: number): unknown {
+  switch (typeof v) {
+    case 'string':
+      if (!isWellFormedString(v)) throw notFast;
+      return v;
+    case 'number':
+      if (!Number.isFinite(v)) throw notFast;
+      return v;
+    case 'boolean':
+      return v;
+    case 'object': {
+      if (v === null) return v;
+      if (depth > maxFastDepth) throw notFast;
+      if (Array.isArray(v)) {
+        const out: unknown[] = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) out[i] = sortedCopy(v[i], depth + 1);
+        return out;
+      }
+      if (!isPlainObject(v)) throw notFast;
+      const record = v as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        const c = key.charCodeAt(0);
+        // Digits first: integer-like keys; __proto__ would set the copy's prototype instead.
+        if ((c >= 48 && c <= 57) || key === '__proto__' || !isWellFormedString(key)) throw notFast;
+        out[key] = sortedCopy(record[key], depth + 1);
+      }
+      return out;
+    }
+    default:
+      throw notFast;
+  }
+}
+
 /** RFC 8785 canonical JSON text of a value. Throws LEDGER_CANONICAL_JSON_INVALID on non-JSON input. */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, '$', new Set());
+  let copy: unknown;
+  try {
+    copy = sortedCopy(value, 0);
+  } catch (err) {
+    if (err !== notFast) throw err;
+    return serialize(value, '$', new Set());
+  }
+  return JSON.stringify(copy);
 }
 
 /** UTF-8 bytes of canonicalJson(value): the bytes that become a Merkle leaf. */

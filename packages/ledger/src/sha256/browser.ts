@@ -2,6 +2,7 @@
 // (synchronous, unlike WebCrypto, so the Merkle code stays synchronous everywhere).
 // Selected through the "#sha256" import conditions "browser" and "default" in package.json.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { utf8Encode } from '../bytes.ts';
 
 const leafPrefix = Uint8Array.of(0x00);
 const nodePrefix = Uint8Array.of(0x01);
@@ -13,6 +14,11 @@ export function sha256(data: Uint8Array): Uint8Array {
 /** SHA-256(0x00 || data): an RFC 6962 leaf hash. */
 export function sha256Leaf(data: Uint8Array): Uint8Array {
   return nobleSha256.create().update(leafPrefix).update(data).digest();
+}
+
+/** SHA-256(0x00 || UTF-8 of text): the leaf hash of a text. */
+export function sha256LeafText(text: string): Uint8Array {
+  return sha256Leaf(utf8Encode(text));
 }
 
 /** SHA-256(0x01 || left || right): an RFC 6962 interior node hash (both 32 bytes). */

@@ -44,6 +44,12 @@ export function sha256Leaf(data: Uint8Array): Uint8Array {
   return toBytes(hash('sha256', leafInput(data), 'binary'));
 }
 
+/** SHA-256(0x00 || UTF-8 of text): the leaf hash of a text, without a separate encode step. */
+export function sha256LeafText(text: string): Uint8Array {
+  // node:crypto encodes string input as UTF-8; U+0000 encodes as the 0x00 prefix byte.
+  return toBytes(hash('sha256', '\u0000' + text, 'binary'));
+}
+
 /** SHA-256(0x01 || left || right): an RFC 6962 interior node hash (both 32 bytes). */
 export function sha256Node(left: Uint8Array, right: Uint8Array): Uint8Array {
   nodeScratch.set(left, 1);

@@ -22,6 +22,11 @@ describe('sha256 implementations', () => {
         expect(Object.getPrototypeOf(impl.sha256(data))).toBe(Uint8Array.prototype);
       }
     }
+    for (const text of ['', 'a', '{"k":"€😀\u0000"}', 'x'.repeat(3000)]) {
+      const bytes = new TextEncoder().encode(text);
+      for (const impl of [node, browser])
+        expect(impl.sha256LeafText(text)).toEqual(impl.sha256Leaf(bytes));
+    }
     const l = new Uint8Array(randomBytes(32));
     const r = new Uint8Array(randomBytes(32));
     const want = new Uint8Array(

@@ -1,4 +1,10 @@
-import { canonicalBytes, leafHash } from '@custody/ledger';
+import {
+  canonicalBytes,
+  canonicalJson,
+  isWellFormedString,
+  leafHashOfJson,
+  leafHashOfText,
+} from '@custody/ledger';
 import type { ActorType, AuditOutcome, AuthMethod } from '../../platform/context.ts';
 
 // The audit entry as a ledger leaf. Its canonical encoding (RFC 8785 JSON) is what the
@@ -26,8 +32,61 @@ export function encodeLeaf(entry: AuditEntry): Uint8Array {
   return canonicalBytes({ v: leafFormatVersion, ...entry });
 }
 
+// The same bytes as leafHash(encodeLeaf(entry)). Every audited change hashes its entries on
+// the write path, so the fixed fields are spelled out in RFC 8785 key order and only
+// `details` goes through the generic canonicalizer; an entry of any other shape takes the
+// generic route. Verification always uses encodeLeaf, so the two cannot drift unnoticed.
 export function hashLeaf(entry: AuditEntry): Uint8Array {
-  return leafHash(encodeLeaf(entry));
+  const text = leafText(entry);
+  return text === undefined
+    ? leafHashOfJson({ v: leafFormatVersion, ...entry })
+    : leafHashOfText(text);
+}
+
+export function leafText(e: AuditEntry): string | undefined {
+  const { actor, resource } = e;
+  if (
+    Object.keys(e).length !== 8 ||
+    typeof actor !== 'object' ||
+    actor === null ||
+    Object.keys(actor).length !== 5 ||
+    typeof resource !== 'object' ||
+    resource === null ||
+    Object.keys(resource).length !== 2 ||
+    !Number.isSafeInteger(e.seq) ||
+    typeof e.details !== 'object' ||
+    e.details === null ||
+    Array.isArray(e.details)
+  )
+    return undefined;
+  const parts = [
+    str(e.action),
+    str(actor.authMethod),
+    strOrNull(actor.id),
+    strOrNull(actor.ip),
+    str(actor.name),
+    str(actor.type),
+    str(e.outcome),
+    strOrNull(e.requestId),
+    str(resource.id),
+    str(resource.type),
+    str(e.time),
+  ];
+  if (parts.includes(undefined)) return undefined;
+  const [action, authMethod, id, ip, name, type, outcome, requestId, rid, rtype, time] = parts;
+  return (
+    `{"action":${action},"actor":{"authMethod":${authMethod},"id":${id},"ip":${ip},"name":${name},"type":${type}},` +
+    `"details":${canonicalJson(e.details)},"outcome":${outcome},"requestId":${requestId},` +
+    `"resource":{"id":${rid},"type":${rtype}},"seq":${e.seq},"time":${time},"v":${leafFormatVersion}}`
+  );
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && isWellFormedString(v) ? JSON.stringify(v) : undefined;
+}
+
+function strOrNull(v: unknown): string | undefined {
+  return v === null ? 'null' : str(v);
 }
 
 const secretKeys = /^(password|passwd|token|secret|secretvalue|privatekey|apikey|authorization)$/i;

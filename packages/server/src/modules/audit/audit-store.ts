@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx, DialectName } from '../../platform/db/database.ts';
 import { hashLeaf, type AuditEntry } from './audit-entry.ts';
@@ -74,15 +74,17 @@ export class KyselyAuditStore {
     const head = await q.executeTakeFirstOrThrow();
     let seq = Number(head.next_seq);
     let chainHash = head.chain_hash;
-    let chainBytes: Uint8Array = Buffer.from(chainHash, 'hex');
+    // chain = SHA-256(previous chain || leaf), computed in a reused 64-byte buffer.
+    const chainInput = Buffer.alloc(64);
+    chainInput.write(chainHash, 0, 'hex');
     const stored: StoredAuditEntry[] = [];
     const rows: AuditEntriesTable[] = [];
     for (const entry of entries) {
       const full: AuditEntry = { ...entry, seq };
-      const leafBytes = hashLeaf(full);
-      const leaf = Buffer.from(leafBytes.buffer, leafBytes.byteOffset, 32).toString('hex');
-      chainBytes = createHash('sha256').update(chainBytes).update(leafBytes).digest();
-      const chain = Buffer.from(chainBytes).toString('hex');
+      chainInput.set(hashLeaf(full), 32);
+      const leaf = chainInput.toString('hex', 32, 64);
+      chainInput.write(hash('sha256', chainInput, 'binary'), 0, 'latin1');
+      const chain = chainInput.toString('hex', 0, 32);
       rows.push({
         seq,
         created_at: full.time,

@@ -1,0 +1,62 @@
+import { canonicalJson, leafHash } from '@custody/ledger';
+import { describe, expect, it } from 'vitest';
+import {
+  encodeLeaf,
+  hashLeaf,
+  leafFormatVersion,
+  leafText,
+  type AuditEntry,
+} from './audit-entry.ts';
+
+const base: AuditEntry = {
+  seq: 0,
+  time: '2026-11-22T07:00:00.000Z',
+  actor: { type: 'user', id: 'usr_1', name: 'alice', authMethod: 'token', ip: '127.0.0.1' },
+  action: 'resources.environment.updated',
+  resource: { type: 'Environment', id: 'shop/prod' },
+  outcome: 'succeeded',
+  requestId: 'req-1',
+  details: { version: 2 },
+};
+
+// Strings that stress JSON escaping and key order: quotes, controls, non-BMP, U+2028.
+const awkward = ['', 'a"b\\c', '\u0000\u001f\n\t', 'ünï €😀', '\u2028\u2029', '</script>', '10'];
+
+function variants(): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  let seq = 0;
+  for (const s of awkward) {
+    out.push({
+      ...base,
+      seq: seq++,
+      action: s,
+      actor: { ...base.actor, id: null, ip: null, name: s },
+      resource: { type: s, id: s },
+      requestId: null,
+      details: { [s]: s, nested: { z: [1, -0, 1e21, 0.1, true, null, { b: s, a: s }] }, 2: 'x' },
+    });
+    out.push({ ...base, seq: 2 ** 53 - 1 - seq++, time: s, details: {} });
+  }
+  return out;
+}
+
+describe('audit leaf encoding', () => {
+  it('the write-path encoding is byte for byte the canonical JSON of the entry', () => {
+    for (const e of variants()) {
+      const text = leafText(e);
+      expect(text).toBe(canonicalJson({ v: leafFormatVersion, ...e }));
+      expect(hashLeaf(e)).toEqual(leafHash(encodeLeaf(e)));
+    }
+  });
+
+  it('an entry of another shape takes the generic route, and bad strings are refused', () => {
+    const extra = { ...base, extra: 1 } as unknown as AuditEntry;
+    expect(leafText(extra)).toBeUndefined();
+    expect(hashLeaf(extra)).toEqual(leafHash(encodeLeaf(extra)));
+    const lone = { ...base, action: 'x\ud800' };
+    expect(leafText(lone)).toBeUndefined();
+    expect(() => hashLeaf(lone)).toThrow(/lone surrogate/);
+    const missing = { ...base, requestId: undefined } as unknown as AuditEntry;
+    expect(() => hashLeaf(missing)).toThrow(/undefined is not JSON/);
+  });
+});
