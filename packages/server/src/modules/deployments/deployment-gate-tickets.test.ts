@@ -60,7 +60,7 @@ async function serviceNow(): Promise<{ server: Server; url: string }> {
 }
 
 for (const dialect of dialects) {
-  describe(`deployment gate with a ServiceNow change record (${dialect})`, () => {
+  describe(`deployment gate with a ServiceNow change record [${dialect}]`, () => {
     let t: TestApp;
     let sn: { server: Server; url: string };
     const clock = new ManualClock('2026-11-18T15:00:00Z');

@@ -128,7 +128,7 @@ interface Job {
 }
 
 for (const dialect of dialects) {
-  describe(`deployment gate (${dialect})`, () => {
+  describe(`deployment gate [${dialect}]`, () => {
     let t: TestApp;
     let clock: ManualClock;
     let runnerToken: string;
@@ -606,14 +606,27 @@ for (const dialect of dialects) {
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.body.from).toBe(frozenRun);
       const id = res.body.run.id as string;
-      await play((await lease())!, 'cal v1');
-      const deploy = (await lease())!;
+      // Nothing is rebuilt: the first job is the deploy, with the release's artifact.
+      const deploy = (await lease()) as Job & {
+        artifacts: { env: string; name: string; digest: string }[];
+      };
       expect(deploy.stage).toBe('deploy-production');
+      expect(deploy.artifacts.filter((a) => !a.env.includes('PREVIOUS'))).toEqual([
+        expect.objectContaining({ name: 'app', digest: `sha256:${sha('cal v1')}` }),
+      ]);
+      expect(await stageState(id, 'build')).toBe('skipped');
       const g = await gate(id, 'deploy-production');
       expect(g.decision.allowed).toBe(true);
       expect(g.decision.reasons.map((r) => r.message).join('\n')).toContain('rollback lane');
       await play(deploy);
       expect((await api('GET', `/api/v1/runs/${id}`)).body.state).toBe('succeeded');
+      // Rolling back to the rollback's release redeploys the run that built the artifact.
+      const again = await api('POST', url, { to: id, reason: 'once more' }, tokens.bob);
+      expect(again.status, JSON.stringify(again.body)).toBe(201);
+      expect(again.body.from).toBe(frozenRun);
+      const redeploy = (await lease())!;
+      expect(redeploy.stage).toBe('deploy-production');
+      await play(redeploy);
       // An ordinary run at the same time is still held by the freeze.
       const normal = await startRun('cal', 'release', 'frank');
       await play((await lease())!, 'cal v2');

@@ -87,8 +87,9 @@ export class DeploymentService {
   ) {}
 
   // Redeploys a known-good release (by default the one before the environment's current
-  // release) as a new run in the `rollback` lane: the same pipeline version, commit and
-  // inputs, through the same gate (freeze windows may let the rollback lane through).
+  // release) as a new run in the `rollback` lane: the same pipeline version, commit, inputs and
+  // artifacts; only the stages deploying to the environment run, through the same gate
+  // (freeze windows may let the rollback lane through).
   async rollback(
     ctx: RequestContext,
     input: {
@@ -118,7 +119,15 @@ export class DeploymentService {
           : `${input.project}/${input.environment} has no release before its current one`,
         { releases: releases.slice(0, 10).map((r) => r.run_id) },
       );
-    const from = (await this.deps.executions.run(db, target.run_id))!;
+    // A release made by an earlier rollback redeployed another run's artifacts: go back to
+    // the run that built them, so the new rollback deploys exactly those.
+    let from = (await this.deps.executions.run(db, target.run_id))!;
+    for (let hops = 0; hops < 100; hops++) {
+      const earlier = rollbackReleaseOf(from.trigger);
+      const origin = earlier ? await this.deps.executions.run(db, earlier) : undefined;
+      if (!origin) break;
+      from = origin;
+    }
     const run = await this.deps.engine.createRun(ctx, {
       project: input.project,
       pipeline: from.pipeline,
@@ -369,4 +378,9 @@ export class DeploymentService {
 
 function scopeOf(row: ApprovalRequestRow) {
   return { project: row.project, environment: row.environment };
+}
+
+function rollbackReleaseOf(trigger: string): string | undefined {
+  const t = JSON.parse(trigger) as Record<string, unknown>;
+  return t.type === 'rollback' && typeof t.release === 'string' ? t.release : undefined;
 }

@@ -26,6 +26,13 @@ export const executionErrors = defineErrors({
     message: 'The commit is not a hexadecimal git object name',
     solve: 'Pass a full or abbreviated (7+ characters) commit SHA.',
   },
+  EXECUTIONS_ROLLBACK_NOT_DEPLOYABLE: {
+    category: 'conflict',
+    message:
+      'The release cannot be redeployed: its pipeline version has no stage for this environment, or it produced no artifacts',
+    solve:
+      'Pick a release built by a pipeline version that deploys to the environment: `custody rollback ENV --to RUN`.',
+  },
   EXECUTIONS_VERSION_NOT_APPROVED: {
     category: 'conflict',
     message: 'This pipeline version deploys to production and has not been approved',

@@ -86,7 +86,7 @@ interface Job {
 }
 
 for (const dialect of dialects) {
-  describe(`execution engine (${dialect})`, () => {
+  describe(`execution engine [${dialect}]`, () => {
     let t: TestApp;
     let clock: ManualClock;
     let runnerToken: string;

@@ -19,6 +19,7 @@ import {
   type StepSpec,
 } from '../pipelines/index.ts';
 import { executionErrors } from './errors.ts';
+import { outsideRollbackReason, rollbackTargetOf, skippedByRollback } from './rollback-plan.ts';
 import {
   jobTransition,
   runTransition,
@@ -308,6 +309,9 @@ export class ExecutionEngine {
           s.environment,
           await this.deps.environmentPool?.(pv.project, s.environment),
         );
+    const rollback = rollbackTargetOf(input.trigger);
+    const outside = (s: { environment?: string | undefined }) =>
+      rollback !== undefined && s.environment !== rollback.environment;
     const stages: StageRow[] = pv.spec.stages.map((s, idx) => ({
       run_id: run.id,
       idx,
@@ -318,14 +322,27 @@ export class ExecutionEngine {
         s.runnerPool ??
         (s.environment ? environmentPools.get(s.environment) : undefined) ??
         'default',
-      state: 'pending',
+      state: outside(s) ? 'skipped' : 'pending',
       generation: 1,
-      reason: null,
+      reason: outside(s) ? outsideRollbackReason(rollback!.environment) : null,
       started_at: null,
-      finished_at: null,
+      finished_at: outside(s) ? now : null,
     }));
+    const released = rollback
+      ? (await this.deps.store.filesOfRun(this.deps.database.db, rollback.release)).filter(
+          (f) => f.kind === 'artifact',
+        )
+      : [];
+    if (rollback && (stages.every((s) => s.state === 'skipped') || released.length === 0))
+      throw new DomainError(
+        executionErrors.EXECUTIONS_ROLLBACK_NOT_DEPLOYABLE,
+        `run ${rollback.release} cannot be redeployed to ${rollback.environment}`,
+      );
     await this.deps.uow.run(ctx, async (tx, record) => {
       await this.deps.store.insertRun(tx, run, stages);
+      // The rollback deploys the release's own artifacts: same digests, same stored blobs.
+      for (const f of released)
+        await this.deps.store.insertFile(tx, { ...f, id: newId('file'), run_id: run.id });
       record({
         action: 'executions.run.created',
         resource: { type: 'run', id: run.id },
@@ -618,6 +635,7 @@ export class ExecutionEngine {
       let changes = 0;
       const runRes = { type: 'run', id: runId };
       const cancel = run.cancel_requested === 1;
+      const rollback = rollbackTargetOf(JSON.parse(run.trigger));
 
       const setStage = async (
         stage: StageRow,
@@ -769,7 +787,14 @@ export class ExecutionEngine {
             }
             const needs = stageNeeds(spec, stage.idx).map((n) => byName.get(n)!);
             if (needs.some((n) => !terminalStageStates.includes(n.state as StageState))) break;
-            if (!needs.every((n) => n.state === 'succeeded' || n.state === 'ignored')) {
+            if (
+              !needs.every(
+                (n) =>
+                  n.state === 'succeeded' ||
+                  n.state === 'ignored' ||
+                  skippedByRollback(n, rollback),
+              )
+            ) {
               if (state === 'pending')
                 await setStage(
                   stage,
@@ -932,7 +957,7 @@ export class ExecutionEngine {
         const result: 'succeeded' | 'failed' | 'cancelled' =
           cancel && stages.some((s) => s.state === 'cancelled')
             ? 'cancelled'
-            : bad || stages.some((s) => s.state === 'skipped')
+            : bad || stages.some((s) => s.state === 'skipped' && !skippedByRollback(s, rollback))
               ? 'failed'
               : 'succeeded';
         const reason =

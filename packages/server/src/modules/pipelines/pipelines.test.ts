@@ -38,7 +38,7 @@ spec:
 `;
 
 for (const dialect of dialects) {
-  describe(`pipelines (${dialect})`, () => {
+  describe(`pipelines [${dialect}]`, () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp(dialect, {

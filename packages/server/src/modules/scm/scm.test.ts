@@ -65,7 +65,7 @@ spec:
 `;
 
 for (const dialect of dialects) {
-  describe(`SCM webhooks (${dialect})`, () => {
+  describe(`SCM webhooks [${dialect}]`, () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp(dialect, {
