@@ -49,7 +49,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js', '**/vitest.config.ts', '**/*.vitest.config.ts', '**/vite.config.ts'],
+    files: [
+      'eslint.config.js',
+      '**/vitest.config.ts',
+      '**/*.vitest.config.ts',
+      '**/vite.config.ts',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );
