@@ -410,7 +410,7 @@ export class DeploymentGate implements DeploymentGatePort {
     input: {
       run: GateRun;
       stage: { idx: number; name: string; environment: string };
-      point: 'stage' | 'lease';
+      point: 'stage' | 'lease' | 'step';
       at: Date;
     },
   ): Promise<{ allowed: boolean; status: GateBlockedState; recorded: boolean; summary: string }> {
@@ -463,7 +463,7 @@ export class DeploymentGate implements DeploymentGatePort {
     input: {
       run: GateRun;
       stage: { name: string; environment: string };
-      point: 'stage' | 'lease';
+      point: 'stage' | 'lease' | 'step';
       at: Date;
     },
     decision: GateDecision,

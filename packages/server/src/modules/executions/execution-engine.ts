@@ -118,7 +118,7 @@ export interface DeploymentGatePort {
     input: {
       run: GateRun;
       stage: { idx: number; name: string; environment: string };
-      point: 'stage' | 'lease';
+      point: 'stage' | 'lease' | 'step';
       at: Date;
     },
   ): Promise<{
@@ -1219,21 +1219,76 @@ export class ExecutionEngine {
     leaseId: string,
     idx: number,
   ): Promise<void> {
-    await this.deps.uow.run(ctx, async (tx, record) => {
-      await this.leased(tx, jobId, leaseId);
+    const withdrawn = await this.deps.uow.run(ctx, async (tx, record) => {
+      const job = await this.leased(tx, jobId, leaseId);
       const step = (await this.deps.store.steps(tx, jobId)).find((s) => s.idx === idx);
       if (!step)
         throw new DomainError(
           executionErrors.EXECUTIONS_JOB_NOT_FOUND,
           `job ${jobId} has no step ${idx}`,
         );
+      const blocked = await this.gateBeforeStep(tx, record, job, idx);
+      if (blocked) return blocked;
       const next = stepTransition(step.state as StepState, { type: 'start' });
       await this.deps.store.updateStep(tx, jobId, idx, { state: next, started_at: this.now() });
       record({
         action: 'executions.step.started',
         resource: { type: 'step', id: `${jobId}/${step.name}` },
       });
+      return undefined;
     });
+    if (withdrawn) this.withdrawnByGate(withdrawn);
+  }
+
+  // The gate once more right before each deploy step, so a freeze (or a voided approval)
+  // that begins while a deploy stage runs stops it before its next step: the job ends as
+  // cancelled, the stage waits in the blocked state and later gets a fresh job. Returns the
+  // gate's summary when it withdrew the job.
+  private async gateBeforeStep(
+    tx: AnyTx,
+    record: RecordAudit,
+    job: JobRow,
+    stepIdx: number,
+  ): Promise<string | undefined> {
+    if (job.kind !== 'main' || !this.deps.gate) return undefined;
+    const run = (await this.deps.store.run(tx, job.run_id))!;
+    const stage = (await this.deps.store.stages(tx, run.id)).find((s) => s.idx === job.stage_idx)!;
+    if (!stage.environment) return undefined;
+    const verdict = await this.deps.gate.check(tx, record, {
+      run: gateRun(run),
+      stage: { idx: stage.idx, name: stage.name, environment: stage.environment },
+      point: 'step',
+      at: this.deps.clock.now(),
+    });
+    if (verdict.allowed) return undefined;
+    const summary = verdict.summary ?? verdict.status;
+    await this.finishJob(
+      tx,
+      job,
+      { state: 'leased', lease_id: job.lease_id },
+      'cancelled',
+      'GATE_BLOCKED',
+    );
+    await this.deps.store.updateStage(tx, run.id, stage.idx, {
+      state: stageTransition(stage.state as StageState, { type: 'block', status: verdict.status }),
+      generation: stage.generation + 1,
+      reason: summary,
+    });
+    record({
+      action: `executions.stage.${verdict.status.replace(/_/g, '-')}`,
+      resource: { type: 'stage', id: `${run.id}/${stage.name}` },
+      details: { run: run.id, job: job.id, step: stepIdx, environment: stage.environment },
+    });
+    return summary;
+  }
+
+  // After the withdrawal committed: the runner learns through the lease-lost answer it
+  // already handles (stop, report nothing more).
+  private withdrawnByGate(summary: string): never {
+    throw new DomainError(
+      executionErrors.EXECUTIONS_LEASE_LOST,
+      `the deployment gate withdrew this job before its next step: ${summary}`,
+    );
   }
 
   async appendLog(
@@ -1346,7 +1401,7 @@ export class ExecutionEngine {
       next?: number | undefined;
     },
   ): Promise<void> {
-    await this.deps.uow.run(ctx, async (tx, record) => {
+    const withdrawn = await this.deps.uow.run(ctx, async (tx, record) => {
       const job = await this.leased(tx, jobId, leaseId);
       const steps = await this.deps.store.steps(tx, jobId);
       const step = steps.find((s) => s.idx === idx);
@@ -1388,6 +1443,8 @@ export class ExecutionEngine {
             executionErrors.EXECUTIONS_JOB_NOT_FOUND,
             `job ${jobId} has no step ${report.next}`,
           );
+        const blocked = await this.gateBeforeStep(tx, record, job, following.idx);
+        if (blocked) return blocked;
         await this.deps.store.updateStep(tx, jobId, following.idx, {
           state: stepTransition(following.state as StepState, { type: 'start' }),
           started_at: this.now(),
@@ -1397,7 +1454,9 @@ export class ExecutionEngine {
           resource: { type: 'step', id: `${jobId}/${following.name}` },
         });
       }
+      return undefined;
     });
+    if (withdrawn) this.withdrawnByGate(withdrawn);
   }
 
   async completeJob(

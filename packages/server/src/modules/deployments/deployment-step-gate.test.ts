@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../platform/clock.ts';
+import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
+import { dialects } from '../../platform/testing/test-databases.ts';
+
+const commit = 'b1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
+
+// A production deploy stage of three steps under a weekend freeze in New York.
+const manifest = `
+apiVersion: custody/v1
+kind: Project
+metadata: { name: ops }
+---
+apiVersion: custody/v1
+kind: Environment
+metadata: { name: production, project: ops }
+spec: { type: production }
+---
+apiVersion: custody/v1
+kind: FreezeWindow
+metadata: { name: ops-weekends }
+spec:
+  scope: { projects: [ops] }
+  timeZone: America/New_York
+  schedule:
+    recurring: { rrule: "FREQ=WEEKLY;BYDAY=SA,SU", duration: 24h }
+---
+apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: release, project: ops }
+spec:
+  source: { repository: file:///tmp/none.git, branch: main }
+  stages:
+    - name: deploy-production
+      type: deploy
+      environment: production
+      steps:
+        - { name: migrate, run: ./migrate.sh }
+        - { name: deploy, run: ./deploy.sh }
+        - { name: smoke, run: ./smoke.sh }
+`;
+
+interface Job {
+  jobId: string;
+  leaseId: string;
+  stage: string;
+}
+interface Stage {
+  name: string;
+  state: string;
+  reason: string | null;
+  jobs: { state: string; reason: string | null; steps: { name: string; state: string }[] }[];
+}
+
+for (const dialect of dialects) {
+  describe(`the deployment gate before each deploy step [${dialect}]`, () => {
+    let t: TestApp;
+    let clock: ManualClock;
+    let runner: string;
+    let runnerId: string;
+    let dev: string;
+
+    const api = async (method: 'GET' | 'POST', url: string, json?: unknown, token?: string) => {
+      const res = await t.request({ method, url, json, token });
+      return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+    };
+    const lease = async () =>
+      (await api('POST', '/api/v1/runner/lease', { runnerId, waitMs: 0 }, runner)).body
+        .job as Job | null;
+    const report = (job: Job, what: string, json: Record<string, unknown>) =>
+      api(
+        'POST',
+        `/api/v1/runner/jobs/${job.jobId}/${what}`,
+        { leaseId: job.leaseId, ...json },
+        runner,
+      );
+    const finish = (job: Job, step: number, next?: number) =>
+      report(job, 'steps/finish', {
+        step,
+        result: 'succeeded',
+        exitCode: 0,
+        attempts: 1,
+        ...(next !== undefined ? { next } : {}),
+      });
+    const stage = async (run: string) =>
+      ((await api('GET', `/api/v1/runs/${run}`)).body.stages as Stage[])[0]!;
+    const blockedEntries = async () =>
+      (
+        await t.app.services.audit.list({
+          action: 'executions.stage.blocked-by-freeze',
+          limit: 100,
+        })
+      ).length;
+
+    beforeAll(async () => {
+      clock = new ManualClock('2026-11-20T16:00:00Z'); // Friday 11:00 in New York
+      t = await createTestApp(dialect, { clock });
+      dev = await t.user('dev', ['developer@project:ops']);
+      const reviewer = await t.user('rita', ['release-manager@project:ops']);
+      expect((await t.apply(manifest)).statusCode).toBe(200);
+      const pending = await api('GET', '/api/v1/approvals?state=pending');
+      for (const r of pending.body.items as { id: string }[])
+        expect((await api('POST', `/api/v1/approvals/${r.id}/approve`, {}, reviewer)).status).toBe(
+          200,
+        );
+      const created = await api('POST', '/api/v1/runners/tokens', {
+        name: 'r1',
+        pools: ['default'],
+      });
+      runner = created.body.token as string;
+      runnerId = (
+        await api('POST', '/api/v1/runner/register', { name: 'r1', pools: ['default'] }, runner)
+      ).body.id as string;
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('a freeze that begins between two deploy steps stops the job before the next one', async () => {
+      const res = await api('POST', '/api/v1/projects/ops/pipelines/release/runs', { commit }, dev);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const run = res.body.id as string;
+      const job = (await lease())!;
+      expect(job.stage).toBe('deploy-production');
+      expect((await report(job, 'steps/start', { step: 0 })).status).toBe(200);
+      const before = await blockedEntries();
+
+      clock.set('2026-11-21T15:00:00Z'); // Saturday 10:00 in New York
+      const refused = await finish(job, 0, 1);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({ code: 'EXECUTIONS_LEASE_LOST' });
+      expect(JSON.stringify(refused.body.error)).toContain('FREEZE_ACTIVE');
+
+      const s = await stage(run);
+      expect(s.state).toBe('blocked_by_freeze');
+      expect(s.reason).toMatch(/^FREEZE_ACTIVE/);
+      // The step that ran is recorded as done; the next ones never started.
+      expect(s.jobs[0]).toMatchObject({ state: 'cancelled', reason: 'GATE_BLOCKED' });
+      expect(s.jobs[0]!.steps.map((x) => x.state)).toEqual(['succeeded', 'skipped', 'skipped']);
+      expect(await blockedEntries()).toBe(before + 1);
+      await t.app.services.engine.tick();
+      expect(await lease()).toBeNull();
+    });
+
+    it('a step started on its own is checked too; after the freeze the stage gets a fresh job', async () => {
+      clock.set('2026-11-23T15:00:00Z'); // Monday 10:00
+      await t.app.services.engine.tick();
+      const job = (await lease())!;
+      expect(job.stage).toBe('deploy-production');
+      expect((await report(job, 'steps/start', { step: 0 })).status).toBe(200);
+      expect((await finish(job, 0)).status).toBe(200);
+
+      clock.set('2026-11-28T15:00:00Z'); // the next Saturday
+      const refused = await report(job, 'steps/start', { step: 1 });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({ code: 'EXECUTIONS_LEASE_LOST' });
+
+      clock.set('2026-11-30T15:00:00Z'); // Monday again
+      await t.app.services.engine.tick();
+      const last = (await lease())!;
+      for (const step of [0, 1, 2]) {
+        expect((await report(last, 'steps/start', { step })).status).toBe(200);
+        expect((await finish(last, step)).status).toBe(200);
+      }
+      expect((await report(last, 'complete', { result: 'succeeded' })).status).toBe(200);
+      const runs = await t.app.services.audit.list({
+        action: 'executions.run.succeeded',
+        limit: 10,
+      });
+      expect(runs).toHaveLength(1);
+    });
+  });
+}
