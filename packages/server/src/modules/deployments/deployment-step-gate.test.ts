@@ -59,6 +59,8 @@ for (const dialect of dialects) {
     let runner: string;
     let runnerId: string;
     let dev: string;
+    let reviewer: string;
+    let firstRun = '';
 
     const api = async (method: 'GET' | 'POST', url: string, json?: unknown, token?: string) => {
       const res = await t.request({ method, url, json, token });
@@ -96,7 +98,7 @@ for (const dialect of dialects) {
       clock = new ManualClock('2026-11-20T16:00:00Z'); // Friday 11:00 in New York
       t = await createTestApp(dialect, { clock });
       dev = await t.user('dev', ['developer@project:ops']);
-      const reviewer = await t.user('rita', ['release-manager@project:ops']);
+      reviewer = await t.user('rita', ['release-manager@project:ops']);
       expect((await t.apply(manifest)).statusCode).toBe(200);
       const pending = await api('GET', '/api/v1/approvals?state=pending');
       for (const r of pending.body.items as { id: string }[])
@@ -120,6 +122,7 @@ for (const dialect of dialects) {
       const res = await api('POST', '/api/v1/projects/ops/pipelines/release/runs', { commit }, dev);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const run = res.body.id as string;
+      firstRun = run;
       const job = (await lease())!;
       expect(job.stage).toBe('deploy-production');
       expect((await report(job, 'steps/start', { step: 0 })).status).toBe(200);
@@ -168,6 +171,23 @@ for (const dialect of dialects) {
         limit: 10,
       });
       expect(runs).toHaveLength(1);
+    });
+
+    it('a release without artifacts cannot be rolled back to, and nothing is started', async () => {
+      const runsBefore = (
+        await t.app.services.audit.list({ action: 'executions.run.created', limit: 100 })
+      ).length;
+      const res = await api(
+        'POST',
+        '/api/v1/projects/ops/environments/production/rollback',
+        // The clock has moved past the users' 24 h tokens: the admin asks.
+        { to: firstRun, reason: 'test' },
+      );
+      expect(res.status).toBe(409);
+      expect(res.body.error).toMatchObject({ code: 'EXECUTIONS_ROLLBACK_NOT_DEPLOYABLE' });
+      expect(
+        (await t.app.services.audit.list({ action: 'executions.run.created', limit: 100 })).length,
+      ).toBe(runsBefore);
     });
   });
 }
