@@ -89,7 +89,14 @@ function branchAllowed(patterns: readonly string[], branch: string): boolean {
 export class DeploymentGate implements DeploymentGatePort {
   constructor(private readonly deps: GateDeps) {}
 
-  async intentOf(tx: AnyTx, run: GateRun, environment: string): Promise<DeploymentIntent> {
+  // What a deploy stage would deploy: the artifacts built before it (not the files its own
+  // steps record), the pipeline version, environment, inputs and commit.
+  async intentOf(
+    tx: AnyTx,
+    run: GateRun,
+    environment: string,
+    stage: string,
+  ): Promise<DeploymentIntent> {
     return {
       pipeline: {
         project: run.project,
@@ -97,7 +104,7 @@ export class DeploymentGate implements DeploymentGatePort {
         version: run.pipelineVersion,
         contentHash: run.contentHash,
       },
-      artifacts: await this.deps.store.artifacts(tx, run.id),
+      artifacts: await this.deps.store.artifacts(tx, run.id, stage),
       environment: `${run.project}/${environment}`,
       inputs: run.inputs,
       commit: run.commit,
@@ -124,7 +131,7 @@ export class DeploymentGate implements DeploymentGatePort {
     const note = (check: GateCheck, code: string, message: string) =>
       reasons.push({ check, code, message, unblock: null, blocking: false });
 
-    const intent = await this.intentOf(tx, run, input.environment);
+    const intent = await this.intentOf(tx, run, input.environment, input.stage.name);
     const hash = intentHash(intent);
     const env = await this.deps.projects.environment(run.project, input.environment, tx);
     if (!env) {

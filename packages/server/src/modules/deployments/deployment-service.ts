@@ -302,7 +302,9 @@ export class DeploymentService {
       });
     if (row.state !== 'pending')
       throw new DomainError(approvalErrors.APPROVALS_NOT_PENDING, `request ${id} is ${row.state}`);
-    const current = intentHash(await this.deps.gate.intentOf(db as AnyTx, run, row.environment));
+    const current = intentHash(
+      await this.deps.gate.intentOf(db as AnyTx, run, row.environment, row.stage),
+    );
     if (current !== row.intent_hash)
       await refuse(
         E.DEPLOYMENTS_INTENT_CHANGED,

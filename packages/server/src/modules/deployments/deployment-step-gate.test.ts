@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
@@ -38,6 +39,26 @@ spec:
         - { name: migrate, run: ./migrate.sh }
         - { name: deploy, run: ./deploy.sh }
         - { name: smoke, run: ./smoke.sh }
+---
+apiVersion: custody/v1
+kind: Environment
+metadata: { name: approved, project: ops }
+spec:
+  type: production
+  approvals: { rules: [{ name: owner, users: [user:quinn], required: 1 }] }
+---
+apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: ship, project: ops }
+spec:
+  source: { repository: file:///tmp/none.git, branch: main }
+  stages:
+    - name: deploy-approved
+      type: deploy
+      environment: approved
+      steps:
+        - { name: render, run: ./render.sh }
+        - { name: apply, run: ./apply.sh }
 `;
 
 interface Job {
@@ -188,6 +209,44 @@ for (const dialect of dialects) {
       expect(
         (await t.app.services.audit.list({ action: 'executions.run.created', limit: 100 })).length,
       ).toBe(runsBefore);
+    });
+
+    it("a file a deploy step records does not void the stage's approval before its next step", async () => {
+      clock.set('2026-12-01T15:00:00Z'); // Tuesday
+      const quinn = await t.user('quinn', ['approver@project:ops']);
+      const res = await api('POST', '/api/v1/projects/ops/pipelines/ship/runs', { commit });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const run = res.body.id as string;
+      expect((await stage(run)).state).toBe('waiting_for_approval');
+      const gate = (await api('GET', `/api/v1/runs/${run}/gate`)).body.stages as {
+        approval: { id: string };
+      }[];
+      const ok = await api(
+        'POST',
+        `/api/v1/deployments/approvals/${gate[0]!.approval.id}/approve`,
+        {},
+        quinn,
+      );
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      await t.app.services.engine.tick();
+      const job = (await lease())!;
+      expect(job.stage).toBe('deploy-approved');
+      expect((await report(job, 'steps/start', { step: 0 })).status).toBe(200);
+      const manifest = 'kind: Deployment';
+      const up = await report(job, 'files', {
+        step: 0,
+        kind: 'artifact',
+        name: 'rendered',
+        type: 'yaml',
+        path: 'out/rendered.yaml',
+        sha256: createHash('sha256').update(manifest).digest('hex'),
+        contentBase64: Buffer.from(manifest).toString('base64'),
+      });
+      expect(up.status).toBe(201);
+      expect((await finish(job, 0, 1)).status).toBe(200);
+      expect((await finish(job, 1)).status).toBe(200);
+      expect((await report(job, 'complete', { result: 'succeeded' })).status).toBe(200);
+      expect((await api('GET', `/api/v1/runs/${run}`)).body.state).toBe('succeeded');
     });
   });
 }

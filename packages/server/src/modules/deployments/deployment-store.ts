@@ -38,7 +38,8 @@ export interface DecisionRow {
   decided_at: string;
 }
 
-// Read-only views of the execution engine's release history (environment_releases, run_files):
+// Read-only views of the execution engine's release history (environment_releases, run_files,
+// and which stage's job recorded a file):
 // promotion and rollback compare what was released where.
 interface ReleaseTables {
   environment_releases: {
@@ -47,8 +48,17 @@ interface ReleaseTables {
     run_id: string;
     released_at: string;
   };
-  run_files: { run_id: string; kind: string; name: string; digest: string; created_at: string };
+  run_files: {
+    run_id: string;
+    job_id: string;
+    kind: string;
+    name: string;
+    digest: string;
+    created_at: string;
+  };
   runs: { id: string; commit_sha: string | null };
+  jobs: { id: string; run_id: string; stage_idx: number };
+  run_stages: { run_id: string; idx: number; name: string };
 }
 
 interface DeploymentTables extends ReleaseTables {
@@ -168,14 +178,36 @@ export class KyselyDeploymentStore {
   }
 
   // Artifacts recorded by a run (the latest digest per name wins).
-  async artifacts(db: Db, runId: string): Promise<{ name: string; digest: string }[]> {
-    const rows = await k(db)
+  // The run's artifacts (the last digest per name). `exceptStage` leaves out what that stage's
+  // own jobs uploaded: a deploy stage is approved for what was built before it, and a file its
+  // steps record must not void that approval between two of its steps.
+  async artifacts(
+    db: Db,
+    runId: string,
+    exceptStage?: string,
+  ): Promise<{ name: string; digest: string }[]> {
+    let q = k(db)
       .selectFrom('run_files')
-      .select(['name', 'digest', 'created_at'])
-      .where('run_id', '=', runId)
-      .where('kind', '=', 'artifact')
-      .orderBy('created_at')
-      .execute();
+      .select(['run_files.name', 'run_files.digest', 'run_files.created_at'])
+      .where('run_files.run_id', '=', runId)
+      .where('run_files.kind', '=', 'artifact');
+    if (exceptStage !== undefined)
+      q = q.where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('jobs')
+              .innerJoin('run_stages', (j) =>
+                j
+                  .onRef('run_stages.run_id', '=', 'jobs.run_id')
+                  .onRef('run_stages.idx', '=', 'jobs.stage_idx'),
+              )
+              .select('jobs.id')
+              .whereRef('jobs.id', '=', 'run_files.job_id')
+              .where('run_stages.name', '=', exceptStage),
+          ),
+        ),
+      );
+    const rows = await q.orderBy('run_files.created_at').execute();
     const byName = new Map<string, string>();
     for (const r of rows) byName.set(r.name, r.digest);
     return [...byName.entries()]
