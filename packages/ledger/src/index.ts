@@ -22,7 +22,6 @@ export {
   emptyRoot,
   HASH_SIZE,
   leafHash,
-  leafHashOfJson,
   leafHashOfText,
   nodeHash,
   rootFromLeafHashes,

@@ -1,6 +1,5 @@
 // RFC 6962 / RFC 9162 section 2.1 Merkle Tree Hash with SHA-256.
 import { sha256, sha256Leaf, sha256LeafText, sha256Node } from '#sha256';
-import { canonicalJson } from './canonical-json.ts';
 import { LedgerError } from './errors.ts';
 
 export const HASH_SIZE = 32;
@@ -8,11 +7,6 @@ export const HASH_SIZE = 32;
 /** MTH of a one-entry list: SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {
   return sha256Leaf(data);
-}
-
-/** leafHash(canonicalBytes(value)), in one step: the Merkle leaf of a JSON value. */
-export function leafHashOfJson(value: unknown): Uint8Array {
-  return sha256LeafText(canonicalJson(value));
 }
 
 /** leafHash of the UTF-8 bytes of `text` (which must be well-formed), without copying them. */

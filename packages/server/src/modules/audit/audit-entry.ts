@@ -2,7 +2,7 @@ import {
   canonicalBytes,
   canonicalJson,
   isWellFormedString,
-  leafHashOfJson,
+  leafHash,
   leafHashOfText,
 } from '@custody/ledger';
 import type { ActorType, AuditOutcome, AuthMethod } from '../../platform/context.ts';
@@ -38,9 +38,7 @@ export function encodeLeaf(entry: AuditEntry): Uint8Array {
 // generic route. Verification always uses encodeLeaf, so the two cannot drift unnoticed.
 export function hashLeaf(entry: AuditEntry): Uint8Array {
   const text = leafText(entry);
-  return text === undefined
-    ? leafHashOfJson({ v: leafFormatVersion, ...entry })
-    : leafHashOfText(text);
+  return text === undefined ? leafHash(encodeLeaf(entry)) : leafHashOfText(text);
 }
 
 export function leafText(e: AuditEntry): string | undefined {

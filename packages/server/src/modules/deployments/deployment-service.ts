@@ -6,6 +6,7 @@ import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
 import { approvalErrors, approvalPermissions, principalOf } from '../approvals/index.ts';
 import {
   executionPermissions,
+  rollbackTargetOf,
   type ExecutionEngine,
   type GateRun,
   type KyselyExecutionStore,
@@ -123,7 +124,7 @@ export class DeploymentService {
     // the run that built them, so the new rollback deploys exactly those.
     let from = (await this.deps.executions.run(db, target.run_id))!;
     for (let hops = 0; hops < 100; hops++) {
-      const earlier = rollbackReleaseOf(from.trigger);
+      const earlier = rollbackTargetOf(JSON.parse(from.trigger))?.release;
       const origin = earlier ? await this.deps.executions.run(db, earlier) : undefined;
       if (!origin) break;
       from = origin;
@@ -380,9 +381,4 @@ export class DeploymentService {
 
 function scopeOf(row: ApprovalRequestRow) {
   return { project: row.project, environment: row.environment };
-}
-
-function rollbackReleaseOf(trigger: string): string | undefined {
-  const t = JSON.parse(trigger) as Record<string, unknown>;
-  return t.type === 'rollback' && typeof t.release === 'string' ? t.release : undefined;
 }

@@ -312,22 +312,25 @@ export class ExecutionEngine {
     const rollback = rollbackTargetOf(input.trigger);
     const outside = (s: { environment?: string | undefined }) =>
       rollback !== undefined && s.environment !== rollback.environment;
-    const stages: StageRow[] = pv.spec.stages.map((s, idx) => ({
-      run_id: run.id,
-      idx,
-      name: s.name,
-      type: s.type,
-      environment: s.environment ?? null,
-      pool:
-        s.runnerPool ??
-        (s.environment ? environmentPools.get(s.environment) : undefined) ??
-        'default',
-      state: outside(s) ? 'skipped' : 'pending',
-      generation: 1,
-      reason: outside(s) ? outsideRollbackReason(rollback!.environment) : null,
-      started_at: null,
-      finished_at: outside(s) ? now : null,
-    }));
+    const stages: StageRow[] = pv.spec.stages.map((s, idx) => {
+      const skip = outside(s);
+      return {
+        run_id: run.id,
+        idx,
+        name: s.name,
+        type: s.type,
+        environment: s.environment ?? null,
+        pool:
+          s.runnerPool ??
+          (s.environment ? environmentPools.get(s.environment) : undefined) ??
+          'default',
+        state: skip ? 'skipped' : 'pending',
+        generation: 1,
+        reason: skip ? outsideRollbackReason(rollback!.environment) : null,
+        started_at: null,
+        finished_at: skip ? now : null,
+      };
+    });
     const released = rollback
       ? (await this.deps.store.filesOfRun(this.deps.database.db, rollback.release)).filter(
           (f) => f.kind === 'artifact',

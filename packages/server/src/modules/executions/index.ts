@@ -13,5 +13,6 @@ export {
   type GateRun,
 } from './execution-engine.ts';
 export { executionRoutes } from './execution-routes.ts';
+export { rollbackTargetOf, type RollbackTarget } from './rollback-plan.ts';
 export type { RunView, RunDetail } from './execution-views.ts';
 export * from './execution-state.ts';

@@ -153,7 +153,7 @@ function inForceRecord(change: EnvironmentChangeRow, approved: boolean, ctx: Req
 }
 
 // Names the top-level rules a change touches, for the approver's summary.
-export function changedRules(before: EnvironmentSpec, after: EnvironmentSpec): string[] {
+function changedRules(before: EnvironmentSpec, after: EnvironmentSpec): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   const changed = [...keys]
     .filter(
