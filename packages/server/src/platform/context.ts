@@ -57,3 +57,8 @@ export const systemActor: Actor = {
   authMethod: 'system',
   ip: null,
 };
+
+/** `user:NAME`, `serviceaccount:NAME`, … : how approvals, SoD and authorship name an actor. */
+export function principalOf(actor: Pick<Actor, 'type' | 'name'>): string {
+  return `${actor.type === 'service_account' ? 'serviceaccount' : actor.type}:${actor.name}`;
+}

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
-import type { RequestContext } from '../../platform/context.ts';
+import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { AuditAppender, RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
 import { decide, type ApprovalState } from './approval-state.ts';
 import type { ApprovalRow, KyselyApprovalStore } from './approval-store.ts';
 import { approvalErrors } from './errors.ts';
@@ -43,9 +43,7 @@ export type DecisionHandler = (
   record: RecordAudit,
 ) => Promise<void>;
 
-export function principalOf(actor: RequestContext['actor']): string {
-  return `${actor.type === 'service_account' ? 'serviceaccount' : actor.type}:${actor.name}`;
-}
+export { principalOf };
 
 // General four-eyes approvals of a subject bound to its content hash. Pipelines use it for
 // governed versions; deployment controls build on it.
@@ -96,7 +94,7 @@ export class ApprovalService {
     input: ApprovalRequestInput,
   ): Promise<string> {
     const row: ApprovalRow = {
-      id: `apr_${randomUUID().replace(/-/g, '').slice(0, 16)}`,
+      id: newId('apr'),
       subject_type: input.subjectType,
       subject_id: input.subjectId,
       subject_hash: input.subjectHash,

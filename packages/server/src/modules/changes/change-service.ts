@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
-import type { AuditResource, RequestContext } from '../../platform/context.ts';
+import { principalOf, type AuditResource, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { scopeCovers, type ChangeConnectorSpec, type ChangeTemplateSpec } from './change-spec.ts';
 import type { ChangeRequestRow, KyselyChangeStore } from './change-store.ts';
@@ -87,14 +87,6 @@ const defaults = {
   maxReviewWithinMs: 30 * 24 * hourMs,
 };
 
-export function principalOf(actor: RequestContext['actor']): string {
-  return `${actor.type === 'service_account' ? 'serviceaccount' : actor.type}:${actor.name}`;
-}
-
-function newId(): string {
-  return `chg_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-}
-
 export class ChangeService {
   constructor(
     private readonly deps: {
@@ -175,7 +167,7 @@ export class ChangeService {
           ? 'open'
           : 'requested';
     const row: ChangeRequestRow = {
-      id: newId(),
+      id: newId('chg'),
       project: input.project,
       environment: input.environment,
       risk_class: input.riskClass,

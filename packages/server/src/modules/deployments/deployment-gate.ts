@@ -4,6 +4,7 @@ import { systemActor } from '../../platform/context.ts';
 import type { AnyTx } from '../../platform/db/database.ts';
 import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
+import { newId } from '../../platform/ids.ts';
 import type { ChangeService } from '../changes/index.ts';
 import type { DeploymentGatePort, GateBlockedState, GateRun } from '../executions/index.ts';
 import type { FreezeLane, FreezeService } from '../freeze/index.ts';
@@ -73,7 +74,6 @@ export interface GateDeps {
   policy?: DeploymentPolicyHook | undefined;
 }
 
-const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 // Decisions made at the same (clock) instant still sort in the order they were made.
 let sequence = 0;
 const orderedId = (prefix: string) =>

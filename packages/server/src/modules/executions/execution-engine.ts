@@ -7,6 +7,7 @@ import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import { principalOf } from '../approvals/index.ts';
 import {
@@ -153,7 +154,6 @@ function gateRun(run: RunRow): GateRun {
 
 class NoChange extends Error {}
 
-const newId = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const defaultStepTimeoutMs = 3_600_000;
 

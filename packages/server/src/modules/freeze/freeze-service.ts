@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { freezeErrors } from './errors.ts';
 import { FreezeSchedule } from './freeze-schedule.ts';
@@ -192,7 +192,7 @@ export class FreezeService {
         startsAt: startsAt.toISOString(),
       });
     const row: FreezeOverrideRow = {
-      id: `fov_${randomUUID().replace(/-/g, '').slice(0, 16)}`,
+      id: newId('fov'),
       project: input.project,
       environment: input.environment,
       reason,

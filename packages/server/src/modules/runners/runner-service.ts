@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
 import { principalOf } from '../approvals/index.ts';
 import type { ExecutionEngine, JobPayload } from '../executions/index.ts';
 import type { IdentityService } from '../identity/index.ts';
@@ -109,7 +109,7 @@ export class RunnerService {
     }
     const now = this.deps.clock.now().toISOString();
     const row: RunnerRow = {
-      id: `rnr_${randomBytes(8).toString('hex')}`,
+      id: newId('rnr'),
       name: input.name,
       pools: JSON.stringify(input.pools),
       principal,
