@@ -101,8 +101,8 @@ for (const dialect of dialects) {
       // Make room at 120 by renumbering everything after it, then slip a row in.
       await sql`update audit_entries set seq = -seq - 1 where seq >= 120`.execute(db);
       await sql`update audit_entries set seq = -seq where seq < 0`.execute(db);
-      await sql`insert into audit_entries (seq, created_at, actor_type, actor_id, actor_name, auth_method, actor_ip, action, resource_type, resource_id, outcome, request_id, details, leaf_hash, chain_hash)
-        select 120, created_at, actor_type, actor_id, actor_name, auth_method, actor_ip, 'test.thing.approved', resource_type, resource_id, outcome, request_id, details, leaf_hash, chain_hash from audit_entries where seq = 119`.execute(
+      await sql`insert into audit_entries (seq, created_at, actor_type, actor_id, actor_name, auth_method, actor_ip, action, resource_type, resource_id, outcome, request_id, details, leaf_hash)
+        select 120, created_at, actor_type, actor_id, actor_name, auth_method, actor_ip, 'test.thing.approved', resource_type, resource_id, outcome, request_id, details, leaf_hash from audit_entries where seq = 119`.execute(
         db,
       );
       await rehashRow(f, 120);

@@ -22,7 +22,7 @@ export {
   emptyRoot,
   HASH_SIZE,
   leafHash,
-  leafHashOfText,
+  leafHashHexOfText,
   nodeHash,
   rootFromLeafHashes,
   rootFromLeaves,

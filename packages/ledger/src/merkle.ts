@@ -1,5 +1,5 @@
 // RFC 6962 / RFC 9162 section 2.1 Merkle Tree Hash with SHA-256.
-import { sha256, sha256Leaf, sha256LeafText, sha256Node } from '#sha256';
+import { sha256, sha256Leaf, sha256LeafTextHex, sha256Node } from '#sha256';
 import { LedgerError } from './errors.ts';
 
 export const HASH_SIZE = 32;
@@ -9,9 +9,9 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return sha256Leaf(data);
 }
 
-/** leafHash of the UTF-8 bytes of `text` (which must be well-formed), without copying them. */
-export function leafHashOfText(text: string): Uint8Array {
-  return sha256LeafText(text);
+/** leafHash of the UTF-8 bytes of `text` (which must be well-formed), in lowercase hex. */
+export function leafHashHexOfText(text: string): string {
+  return sha256LeafTextHex(text);
 }
 
 /** Interior node: SHA-256(0x01 || left || right). */

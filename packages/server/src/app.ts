@@ -200,7 +200,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const audit = new AuditService({
     database,
-    store: new KyselyAuditStore(database.dialect),
+    store: new KyselyAuditStore(),
     clock,
   });
   const uow = new UnitOfWork(database, audit, deps.faults);
@@ -343,7 +343,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...deps.ledger,
   });
   // SIEM streaming runs on the ledger leader only, so entries go out once and in order.
-  const auditStore = new KyselyAuditStore(database.dialect);
+  const auditStore = new KyselyAuditStore();
   const streams = new StreamService({
     database,
     uow,

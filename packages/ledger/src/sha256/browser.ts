@@ -2,7 +2,7 @@
 // (synchronous, unlike WebCrypto, so the Merkle code stays synchronous everywhere).
 // Selected through the "#sha256" import conditions "browser" and "default" in package.json.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { utf8Encode } from '../bytes.ts';
+import { toHex, utf8Encode } from '../bytes.ts';
 
 const leafPrefix = Uint8Array.of(0x00);
 const nodePrefix = Uint8Array.of(0x01);
@@ -16,9 +16,9 @@ export function sha256Leaf(data: Uint8Array): Uint8Array {
   return nobleSha256.create().update(leafPrefix).update(data).digest();
 }
 
-/** SHA-256(0x00 || UTF-8 of text): the leaf hash of a text. */
-export function sha256LeafText(text: string): Uint8Array {
-  return sha256Leaf(utf8Encode(text));
+/** SHA-256(0x00 || UTF-8 of text) in hex: the leaf hash of a text. */
+export function sha256LeafTextHex(text: string): string {
+  return toHex(sha256Leaf(utf8Encode(text)));
 }
 
 /** SHA-256(0x01 || left || right): an RFC 6962 interior node hash (both 32 bytes). */

@@ -44,10 +44,11 @@ export function sha256Leaf(data: Uint8Array): Uint8Array {
   return toBytes(hash('sha256', leafInput(data), 'binary'));
 }
 
-/** SHA-256(0x00 || UTF-8 of text): the leaf hash of a text, without a separate encode step. */
-export function sha256LeafText(text: string): Uint8Array {
-  // node:crypto encodes string input as UTF-8; U+0000 encodes as the 0x00 prefix byte.
-  return toBytes(hash('sha256', '\u0000' + text, 'binary'));
+/** SHA-256(0x00 || UTF-8 of text) in hex: the leaf hash of a text, as the audit trail stores it. */
+export function sha256LeafTextHex(text: string): string {
+  // node:crypto encodes string input as UTF-8; U+0000 encodes as the 0x00 prefix byte. A hex
+  // digest straight from node:crypto costs half of a binary one converted afterwards.
+  return hash('sha256', '\u0000' + text, 'hex');
 }
 
 /** SHA-256(0x01 || left || right): an RFC 6962 interior node hash (both 32 bytes). */

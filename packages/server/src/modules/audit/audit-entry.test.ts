@@ -1,8 +1,8 @@
-import { canonicalJson, leafHash } from '@custody/ledger';
+import { canonicalJson, leafHash, toHex } from '@custody/ledger';
 import { describe, expect, it } from 'vitest';
 import {
   encodeLeaf,
-  hashLeaf,
+  leafHashHex,
   leafFormatVersion,
   leafText,
   type AuditEntry,
@@ -20,7 +20,16 @@ const base: AuditEntry = {
 };
 
 // Strings that stress JSON escaping and key order: quotes, controls, non-BMP, U+2028.
-const awkward = ['', 'a"b\\c', '\u0000\u001f\n\t', 'ünï €😀', '\u2028\u2029', '</script>', '10'];
+const awkward = [
+  '',
+  'a"b\\c',
+  '\u0000\u001f\n\t',
+  'ünï €😀',
+  '\u2028\u2029',
+  '</script>',
+  '10',
+  ' ~\u007f!#[]',
+];
 
 function variants(): AuditEntry[] {
   const out: AuditEntry[] = [];
@@ -45,18 +54,20 @@ describe('audit leaf encoding', () => {
     for (const e of variants()) {
       const text = leafText(e);
       expect(text).toBe(canonicalJson({ v: leafFormatVersion, ...e }));
-      expect(hashLeaf(e)).toEqual(leafHash(encodeLeaf(e)));
+      expect(leafText(e, canonicalJson(e.details))).toBe(text);
+      expect(leafHashHex(e)).toBe(toHex(leafHash(encodeLeaf(e))));
+      expect(leafHashHex(e, canonicalJson(e.details))).toBe(toHex(leafHash(encodeLeaf(e))));
     }
   });
 
   it('an entry of another shape takes the generic route, and bad strings are refused', () => {
     const extra = { ...base, extra: 1 } as unknown as AuditEntry;
     expect(leafText(extra)).toBeUndefined();
-    expect(hashLeaf(extra)).toEqual(leafHash(encodeLeaf(extra)));
+    expect(leafHashHex(extra)).toBe(toHex(leafHash(encodeLeaf(extra))));
     const lone = { ...base, action: 'x\ud800' };
     expect(leafText(lone)).toBeUndefined();
-    expect(() => hashLeaf(lone)).toThrow(/lone surrogate/);
+    expect(() => leafHashHex(lone)).toThrow(/lone surrogate/);
     const missing = { ...base, requestId: undefined } as unknown as AuditEntry;
-    expect(() => hashLeaf(missing)).toThrow(/undefined is not JSON/);
+    expect(() => leafHashHex(missing)).toThrow(/undefined is not JSON/);
   });
 });

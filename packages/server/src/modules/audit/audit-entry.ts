@@ -3,7 +3,8 @@ import {
   canonicalJson,
   isWellFormedString,
   leafHash,
-  leafHashOfText,
+  leafHashHexOfText,
+  toHex,
 } from '@custody/ledger';
 import type { ActorType, AuditOutcome, AuthMethod } from '../../platform/context.ts';
 
@@ -32,16 +33,18 @@ export function encodeLeaf(entry: AuditEntry): Uint8Array {
   return canonicalBytes({ v: leafFormatVersion, ...entry });
 }
 
-// The same bytes as leafHash(encodeLeaf(entry)). Every audited change hashes its entries on
-// the write path, so the fixed fields are spelled out in RFC 8785 key order and only
-// `details` goes through the generic canonicalizer; an entry of any other shape takes the
-// generic route. Verification always uses encodeLeaf, so the two cannot drift unnoticed.
-export function hashLeaf(entry: AuditEntry): Uint8Array {
-  const text = leafText(entry);
-  return text === undefined ? leafHash(encodeLeaf(entry)) : leafHashOfText(text);
+// The hex of leafHash(encodeLeaf(entry)). Every audited change hashes its entries on the
+// write path, so the fixed fields are spelled out in RFC 8785 key order and only `details`
+// goes through the generic canonicalizer (the caller may pass its canonical JSON, which it
+// also stores); an entry of any other shape takes the generic route. Verification always
+// uses encodeLeaf, so the two cannot drift unnoticed.
+export function leafHashHex(entry: AuditEntry, detailsJson?: string): string {
+  const text = leafText(entry, detailsJson);
+  return text === undefined ? toHex(leafHash(encodeLeaf(entry))) : leafHashHexOfText(text);
 }
 
-export function leafText(e: AuditEntry): string | undefined {
+/** The canonical JSON of the entry; `detailsJson` must be canonicalJson(entry.details). */
+export function leafText(e: AuditEntry, detailsJson?: string): string | undefined {
   const { actor, resource } = e;
   if (
     Object.keys(e).length !== 8 ||
@@ -74,13 +77,18 @@ export function leafText(e: AuditEntry): string | undefined {
   const [action, authMethod, id, ip, name, type, outcome, requestId, rid, rtype, time] = parts;
   return (
     `{"action":${action},"actor":{"authMethod":${authMethod},"id":${id},"ip":${ip},"name":${name},"type":${type}},` +
-    `"details":${canonicalJson(e.details)},"outcome":${outcome},"requestId":${requestId},` +
+    `"details":${detailsJson ?? canonicalJson(e.details)},"outcome":${outcome},"requestId":${requestId},` +
     `"resource":{"id":${rid},"type":${rtype}},"seq":${e.seq},"time":${time},"v":${leafFormatVersion}}`
   );
 }
 
+// Printable ASCII other than `"` and `\`: JSON (and so RFC 8785) writes it unescaped.
+const plainAscii = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function str(v: unknown): string | undefined {
-  return typeof v === 'string' && isWellFormedString(v) ? JSON.stringify(v) : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (plainAscii.test(v)) return `"${v}"`;
+  return isWellFormedString(v) ? JSON.stringify(v) : undefined;
 }
 
 function strOrNull(v: unknown): string | undefined {

@@ -5,11 +5,7 @@ import type { AuditAppender } from '../../platform/db/unit-of-work.ts';
 import { scrubDetails } from './audit-entry.ts';
 import type { AuditFilter, KyselyAuditStore, StoredAuditEntry } from './audit-store.ts';
 
-export type AppendListener = (entry: StoredAuditEntry) => void;
-
 export class AuditService implements AuditAppender {
-  private readonly listeners: AppendListener[] = [];
-
   constructor(
     private readonly deps: { database: Database; store: KyselyAuditStore; clock: Clock },
   ) {}
@@ -28,32 +24,24 @@ export class AuditService implements AuditAppender {
     ctx: Pick<RequestContext, 'actor' | 'requestId'>,
     records: readonly AuditRecord[],
   ): Promise<void> {
+    if (records.length === 0) return;
     const time = this.deps.clock.now().toISOString();
-    const entries = await this.deps.store.appendMany(
+    const { type, id, name, authMethod, ip } = ctx.actor;
+    // One actor object for the whole unit of work: entries are never mutated.
+    const actor = { type, id, name, authMethod, ip };
+    const requestId = ctx.requestId || null;
+    await this.deps.store.appendMany(
       tx,
       records.map((record) => ({
         time,
-        actor: {
-          type: ctx.actor.type,
-          id: ctx.actor.id,
-          name: ctx.actor.name,
-          authMethod: ctx.actor.authMethod,
-          ip: ctx.actor.ip,
-        },
+        actor,
         action: record.action,
         resource: { type: record.resource.type, id: record.resource.id },
         outcome: record.outcome ?? 'succeeded',
-        requestId: ctx.requestId || null,
+        requestId,
         details: scrubDetails(record.details ?? {}) as Record<string, unknown>,
       })),
     );
-    for (const entry of entries) for (const l of this.listeners) l(entry);
-  }
-
-  // Listeners learn of entries appended in this process (they may still roll back; readers
-  // such as the ledger builder re-read committed rows).
-  onAppend(listener: AppendListener): void {
-    this.listeners.push(listener);
   }
 
   async list(filter: AuditFilter): Promise<StoredAuditEntry[]> {

@@ -1,7 +1,7 @@
-import { hash } from 'node:crypto';
+import { canonicalJson } from '@custody/ledger';
 import type { Kysely } from 'kysely';
-import type { AnyDb, AnyTx, DialectName } from '../../platform/db/database.ts';
-import { hashLeaf, type AuditEntry } from './audit-entry.ts';
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import { leafHashHex, type AuditEntry } from './audit-entry.ts';
 
 interface AuditEntriesTable {
   seq: number;
@@ -18,13 +18,11 @@ interface AuditEntriesTable {
   request_id: string | null;
   details: string;
   leaf_hash: string;
-  chain_hash: string;
 }
 
 interface AuditHeadTable {
   id: number;
   next_seq: number;
-  chain_hash: string;
 }
 
 export interface AuditTables {
@@ -48,76 +46,52 @@ export interface AuditFilter {
 
 export interface StoredAuditEntry extends AuditEntry {
   readonly leafHash: string;
-  readonly chainHash: string;
 }
 
 export class KyselyAuditStore {
-  constructor(private readonly dialect: DialectName) {}
-
-  // Sequence numbers are gap-free and follow commit order: the head row is locked until the
-  // surrounding transaction commits, so concurrent writers (even across replicas) queue here.
-  async append(tx: AnyTx, entry: Omit<AuditEntry, 'seq'>): Promise<StoredAuditEntry> {
-    const [stored] = await this.appendMany(tx, [entry]);
-    return stored!;
-  }
-
-  // All entries of one transaction in one go: one head read (and lock), one multi-row insert,
-  // one head update, whatever their number.
-  async appendMany(
-    tx: AnyTx,
-    entries: readonly Omit<AuditEntry, 'seq'>[],
-  ): Promise<StoredAuditEntry[]> {
-    if (entries.length === 0) return [];
+  // Sequence numbers are gap-free and follow commit order: the head row is updated first and
+  // stays locked until the surrounding transaction commits, so concurrent writers (even
+  // across replicas) queue here, and a rolled-back transaction gives its numbers back.
+  // All entries of one transaction go in one head update (which reserves their numbers) and
+  // one multi-row insert, whatever their number. Returns the first sequence number.
+  async appendMany(tx: AnyTx, entries: readonly Omit<AuditEntry, 'seq'>[]): Promise<number> {
     const db = tx as unknown as Kysely<AuditTables>;
-    let q = db.selectFrom('audit_head').select(['next_seq', 'chain_hash']).where('id', '=', 1);
-    if (this.dialect === 'postgres') q = q.forUpdate();
-    const head = await q.executeTakeFirstOrThrow();
-    let seq = Number(head.next_seq);
-    let chainHash = head.chain_hash;
-    // chain = SHA-256(previous chain || leaf), computed in a reused 64-byte buffer.
-    const chainInput = Buffer.alloc(64);
-    chainInput.write(chainHash, 0, 'hex');
-    const stored: StoredAuditEntry[] = [];
+    const head = await db
+      .updateTable('audit_head')
+      .set((eb) => ({ next_seq: eb('next_seq', '+', entries.length) }))
+      .where('id', '=', 1)
+      .returning('next_seq')
+      .executeTakeFirstOrThrow();
+    const first = Number(head.next_seq) - entries.length;
     const rows: AuditEntriesTable[] = [];
-    for (const entry of entries) {
-      const full: AuditEntry = { ...entry, seq };
-      chainInput.set(hashLeaf(full), 32);
-      const leaf = chainInput.toString('hex', 32, 64);
-      chainInput.write(hash('sha256', chainInput, 'binary'), 0, 'latin1');
-      const chain = chainInput.toString('hex', 0, 32);
+    for (const [i, entry] of entries.entries()) {
+      const seq = first + i;
+      // Stored as its canonical JSON: the same text the leaf hash covers, serialized once.
+      const details = canonicalJson(entry.details);
       rows.push({
         seq,
-        created_at: full.time,
-        actor_type: full.actor.type,
-        actor_id: full.actor.id,
-        actor_name: full.actor.name,
-        auth_method: full.actor.authMethod,
-        actor_ip: full.actor.ip,
-        action: full.action,
-        resource_type: full.resource.type,
-        resource_id: full.resource.id,
-        outcome: full.outcome,
-        request_id: full.requestId,
-        details: JSON.stringify(full.details),
-        leaf_hash: leaf,
-        chain_hash: chain,
+        created_at: entry.time,
+        actor_type: entry.actor.type,
+        actor_id: entry.actor.id,
+        actor_name: entry.actor.name,
+        auth_method: entry.actor.authMethod,
+        actor_ip: entry.actor.ip,
+        action: entry.action,
+        resource_type: entry.resource.type,
+        resource_id: entry.resource.id,
+        outcome: entry.outcome,
+        request_id: entry.requestId,
+        details,
+        leaf_hash: leafHashHex({ ...entry, seq }, details),
       });
-      stored.push({ ...full, leafHash: leaf, chainHash: chain });
-      chainHash = chain;
-      seq++;
     }
-    // 15 columns per row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
+    // 14 columns per row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
     for (let i = 0; i < rows.length; i += 500)
       await db
         .insertInto('audit_entries')
         .values(rows.slice(i, i + 500))
         .execute();
-    await db
-      .updateTable('audit_head')
-      .set({ next_seq: seq, chain_hash: chainHash })
-      .where('id', '=', 1)
-      .execute();
-    return stored;
+    return first;
   }
 
   // Stored leaf hashes (hex) of committed entries after `afterSeq`, in seq order.
@@ -188,7 +162,6 @@ export function fromRow(row: AuditEntriesTable): StoredAuditEntry {
     requestId: row.request_id,
     details: parseDetails(row.details),
     leafHash: row.leaf_hash,
-    chainHash: row.chain_hash,
   };
 }
 

@@ -1,5 +1,5 @@
 export { auditMigrations } from './migrations.ts';
-export { AuditService, type AppendListener } from './audit-service.ts';
+export { AuditService } from './audit-service.ts';
 export {
   KyselyAuditStore,
   type StoredAuditEntry,
@@ -8,4 +8,4 @@ export {
 } from './audit-store.ts';
 export { auditRoutes, auditEntryPresenter } from './audit-routes.ts';
 export { auditPermissions } from './permissions.ts';
-export { encodeLeaf, hashLeaf, leafFormatVersion, type AuditEntry } from './audit-entry.ts';
+export { encodeLeaf, leafFormatVersion, type AuditEntry } from './audit-entry.ts';

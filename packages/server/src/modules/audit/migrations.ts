@@ -77,4 +77,14 @@ export const auditMigrations: ModuleMigrations = {
       }
     },
   },
+  // The per-row hash chain was never verified and, keyless, proved nothing a signed Merkle
+  // checkpoint does not; the tree covers every entry. Dropping the columns rewrites no row
+  // through UPDATE, so the append-only triggers stay as they are.
+  '2026-11-29T1200-audit-drop-chain-hash': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('audit_entries').dropColumn('chain_hash').execute();
+      await db.schema.alterTable('audit_head').dropColumn('chain_hash').execute();
+    },
+  },
 };

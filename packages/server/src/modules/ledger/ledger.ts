@@ -14,7 +14,7 @@ export interface LedgerOptions {
   readonly key: LedgerKeyOptions;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** How often the leader looks for new entries and signs (default 500 ms: at most two checkpoints a second, each covering everything committed). */
+  /** How often the leader looks for new entries and signs (default 250 ms: at most four checkpoints a second, each covering everything committed). */
   readonly checkpointIntervalMs?: number;
   /** How long a non-leader waits for the leader on an on-demand checkpoint (default 5 s). */
   readonly checkpointWaitMs?: number;
@@ -49,7 +49,7 @@ export class Ledger {
     });
     this.election.addDuty({
       name: 'checkpointer',
-      intervalMs: options.checkpointIntervalMs ?? 500,
+      intervalMs: options.checkpointIntervalMs ?? 250,
       tick: async () => {
         await this.service.integrateAll();
       },
