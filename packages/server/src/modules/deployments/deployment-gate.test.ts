@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
+import { callApi, TestRunner } from '../../platform/testing/test-runner.ts';
 import { KyselyExecutionStore } from '../executions/index.ts';
 import { KyselyDeploymentStore } from './deployment-store.ts';
 import { KyselyScmStore } from '../scm/index.ts';
@@ -131,31 +132,15 @@ for (const dialect of dialects) {
   describe(`deployment gate [${dialect}]`, () => {
     let t: TestApp;
     let clock: ManualClock;
-    let runnerToken: string;
-    let runnerId: string;
+    let runner: TestRunner;
     const tokens: Record<string, string> = {};
     let frozenRun = '';
 
-    const api = async (
-      method: 'GET' | 'POST' | 'PUT',
-      url: string,
-      json?: unknown,
-      token?: string,
-    ) => {
-      const res = await t.request({ method, url, json, token });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return { status: res.statusCode, body: res.json() as Record<string, any> };
-    };
-    const lease = async (): Promise<Job | null> =>
-      (await api('POST', '/api/v1/runner/lease', { runnerId, waitMs: 0 }, runnerToken)).body
-        .job as Job | null;
+    const api = (method: 'GET' | 'POST' | 'PUT', url: string, json?: unknown, token?: string) =>
+      callApi(t, method, url, json, token);
+    const lease = () => runner.lease<Job>();
     const report = (job: Job, what: string, json: Record<string, unknown> = {}) =>
-      api(
-        'POST',
-        `/api/v1/runner/jobs/${job.jobId}/${what}`,
-        { leaseId: job.leaseId, ...json },
-        runnerToken,
-      );
+      runner.report(job, what, json);
     const play = async (job: Job, artifact?: string) => {
       for (const [i] of job.steps.entries()) {
         expect((await report(job, 'steps/start', { step: i })).status).toBe(200);
@@ -235,18 +220,7 @@ for (const dialect of dialects) {
       const applied = await t.apply(manifest);
       expect(applied.statusCode, applied.body).toBe(200);
       await approveGoverned();
-      const created = await api('POST', '/api/v1/runners/tokens', {
-        name: 'r1',
-        pools: ['default'],
-      });
-      runnerToken = created.body.token as string;
-      const reg = await api(
-        'POST',
-        '/api/v1/runner/register',
-        { name: 'r1', pools: ['default'] },
-        runnerToken,
-      );
-      runnerId = reg.body.id as string;
+      runner = await TestRunner.register(t);
       // The SCM webhook recorded erin as the author of the commit being deployed.
       await new KyselyScmStore().addCommit(t.app.database.db, {
         provider: 'github',

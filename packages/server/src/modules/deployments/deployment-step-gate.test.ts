@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
+import { callApi, TestRunner } from '../../platform/testing/test-runner.ts';
 
 const commit = 'b1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
 
@@ -77,26 +78,16 @@ for (const dialect of dialects) {
   describe(`the deployment gate before each deploy step [${dialect}]`, () => {
     let t: TestApp;
     let clock: ManualClock;
-    let runner: string;
-    let runnerId: string;
+    let runner: TestRunner;
     let dev: string;
     let reviewer: string;
     let firstRun = '';
 
-    const api = async (method: 'GET' | 'POST', url: string, json?: unknown, token?: string) => {
-      const res = await t.request({ method, url, json, token });
-      return { status: res.statusCode, body: res.json() as Record<string, unknown> };
-    };
-    const lease = async () =>
-      (await api('POST', '/api/v1/runner/lease', { runnerId, waitMs: 0 }, runner)).body
-        .job as Job | null;
+    const api = (method: 'GET' | 'POST', url: string, json?: unknown, token?: string) =>
+      callApi(t, method, url, json, token);
+    const lease = () => runner.lease<Job>();
     const report = (job: Job, what: string, json: Record<string, unknown>) =>
-      api(
-        'POST',
-        `/api/v1/runner/jobs/${job.jobId}/${what}`,
-        { leaseId: job.leaseId, ...json },
-        runner,
-      );
+      runner.report(job, what, json);
     const finish = (job: Job, step: number, next?: number) =>
       report(job, 'steps/finish', {
         step,
@@ -126,14 +117,7 @@ for (const dialect of dialects) {
         expect((await api('POST', `/api/v1/approvals/${r.id}/approve`, {}, reviewer)).status).toBe(
           200,
         );
-      const created = await api('POST', '/api/v1/runners/tokens', {
-        name: 'r1',
-        pools: ['default'],
-      });
-      runner = created.body.token as string;
-      runnerId = (
-        await api('POST', '/api/v1/runner/register', { name: 'r1', pools: ['default'] }, runner)
-      ).body.id as string;
+      runner = await TestRunner.register(t);
     });
     afterAll(async () => {
       await t?.close();

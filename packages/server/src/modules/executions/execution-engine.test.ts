@@ -11,6 +11,7 @@ import { createDatabase } from '../../platform/db/database.ts';
 import { createLogger } from '../../platform/log/logger.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
+import { callApi, TestRunner } from '../../platform/testing/test-runner.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -89,30 +90,14 @@ for (const dialect of dialects) {
   describe(`execution engine [${dialect}]`, () => {
     let t: TestApp;
     let clock: ManualClock;
-    let runnerToken: string;
-    let runnerId: string;
+    let runner: TestRunner;
     let dev: string;
 
-    const api = async (
-      method: 'GET' | 'POST' | 'PUT',
-      url: string,
-      json?: unknown,
-      token?: string,
-    ) => {
-      const res = await t.request({ method, url, json, token });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return { status: res.statusCode, body: res.json() as Record<string, any> };
-    };
-    const lease = async (): Promise<Job | null> =>
-      (await api('POST', '/api/v1/runner/lease', { runnerId, waitMs: 0 }, runnerToken)).body
-        .job as Job | null;
+    const api = (method: 'GET' | 'POST' | 'PUT', url: string, json?: unknown, token?: string) =>
+      callApi(t, method, url, json, token);
+    const lease = () => runner.lease<Job>();
     const report = (job: Job, what: string, json: Record<string, unknown> = {}) =>
-      api(
-        'POST',
-        `/api/v1/runner/jobs/${job.jobId}/${what}`,
-        { leaseId: job.leaseId, ...json },
-        runnerToken,
-      );
+      runner.report(job, what, json);
     // Plays a runner: every step succeeds unless `fail` names it.
     const play = async (job: Job, fail?: string) => {
       let ok = true;
@@ -148,20 +133,7 @@ for (const dialect of dialects) {
         engine: { leaseTtlMs: 10_000, requeueTimeoutMs: 60_000 },
       });
       expect((await t.apply(manifest)).statusCode).toBe(200);
-      const created = await api('POST', '/api/v1/runners/tokens', {
-        name: 'r1',
-        pools: ['default'],
-      });
-      expect(created.status).toBe(201);
-      runnerToken = created.body.token as string;
-      const reg = await api(
-        'POST',
-        '/api/v1/runner/register',
-        { name: 'r1', pools: ['default'] },
-        runnerToken,
-      );
-      expect(reg.status).toBe(201);
-      runnerId = reg.body.id as string;
+      runner = await TestRunner.register(t);
       dev = await t.user('dana', ['developer@project:shop']);
     });
     afterAll(async () => {
@@ -173,7 +145,7 @@ for (const dialect of dialects) {
         'POST',
         '/api/v1/runner/register',
         { name: 'r1', pools: ['prod'] },
-        runnerToken,
+        runner.token,
       );
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('RUNNERS_POOL_FORBIDDEN');
@@ -340,7 +312,7 @@ for (const dialect of dialects) {
           const engines = [t.app.services.engine, second.services.engine];
           const leased = await Promise.all(
             Array.from({ length: 16 }, (_, i) =>
-              engines[i % 2]!.lease(ctx, { runnerId, pools: ['default'] }),
+              engines[i % 2]!.lease(ctx, { runnerId: runner.id, pools: ['default'] }),
             ),
           );
           const ids = leased.filter((j) => j !== undefined).map((j) => j.jobId);
@@ -368,22 +340,11 @@ for (const dialect of dialects) {
 
     it('concurrency per pipeline, retry and ignore strategies, and the job deadline', async () => {
       expect((await t.apply(solo)).statusCode).toBe(200);
-      const tok = (await api('POST', '/api/v1/runners/tokens', { name: 'solo', pools: ['solo'] }))
-        .body.token as string;
-      const soloRunner = (
-        await api('POST', '/api/v1/runner/register', { name: 'solo', pools: ['solo'] }, tok)
-      ).body.id as string;
-      const leaseSolo = async () =>
-        (await api('POST', '/api/v1/runner/lease', { runnerId: soloRunner, waitMs: 0 }, tok)).body
-          .job as Job | null;
+      const soloRunner = await TestRunner.register(t, 'solo', ['solo']);
+      const leaseSolo = () => soloRunner.lease<Job>();
       const playSolo = async (job: Job, ok: boolean) => {
         const r = (what: string, json: Record<string, unknown>) =>
-          api(
-            'POST',
-            `/api/v1/runner/jobs/${job.jobId}/${what}`,
-            { leaseId: job.leaseId, ...json },
-            tok,
-          );
+          soloRunner.report(job, what, json);
         await r('steps/start', { step: 0 });
         await r('steps/finish', {
           step: 0,
@@ -419,16 +380,9 @@ for (const dialect of dialects) {
       const d2 = await run(r2.id);
       expect(d2.stages[0].jobs[0]).toMatchObject({ state: 'failed', reason: 'TIMEOUT' });
       expect(d2.stages[0].jobs[1]).toMatchObject({ state: 'queued', generation: 2 });
-      expect(
-        (
-          await api(
-            'POST',
-            `/api/v1/runner/jobs/${hung.jobId}/heartbeat`,
-            { leaseId: hung.leaseId },
-            tok,
-          )
-        ).body.error.code,
-      ).toBe('EXECUTIONS_LEASE_LOST');
+      expect((await soloRunner.report(hung, 'heartbeat')).body.error.code).toBe(
+        'EXECUTIONS_LEASE_LOST',
+      );
       expect((await api('POST', `/api/v1/runs/${r2.id}/cancel`, undefined, dev)).status).toBe(200);
       expect((await run(r2.id)).state).toBe('cancelled');
     });
