@@ -7,9 +7,10 @@
 // locked head row, RFC 8785 canonical JSON and leaf hash per entry) and the checkpointer
 // (leader) reads the committed leaf hashes, extends the Merkle tree, stores the tile hashes
 // and signs a checkpoint. The rate counts an entry once a signed checkpoint covers it, over a
-// run long enough (several seconds) that the last checkpoint's wait is a small part of it. The baseline inserts the same rows
-// (same columns and values) into a plain table with one INSERT per row, in transactions of the
-// same size, into a table with the same primary key and indexes (no triggers).
+// run long enough (several seconds) that the last checkpoint's wait is a small part of it.
+// The baseline inserts the same rows (same columns and values) into a plain table with one
+// INSERT per row, in transactions of the same size, into a table with the same primary key
+// and indexes (no triggers).
 //
 // Two transaction sizes, both judged: 10 entries (what one use case usually records at most:
 // a many-document apply, a run's step reports) and 100 (bulk). Per-entry work (canonical

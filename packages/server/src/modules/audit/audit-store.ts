@@ -53,8 +53,8 @@ export class KyselyAuditStore {
   // stays locked until the surrounding transaction commits, so concurrent writers (even
   // across replicas) queue here, and a rolled-back transaction gives its numbers back.
   // All entries of one transaction go in one head update (which reserves their numbers) and
-  // one multi-row insert, whatever their number. Returns the first sequence number.
-  async appendMany(tx: AnyTx, entries: readonly Omit<AuditEntry, 'seq'>[]): Promise<number> {
+  // one multi-row insert, whatever their number.
+  async appendMany(tx: AnyTx, entries: readonly Omit<AuditEntry, 'seq'>[]): Promise<void> {
     const db = tx as unknown as Kysely<AuditTables>;
     const head = await db
       .updateTable('audit_head')
@@ -91,7 +91,6 @@ export class KyselyAuditStore {
         .insertInto('audit_entries')
         .values(rows.slice(i, i + 500))
         .execute();
-    return first;
   }
 
   // Stored leaf hashes (hex) of committed entries after `afterSeq`, in seq order.
