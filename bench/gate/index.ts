@@ -172,6 +172,7 @@ await executions.recordRelease(db, 'bench', 'qa', 'run_bench', at.toISOString())
 const store = new KyselyDeploymentStore();
 const gate = new DeploymentGate({
   store,
+  executions: app.services.engine.reads,
   clock: app.clock,
   projects: app.services.projects,
   freeze: app.services.freeze,

@@ -63,6 +63,7 @@ import {
 } from './modules/approvals/index.ts';
 import {
   ExecutionEngine,
+  ExecutionReads,
   KyselyExecutionStore,
   executionMigrations,
   executionRoutes,
@@ -262,8 +263,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // deploy stage starts and right before its job is leased.
   const deploymentStore = new KyselyDeploymentStore();
   const scmStore = new KyselyScmStore();
+  const executionStore = new KyselyExecutionStore(database.dialect);
+  const executionReads = new ExecutionReads(executionStore);
   const gate = new DeploymentGate({
     store: deploymentStore,
+    executions: executionReads,
     clock,
     projects,
     freeze,
@@ -277,7 +281,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const engine = new ExecutionEngine({
     database,
     uow,
-    store: new KyselyExecutionStore(database.dialect),
+    store: executionStore,
     clock,
     pipelines,
     approvals,
@@ -302,14 +306,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     engine,
     access,
   });
-  const executionStore = new KyselyExecutionStore(database.dialect);
   const deployments = new DeploymentService({
     database,
     uow,
     clock,
     store: deploymentStore,
     gate,
-    executions: executionStore,
+    executions: executionReads,
     projects,
     pipelines,
     scm: scmStore,

@@ -192,17 +192,17 @@ spec:
             })
           ).statusCode,
         ).toBe(200);
-      const run = await t.app.services.engine.createRun(ctx, {
+      const run = await t.app.services.engine.runs.create(ctx, {
         project: 'tix',
         pipeline: 'release',
         inputs: { ticket: 'CHG0040001' },
       });
-      const job = await t.app.services.engine.lease(ctx, {
+      const job = await t.app.services.engine.leasing.lease(ctx, {
         runnerId: 'runner-test',
         pools: ['default'],
       });
       expect(job?.stage).toBe('deploy');
-      await t.app.services.engine.completeJob(ctx, job!.jobId, job!.leaseId, {
+      await t.app.services.engine.reports.completeJob(ctx, job!.jobId, job!.leaseId, {
         result: 'succeeded',
       });
       for (let i = 0; i < 50 && patches.length === 0; i++)

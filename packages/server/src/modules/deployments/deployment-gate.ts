@@ -6,7 +6,13 @@ import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ChangeService } from '../changes/index.ts';
-import type { DeploymentGatePort, GateBlockedState, GateRun } from '../executions/index.ts';
+import type {
+  DeploymentGatePort,
+  ExecutionReads,
+  GateBlockedState,
+  GateRun,
+  GateVerdict,
+} from '../executions/index.ts';
 import type { FreezeLane, FreezeService } from '../freeze/index.ts';
 import type { KyselyRbacStore } from '../identity/index.ts';
 import type { PipelineService } from '../pipelines/index.ts';
@@ -64,6 +70,7 @@ export interface DeploymentPolicyHook {
 
 export interface GateDeps {
   store: KyselyDeploymentStore;
+  executions: ExecutionReads;
   clock: Clock;
   projects: ProjectService;
   freeze: FreezeService;
@@ -104,7 +111,7 @@ export class DeploymentGate implements DeploymentGatePort {
         version: run.pipelineVersion,
         contentHash: run.contentHash,
       },
-      artifacts: await this.deps.store.artifacts(tx, run.id, stage),
+      artifacts: await this.deps.executions.artifacts(tx, run.id, stage),
       environment: `${run.project}/${environment}`,
       inputs: run.inputs,
       commit: run.commit,
@@ -173,13 +180,13 @@ export class DeploymentGate implements DeploymentGatePort {
 
     // 2. Promotion: the same artifact digests released successfully in each listed environment.
     for (const required of spec.promotion?.requires ?? []) {
-      const releases = await this.deps.store.releases(tx, run.project, required);
+      const releases = await this.deps.executions.releases(tx, run.project, required);
       let promoted = false;
       if (intent.artifacts.length > 0) {
         const wanted = new Set(intent.artifacts.map((a) => a.digest));
         for (const r of releases) {
           const have = new Set(
-            (await this.deps.store.artifacts(tx, r.run_id)).map((a) => a.digest),
+            (await this.deps.executions.artifacts(tx, r.runId)).map((a) => a.digest),
           );
           if ([...wanted].every((d) => have.has(d))) {
             promoted = true;
@@ -187,7 +194,7 @@ export class DeploymentGate implements DeploymentGatePort {
           }
         }
       } else if (run.commit) {
-        promoted = releases.some((r) => r.commit_sha === run.commit);
+        promoted = releases.some((r) => r.commit === run.commit);
       }
       if (!promoted)
         block(
@@ -420,7 +427,7 @@ export class DeploymentGate implements DeploymentGatePort {
       point: 'stage' | 'lease' | 'step';
       at: Date;
     },
-  ): Promise<{ allowed: boolean; status: GateBlockedState; recorded: boolean; summary: string }> {
+  ): Promise<GateVerdict> {
     const decision = await this.evaluate(tx, record, {
       run: input.run,
       stage: input.stage,
@@ -431,6 +438,7 @@ export class DeploymentGate implements DeploymentGatePort {
     return {
       allowed: decision.allowed,
       status: decision.status,
+      final: false,
       recorded: decision.recorded || written,
       summary: decision.reasons
         .filter((r) => r.blocking)

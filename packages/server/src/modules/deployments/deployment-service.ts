@@ -8,8 +8,7 @@ import {
   executionPermissions,
   rollbackTargetOf,
   type ExecutionEngine,
-  type GateRun,
-  type KyselyExecutionStore,
+  type ExecutionReads,
   type RunView,
 } from '../executions/index.ts';
 import type { KyselyRbacStore } from '../identity/index.ts';
@@ -51,23 +50,6 @@ export interface StageGateView {
   approval: DeploymentApprovalView | null;
 }
 
-type RunRow = NonNullable<Awaited<ReturnType<KyselyExecutionStore['run']>>>;
-
-export function toGateRun(run: RunRow): GateRun {
-  return {
-    id: run.id,
-    project: run.project,
-    pipeline: run.pipeline,
-    pipelineVersion: run.pipeline_version,
-    contentHash: run.content_hash,
-    branch: run.branch,
-    commit: run.commit_sha,
-    inputs: JSON.parse(run.inputs) as Record<string, string>,
-    trigger: JSON.parse(run.trigger) as Record<string, unknown>,
-    createdBy: run.created_by,
-  };
-}
-
 // Deployment approvals (N-of-M rules from the environment, bound to the deployment intent,
 // segregation of duties always on) and the read side of the gate's decisions.
 export class DeploymentService {
@@ -78,7 +60,7 @@ export class DeploymentService {
       clock: Clock;
       store: KyselyDeploymentStore;
       gate: DeploymentGate;
-      executions: KyselyExecutionStore;
+      executions: ExecutionReads;
       projects: ProjectService;
       pipelines: PipelineService;
       scm: KyselyScmStore;
@@ -108,33 +90,33 @@ export class DeploymentService {
     );
     if (!(await this.deps.projects.environment(input.project, input.environment)))
       throw new DomainError(E.DEPLOYMENTS_ENVIRONMENT_NOT_FOUND);
-    const releases = await this.deps.store.releases(db, input.project, input.environment);
+    const releases = await this.deps.executions.releases(db, input.project, input.environment);
     const target = input.to
-      ? releases.find((r) => r.run_id === input.to)
-      : releases.find((r) => r.run_id !== releases[0]?.run_id);
+      ? releases.find((r) => r.runId === input.to)
+      : releases.find((r) => r.runId !== releases[0]?.runId);
     if (!target)
       throw new DomainError(
         E.DEPLOYMENTS_NO_RELEASE,
         input.to
           ? `run ${input.to} was never released to ${input.project}/${input.environment}`
           : `${input.project}/${input.environment} has no release before its current one`,
-        { releases: releases.slice(0, 10).map((r) => r.run_id) },
+        { releases: releases.slice(0, 10).map((r) => r.runId) },
       );
     // A release made by an earlier rollback redeployed another run's artifacts: go back to
     // the run that built them, so the new rollback deploys exactly those.
-    let from = (await this.deps.executions.run(db, target.run_id))!;
+    let from = (await this.deps.executions.run(db, target.runId))!;
     for (let hops = 0; hops < 100; hops++) {
-      const earlier = rollbackTargetOf(JSON.parse(from.trigger))?.release;
+      const earlier = rollbackTargetOf(from.trigger)?.release;
       const origin = earlier ? await this.deps.executions.run(db, earlier) : undefined;
       if (!origin) break;
       from = origin;
     }
-    const run = await this.deps.engine.createRun(ctx, {
+    const run = await this.deps.engine.runs.create(ctx, {
       project: input.project,
       pipeline: from.pipeline,
-      version: from.pipeline_version,
-      inputs: JSON.parse(from.inputs) as Record<string, string>,
-      commit: from.commit_sha ?? undefined,
+      version: from.pipelineVersion,
+      inputs: from.inputs,
+      commit: from.commit ?? undefined,
       trigger: {
         type: 'rollback',
         lane: 'rollback',
@@ -242,8 +224,7 @@ export class DeploymentService {
     if (votes.some((v) => v.principal === principal)) return false;
     const run = await this.deps.executions.run(db, row.run_id);
     if (!run) return false;
-    if (exclusionOf(await excludedApprovers(db, this.deps, toGateRun(run)), principal))
-      return false;
+    if (exclusionOf(await excludedApprovers(db, this.deps, run), principal)) return false;
     const env = await this.deps.projects.environment(row.project, row.environment);
     const groups = await this.deps.rbac.groupsOf(db, { type: 'user', name: ctx.actor.name });
     return (env?.spec.approvals?.rules ?? []).some((r) => eligible(r, { principal, groups }));
@@ -281,9 +262,8 @@ export class DeploymentService {
     };
     if (ctx.actor.type !== 'user') await refuse(approvalErrors.APPROVALS_SERVICE_ACCOUNT_FORBIDDEN);
     const principal = principalOf(ctx.actor);
-    const runRow = await this.deps.executions.run(db, row.run_id);
-    if (!runRow) throw new DomainError(E.DEPLOYMENTS_RUN_NOT_FOUND);
-    const run = toGateRun(runRow);
+    const run = await this.deps.executions.run(db, row.run_id);
+    if (!run) throw new DomainError(E.DEPLOYMENTS_RUN_NOT_FOUND);
     if (decision === 'approve') {
       const why = exclusionOf(await excludedApprovers(db, this.deps, run), principal);
       if (why)

@@ -38,30 +38,7 @@ export interface DecisionRow {
   decided_at: string;
 }
 
-// Read-only views of the execution engine's release history (environment_releases, run_files,
-// and which stage's job recorded a file):
-// promotion and rollback compare what was released where.
-interface ReleaseTables {
-  environment_releases: {
-    project: string;
-    environment: string;
-    run_id: string;
-    released_at: string;
-  };
-  run_files: {
-    run_id: string;
-    job_id: string;
-    kind: string;
-    name: string;
-    digest: string;
-    created_at: string;
-  };
-  runs: { id: string; commit_sha: string | null };
-  jobs: { id: string; run_id: string; stage_idx: number };
-  run_stages: { run_id: string; idx: number; name: string };
-}
-
-interface DeploymentTables extends ReleaseTables {
+interface DeploymentTables {
   deployment_approval_requests: ApprovalRequestRow;
   deployment_approval_votes: VoteRow;
   deployment_gate_decisions: DecisionRow;
@@ -174,61 +151,6 @@ export class KyselyDeploymentStore {
       .where('run_id', '=', runId)
       .orderBy('decided_at')
       .orderBy('id')
-      .execute();
-  }
-
-  // Artifacts recorded by a run (the latest digest per name wins).
-  // The run's artifacts (the last digest per name). `exceptStage` leaves out what that stage's
-  // own jobs uploaded: a deploy stage is approved for what was built before it, and a file its
-  // steps record must not void that approval between two of its steps.
-  async artifacts(
-    db: Db,
-    runId: string,
-    exceptStage?: string,
-  ): Promise<{ name: string; digest: string }[]> {
-    let q = k(db)
-      .selectFrom('run_files')
-      .select(['run_files.name', 'run_files.digest', 'run_files.created_at'])
-      .where('run_files.run_id', '=', runId)
-      .where('run_files.kind', '=', 'artifact');
-    if (exceptStage !== undefined)
-      q = q.where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('jobs')
-              .innerJoin('run_stages', (j) =>
-                j
-                  .onRef('run_stages.run_id', '=', 'jobs.run_id')
-                  .onRef('run_stages.idx', '=', 'jobs.stage_idx'),
-              )
-              .select('jobs.id')
-              .whereRef('jobs.id', '=', 'run_files.job_id')
-              .where('run_stages.name', '=', exceptStage),
-          ),
-        ),
-      );
-    const rows = await q.orderBy('run_files.created_at').execute();
-    const byName = new Map<string, string>();
-    for (const r of rows) byName.set(r.name, r.digest);
-    return [...byName.entries()]
-      .map(([name, digest]) => ({ name, digest }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  }
-
-  // Successful deployments to an environment, newest first, with their commits.
-  async releases(
-    db: Db,
-    project: string,
-    environment: string,
-  ): Promise<{ run_id: string; released_at: string; commit_sha: string | null }[]> {
-    return k(db)
-      .selectFrom('environment_releases as r')
-      .innerJoin('runs as u', 'u.id', 'r.run_id')
-      .select(['r.run_id', 'r.released_at', 'u.commit_sha'])
-      .where('r.project', '=', project)
-      .where('r.environment', '=', environment)
-      .orderBy('r.released_at', 'desc')
-      .limit(200)
       .execute();
   }
 }

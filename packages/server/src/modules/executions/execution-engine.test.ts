@@ -312,7 +312,7 @@ for (const dialect of dialects) {
           const engines = [t.app.services.engine, second.services.engine];
           const leased = await Promise.all(
             Array.from({ length: 16 }, (_, i) =>
-              engines[i % 2]!.lease(ctx, { runnerId: runner.id, pools: ['default'] }),
+              engines[i % 2]!.leasing.lease(ctx, { runnerId: runner.id, pools: ['default'] }),
             ),
           );
           const ids = leased.filter((j) => j !== undefined).map((j) => j.jobId);

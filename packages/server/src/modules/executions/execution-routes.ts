@@ -101,7 +101,7 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
       status: 201,
       response: runViewSchema,
       async handler({ params, body, ctx }) {
-        return engine.createRun(ctx, {
+        return engine.runs.create(ctx, {
           project: params.project,
           pipeline: params.pipeline,
           inputs: body?.inputs,
@@ -130,7 +130,7 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
         .strict(),
       response: z.object({ items: z.array(runViewSchema) }),
       async handler({ query }) {
-        return { items: await engine.listRuns(query) };
+        return { items: await engine.runs.list(query) };
       },
     }),
     defineRoute({
@@ -142,7 +142,7 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
       params: runParams,
       response: runDetailSchema,
       async handler({ params, ctx }) {
-        return engine.getRun(ctx, params.id);
+        return engine.runs.get(ctx, params.id);
       },
     }),
     defineRoute({
@@ -154,7 +154,7 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
       params: runParams,
       response: runViewSchema,
       async handler({ params, ctx }) {
-        return engine.cancelRun(ctx, params.id);
+        return engine.runs.cancel(ctx, params.id);
       },
     }),
     defineRoute({
@@ -185,7 +185,7 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
         ),
       }),
       async handler({ params, query, ctx }) {
-        return engine.logs(ctx, params.id, query);
+        return engine.runs.logs(ctx, params.id, query);
       },
     }),
   ];

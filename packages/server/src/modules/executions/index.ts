@@ -2,16 +2,17 @@ export { executionMigrations } from './migrations.ts';
 export { executionPermissions } from './permissions.ts';
 export { executionErrors } from './errors.ts';
 export { KyselyExecutionStore, type FileRow } from './execution-store.ts';
+export { ExecutionEngine, type ExecutionEngineDeps } from './execution-engine.ts';
+export { defaultEngineOptions, type EngineOptions } from './engine-options.ts';
+export type { JobPayload, SecretSource } from './job-payload.ts';
+export type { StepResult } from './job-lifecycle.ts';
+export type { DeploymentGatePort, GateRun, GateStage, GateVerdict } from './gate-port.ts';
 export {
-  ExecutionEngine,
-  defaultEngineOptions,
-  type EngineOptions,
-  type JobPayload,
-  type SecretSource,
-  type StepResult,
-  type DeploymentGatePort,
-  type GateRun,
-} from './execution-engine.ts';
+  ExecutionReads,
+  type RunRecord,
+  type StageRecord,
+  type ReleaseRecord,
+} from './execution-reads.ts';
 export { executionRoutes } from './execution-routes.ts';
 export { rollbackTargetOf, type RollbackTarget } from './rollback-plan.ts';
 export type { RunView, RunDetail } from './execution-views.ts';

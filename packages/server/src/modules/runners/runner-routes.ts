@@ -142,7 +142,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       body: lease,
       response: z.object({ cancel: z.boolean() }),
       async handler({ params, body, ctx }) {
-        return engine.heartbeat(ctx, params.id, body.leaseId);
+        return engine.reports.heartbeat(ctx, params.id, body.leaseId);
       },
     }),
     defineRoute({
@@ -155,7 +155,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       body: lease.extend({ commit: z.string().min(7).max(64) }).strict(),
       response: z.object({ commit: z.string() }),
       async handler({ params, body, ctx }) {
-        return engine.reportCommit(ctx, params.id, body.leaseId, body.commit);
+        return engine.reports.reportCommit(ctx, params.id, body.leaseId, body.commit);
       },
     }),
     defineRoute({
@@ -168,7 +168,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       body: lease.extend({ step: z.number().int().min(0).max(1000) }).strict(),
       response: ok,
       async handler({ params, body, ctx }) {
-        await engine.stepStarted(ctx, params.id, body.leaseId, body.step);
+        await engine.reports.stepStarted(ctx, params.id, body.leaseId, body.step);
         return { ok: true as const };
       },
     }),
@@ -191,7 +191,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
         .strict(),
       response: ok,
       async handler({ params, body, ctx }) {
-        await engine.stepFinished(ctx, params.id, body.leaseId, body.step, body);
+        await engine.reports.stepFinished(ctx, params.id, body.leaseId, body.step, body);
         return { ok: true as const };
       },
     }),
@@ -212,7 +212,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
         .strict(),
       response: ok,
       async handler({ params, body, ctx }) {
-        await engine.appendLog(ctx, params.id, body.leaseId, body);
+        await engine.reports.appendLog(ctx, params.id, body.leaseId, body);
         return { ok: true as const };
       },
     }),
@@ -237,7 +237,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       status: 201,
       response: z.object({ id: z.string(), digest: z.string(), size: z.number() }),
       async handler({ params, body, ctx }) {
-        return engine.uploadFile(ctx, params.id, body.leaseId, body);
+        return engine.reports.uploadFile(ctx, params.id, body.leaseId, body);
       },
     }),
     defineRoute({
@@ -255,7 +255,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
         .strict(),
       response: ok,
       async handler({ params, body, ctx }) {
-        await engine.completeJob(ctx, params.id, body.leaseId, body);
+        await engine.reports.completeJob(ctx, params.id, body.leaseId, body);
         return { ok: true as const };
       },
     }),
@@ -268,7 +268,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       params: z.object({ digest: z.string().min(1).max(80) }).strict(),
       response: z.object({ size: z.number(), contentBase64: z.string() }),
       async handler({ params }) {
-        return engine.blob(params.digest);
+        return engine.reports.blob(params.digest);
       },
     }),
   ];

@@ -136,7 +136,7 @@ export class RunnerService {
     if (!runner || runner.principal !== principalOf(ctx.actor))
       throw new DomainError(runnerErrors.RUNNERS_RUNNER_NOT_FOUND);
     await this.deps.store.touch(db, runner.id, this.deps.clock.now().toISOString());
-    return this.deps.engine.leaseWait(ctx, {
+    return this.deps.engine.leasing.leaseWait(ctx, {
       runnerId: runner.id,
       pools: JSON.parse(runner.pools) as string[],
       waitMs: input.waitMs,

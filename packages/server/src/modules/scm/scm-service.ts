@@ -185,7 +185,7 @@ export class ScmService {
       for (const pv of await this.deps.pipelines.pushTriggered(project, parsed.branch)) {
         if (!sameRepository(pv.spec.source.repository, repo)) continue;
         try {
-          const run = await this.deps.engine.createRun(ctx, {
+          const run = await this.deps.engine.runs.create(ctx, {
             project,
             pipeline: pv.name,
             version: pv.version,

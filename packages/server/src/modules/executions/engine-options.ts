@@ -1,0 +1,15 @@
+export interface EngineOptions {
+  leaseTtlMs: number;
+  // Leases of one job: 2 = one retry on another runner after a runner is lost.
+  maxAttempts: number;
+  // A requeued job nobody leases within this time fails with RUNNER_LOST.
+  requeueTimeoutMs: number;
+  defaultConcurrency: number;
+}
+
+export const defaultEngineOptions: EngineOptions = {
+  leaseTtlMs: 30_000,
+  maxAttempts: 2,
+  requeueTimeoutMs: 120_000,
+  defaultConcurrency: 10,
+};

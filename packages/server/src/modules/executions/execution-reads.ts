@@ -1,0 +1,63 @@
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import type { KyselyExecutionStore } from './execution-store.ts';
+import { gateRun, type GateRun } from './gate-port.ts';
+
+export interface RunRecord extends GateRun {
+  state: string;
+  createdAt: string;
+}
+
+export interface StageRecord {
+  idx: number;
+  name: string;
+  environment: string | null;
+  state: string;
+  reason: string | null;
+}
+
+export interface ReleaseRecord {
+  runId: string;
+  releasedAt: string;
+  commit: string | null;
+}
+
+// What other modules (the deployment gate, the auditor's reports) may read about runs: plain
+// records, never the execution tables themselves.
+export class ExecutionReads {
+  constructor(private readonly store: KyselyExecutionStore) {}
+
+  async run(db: AnyDb | AnyTx, id: string): Promise<RunRecord | undefined> {
+    const row = await this.store.run(db, id);
+    return row ? { ...gateRun(row), state: row.state, createdAt: row.created_at } : undefined;
+  }
+
+  async stages(db: AnyDb | AnyTx, runId: string): Promise<StageRecord[]> {
+    return (await this.store.stages(db, runId)).map((s) => ({
+      idx: s.idx,
+      name: s.name,
+      environment: s.environment,
+      state: s.state,
+      reason: s.reason,
+    }));
+  }
+
+  artifacts(
+    db: AnyDb | AnyTx,
+    runId: string,
+    exceptStage?: string,
+  ): Promise<{ name: string; digest: string }[]> {
+    return this.store.artifacts(db, runId, exceptStage);
+  }
+
+  async releases(
+    db: AnyDb | AnyTx,
+    project: string,
+    environment: string,
+  ): Promise<ReleaseRecord[]> {
+    return (await this.store.releases(db, project, environment)).map((r) => ({
+      runId: r.run_id,
+      releasedAt: r.released_at,
+      commit: r.commit_sha,
+    }));
+  }
+}

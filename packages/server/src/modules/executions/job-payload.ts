@@ -1,0 +1,117 @@
+import type { AnyDb } from '../../platform/db/database.ts';
+import { parseDuration } from '../../platform/duration.ts';
+import { artifactEnvName, type PipelineSpec, type StepSpec } from '../pipelines/index.ts';
+import type { JobRow, KyselyExecutionStore, RunRow } from './execution-store.ts';
+
+// Secrets reach jobs through this port; the secrets module implements it.
+export interface SecretSource {
+  forJob(input: {
+    project: string;
+    environment: string | null;
+    pool: string;
+  }): Promise<Record<string, string>>;
+}
+
+export interface JobPayload {
+  jobId: string;
+  leaseId: string;
+  leaseTtlMs: number;
+  attempt: number;
+  runId: string;
+  project: string;
+  pipeline: string;
+  pipelineVersion: number;
+  stage: string;
+  kind: 'main' | 'rollback';
+  environment: string | null;
+  repository: string;
+  branch: string;
+  commit: string | null;
+  inputs: Record<string, string>;
+  steps: {
+    name: string;
+    run: string;
+    env: Record<string, string>;
+    timeoutMs: number | null;
+    retries: number;
+    evidence: { type: string; path: string }[];
+    artifacts: { name: string; path: string }[];
+  }[];
+  artifacts: { env: string; name: string; digest: string; path: string }[];
+  secrets: Record<string, string>;
+}
+
+// What a runner receives with its lease: the steps, the artifacts built before (and, for a
+// deploy stage, those of the environment's previous release) and the job's secrets.
+export class JobPayloadBuilder {
+  constructor(
+    private readonly deps: {
+      db: AnyDb;
+      store: KyselyExecutionStore;
+      secrets?: SecretSource | undefined;
+      leaseTtlMs: number;
+    },
+  ) {}
+
+  async build(
+    job: JobRow,
+    run: RunRow,
+    spec: PipelineSpec,
+    steps: StepSpec[],
+  ): Promise<JobPayload> {
+    const stage = spec.stages[job.stage_idx]!;
+    const environment = stage.environment ?? null;
+    return {
+      jobId: job.id,
+      leaseId: job.lease_id!,
+      leaseTtlMs: this.deps.leaseTtlMs,
+      attempt: job.attempt,
+      runId: run.id,
+      project: run.project,
+      pipeline: run.pipeline,
+      pipelineVersion: run.pipeline_version,
+      stage: stage.name,
+      kind: job.kind as 'main' | 'rollback',
+      environment,
+      repository: run.repository,
+      branch: run.branch,
+      commit: run.commit_sha,
+      inputs: JSON.parse(run.inputs) as Record<string, string>,
+      steps: steps.map((s) => ({
+        name: s.name,
+        run: s.run,
+        env: s.env ?? {},
+        timeoutMs: s.timeout ? parseDuration(s.timeout)! : null,
+        retries: s.retries ?? 0,
+        evidence: s.evidence ?? [],
+        artifacts: s.artifacts ?? [],
+      })),
+      artifacts: await this.artifacts(run, environment),
+      secrets:
+        (await this.deps.secrets?.forJob({ project: run.project, environment, pool: job.pool })) ??
+        {},
+    };
+  }
+
+  private async artifacts(
+    run: RunRow,
+    environment: string | null,
+  ): Promise<JobPayload['artifacts']> {
+    const { db, store } = this.deps;
+    const out = (await store.filesOfRun(db, run.id))
+      .filter((f) => f.kind === 'artifact')
+      .map((f) => ({ env: artifactEnvName(f.name), name: f.name, digest: f.digest, path: f.path }));
+    if (!environment) return out;
+    const prev = await store.previousRelease(db, run.project, environment, run.id);
+    if (prev)
+      for (const f of await store.filesOfRun(db, prev))
+        if (f.kind === 'artifact')
+          out.push({
+            env: artifactEnvName(f.name, true),
+            name: f.name,
+            digest: f.digest,
+            path: f.path,
+          });
+    return out;
+  }
+}

@@ -1,0 +1,278 @@
+import type { Clock } from '../../platform/clock.ts';
+import { principalOf, type RequestContext } from '../../platform/context.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import { DomainError } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import type { ApprovalService } from '../approvals/index.ts';
+import {
+  governedSubjectType,
+  pipelineSubjectId,
+  type PipelineService,
+  type PipelineVersion,
+} from '../pipelines/index.ts';
+import { executionErrors } from './errors.ts';
+import { terminalRunStates, type RunState } from './execution-state.ts';
+import type { KyselyExecutionStore, RunRow, StageRow } from './execution-store.ts';
+import { toRunDetail, toRunView, type RunDetail, type RunView } from './execution-views.ts';
+import { executionPermissions as P } from './permissions.ts';
+import { outsideRollbackReason, rollbackTargetOf, type RollbackTarget } from './rollback-plan.ts';
+import { resolveInputs } from './run-inputs.ts';
+
+export interface CreateRunInput {
+  project: string;
+  pipeline: string;
+  version?: number | undefined;
+  inputs?: Record<string, string> | undefined;
+  commit?: string | undefined;
+  trigger?: Record<string, unknown> | undefined;
+}
+
+export interface LogChunkView {
+  cursor: number;
+  stage: string;
+  step: string;
+  attempt: number;
+  seq: number;
+  content: string;
+  sha256: string;
+}
+
+// The use cases people (and webhooks) start: create, cancel and read runs.
+export class RunService {
+  constructor(
+    private readonly deps: {
+      database: Database;
+      uow: UnitOfWork;
+      store: KyselyExecutionStore;
+      clock: Clock;
+      pipelines: PipelineService;
+      approvals: ApprovalService;
+      // Moves a run as far as it can go (the scheduler's advance).
+      advance: (runId: string) => Promise<void>;
+      // The runner pool an environment names (its production pool).
+      environmentPool?: (project: string, environment: string) => Promise<string | undefined>;
+    },
+  ) {}
+
+  async create(ctx: RequestContext, input: CreateRunInput): Promise<RunView> {
+    const resource = { type: 'pipeline', id: `${input.project}/${input.pipeline}` };
+    await ctx.guard.require(P['executions.run.create'], { project: input.project }, resource);
+    const pv = await this.deps.pipelines.version(
+      input.project,
+      input.pipeline,
+      input.version ?? 'latest',
+    );
+    const inputs = resolveInputs(pv, input.inputs);
+    // A pipeline that declares triggers without `manual` runs only on its other triggers.
+    const manual = (input.trigger?.type ?? 'manual') === 'manual';
+    if (manual && pv.spec.triggers && !pv.spec.triggers.some((t) => 'manual' in t))
+      throw new DomainError(
+        executionErrors.EXECUTIONS_MANUAL_TRIGGER_DISABLED,
+        `pipeline ${pv.name} declares no manual trigger`,
+      );
+    if (input.commit !== undefined && !/^[0-9a-f]{7,64}$/.test(input.commit))
+      throw new DomainError(executionErrors.EXECUTIONS_COMMIT_INVALID);
+    await this.requireApprovedVersion(ctx, pv, resource);
+    const now = this.deps.clock.now().toISOString();
+    const run: RunRow = {
+      id: newId('run'),
+      project: pv.project,
+      pipeline: pv.name,
+      pipeline_version: pv.version,
+      content_hash: pv.contentHash,
+      repository: pv.spec.source.repository,
+      branch: pv.spec.source.branch,
+      commit_sha: input.commit ?? null,
+      inputs: JSON.stringify(inputs),
+      trigger: JSON.stringify(input.trigger ?? { type: 'manual' }),
+      state: 'queued',
+      reason: null,
+      cancel_requested: 0,
+      created_by: principalOf(ctx.actor),
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+    };
+    const rollback = rollbackTargetOf(input.trigger);
+    const stages = await this.planStages(pv, run, rollback);
+    const released = rollback
+      ? (await this.deps.store.filesOfRun(this.deps.database.db, rollback.release)).filter(
+          (f) => f.kind === 'artifact',
+        )
+      : [];
+    if (rollback && (stages.every((s) => s.state === 'skipped') || released.length === 0))
+      throw new DomainError(
+        executionErrors.EXECUTIONS_ROLLBACK_NOT_DEPLOYABLE,
+        `run ${rollback.release} cannot be redeployed to ${rollback.environment}`,
+      );
+    await this.deps.uow.run(ctx, async (tx, record) => {
+      await this.deps.store.insertRun(tx, run, stages);
+      // The rollback deploys the release's own artifacts: same digests, same stored blobs.
+      for (const f of released)
+        await this.deps.store.insertFile(tx, { ...f, id: newId('file'), run_id: run.id });
+      record({
+        action: 'executions.run.created',
+        resource: { type: 'run', id: run.id },
+        details: {
+          pipeline: `${pv.project}/${pv.name}`,
+          version: pv.version,
+          contentHash: pv.contentHash,
+          commit: run.commit_sha,
+          inputs,
+          trigger: JSON.parse(run.trigger) as unknown,
+        },
+      });
+    });
+    await this.deps.advance(run.id);
+    const after = await this.deps.store.run(this.deps.database.db, run.id);
+    return toRunView(after ?? run);
+  }
+
+  private async requireApprovedVersion(
+    ctx: RequestContext,
+    pv: PipelineVersion,
+    resource: { type: string; id: string },
+  ): Promise<void> {
+    if (!pv.governed) return;
+    const approval = await this.deps.approvals.stateOf(
+      governedSubjectType,
+      pipelineSubjectId(pv.project, pv.name, pv.version),
+    );
+    if (approval?.state === 'approved' && approval.subject.hash === pv.contentHash) return;
+    await this.deps.uow.recordAttempt(ctx, {
+      action: 'executions.run.create',
+      resource,
+      outcome: 'denied',
+      details: {
+        code: executionErrors.EXECUTIONS_VERSION_NOT_APPROVED.code,
+        version: pv.version,
+      },
+    });
+    throw new DomainError(
+      executionErrors.EXECUTIONS_VERSION_NOT_APPROVED,
+      `pipeline ${pv.name} version ${pv.version} deploys to production and is ${approval?.state ?? 'not'} approved`,
+      { approval: approval?.id ?? null, version: pv.version },
+    );
+  }
+
+  // One row per stage; a rollback skips the stages that do not deploy to its environment.
+  private async planStages(
+    pv: PipelineVersion,
+    run: RunRow,
+    rollback: RollbackTarget | undefined,
+  ): Promise<StageRow[]> {
+    const pools = new Map<string, string | undefined>();
+    for (const s of pv.spec.stages)
+      if (s.environment && !s.runnerPool && !pools.has(s.environment))
+        pools.set(s.environment, await this.deps.environmentPool?.(pv.project, s.environment));
+    return pv.spec.stages.map((s, idx) => {
+      const skip = rollback !== undefined && s.environment !== rollback.environment;
+      return {
+        run_id: run.id,
+        idx,
+        name: s.name,
+        type: s.type,
+        environment: s.environment ?? null,
+        pool: s.runnerPool ?? (s.environment ? pools.get(s.environment) : undefined) ?? 'default',
+        state: skip ? 'skipped' : 'pending',
+        generation: 1,
+        reason: skip ? outsideRollbackReason(rollback.environment) : null,
+        started_at: null,
+        finished_at: skip ? run.created_at : null,
+      };
+    });
+  }
+
+  async cancel(ctx: RequestContext, id: string): Promise<RunView> {
+    const run = await this.deps.store.run(this.deps.database.db, id);
+    if (!run) throw new DomainError(executionErrors.EXECUTIONS_RUN_NOT_FOUND);
+    await ctx.guard.require(
+      P['executions.run.cancel'],
+      { project: run.project },
+      { type: 'run', id },
+    );
+    if (terminalRunStates.includes(run.state as RunState))
+      throw new DomainError(executionErrors.EXECUTIONS_RUN_FINISHED);
+    await this.deps.uow.run(ctx, async (tx, record) => {
+      await this.deps.store.updateRun(tx, id, { cancel_requested: 1 });
+      record({ action: 'executions.run.cancel-requested', resource: { type: 'run', id } });
+    });
+    await this.deps.advance(id);
+    return toRunView((await this.deps.store.run(this.deps.database.db, id))!);
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<RunDetail> {
+    const db = this.deps.database.db;
+    const run = await this.deps.store.run(db, id);
+    if (!run) throw new DomainError(executionErrors.EXECUTIONS_RUN_NOT_FOUND);
+    await ctx.guard.require(
+      P['executions.run.read'],
+      { project: run.project },
+      { type: 'run', id },
+    );
+    const [stages, jobs, steps, files] = await Promise.all([
+      this.deps.store.stages(db, id),
+      this.deps.store.jobsOfRun(db, id),
+      this.deps.store.stepsOfRun(db, id),
+      this.deps.store.filesOfRun(db, id),
+    ]);
+    return toRunDetail(run, stages, jobs, steps, files);
+  }
+
+  async list(filter: {
+    project?: string;
+    pipeline?: string;
+    state?: string;
+    limit?: number;
+  }): Promise<RunView[]> {
+    const rows = await this.deps.store.listRuns(this.deps.database.db, {
+      ...filter,
+      limit: filter.limit ?? 50,
+    });
+    return rows.map(toRunView);
+  }
+
+  async logs(
+    ctx: RequestContext,
+    runId: string,
+    filter: { step?: string | undefined; after?: number | undefined },
+  ): Promise<{ chunks: LogChunkView[]; cursor: number }> {
+    const db = this.deps.database.db;
+    const run = await this.deps.store.run(db, runId);
+    if (!run) throw new DomainError(executionErrors.EXECUTIONS_RUN_NOT_FOUND);
+    await ctx.guard.require(
+      P['executions.run.read'],
+      { project: run.project },
+      { type: 'run', id: runId },
+    );
+    const [stages, jobs, steps, chunks] = await Promise.all([
+      this.deps.store.stages(db, runId),
+      this.deps.store.jobsOfRun(db, runId),
+      this.deps.store.stepsOfRun(db, runId),
+      this.deps.store.logsOfRun(db, runId),
+    ]);
+    const after = filter.after ?? 0;
+    const out = chunks
+      .map((c, i) => {
+        const job = jobs.find((j) => j.id === c.job_id);
+        const stage = stages.find((s) => s.idx === job?.stage_idx);
+        const step = steps.find((s) => s.job_id === c.job_id && s.idx === c.step_idx);
+        return {
+          cursor: i + 1,
+          stage: stage?.name ?? '',
+          step: step?.name ?? '',
+          attempt: c.attempt,
+          seq: c.seq,
+          content: c.content,
+          sha256: c.sha256,
+        };
+      })
+      .filter(
+        (c) =>
+          c.cursor > after &&
+          (!filter.step || c.step === filter.step || `${c.stage}/${c.step}` === filter.step),
+      );
+    return { chunks: out, cursor: Math.max(after, chunks.length) };
+  }
+}
