@@ -107,7 +107,7 @@ const applied = await app.http.inject({
 });
 if (applied.statusCode !== 200) throw new Error(`apply failed: ${applied.body}`);
 
-const change = await app.services.changes.create(
+const change = await app.services.changes.requests.create(
   { ...ctx, actor: { ...ctx.actor, type: 'user', name: 'dev' } },
   { project: 'bench', environment: 'production', riskClass: 'normal', title: 'bench release' },
 );
@@ -149,6 +149,7 @@ await executions.insertRun(
       state: 'pending',
       generation: 1,
       reason: null,
+      waiting_since: null,
       started_at: null,
       finished_at: null,
     },
@@ -178,6 +179,7 @@ const gate = new DeploymentGate({
   freeze: app.services.freeze,
   changes: app.services.changes,
   pipelines: app.services.pipelines,
+  governance: app.services.governance,
   scm: new KyselyScmStore(),
   rbac: new KyselyRbacStore(),
   policy: { evaluate: () => Promise.resolve({ allowed: true, reasons: [] }) },

@@ -103,8 +103,10 @@ spec: { principal: user:carol, role: release-manager, scope: project:payments, e
       'hotfix',
       '--reason',
       'INC-9 outage',
+      '--commit',
+      'abc1234def5678abc1234def5678abc1234def56',
     );
-    expect(created.status).toBe(0);
+    expect(created.status, created.stderr).toBe(0);
     const id = JSON.parse(created.stdout).id as string;
     const self = await custody('alice', 'change', 'activate', id);
     expect(self.status).toBe(3);

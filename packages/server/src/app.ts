@@ -71,6 +71,7 @@ import {
 } from './modules/executions/index.ts';
 import {
   KyselyPipelineStore,
+  PipelineGovernance,
   PipelineService,
   pipelineKind,
   pipelineMigrations,
@@ -152,6 +153,7 @@ export interface App {
     readonly ledger: Ledger;
     readonly streams: StreamService;
     readonly pipelines: PipelineService;
+    readonly governance: PipelineGovernance;
     readonly approvals: ApprovalService;
     readonly engine: ExecutionEngine;
     readonly runners: RunnerService;
@@ -250,7 +252,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   for (const handler of changeKinds(changeStore)) resources.register(handler);
   const pipelineStore = new KyselyPipelineStore();
   const pipelines = new PipelineService({ database, store: pipelineStore });
-  resources.register(pipelineKind({ store: pipelineStore, projects, approvals }));
+  const governance = new PipelineGovernance({ database, projects, approvals });
+  governance.registerAuthorization((project, name, version) =>
+    pipelines.version(project, name, version),
+  );
+  resources.register(pipelineKind({ store: pipelineStore, projects, governance }));
   const secrets = new SecretService({
     database,
     uow,
@@ -273,6 +279,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     freeze,
     changes,
     pipelines,
+    governance,
     scm: scmStore,
     rbac,
   });
@@ -284,7 +291,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: executionStore,
     clock,
     pipelines,
-    approvals,
+    governance,
     secrets,
     gate,
     options: {
@@ -293,8 +300,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ...deps.engine,
     },
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),
-    environmentPool: async (project, environment) =>
-      (await projects.environment(project, environment))?.spec.runnerPool,
+    environmentPool: async (project, environment, tx) =>
+      (await projects.environment(project, environment, tx))?.spec.runnerPool,
   });
   const scm = new ScmService({
     database,
@@ -432,6 +439,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ledger,
       streams,
       pipelines,
+      governance,
       approvals,
       engine,
       runners,

@@ -12,6 +12,7 @@ interface ChangeView {
   title: string;
   reason: string;
   template: string | null;
+  commit: string | null;
   requestedBy: string;
   createdAt: string;
   activatedBy: string | null;
@@ -81,6 +82,10 @@ export function registerChangeCommands(program: Command): void {
     .option('--reason <reason>', 'why (required for emergency changes)')
     .option('--template <name>', 'ChangeTemplate that pre-approves a standard change')
     .option(
+      '--commit <sha>',
+      'emergency: the commit it is requested for (required); it serves no other',
+    )
+    .option(
       '--expires-after <duration>',
       'emergency: how long it stays active once activated (default 4h)',
     )
@@ -99,13 +104,14 @@ export function registerChangeCommands(program: Command): void {
             title: opts.title,
             reason: opts.reason,
             template: opts.template,
+            commit: opts.commit,
             expiresAfter: opts.expiresAfter,
             reviewWithin: opts.reviewWithin,
           },
         });
         ctx.out.result(c, () =>
           c.state === 'requested'
-            ? `Requested emergency change ${c.id}; a second person must run \`custody change activate ${c.id}\``
+            ? `Requested emergency change ${c.id} for commit ${c.commit}; a second person must run \`custody change activate ${c.id}\`, then you deploy it with \`custody run PIPELINE --change ${c.id}\``
             : `Created ${c.riskClass} change ${c.id} (${c.state})`,
         );
       }),

@@ -43,12 +43,21 @@ export type DecisionHandler = (
   record: RecordAudit,
 ) => Promise<void>;
 
+// Extra authorization a subject's module asks for (e.g. the approve permission at every
+// production environment a pipeline version deploys to); throws to refuse.
+export type AuthorizationHandler = (
+  ctx: RequestContext,
+  request: ApprovalView,
+  permission: string,
+) => Promise<void>;
+
 export { principalOf };
 
 // General four-eyes approvals of a subject bound to its content hash. Pipelines use it for
 // governed versions; deployment controls build on it.
 export class ApprovalService {
   private readonly onDecision = new Map<string, DecisionHandler>();
+  private readonly authorizers = new Map<string, AuthorizationHandler>();
 
   constructor(
     private readonly deps: {
@@ -59,6 +68,11 @@ export class ApprovalService {
       clock: Clock;
     },
   ) {}
+
+  /** Lets the module owning `subjectType` require more than the permission at the request's scope. */
+  onAuthorize(subjectType: string, handler: AuthorizationHandler): void {
+    this.authorizers.set(subjectType, handler);
+  }
 
   /** Lets the module owning `subjectType` act on approvals and rejections. */
   onDecided(subjectType: string, handler: DecisionHandler): void {
@@ -165,6 +179,7 @@ export class ApprovalService {
       type === 'approve' ? P['approvals.request.approve'] : P['approvals.request.reject'];
     const resource = { type: 'approval', id };
     await ctx.guard.require(permission, scopeOf(row), resource);
+    await this.authorizers.get(row.subject_type)?.(ctx, toView(row), permission);
     const refuse = async (def: typeof approvalErrors.APPROVALS_SELF_APPROVAL_FORBIDDEN) => {
       await this.deps.uow.recordAttempt(ctx, {
         action: `approvals.request.${type}`,

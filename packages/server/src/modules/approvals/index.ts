@@ -8,6 +8,7 @@ export {
   type ApprovalView,
   type ApprovalRequestInput,
   type DecisionHandler,
+  type AuthorizationHandler,
 } from './approval-service.ts';
 export { approvalRoutes } from './approval-routes.ts';
 export { decide, type ApprovalState, type ApprovalEvent } from './approval-state.ts';

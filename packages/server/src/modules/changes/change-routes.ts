@@ -5,7 +5,6 @@ import { changePermissions as P } from './permissions.ts';
 
 const name = z.string().min(1).max(63);
 const id = z.object({ id: z.string().min(1).max(100) }).strict();
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const changeView = z.object({
   id: z.string(),
   project: z.string(),
@@ -15,6 +14,7 @@ const changeView = z.object({
   title: z.string(),
   reason: z.string(),
   template: z.string().nullable(),
+  commit: z.string().nullable(),
   requestedBy: z.string(),
   createdAt: z.string(),
   activatedBy: z.string().nullable(),
@@ -27,6 +27,15 @@ const changeView = z.object({
     reviewedAt: z.string().nullable(),
     notes: z.string().nullable(),
   }),
+  uses: z.array(
+    z.object({
+      run: z.string(),
+      stage: z.string(),
+      commit: z.string().nullable(),
+      intentHash: z.string(),
+      usedAt: z.string(),
+    }),
+  ),
 });
 const ticketView = z.object({
   ticket: z.string(),
@@ -53,6 +62,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
           title: z.string().min(1).max(200),
           reason: z.string().max(4000).optional(),
           template: name.optional(),
+          commit: z.string().max(64).optional(),
           expiresAfter: z.string().max(20).optional(),
           reviewWithin: z.string().max(20).optional(),
         })
@@ -60,7 +70,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
       status: 201,
       response: changeView,
       async handler({ body, ctx }) {
-        return service.create(ctx, body);
+        return service.requests.create(ctx, body);
       },
     }),
     defineRoute({
@@ -68,13 +78,8 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
       url: '/api/v1/changes',
       summary: 'List change requests, newest first',
       tags: ['changes'],
-      auth: {
-        permission: P['changes.request.read'],
-        scope: ({ query }) => ({
-          project: str(query.project),
-          environment: str(query.environment),
-        }),
-      },
+      // Lists what the caller may read: each change is checked at its own scope.
+      auth: { permission: P['changes.request.read'], scope: () => ({ any: true }) },
       query: z
         .object({
           project: name.optional(),
@@ -85,20 +90,20 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
         })
         .strict(),
       response: z.object({ items: z.array(changeView) }),
-      async handler({ query }) {
-        return { items: await service.list(query) };
+      async handler({ query, ctx }) {
+        return { items: await service.requests.list(ctx, query) };
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/api/v1/changes/:id',
-      summary: 'Read a change request',
+      summary: 'Read a change request and every deployment that used it',
       tags: ['changes'],
-      auth: { permission: P['changes.request.read'] },
+      auth: { permission: P['changes.request.read'], scope: () => ({ any: true }) },
       params: id,
       response: changeView,
-      async handler({ params }) {
-        return service.get(params.id);
+      async handler({ params, ctx }) {
+        return service.requests.get(ctx, params.id);
       },
     }),
     defineRoute({
@@ -115,7 +120,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
         .optional(),
       response: changeView,
       async handler({ params, body, ctx }) {
-        return service.activate(ctx, { id: params.id, comment: body?.comment });
+        return service.requests.activate(ctx, { id: params.id, comment: body?.comment });
       },
     }),
     defineRoute({
@@ -128,7 +133,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
       body: z.object({ notes: z.string().max(10_000) }).strict(),
       response: changeView,
       async handler({ params, body, ctx }) {
-        return service.review(ctx, { id: params.id, notes: body.notes });
+        return service.requests.review(ctx, { id: params.id, notes: body.notes });
       },
     }),
     defineRoute({
@@ -151,7 +156,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
         updatedAt: z.string(),
       }),
       async handler({ params, body, ctx }) {
-        return service.setCredentials(ctx, { connector: params.name, ...body });
+        return service.tickets.setCredentials(ctx, { connector: params.name, ...body });
       },
     }),
     defineRoute({
@@ -164,7 +169,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
       body: z.object({ ticket: z.string().min(1).max(100) }).strict(),
       response: ticketView,
       async handler({ params, body }) {
-        return service.checkTicketWith(params.name, body.ticket);
+        return service.tickets.checkTicketWith(params.name, body.ticket);
       },
     }),
     defineRoute({
@@ -190,7 +195,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
         ),
       }),
       async handler() {
-        return { items: await service.controlFailures() };
+        return { items: await service.failures.list() };
       },
     }),
   ];

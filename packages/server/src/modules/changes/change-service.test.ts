@@ -27,6 +27,13 @@ spec:
   validFor: 12h
 `;
 const hour = 3_600_000;
+const commit = 'feed0000feed0000feed0000feed0000feed0000';
+// The run asking the change check: who triggered it and what it deploys.
+const runBy = (who: string, sha: string | null = commit) => ({
+  id: `run_by_${who}`,
+  triggeredBy: `user:${who}`,
+  commit: sha,
+});
 
 for (const dialect of dialects) {
   describe(`change requests [${dialect}]`, () => {
@@ -46,6 +53,9 @@ for (const dialect of dialects) {
       }
     };
     const target = { project: 'payments', environment: 'prod' };
+    const check = (
+      input: Parameters<TestApp['app']['services']['changes']['records']['check']>[0],
+    ) => t.app.services.changes.records.check(input);
     beforeAll(async () => {
       t = await createTestApp(dialect, { clock });
       expect((await t.apply(setup)).statusCode).toBe(200);
@@ -65,21 +75,33 @@ for (const dialect of dialects) {
       });
       expect(noReason.statusCode).toBe(400);
       expect(noReason.json().error.code).toBe('CHANGES_REASON_REQUIRED');
-      expect(await t.app.services.changes.list({})).toEqual([]);
+      const noCommit = await as('alice', 'POST', '/api/v1/changes', {
+        ...target,
+        riskClass: 'emergency',
+        title: 'hotfix',
+        reason: 'INC-77',
+      });
+      expect(noCommit.statusCode).toBe(400);
+      expect(noCommit.json().error.code).toBe('CHANGES_COMMIT_REQUIRED');
+      expect(await t.app.services.changes.requests.list(systemContext(t.app, 'test'), {})).toEqual(
+        [],
+      );
 
       const created = await as('alice', 'POST', '/api/v1/changes', {
         ...target,
         riskClass: 'emergency',
         title: 'hotfix card declines',
         reason: 'INC-77: all card payments declined',
+        commit,
       });
       expect(created.statusCode).toBe(201);
       const id = created.json().id as string;
       expect(created.json()).toMatchObject({ state: 'requested', requestedBy: 'user:alice' });
-      const pending = await t.app.services.changes.check({
+      const pending = await check({
         changeId: id,
         ...target,
         at: clock.now(),
+        run: runBy('alice'),
       });
       expect(pending).toMatchObject({
         ok: false,
@@ -93,6 +115,7 @@ for (const dialect of dialects) {
         riskClass: 'emergency',
         title: 'db failover',
         reason: 'primary down',
+        commit,
       });
       const seq = await t.app.services.audit.size();
       const self = await as('bob', 'POST', `/api/v1/changes/${bobsOwn.json().id}/activate`, {});
@@ -127,29 +150,45 @@ for (const dialect of dialects) {
       const again = await as('bob', 'POST', `/api/v1/changes/${id}/activate`, {});
       expect(again.json().error.code).toBe('CHANGES_INVALID_STATE');
 
-      const active = await t.app.services.changes.check({
+      const active = await check({
         changeId: id,
         ...target,
         at: clock.now(),
+        run: runBy('alice'),
       });
       expect(active).toMatchObject({ ok: true, bypassFreeze: true, bypassApprovals: true });
       expect(active.reasons[0]!.code).toBe('CHANGES_EMERGENCY_ACTIVE');
-
-      clock.advance(4 * hour);
-      const expired = await t.app.services.changes.check({
+      // Bound to its requester and its commit: nobody else's run, no other commit.
+      expect(
+        (await check({ changeId: id, ...target, at: clock.now(), run: runBy('bob') })).reasons,
+      ).toMatchObject([{ code: 'CHANGES_NOT_REQUESTER' }]);
+      const otherCommit = await check({
         changeId: id,
         ...target,
         at: clock.now(),
+        run: runBy('alice', 'bad0000bad0000bad0000bad0000bad0000bad00'),
+      });
+      expect(otherCommit).toMatchObject({ ok: false, bypassFreeze: false, bypassApprovals: false });
+      expect(otherCommit.reasons[0]!.code).toBe('CHANGES_COMMIT_MISMATCH');
+
+      clock.advance(4 * hour);
+      const expired = await check({
+        changeId: id,
+        ...target,
+        at: clock.now(),
+        run: runBy('alice'),
       });
       expect(expired).toMatchObject({
         ok: false,
         bypassFreeze: false,
         reasons: [{ code: 'CHANGES_EXPIRED' }],
       });
-      expect((await t.app.services.changes.get(id)).state).toBe('expired');
+      expect(
+        (await t.app.services.changes.requests.get(systemContext(t.app, 'test'), id)).state,
+      ).toBe('expired');
 
       // The review deadline passes: a control failure until someone other than the requester reviews.
-      expect(await t.app.services.changes.controlFailures()).toEqual([]);
+      expect(await t.app.services.changes.failures.list()).toEqual([]);
       clock.set('2026-03-05T09:00:01Z');
       await relogin();
       const failures = await t.request({ method: 'GET', url: '/api/v1/reports/control-failures' });
@@ -214,12 +253,26 @@ for (const dialect of dialects) {
         expiresAt: '2026-03-10T21:00:00.000Z',
       });
       expect(
-        await t.app.services.changes.check({
+        await check({
           changeId: standard.json().id,
           ...target,
           at: clock.now(),
+          run: runBy('bob'),
         }),
       ).toMatchObject({ ok: true, bypassApprovals: true, bypassFreeze: false });
+      // Someone else's standard change does not stand in for their approvals.
+      expect(
+        await check({
+          changeId: standard.json().id,
+          ...target,
+          at: clock.now(),
+          run: runBy('alice'),
+        }),
+      ).toMatchObject({
+        ok: false,
+        bypassApprovals: false,
+        reasons: [{ code: 'CHANGES_NOT_REQUESTER' }],
+      });
 
       const normal = await as('alice', 'POST', '/api/v1/changes', {
         ...target,
@@ -228,34 +281,40 @@ for (const dialect of dialects) {
       });
       expect(normal.statusCode).toBe(201);
       expect(
-        await t.app.services.changes.check({
+        await check({
           changeId: normal.json().id,
           ...target,
           at: clock.now(),
+          run: runBy('alice'),
         }),
       ).toMatchObject({ ok: true, bypassApprovals: false, bypassFreeze: false });
-      const elsewhere = await t.app.services.changes.check({
+      // A change for prod does not apply to a QA stage of the same run: it is noted, not used.
+      const elsewhere = await check({
         changeId: normal.json().id,
         project: 'payments',
         environment: 'qa',
         at: clock.now(),
+        run: runBy('alice'),
       });
-      expect(elsewhere.reasons[0]!.code).toBe('CHANGES_TARGET_MISMATCH');
+      expect(elsewhere).toMatchObject({ ok: true, bypassApprovals: false, change: null });
+      expect(elsewhere.reasons[0]!.code).toBe('CHANGES_NOT_FOR_THIS_ENVIRONMENT');
     });
 
     it('an environment that requires a native change record blocks a deployment without one', async () => {
-      const none = await t.app.services.changes.check({ ...target, at: clock.now() });
+      const none = await check({ ...target, at: clock.now(), run: runBy('alice') });
       expect(none).toMatchObject({ ok: false, reasons: [{ code: 'CHANGES_RECORD_REQUIRED' }] });
-      const qa = await t.app.services.changes.check({
+      const qa = await check({
         project: 'payments',
         environment: 'qa',
         at: clock.now(),
+        run: runBy('alice'),
       });
       expect(qa.ok).toBe(true);
-      const missing = await t.app.services.changes.check({
+      const missing = await check({
         changeId: 'chg_nope',
         ...target,
         at: clock.now(),
+        run: runBy('alice'),
       });
       expect(missing.reasons[0]!.code).toBe('CHANGES_NOT_FOUND');
     });

@@ -10,6 +10,8 @@ interface ChangeRequestsTable {
   title: string;
   reason: string;
   template: string | null;
+  // The commit an emergency change is bound to.
+  commit_sha: string | null;
   requested_by: string;
   created_at: string;
   expires_after_ms: number;
@@ -21,6 +23,16 @@ interface ChangeRequestsTable {
   reviewed_by: string | null;
   reviewed_at: string | null;
   review_notes: string | null;
+}
+
+interface ChangeUsesTable {
+  change_id: string;
+  run_id: string;
+  stage: string;
+  environment: string;
+  commit_sha: string | null;
+  intent_hash: string;
+  used_at: string;
 }
 
 interface SpecTable {
@@ -44,6 +56,7 @@ interface CredentialsTable {
 
 interface ChangeTables {
   change_requests: ChangeRequestsTable;
+  change_uses: ChangeUsesTable;
   change_templates: SpecTable;
   change_connectors: ConnectorsTable;
   change_connector_credentials: CredentialsTable;
@@ -53,6 +66,7 @@ type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<ChangeTables>;
 
 export type ChangeRequestRow = ChangeRequestsTable;
+export type ChangeUseRow = ChangeUsesTable;
 export type ChangeTemplateRow = SpecTable;
 export type ChangeConnectorRow = ConnectorsTable;
 export type ConnectorCredentialsRow = CredentialsTable;
@@ -98,6 +112,25 @@ export class KyselyChangeStore {
     if (filter.riskClass) q = q.where('risk_class', '=', filter.riskClass);
     if (filter.state) q = q.where('state', '=', filter.state);
     return q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+  }
+
+  // Records that a deployment relied on the change; false if this run and stage already did.
+  async insertUse(db: Db, row: ChangeUseRow): Promise<boolean> {
+    const r = await k(db)
+      .insertInto('change_uses')
+      .values(row)
+      .onConflict((oc) => oc.columns(['change_id', 'run_id', 'stage']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async uses(db: Db, changeId: string): Promise<ChangeUseRow[]> {
+    return k(db)
+      .selectFrom('change_uses')
+      .selectAll()
+      .where('change_id', '=', changeId)
+      .orderBy('used_at')
+      .execute();
   }
 
   // Emergency changes whose review deadline passed without a review.

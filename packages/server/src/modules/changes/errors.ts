@@ -44,8 +44,26 @@ export const changeErrors = defineErrors({
   },
   CHANGES_SERVICE_ACCOUNT_FORBIDDEN: {
     category: 'forbidden',
-    message: 'Service accounts never activate or review changes',
+    message:
+      'Service accounts never activate or review changes, nor request changes that stand in for approvals (standard, emergency)',
     solve: 'A person must do it; log in as a user.',
+  },
+  CHANGES_COMMIT_REQUIRED: {
+    category: 'invalid',
+    message: 'An emergency change names the commit it is requested for',
+    solve:
+      'Pass `commit` (`custody change create --emergency --commit SHA`): break-glass serves that commit only.',
+  },
+  CHANGES_NOT_REQUESTER: {
+    category: 'forbidden',
+    message: 'Only runs its requester triggers can use this change',
+    solve: 'The person who requested the change starts the run (`custody run --change CHG`).',
+  },
+  CHANGES_COMMIT_MISMATCH: {
+    category: 'forbidden',
+    message: 'The run deploys another commit than the one the emergency change was requested for',
+    solve:
+      "Deploy the change's commit (`custody run --change CHG` pins it), or request a new emergency change.",
   },
   CHANGES_SELF_REVIEW_FORBIDDEN: {
     category: 'forbidden',

@@ -5,14 +5,10 @@ export { KyselyChangeStore } from './change-store.ts';
 export { changeKinds } from './change-kinds.ts';
 export { CredentialSealer } from './credential-sealer.ts';
 export { changeRoutes } from './change-routes.ts';
-export {
-  ChangeService,
-  type ChangeCheck,
-  type ChangeView,
-  type CheckReason,
-  type ControlFailure,
-  type RiskClass,
-} from './change-service.ts';
+export { ChangeService } from './change-service.ts';
+export type { ChangeCheck, ChangeCheckInput, CheckReason } from './change-check.ts';
+export type { ChangeView, ChangeUseView, RiskClass } from './change-view.ts';
+export type { ControlFailure } from './control-failures.ts';
 export type { DeploymentOutcome, TicketStatus } from './ticket-connectors.ts';
 export {
   changeConnectorSpecSchema,

@@ -63,4 +63,22 @@ export const changeMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  // Break-glass is bound to what it was requested for, and every use of a change is kept.
+  '2026-12-02T1600-changes-commit-and-uses': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('change_requests').addColumn('commit_sha', 'text').execute();
+      await db.schema
+        .createTable('change_uses')
+        .addColumn('change_id', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('stage', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('commit_sha', 'text')
+        .addColumn('intent_hash', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('change_uses_pk', ['change_id', 'run_id', 'stage'])
+        .execute();
+    },
+  },
 };

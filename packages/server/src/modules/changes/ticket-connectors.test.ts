@@ -131,8 +131,16 @@ for (const dialect of dialects) {
     let broken: Awaited<ReturnType<typeof listen>>;
     const clock = new ManualClock('2026-03-02T09:00:00Z');
     const prod = { project: 'payments', environment: 'prod' };
+    const commit = 'feed0000feed0000feed0000feed0000feed0000';
+    const run = { id: 'run_tickets', triggeredBy: 'user:alice', commit };
     const check = (ticket: string | undefined, environment = 'prod') =>
-      t.app.services.changes.check({ project: 'payments', environment, ticket, at: clock.now() });
+      t.app.services.changes.records.check({
+        project: 'payments',
+        environment,
+        ticket,
+        at: clock.now(),
+        run,
+      });
 
     beforeAll(async () => {
       sn = await listen(serviceNow);
@@ -281,41 +289,49 @@ spec:
         requestId: `test-${name}`,
         guard: { require: async () => undefined, can: async () => true },
       });
-      const normal = await t.app.services.changes.create(ctx('alice'), {
+      const normal = await t.app.services.changes.requests.create(ctx('alice'), {
         ...prod,
         riskClass: 'normal',
         title: 'release',
       });
-      const withNormal = await t.app.services.changes.check({
+      const withNormal = await t.app.services.changes.records.check({
         ...prod,
         changeId: normal.id,
         at: clock.now(),
+        run,
       });
       expect(withNormal).toMatchObject({
         ok: false,
         bypassApprovals: false,
         reasons: [{ code: 'CHANGES_RECORD_REQUIRED' }],
       });
-      const withBoth = await t.app.services.changes.check({
+      const withBoth = await t.app.services.changes.records.check({
         ...prod,
         changeId: normal.id,
         ticket: 'CHG0030001',
         at: clock.now(),
+        run,
       });
       expect(withBoth).toMatchObject({
         ok: true,
         bypassApprovals: false,
         ticket: { approved: true },
       });
-      const emergency = await t.app.services.changes.create(ctx('alice'), {
+      const emergency = await t.app.services.changes.requests.create(ctx('alice'), {
         ...prod,
         riskClass: 'emergency',
         title: 'hotfix',
         reason: 'outage',
+        commit,
       });
-      await t.app.services.changes.activate(ctx('carol'), { id: emergency.id });
+      await t.app.services.changes.requests.activate(ctx('carol'), { id: emergency.id });
       expect(
-        await t.app.services.changes.check({ ...prod, changeId: emergency.id, at: clock.now() }),
+        await t.app.services.changes.records.check({
+          ...prod,
+          changeId: emergency.id,
+          at: clock.now(),
+          run,
+        }),
       ).toMatchObject({
         ok: true,
         bypassFreeze: true,
@@ -360,7 +376,7 @@ spec:
       };
       const seq = await t.app.services.audit.size();
       await expect(
-        t.app.services.changes.updateTicket(
+        t.app.services.changes.tickets.updateTicket(
           { actor: system, requestId: 'test' },
           {
             project: 'payments',
@@ -397,7 +413,7 @@ spec:
     });
 
     it('ServiceNow: a successful deployment adds a work note and moves the change to review', async () => {
-      await t.app.services.changes.updateTicket(
+      await t.app.services.changes.tickets.updateTicket(
         {
           actor: { type: 'system', id: null, name: 'custody', authMethod: 'system', ip: null },
           requestId: 'test',
@@ -424,7 +440,7 @@ spec:
       });
       expect((await check('CAB-404', 'eu')).reasons[0]!.code).toBe('CHANGES_TICKET_NOT_FOUND');
       const before = jr.seen.length;
-      await t.app.services.changes.updateTicket(
+      await t.app.services.changes.tickets.updateTicket(
         {
           actor: { type: 'system', id: null, name: 'custody', authMethod: 'system', ip: null },
           requestId: 'test',

@@ -19,7 +19,21 @@ export interface ApprovalRule {
   readonly name: string;
   readonly group?: string | undefined;
   readonly users?: readonly string[] | undefined;
+  // Anyone allowed to approve at the environment (the implicit four-eyes rule).
+  readonly anyone?: boolean | undefined;
   readonly required: number;
+}
+
+// A production environment without approval rules still needs a second person: four eyes is
+// the default that cannot be switched off (only a standard or active emergency change stands in).
+export const fourEyesRule: ApprovalRule = { name: 'four-eyes', anyone: true, required: 1 };
+
+export function rulesInForce(env: {
+  type: string;
+  spec: { approvals?: { rules?: readonly ApprovalRule[] } | undefined };
+}): readonly ApprovalRule[] {
+  const rules = env.spec.approvals?.rules ?? [];
+  return rules.length === 0 && env.type === 'production' ? [fourEyesRule] : rules;
 }
 
 export interface Approver {
@@ -37,9 +51,13 @@ export interface RuleProgress {
 const bare = (p: string) => (p.includes(':') ? p.slice(p.indexOf(':') + 1) : p);
 
 export function eligible(rule: ApprovalRule, approver: Approver): boolean {
+  if (rule.anyone) return true;
   if (rule.group) return approver.groups.includes(rule.group);
   const name = bare(approver.principal);
-  return (rule.users ?? []).some((u) => u === approver.principal || bare(u) === name);
+  // `bob` or `user:bob`; never another system's login (`github:bob` is not `user:bob`).
+  return (rule.users ?? []).some(
+    (u) => u === approver.principal || (!u.includes(':') && u.toLowerCase() === name.toLowerCase()),
+  );
 }
 
 // All rules must be met and one person counts once, even when they are in the groups of two

@@ -149,17 +149,27 @@ spec:
           at: clock.now(),
         }),
       );
-    const codes = (d: { reasons: { code: string; blocking: boolean }[] }) =>
-      d.reasons.filter((r) => r.blocking).map((r) => r.code);
+    // The change check's own verdict: a ticket never stands in for the four eyes of a
+    // production environment, so the approval checks block on their own.
+    const codes = (d: { reasons: { check: string; code: string; blocking: boolean }[] }) =>
+      d.reasons.filter((r) => r.blocking && r.check === 'change').map((r) => r.code);
 
     it('an approved change passes; new or assess blocks; no ticket blocks', async () => {
       const ok = await evaluate('production', 'CHG0040001');
-      expect(ok.allowed).toBe(true);
+      expect(codes(ok)).toEqual([]);
       expect(ok.reasons.map((r) => r.code)).toContain('CHANGES_TICKET_APPROVED');
+      // Only the second person's approval is missing (the pipeline version's and the deployment's).
+      expect(
+        ok.reasons
+          .filter((r) => r.blocking)
+          .map((r) => r.code)
+          .sort(),
+      ).toEqual(['APPROVAL_REQUIRED', 'PIPELINE_VERSION_NOT_APPROVED']);
       for (const ticket of ['CHG0040002', 'CHG0040003']) {
         const refused = await evaluate('production', ticket);
         expect(refused.allowed).toBe(false);
         expect(refused.status).toBe('blocked');
+        expect(refused.reasons.find((r) => r.check === 'change')?.blocking).toBe(true);
         expect(codes(refused)).toEqual(['CHANGES_TICKET_NOT_APPROVED']);
       }
       expect(codes(await evaluate('production'))).toEqual(['CHANGES_RECORD_REQUIRED']);
@@ -197,6 +207,24 @@ spec:
         pipeline: 'release',
         inputs: { ticket: 'CHG0040001' },
       });
+      // Four eyes: the approved ticket is checked, and a second person still approves.
+      const waiting = await t.app.services.deployments.list(ctx, {
+        state: 'pending',
+        project: 'tix',
+      });
+      expect(waiting.map((w) => w.run)).toContain(run.id);
+      const dap = waiting.find((w) => w.run === run.id)!;
+      expect(
+        (
+          await t.request({
+            method: 'POST',
+            url: `/api/v1/deployments/approvals/${dap.id}/approve`,
+            token: rita,
+            json: {},
+          })
+        ).statusCode,
+      ).toBe(200);
+      await t.app.services.engine.tick();
       const job = await t.app.services.engine.leasing.lease(ctx, {
         runnerId: 'runner-test',
         pools: ['default'],

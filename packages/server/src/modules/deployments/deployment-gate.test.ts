@@ -190,6 +190,18 @@ for (const dialect of dialects) {
           (await api('POST', `/api/v1/approvals/${r.id}/approve`, {}, tokens.rita)).status,
         ).toBe(200);
     };
+    // Four eyes on every production deployment: a second person approves the stage's request.
+    const approveStage = async (id: string, stage: string, who = 'bob') => {
+      const g = await gate(id, stage);
+      const res = await api(
+        'POST',
+        `/api/v1/deployments/approvals/${g.approval.id}/approve`,
+        {},
+        tokens[who],
+      );
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      await t.app.services.engine.tick();
+    };
     const audit = async () =>
       (await t.app.services.audit.list({ limit: 5000 })).map(
         (e) => `${e.action}:${e.outcome}:${e.actor.name}`,
@@ -434,6 +446,9 @@ for (const dialect of dialects) {
       const ok = await api('POST', '/api/v1/freeze/overrides', body, tokens.bob);
       expect(ok.status).toBe(201);
       await t.app.services.engine.tick();
+      // The override lifts the freeze; the production deployment still needs four eyes.
+      expect(await stageState(id, 'deploy-production')).toBe('waiting_for_approval');
+      await approveStage(id, 'deploy-production');
       const deploy = (await lease())!;
       expect(deploy.stage).toBe('deploy-production');
       const passed = await gate(id, 'deploy-production');
@@ -451,6 +466,7 @@ for (const dialect of dialects) {
       clock.set('2026-11-21T04:00:00Z'); // Friday 23:00 in New York
       const id = await startRun('cal', 'release', 'frank');
       await play((await lease())!, 'cal late friday');
+      await approveStage(id, 'deploy-production');
       expect(await stageState(id, 'deploy-production')).toBe('running'); // its job is queued
       clock.set('2026-11-21T05:30:00Z'); // Saturday 00:30 in New York
       expect(await lease()).toBeNull();
@@ -478,6 +494,7 @@ for (const dialect of dialects) {
             riskClass: 'emergency',
             title: 'payment outage',
             reason: 'INC-7: card payments fail',
+            commit,
           },
           tokens.frank,
         );
@@ -580,6 +597,9 @@ for (const dialect of dialects) {
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.body.from).toBe(frozenRun);
       const id = res.body.run.id as string;
+      // A rollback deploys old code to production: it needs a second person too (bob started it).
+      expect(await stageState(id, 'deploy-production')).toBe('waiting_for_approval');
+      await approveStage(id, 'deploy-production', 'carol');
       // Nothing is rebuilt: the first job is the deploy, with the release's artifact.
       const deploy = (await lease()) as Job & {
         artifacts: { env: string; name: string; digest: string }[];
@@ -598,6 +618,7 @@ for (const dialect of dialects) {
       const again = await api('POST', url, { to: id, reason: 'once more' }, tokens.bob);
       expect(again.status, JSON.stringify(again.body)).toBe(201);
       expect(again.body.from).toBe(frozenRun);
+      await approveStage(again.body.run.id as string, 'deploy-production', 'carol');
       const redeploy = (await lease())!;
       expect(redeploy.stage).toBe('deploy-production');
       await play(redeploy);
@@ -630,13 +651,16 @@ for (const dialect of dialects) {
             at: new Date(iso),
           }),
         );
+      // Whether the freeze check blocks (the approval check blocks on its own: four eyes).
+      const frozen = (d: { reasons: { check: string; blocking: boolean }[] }) =>
+        d.reasons.some((r) => r.check === 'freeze' && r.blocking);
       // 2026-10-30/31: EDT (UTC-4); 2026-11-06/07: EST (UTC-5).
-      expect((await at('2026-10-30T14:00:00Z')).allowed).toBe(true);
+      expect(frozen(await at('2026-10-30T14:00:00Z'))).toBe(false);
       expect((await at('2026-10-31T14:00:00Z')).status).toBe('blocked_by_freeze');
-      expect((await at('2026-11-06T15:00:00Z')).allowed).toBe(true);
+      expect(frozen(await at('2026-11-06T15:00:00Z'))).toBe(false);
       expect((await at('2026-11-07T15:00:00Z')).status).toBe('blocked_by_freeze');
       // Friday 23:30 EST is still Friday in New York though Saturday in UTC.
-      expect((await at('2026-11-07T04:30:00Z')).allowed).toBe(true);
+      expect(frozen(await at('2026-11-07T04:30:00Z'))).toBe(false);
       // The rollback lane passes the weekend window.
       const rollback = await t.app.database.db.transaction().execute((tx) =>
         t.app.services.gate.evaluate(tx, () => {}, {
@@ -647,7 +671,10 @@ for (const dialect of dialects) {
           lane: 'rollback',
         }),
       );
-      expect(rollback.allowed).toBe(true);
+      expect(frozen(rollback)).toBe(false);
+      expect(rollback.reasons.filter((r) => r.blocking).map((r) => r.code)).toEqual([
+        'APPROVAL_REQUIRED',
+      ]);
     });
   });
 }

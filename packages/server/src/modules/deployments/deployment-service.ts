@@ -15,7 +15,7 @@ import type { KyselyRbacStore } from '../identity/index.ts';
 import type { PipelineService } from '../pipelines/index.ts';
 import type { ProjectService } from '../projects/index.ts';
 import type { KyselyScmStore } from '../scm/index.ts';
-import { eligible, intentHash } from './approval-rules.ts';
+import { eligible, intentHash, rulesInForce } from './approval-rules.ts';
 import type { DeploymentGate, GateReason } from './deployment-gate.ts';
 import type { ApprovalRequestRow, KyselyDeploymentStore, VoteRow } from './deployment-store.ts';
 import { deploymentErrors as E } from './errors.ts';
@@ -227,7 +227,7 @@ export class DeploymentService {
     if (exclusionOf(await excludedApprovers(db, this.deps, run), principal)) return false;
     const env = await this.deps.projects.environment(row.project, row.environment);
     const groups = await this.deps.rbac.groupsOf(db, { type: 'user', name: ctx.actor.name });
-    return (env?.spec.approvals?.rules ?? []).some((r) => eligible(r, { principal, groups }));
+    return env ? rulesInForce(env).some((r) => eligible(r, { principal, groups })) : false;
   }
 
   private async vote(
@@ -276,13 +276,16 @@ export class DeploymentService {
     const env = await this.deps.projects.environment(row.project, row.environment);
     if (!env) throw new DomainError(E.DEPLOYMENTS_ENVIRONMENT_NOT_FOUND);
     const groups = await this.deps.rbac.groupsOf(db, { type: 'user', name: ctx.actor.name });
-    const rules = env.spec.approvals?.rules ?? [];
+    const rules = rulesInForce(env);
     if (!rules.some((r) => eligible(r, { principal, groups })))
       await refuse(E.DEPLOYMENTS_NOT_AN_APPROVER, undefined, {
         rules: rules.map((r) => r.name),
       });
+    // Deciding on what is no longer pending (withdrawn, voided, decided) is an attempt too.
     if (row.state !== 'pending')
-      throw new DomainError(approvalErrors.APPROVALS_NOT_PENDING, `request ${id} is ${row.state}`);
+      await refuse(approvalErrors.APPROVALS_NOT_PENDING, `request ${id} is ${row.state}`, {
+        state: row.state,
+      });
     const current = intentHash(
       await this.deps.gate.intentOf(db as AnyTx, run, row.environment, row.stage),
     );
@@ -322,7 +325,7 @@ export class DeploymentService {
       });
       let next = 'pending';
       if (decision === 'reject') next = 'rejected';
-      else if ((await this.deps.gate.approvalProgress(tx, row, run, env, at)).met)
+      else if ((await this.deps.gate.approvals.progress(tx, row, run, env, at)).met)
         next = 'approved';
       if (
         next !== 'pending' &&

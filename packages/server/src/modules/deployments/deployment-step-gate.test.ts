@@ -16,7 +16,8 @@ metadata: { name: ops }
 apiVersion: custody/v1
 kind: Environment
 metadata: { name: production, project: ops }
-spec: { type: production }
+# Four eyes without named rules; the approval outlives the weekends this test waits through.
+spec: { type: production, approvals: { expiresAfter: 30d } }
 ---
 apiVersion: custody/v1
 kind: FreezeWindow
@@ -128,6 +129,18 @@ for (const dialect of dialects) {
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const run = res.body.id as string;
       firstRun = run;
+      expect((await stage(run)).state).toBe('waiting_for_approval');
+      const gate = (await api('GET', `/api/v1/runs/${run}/gate`)).body.stages as {
+        approval: { id: string };
+      }[];
+      const approved = await api(
+        'POST',
+        `/api/v1/deployments/approvals/${gate[0]!.approval.id}/approve`,
+        {},
+        reviewer,
+      );
+      expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+      await t.app.services.engine.tick();
       const job = (await lease())!;
       expect(job.stage).toBe('deploy-production');
       expect((await report(job, 'steps/start', { step: 0 })).status).toBe(200);

@@ -9,7 +9,7 @@ export interface ApprovalRequestRow {
   environment: string;
   intent_hash: string;
   intent: string;
-  // pending | approved | rejected | voided (the intent changed)
+  // pending | approved | rejected | voided (the intent changed) | withdrawn (the run ended)
   state: string;
   created_at: string;
   updated_at: string;
@@ -71,7 +71,7 @@ export class KyselyDeploymentStore {
       .selectAll()
       .where('run_id', '=', runId)
       .where('stage', '=', stage)
-      .where('state', '!=', 'voided') // at most one live request per run and stage
+      .where('state', 'not in', ['voided', 'withdrawn']) // at most one live request per run and stage
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(1)
@@ -91,6 +91,32 @@ export class KyselyDeploymentStore {
     if (filter.project) q = q.where('project', '=', filter.project);
     if (filter.runId) q = q.where('run_id', '=', filter.runId);
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(500).execute();
+  }
+
+  // A refusal of any request for this run and stage, whatever intent it was for.
+  async rejectedRequest(
+    db: Db,
+    runId: string,
+    stage: string,
+  ): Promise<ApprovalRequestRow | undefined> {
+    return k(db)
+      .selectFrom('deployment_approval_requests')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('stage', '=', stage)
+      .where('state', '=', 'rejected')
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  async pendingRequestsOfRun(db: Db, runId: string): Promise<ApprovalRequestRow[]> {
+    return k(db)
+      .selectFrom('deployment_approval_requests')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('state', '=', 'pending')
+      .execute();
   }
 
   // Conditional on the state it was read in, so concurrent writers cannot both win.

@@ -14,4 +14,10 @@ export {
   type StageGateView,
 } from './deployment-service.ts';
 export { deploymentRoutes } from './deployment-routes.ts';
-export { evaluateRules, intentHash, type DeploymentIntent } from './approval-rules.ts';
+export {
+  evaluateRules,
+  intentHash,
+  rulesInForce,
+  fourEyesRule,
+  type DeploymentIntent,
+} from './approval-rules.ts';

@@ -5,6 +5,8 @@ export interface EngineOptions {
   // A requeued job nobody leases within this time fails with RUNNER_LOST.
   requeueTimeoutMs: number;
   defaultConcurrency: number;
+  // A stage held back by the deployment gate (or waiting for its environment) fails after this.
+  gateWaitTimeoutMs: number;
 }
 
 export const defaultEngineOptions: EngineOptions = {
@@ -12,4 +14,5 @@ export const defaultEngineOptions: EngineOptions = {
   maxAttempts: 2,
   requeueTimeoutMs: 120_000,
   defaultConcurrency: 10,
+  gateWaitTimeoutMs: 7 * 86_400_000,
 };

@@ -1,8 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
-import type { ApprovalService } from '../approvals/index.ts';
-import type { PipelineService } from '../pipelines/index.ts';
+import type { PipelineGovernance, PipelineService } from '../pipelines/index.ts';
 import { defaultEngineOptions, type EngineOptions } from './engine-options.ts';
 import { ExecutionReads } from './execution-reads.ts';
 import type { KyselyExecutionStore } from './execution-store.ts';
@@ -21,13 +20,17 @@ export interface ExecutionEngineDeps {
   store: KyselyExecutionStore;
   clock: Clock;
   pipelines: PipelineService;
-  approvals: ApprovalService;
+  governance: PipelineGovernance;
   secrets?: SecretSource;
   gate?: DeploymentGatePort;
   options?: Partial<EngineOptions>;
   onError?: (err: unknown) => void;
   // The runner pool an environment names (its production pool).
-  environmentPool?: (project: string, environment: string) => Promise<string | undefined>;
+  environmentPool?: (
+    project: string,
+    environment: string,
+    tx?: AnyTx,
+  ) => Promise<string | undefined>;
 }
 
 // The execution engine, assembled: run use cases (`runs`), the scheduler that moves runs
@@ -44,6 +47,7 @@ export class ExecutionEngine {
     const options = { ...defaultEngineOptions, ...deps.options };
     this.options = options;
     const { database, uow, store, clock, pipelines, gate, secrets } = deps;
+    const environmentPool = deps.environmentPool ?? (async () => undefined);
     const lifecycle = new JobLifecycle({ store, clock, maxAttempts: options.maxAttempts });
     this.scheduler = new Scheduler({
       database,
@@ -55,6 +59,7 @@ export class ExecutionEngine {
       gate,
       options,
       onError: deps.onError,
+      environmentPool,
     });
     this.runs = new RunService({
       database,
@@ -62,9 +67,9 @@ export class ExecutionEngine {
       store,
       clock,
       pipelines,
-      approvals: deps.approvals,
+      governance: deps.governance,
       advance: (id) => this.scheduler.advance(id),
-      ...(deps.environmentPool ? { environmentPool: deps.environmentPool } : {}),
+      environmentPool,
     });
     const checkpoints = new GateCheckpoints({ store, clock, lifecycle, gate });
     const payloads = new JobPayloadBuilder({

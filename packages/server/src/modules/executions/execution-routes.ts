@@ -4,7 +4,7 @@ import type { ExecutionEngine } from './execution-engine.ts';
 import { executionPermissions as P } from './permissions.ts';
 
 const label = z.string().min(1).max(63);
-const runState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+const runState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'rejected']);
 export const runViewSchema = z.object({
   id: z.string(),
   project: z.string(),
@@ -95,6 +95,9 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
           inputs: z.record(z.string().max(63), z.string().max(10_000)).optional(),
           commit: z.string().max(64).optional(),
           version: z.number().int().min(1).optional(),
+          // A change request (standard, normal, emergency) for the stages deploying to its
+          // environment; the gate checks it there.
+          change: z.string().min(1).max(100).optional(),
         })
         .strict()
         .optional(),
@@ -107,7 +110,7 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
           inputs: body?.inputs,
           commit: body?.commit,
           version: body?.version,
-          trigger: { type: 'manual' },
+          trigger: { type: 'manual', ...(body?.change ? { change: body.change } : {}) },
         });
       },
     }),

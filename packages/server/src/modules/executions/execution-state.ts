@@ -1,10 +1,11 @@
 // Runs, stages, jobs and steps are explicit state machines. Every transition the engine makes
 // goes through one of these functions; an illegal transition is a programming error and throws.
 
-export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+// `rejected`: an approver refused one of its deployments; nothing of it ships.
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'rejected';
+export type RunResult = 'succeeded' | 'failed' | 'cancelled' | 'rejected';
 export type RunEvent =
-  | { readonly type: 'start' }
-  | { readonly type: 'finish'; readonly result: 'succeeded' | 'failed' | 'cancelled' };
+  { readonly type: 'start' } | { readonly type: 'finish'; readonly result: RunResult };
 
 export type StageState =
   | 'pending' // waiting for the stages it needs
@@ -20,7 +21,8 @@ export type StageState =
   | 'rolled_back'
   | 'failed'
   | 'skipped'
-  | 'cancelled';
+  | 'cancelled'
+  | 'rejected'; // the deployment was refused by an approver: final, never revived
 export type StageEvent =
   | { readonly type: 'wait-for-environment' }
   | { readonly type: 'block'; readonly status: GateBlockedState }
@@ -29,7 +31,10 @@ export type StageEvent =
   | { readonly type: 'roll-back' }
   | { readonly type: 'finish'; readonly result: 'succeeded' | 'ignored' | 'rolled_back' | 'failed' }
   | { readonly type: 'skip' }
-  | { readonly type: 'cancel' };
+  | { readonly type: 'cancel' }
+  | { readonly type: 'reject' }
+  // Waited on the gate (or the environment) longer than allowed.
+  | { readonly type: 'expire' };
 
 export type JobState = 'queued' | 'leased' | 'succeeded' | 'failed' | 'cancelled';
 export type JobEvent =
@@ -60,7 +65,12 @@ function assertNever(x: never): never {
   throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
 
-export const terminalRunStates: readonly RunState[] = ['succeeded', 'failed', 'cancelled'];
+export const terminalRunStates: readonly RunState[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'rejected',
+];
 export const terminalStageStates: readonly StageState[] = [
   'succeeded',
   'ignored',
@@ -68,6 +78,7 @@ export const terminalStageStates: readonly StageState[] = [
   'failed',
   'skipped',
   'cancelled',
+  'rejected',
 ];
 export const terminalJobStates: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -83,6 +94,7 @@ export function runTransition(state: RunState, event: RunEvent): RunState {
     case 'succeeded':
     case 'failed':
     case 'cancelled':
+    case 'rejected':
       return illegal('run', state, event);
     default:
       return assertNever(state);
@@ -103,6 +115,8 @@ export function stageTransition(state: StageState, event: StageEvent): StageStat
           return 'skipped';
         case 'cancel':
           return 'cancelled';
+        case 'reject':
+          return 'rejected';
         default:
           return illegal('stage', state, event);
       }
@@ -117,6 +131,10 @@ export function stageTransition(state: StageState, event: StageEvent): StageStat
           return 'running';
         case 'cancel':
           return 'cancelled';
+        case 'reject':
+          return 'rejected';
+        case 'expire':
+          return 'failed';
         default:
           return illegal('stage', state, event);
       }
@@ -124,6 +142,8 @@ export function stageTransition(state: StageState, event: StageEvent): StageStat
       switch (event.type) {
         case 'block': // the gate refused the job right before it was leased
           return event.status;
+        case 'reject': // ... because an approver refused it
+          return 'rejected';
         case 'retry':
           return 'running';
         case 'roll-back':
@@ -152,6 +172,7 @@ export function stageTransition(state: StageState, event: StageEvent): StageStat
     case 'failed':
     case 'skipped':
     case 'cancelled':
+    case 'rejected':
       return illegal('stage', state, event);
     default:
       return assertNever(state);

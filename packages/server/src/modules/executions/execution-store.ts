@@ -31,6 +31,8 @@ export interface StageRow {
   state: string;
   generation: number;
   reason: string | null;
+  // Since when it waits on the deployment gate or its environment's lock (null otherwise).
+  waiting_since: string | null;
   started_at: string | null;
   finished_at: string | null;
 }

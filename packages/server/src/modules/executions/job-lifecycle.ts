@@ -135,15 +135,22 @@ export class JobLifecycle {
     const from = { state: job.state, lease_id: job.lease_id };
     if (!(await this.finish(tx, job, from, 'cancelled', 'GATE_BLOCKED'))) return false;
     const store = this.deps.store;
+    // A refusal by an approver ends the stage; anything else holds it until the gate allows.
+    const next = stageTransition(
+      stage.state as StageState,
+      verdict.final ? { type: 'reject' } : { type: 'block', status: verdict.status },
+    );
+    const now = this.now();
     await store.updateStage(tx, run.id, stage.idx, {
-      state: stageTransition(stage.state as StageState, { type: 'block', status: verdict.status }),
+      state: next,
       generation: stage.generation + 1,
       reason: verdict.summary ?? verdict.status,
+      ...(verdict.final ? { finished_at: now, waiting_since: null } : { waiting_since: now }),
     });
     if (stage.environment)
       await store.unlock(tx, run.project, stage.environment, lockHolder(run.id, stage.idx));
     record({
-      action: `executions.stage.${auditSuffix(verdict.status)}`,
+      action: `executions.stage.${auditSuffix(next)}`,
       resource: { type: 'stage', id: `${run.id}/${stage.name}` },
       details: {
         run: run.id,

@@ -147,4 +147,11 @@ export const executionMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  // How long a stage has waited for the gate or its environment, so that no run waits forever.
+  '2026-12-02T1500-executions-stage-waiting-since': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('run_stages').addColumn('waiting_since', 'text').execute();
+    },
+  },
 };

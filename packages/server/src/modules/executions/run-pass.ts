@@ -8,6 +8,7 @@ import {
   terminalJobStates,
   terminalStageStates,
   type JobState,
+  type RunResult,
   type RunState,
   type StageState,
 } from './execution-state.ts';
@@ -42,6 +43,13 @@ export class RunPass {
       gate?: DeploymentGatePort | undefined;
       at: Date;
       defaultConcurrency: number;
+      gateWaitTimeoutMs: number;
+      // The runner pool of the environment in force now: a deploy stage always runs there.
+      environmentPool: (
+        project: string,
+        environment: string,
+        tx?: AnyTx,
+      ) => Promise<string | undefined>;
     },
     private readonly run: RunRow,
     private readonly spec: PipelineSpec,
@@ -133,13 +141,10 @@ export class RunPass {
   private async finishRunIfDone(): Promise<void> {
     const stages = this.stages;
     if (!stages.every((s) => terminalStageStates.includes(s.state as StageState))) return;
-    const bad = stages.find((s) => ['failed', 'rolled_back', 'cancelled'].includes(s.state));
-    const result: 'succeeded' | 'failed' | 'cancelled' =
-      this.cancel && stages.some((s) => s.state === 'cancelled')
-        ? 'cancelled'
-        : bad || stages.some((s) => s.state === 'skipped' && !skippedByRollback(s, this.rollback))
-          ? 'failed'
-          : 'succeeded';
+    const result = runResult(stages, this.cancel, this.rollback);
+    const bad = stages.find((s) =>
+      ['failed', 'rolled_back', 'cancelled', 'rejected'].includes(s.state),
+    );
     const reason =
       result === 'succeeded'
         ? null
@@ -189,6 +194,7 @@ export class RunPass {
       case 'failed':
       case 'skipped':
       case 'cancelled':
+      case 'rejected':
         return;
       default: {
         const never: never = state;
@@ -206,6 +212,10 @@ export class RunPass {
   // A stage that has not started: its needs, the deployment gate, the environment lock.
   private async tryStart(stage: StageRow, state: StageState): Promise<void> {
     if (this.cancel) return this.setStage(stage, stageTransition(state, { type: 'cancel' }));
+    if (this.waitedTooLong(stage))
+      return this.setStage(stage, stageTransition(state, { type: 'expire' }), {
+        reason: `GATE_WAIT_EXPIRED: waiting since ${stage.waiting_since} (${stage.reason ?? state})`,
+      });
     const needs = stageNeeds(this.spec, stage.idx).map((n) => this.byName.get(n)!);
     if (needs.some((n) => !terminalStageStates.includes(n.state as StageState))) return;
     const satisfied = (n: StageRow) =>
@@ -258,6 +268,15 @@ export class RunPass {
     });
     if (verdict.recorded) this.changes++;
     if (verdict.allowed) return true;
+    if (verdict.final) {
+      await this.setStage(
+        stage,
+        stageTransition(state, { type: 'reject' }),
+        { reason: verdict.summary ?? 'APPROVAL_REJECTED' },
+        { environment },
+      );
+      return false;
+    }
     if (state !== verdict.status)
       await this.setStage(
         stage,
@@ -341,9 +360,23 @@ export class RunPass {
     );
   }
 
+  private waitedTooLong(stage: StageRow): boolean {
+    if (!stage.waiting_since) return false;
+    return this.deps.at.getTime() - Date.parse(stage.waiting_since) > this.deps.gateWaitTimeoutMs;
+  }
+
   // ---- writes
 
   private async createJob(stage: StageRow, kind: 'main' | 'rollback'): Promise<void> {
+    if (stage.environment) {
+      const pool =
+        (await this.deps.environmentPool(this.run.project, stage.environment, this.deps.tx)) ??
+        'default';
+      if (pool !== stage.pool) {
+        await this.deps.store.updateStage(this.deps.tx, this.run.id, stage.idx, { pool });
+        stage.pool = pool;
+      }
+    }
     const job = await this.deps.jobs.create(this.deps.tx, this.deps.record, {
       run: this.run,
       stage,
@@ -368,10 +401,12 @@ export class RunPass {
       next === 'waiting' ||
       next === 'skipped' ||
       gateBlockedStates.includes(next);
+    const waits = next === 'waiting' || gateBlockedStates.includes(next);
     const set: Partial<StageRow> = {
       state: next,
       ...(stage.started_at || unstarted ? {} : { started_at: this.now }),
       ...(terminal ? { finished_at: this.now } : {}),
+      waiting_since: waits ? (stage.waiting_since ?? this.now) : null,
       ...extra,
     };
     await store.updateStage(tx, this.run.id, stage.idx, set);
@@ -395,4 +430,21 @@ export class RunPass {
     });
     this.changes++;
   }
+}
+
+// A run ends cancelled (when asked to), rejected (an approver refused a deployment), failed
+// (a stage failed, or one was skipped because a stage it needed did not succeed) or succeeded.
+function runResult(
+  stages: readonly StageRow[],
+  cancel: boolean,
+  rollback: RollbackTarget | undefined,
+): RunResult {
+  if (cancel && stages.some((s) => s.state === 'cancelled')) return 'cancelled';
+  if (stages.some((s) => s.state === 'rejected')) return 'rejected';
+  const failed = stages.some(
+    (s) =>
+      ['failed', 'rolled_back', 'cancelled'].includes(s.state) ||
+      (s.state === 'skipped' && !skippedByRollback(s, rollback)),
+  );
+  return failed ? 'failed' : 'succeeded';
 }

@@ -1,16 +1,10 @@
 import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type RequestContext } from '../../platform/context.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import type { ApprovalService } from '../approvals/index.ts';
-import {
-  governedSubjectType,
-  pipelineSubjectId,
-  type PipelineService,
-  type PipelineVersion,
-} from '../pipelines/index.ts';
+import type { PipelineGovernance, PipelineService, PipelineVersion } from '../pipelines/index.ts';
 import { executionErrors } from './errors.ts';
 import { terminalRunStates, type RunState } from './execution-state.ts';
 import type { KyselyExecutionStore, RunRow, StageRow } from './execution-store.ts';
@@ -47,11 +41,15 @@ export class RunService {
       store: KyselyExecutionStore;
       clock: Clock;
       pipelines: PipelineService;
-      approvals: ApprovalService;
+      governance: PipelineGovernance;
       // Moves a run as far as it can go (the scheduler's advance).
       advance: (runId: string) => Promise<void>;
       // The runner pool an environment names (its production pool).
-      environmentPool?: (project: string, environment: string) => Promise<string | undefined>;
+      environmentPool: (
+        project: string,
+        environment: string,
+        tx?: AnyTx,
+      ) => Promise<string | undefined>;
     },
   ) {}
 
@@ -73,6 +71,15 @@ export class RunService {
       );
     if (input.commit !== undefined && !/^[0-9a-f]{7,64}$/.test(input.commit))
       throw new DomainError(executionErrors.EXECUTIONS_COMMIT_INVALID);
+    const rollback = rollbackTargetOf(input.trigger);
+    // Starting a run that deploys somewhere is a decision about that environment: it needs
+    // the permission there too, so a deny on the environment is not bypassed at project level.
+    for (const environment of deployTargets(pv, rollback))
+      await ctx.guard.require(
+        P['executions.run.create'],
+        { project: pv.project, environment },
+        resource,
+      );
     await this.requireApprovedVersion(ctx, pv, resource);
     const now = this.deps.clock.now().toISOString();
     const run: RunRow = {
@@ -94,7 +101,6 @@ export class RunService {
       started_at: null,
       finished_at: null,
     };
-    const rollback = rollbackTargetOf(input.trigger);
     const stages = await this.planStages(pv, run, rollback);
     const released = rollback
       ? (await this.deps.store.filesOfRun(this.deps.database.db, rollback.release)).filter(
@@ -129,30 +135,46 @@ export class RunService {
     return toRunView(after ?? run);
   }
 
+  // A version that deploys to a production environment (as the environments are now) runs
+  // only once a second person approved it; if it never needed approval before, its request
+  // opens now and the run is refused until someone decides.
   private async requireApprovedVersion(
     ctx: RequestContext,
     pv: PipelineVersion,
     resource: { type: string; id: string },
   ): Promise<void> {
-    if (!pv.governed) return;
-    const approval = await this.deps.approvals.stateOf(
-      governedSubjectType,
-      pipelineSubjectId(pv.project, pv.name, pv.version),
-    );
-    if (approval?.state === 'approved' && approval.subject.hash === pv.contentHash) return;
-    await this.deps.uow.recordAttempt(ctx, {
+    const { governance, uow } = this.deps;
+    const production = await governance.productionEnvironments(pv);
+    if (production.length === 0) return;
+    let approval = await governance.approvalOf(pv);
+    if (governance.isApproved(pv, approval)) return;
+    const id =
+      approval?.subject.hash === pv.contentHash
+        ? approval.id
+        : await uow.run(ctx, async (tx, record) => {
+            const opened = await governance.requestApproval(tx, ctx, pv, production);
+            record({
+              action: 'executions.run.approval-needed',
+              resource,
+              details: { version: pv.version, approval: opened, environments: production },
+            });
+            return opened;
+          });
+    approval = await governance.approvalOf(pv);
+    await uow.recordAttempt(ctx, {
       action: 'executions.run.create',
       resource,
       outcome: 'denied',
       details: {
         code: executionErrors.EXECUTIONS_VERSION_NOT_APPROVED.code,
         version: pv.version,
+        approval: id,
       },
     });
     throw new DomainError(
       executionErrors.EXECUTIONS_VERSION_NOT_APPROVED,
-      `pipeline ${pv.name} version ${pv.version} deploys to production and is ${approval?.state ?? 'not'} approved`,
-      { approval: approval?.id ?? null, version: pv.version },
+      `pipeline ${pv.name} version ${pv.version} deploys to production (${production.join(', ')}) and is ${approval?.state === 'pending' ? 'waiting for approval' : (approval?.state ?? 'not approved')}: ${approval?.state === 'pending' ? `someone other than ${pv.author} runs custody approve ${id}` : 'apply a new version'}`,
+      { approval: id, version: pv.version },
     );
   }
 
@@ -162,10 +184,12 @@ export class RunService {
     run: RunRow,
     rollback: RollbackTarget | undefined,
   ): Promise<StageRow[]> {
+    // A deploy stage runs in its environment's pool, whatever the stage says (re-read when its
+    // job is queued, so that the environment in force then decides).
     const pools = new Map<string, string | undefined>();
     for (const s of pv.spec.stages)
-      if (s.environment && !s.runnerPool && !pools.has(s.environment))
-        pools.set(s.environment, await this.deps.environmentPool?.(pv.project, s.environment));
+      if (s.environment && !pools.has(s.environment))
+        pools.set(s.environment, await this.deps.environmentPool(pv.project, s.environment));
     return pv.spec.stages.map((s, idx) => {
       const skip = rollback !== undefined && s.environment !== rollback.environment;
       return {
@@ -174,10 +198,11 @@ export class RunService {
         name: s.name,
         type: s.type,
         environment: s.environment ?? null,
-        pool: s.runnerPool ?? (s.environment ? pools.get(s.environment) : undefined) ?? 'default',
+        pool: (s.environment ? pools.get(s.environment) : s.runnerPool) ?? 'default',
         state: skip ? 'skipped' : 'pending',
         generation: 1,
         reason: skip ? outsideRollbackReason(rollback.environment) : null,
+        waiting_since: null,
         started_at: null,
         finished_at: skip ? run.created_at : null,
       };
@@ -275,4 +300,13 @@ export class RunService {
       );
     return { chunks: out, cursor: Math.max(after, chunks.length) };
   }
+}
+
+// The environments a new run would deploy to (a rollback: only its own).
+function deployTargets(pv: PipelineVersion, rollback: RollbackTarget | undefined): string[] {
+  const out = new Set<string>();
+  for (const s of pv.spec.stages)
+    if (s.environment && (!rollback || s.environment === rollback.environment))
+      out.add(s.environment);
+  return [...out];
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../platform/clock.ts';
 import { systemActor, type RequestContext } from '../../platform/context.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { newId } from '../../platform/ids.ts';
 import type { PipelineService } from '../pipelines/index.ts';
@@ -43,6 +43,11 @@ export class Scheduler {
       gate?: DeploymentGatePort | undefined;
       options: EngineOptions;
       onError?: ((err: unknown) => void) | undefined;
+      environmentPool: (
+        project: string,
+        environment: string,
+        tx?: AnyTx,
+      ) => Promise<string | undefined>;
     },
   ) {
     this.jobs.setMaxListeners(0);
@@ -109,6 +114,8 @@ export class Scheduler {
           gate,
           at: this.deps.clock.now(),
           defaultConcurrency: this.deps.options.defaultConcurrency,
+          gateWaitTimeoutMs: this.deps.options.gateWaitTimeoutMs,
+          environmentPool: this.deps.environmentPool,
         },
         run,
         pv.spec,

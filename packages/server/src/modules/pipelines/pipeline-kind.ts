@@ -1,23 +1,19 @@
 import { DomainError } from '../../platform/errors.ts';
-import type { ApprovalService } from '../approvals/index.ts';
-import { principalOf } from '../approvals/index.ts';
+import { principalOf } from '../../platform/context.ts';
 import type { ProjectService } from '../projects/index.ts';
 import type { KindHandler } from '../resources/index.ts';
 import { pipelineErrors } from './errors.ts';
+import type { PipelineGovernance } from './pipeline-governance.ts';
 import { pipelinePermissions as P } from './permissions.ts';
 import { pipelineSpecSchema, type PipelineSpec } from './pipeline-spec.ts';
 import type { KyselyPipelineStore } from './pipeline-store.ts';
 
-export const governedSubjectType = 'pipeline-version';
-export const pipelineSubjectId = (project: string, name: string, version: number) =>
-  `${project}/${name}@${version}`;
-
 // A pipeline that deploys to a production environment is governed: each new version opens
-// an approval request that its author cannot decide.
+// an approval request that its author cannot decide (and runs check again when they start).
 export function pipelineKind(deps: {
   store: KyselyPipelineStore;
   projects: ProjectService;
-  approvals: ApprovalService;
+  governance: PipelineGovernance;
 }): KindHandler<PipelineSpec> {
   return {
     kind: 'Pipeline',
@@ -34,46 +30,50 @@ export function pipelineKind(deps: {
           `project ${project} does not exist`,
         );
       for (const [i, stage] of doc.spec.stages.entries()) {
-        if (stage.environment && !(await deps.projects.environment(project, stage.environment, tx)))
+        if (!stage.environment) continue;
+        const env = await deps.projects.environment(project, stage.environment, tx);
+        if (!env)
           throw new DomainError(
             pipelineErrors.PIPELINES_ENVIRONMENT_NOT_FOUND,
             `spec.stages[${i}].environment: environment ${stage.environment} does not exist in project ${project}`,
             { path: `spec.stages[${i}].environment` },
           );
+        // A deploy stage runs in its environment's pool (which holds that environment's
+        // credentials); a pipeline cannot send it elsewhere.
+        const pool = env.spec.runnerPool ?? 'default';
+        if (stage.runnerPool !== undefined && stage.runnerPool !== pool)
+          throw new DomainError(
+            pipelineErrors.PIPELINES_STAGE_POOL_CONFLICT,
+            `spec.stages[${i}].runnerPool: stage ${stage.name} deploys to ${stage.environment}, which runs in pool ${pool}, not ${stage.runnerPool}`,
+            { path: `spec.stages[${i}].runnerPool`, pool },
+          );
       }
     },
     async materialize(tx, applied, ctx) {
       const project = applied.metadata.project!;
-      const productionEnvironments: string[] = [];
-      for (const stage of applied.spec.stages) {
-        if (!stage.environment) continue;
-        const env = await deps.projects.environment(project, stage.environment, tx);
-        if (env?.type === 'production') productionEnvironments.push(stage.environment);
-      }
-      const governed = productionEnvironments.length > 0;
-      const author = principalOf(ctx.actor);
-      await deps.store.insertVersion(tx, {
+      const version = {
         project,
         name: applied.metadata.name,
         version: applied.version,
-        content_hash: applied.contentHash,
+        contentHash: applied.contentHash,
+        governed: false,
+        author: principalOf(ctx.actor),
+        spec: applied.spec,
+      };
+      const production = await deps.governance.productionEnvironments(version, tx);
+      await deps.store.insertVersion(tx, {
+        project,
+        name: version.name,
+        version: version.version,
+        content_hash: version.contentHash,
         spec: JSON.stringify(applied.spec),
-        governed: governed ? 1 : 0,
-        author,
+        // What it deployed to when applied (informational: runs decide again when they start).
+        governed: production.length > 0 ? 1 : 0,
+        author: version.author,
         created_at: new Date().toISOString(),
       });
-      if (governed) {
-        const approval = await deps.approvals.requestInTx(tx, ctx, {
-          subjectType: governedSubjectType,
-          subjectId: pipelineSubjectId(project, applied.metadata.name, applied.version),
-          subjectHash: applied.contentHash,
-          project,
-          summary: `pipeline ${applied.metadata.name} version ${applied.version} deploys to production (${productionEnvironments.join(', ')})`,
-          author,
-        });
-        return { approval };
-      }
-      return undefined;
+      if (production.length === 0) return undefined;
+      return { approval: await deps.governance.requestApproval(tx, ctx, version, production) };
     },
   };
 }

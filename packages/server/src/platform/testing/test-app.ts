@@ -31,6 +31,8 @@ export interface TestApp {
     bindings?: readonly string[],
     kind?: 'user' | 'service_account',
   ): Promise<string>;
+  // A fresh API token for an existing principal (tests that move the clock past a day).
+  tokenFor(name: string, ttlMs?: number, kind?: 'user' | 'service_account'): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,11 @@ export async function createTestApp(
         ttlMs: 86_400_000,
       });
       return token;
+    },
+    async tokenFor(name, ttlMs = 30 * 86_400_000, kind = 'user') {
+      const ctx = systemContext(app, 'test');
+      return (await app.services.identity.createToken(ctx, { principal: { kind, name }, ttlMs }))
+        .token;
     },
     async close() {
       await app.close();
