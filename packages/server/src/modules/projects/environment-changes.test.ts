@@ -129,7 +129,7 @@ for (const dialect of dialects) {
       const env = await inForce();
       expect(env.version).toBe(3);
       expect(env.spec.approvals?.rules[0]?.required).toBe(1);
-      expect(await audit()).toContain('projects.environment.change-applied:succeeded:bob');
+      expect(await audit()).toContain('resources.environment.change-applied:succeeded:bob');
     });
 
     it('a rejected change never takes effect', async () => {
@@ -139,7 +139,7 @@ for (const dialect of dialects) {
       });
       expect(no.status).toBe(200);
       expect((await inForce()).version).toBe(3);
-      expect(await audit()).toContain('projects.environment.change-rejected:succeeded:bob');
+      expect(await audit()).toContain('resources.environment.change-rejected:succeeded:bob');
     });
 
     it('re-applying the rules in force needs no approval', async () => {

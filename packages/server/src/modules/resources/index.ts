@@ -5,8 +5,9 @@ export {
   contentHash,
   resourceId,
   type ApplyResult,
-  type ResourceView,
 } from './resource-service.ts';
+export type { ResourceView, VersionView, VersionState, ApprovalRef } from './resource-views.ts';
+export { governedSubjectType, governedSubjectId } from './governed-changes.ts';
 export { resourceRoutes } from './resource-routes.ts';
 export { resourcePermissions } from './permissions.ts';
 export { resourceErrors } from './errors.ts';
@@ -17,4 +18,7 @@ export type {
   MaterializeOutcome,
   ResourceDocument,
   AppliedResource,
+  Governance,
+  GovernanceInput,
+  GovernanceReader,
 } from './kind-handler.ts';
