@@ -92,7 +92,9 @@ export function identityKinds(rbac: KyselyRbacStore, production: ProductionReade
       const name = doc.metadata.name;
       const rules = prod.namingGroup(name);
       if (rules.length > 0)
-        return { reason: `the approval rules of production environment ${rules.join(', ')} name group ${name}` };
+        return {
+          reason: `the approval rules of production environment ${rules.join(', ')} name group ${name}`,
+        };
       const bound = (await bindings(read)).find(
         (b) => b.spec.principal === `group:${name}` && coveredBinding(prod, b.spec),
       );

@@ -53,7 +53,10 @@ export const resourceMigrations: ModuleMigrations = {
     async up(db: Kysely<any>) {
       // The version in force (what the owning module's tables hold) may lag the newest
       // version while a governed version waits for a second person.
-      await db.schema.alterTable('resource_heads').addColumn('in_force_version', 'integer').execute();
+      await db.schema
+        .alterTable('resource_heads')
+        .addColumn('in_force_version', 'integer')
+        .execute();
       await sql`UPDATE resource_heads SET in_force_version = version WHERE deleted = 0`.execute(db);
       // Governed versions and their approval: pending -> applied | rejected | withdrawn.
       await db.schema

@@ -313,16 +313,18 @@ export class ResourceService {
     return out;
   }
 
-  private async viewOf(
-    db: AnyDb,
-    key: ResourceKey,
-    head: HeadRow,
-  ): Promise<ResourceView> {
+  private async viewOf(db: AnyDb, key: ResourceKey, head: HeadRow): Promise<ResourceView> {
     const { store } = this.deps;
     const changes = await store.changes(db, key);
     const view = async (version: number): Promise<VersionView | null> => {
       const row = await store.version(db, key, version);
-      return row ? versionView(row, head, changes.find((c) => c.version === version)) : null;
+      return row
+        ? versionView(
+            row,
+            head,
+            changes.find((c) => c.version === version),
+          )
+        : null;
     };
     return {
       kind: key.kind,
@@ -344,7 +346,13 @@ export class ResourceService {
     ]);
     if (rows.length === 0 || !head)
       throw new DomainError(resourceErrors.RESOURCES_NOT_FOUND, `no ${handler.kind} ${name}`);
-    return rows.map((r) => versionView(r, head, changes.find((c) => c.version === r.version)));
+    return rows.map((r) =>
+      versionView(
+        r,
+        head,
+        changes.find((c) => c.version === r.version),
+      ),
+    );
   }
 
   async version(

@@ -113,10 +113,7 @@ export class KyselyResourceStore {
       .executeTakeFirst();
   }
 
-  async heads(
-    db: Db,
-    filter: { kind: string; project?: string | undefined },
-  ): Promise<HeadRow[]> {
+  async heads(db: Db, filter: { kind: string; project?: string | undefined }): Promise<HeadRow[]> {
     let q = k(db)
       .selectFrom('resource_heads')
       .selectAll()
