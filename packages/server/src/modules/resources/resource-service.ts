@@ -201,7 +201,6 @@ export class ResourceService {
       version,
       contentHash: hash,
       ...(head && !head.deleted ? { previousHash: head.content_hash } : {}),
-      ...(inForceVersion !== null ? { inForceVersion } : {}),
     };
     // The platform's own changes (bootstrap, set-up) take effect at once: no person to ask.
     if (governance && ctx.actor.type !== 'system') {
@@ -217,7 +216,14 @@ export class ResourceService {
       record({
         action: `resources.${doc.kind.toLowerCase()}.change-pending`,
         resource: { type: doc.kind, id: resourceId(doc) },
-        details: { ...details, change, approval, governedBecause: governance.reason },
+        details: {
+          ...details,
+          change,
+          approval,
+          governedBecause: governance.reason,
+          // What the controls keep enforcing meanwhile (null: nothing yet).
+          inForceVersion,
+        },
       });
       return { ...base, version, change, state: 'pending', approval };
     }
