@@ -164,6 +164,15 @@ describe('pipelines end to end (server and runner processes)', () => {
     port = await freePort();
     await startServer();
     admin = readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
+    // The second person comes first: once a production environment exists, granting a
+    // release role there is itself a change that needs a second person.
+    expect(cli(['user', 'create', 'rita']).status).toBe(0);
+    expect(
+      cli(
+        ['apply', '-f', '-'],
+        'apiVersion: custody/v1\nkind: RoleBinding\nmetadata: { name: rita-rm }\nspec: { principal: user:rita, role: release-manager, scope: project:sample }\n',
+      ).status,
+    ).toBe(0);
     const manifest = (manifestText = readFileSync(
       path.join(repoRoot, 'examples', 'pipelines', 'sample-service.yaml'),
       'utf8',
@@ -198,13 +207,6 @@ describe('pipelines end to end (server and runner processes)', () => {
     const self = cli(['approve', pending[0]!.id]);
     expect(self.status).toBe(3);
     expect(self.stderr).toContain('APPROVALS_SELF_APPROVAL_FORBIDDEN');
-    expect(cli(['user', 'create', 'rita']).status).toBe(0);
-    expect(
-      cli(
-        ['apply', '-f', '-'],
-        'apiVersion: custody/v1\nkind: RoleBinding\nmetadata: { name: rita-rm }\nspec: { principal: user:rita, role: release-manager, scope: project:sample }\n',
-      ).status,
-    ).toBe(0);
     rita = cli(['token', 'create', '--user', 'rita', '--ttl', '1d']).stdout.trim();
     const approved = cli(['approve', pending[0]!.id, '--comment', 'reviewed'], undefined, rita);
     expect(approved.status, approved.stderr).toBe(0);

@@ -32,7 +32,7 @@ import {
   ProjectService,
   projectKinds,
   environmentKind,
-  registerEnvironmentApprovals,
+  ProductionScope,
   projectMigrations,
 } from './modules/projects/index.ts';
 import {
@@ -40,6 +40,7 @@ import {
   ResourceService,
   resourceMigrations,
   resourceRoutes,
+  type GovernanceReader,
 } from './modules/resources/index.ts';
 import {
   Ledger,
@@ -219,7 +220,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     tokenMaxTtlMs: parseDuration(config.tokenMaxTtl)!,
     sessionTtlMs: parseDuration(config.sessionTtl)!,
   });
-  const resources = new ResourceService({ database, uow, store: new KyselyResourceStore(), clock });
   const projectStore = new KyselyProjectStore();
   const approvals = new ApprovalService({
     database,
@@ -228,18 +228,26 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: new KyselyApprovalStore(),
     clock,
   });
+  // Governed kinds (production environments, RBAC, freezes, change templates and connectors,
+  // audit streams) keep a new version pending until a second person approves it.
+  const resources = new ResourceService({
+    database,
+    uow,
+    store: new KyselyResourceStore(),
+    approvals,
+    clock,
+  });
+  const production = (read: GovernanceReader) => ProductionScope.read(read);
   const projects = new ProjectService({ database, store: projectStore });
-  const environments = { store: projectStore, approvals, clock };
   for (const handler of [
     ...projectKinds(projectStore),
-    environmentKind(environments),
-    ...identityKinds(rbac),
+    environmentKind({ store: projectStore }),
+    ...identityKinds(rbac, production),
   ])
     resources.register(handler);
-  registerEnvironmentApprovals(environments);
   const freezeStore = new KyselyFreezeStore();
   const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
-  for (const handler of freezeKinds(freezeStore)) resources.register(handler);
+  for (const handler of freezeKinds(freezeStore, production)) resources.register(handler);
   const changeStore = new KyselyChangeStore();
   const changes = new ChangeService({
     database,
@@ -249,7 +257,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     clock,
     sealer: new CredentialSealer(path.join(path.resolve(config.dataDir), 'secrets.key')),
   });
-  for (const handler of changeKinds(changeStore)) resources.register(handler);
+  for (const handler of changeKinds(changeStore, production)) resources.register(handler);
   const pipelineStore = new KyselyPipelineStore();
   const pipelines = new PipelineService({ database, store: pipelineStore });
   const governance = new PipelineGovernance({ database, projects, approvals });

@@ -12,10 +12,20 @@ interface ApplyResult {
   version: number;
   contentHash: string;
   change: string;
+  state?: 'in-force' | 'pending';
   approval?: string;
 }
 
-interface ResourceView {
+interface ApprovalRef {
+  id: string;
+  state: 'pending' | 'approved' | 'rejected' | 'withdrawn';
+  decidedBy: string | null;
+  decidedAt: string | null;
+  reason: string | null;
+  governedBecause: string;
+}
+
+interface VersionView {
   kind: string;
   project: string | null;
   name: string;
@@ -23,7 +33,45 @@ interface ResourceView {
   contentHash: string;
   appliedBy: string;
   appliedAt: string;
+  state: 'in-force' | 'pending' | 'rejected' | 'withdrawn' | 'superseded';
+  approval: ApprovalRef | null;
   document: unknown;
+}
+
+// The version in force, and apart from it the newest version when that one is not in force.
+interface ResourceView {
+  kind: string;
+  project: string | null;
+  name: string;
+  inForce: VersionView | null;
+  proposed: VersionView | null;
+}
+
+const applied = (v: VersionView) =>
+  `version ${v.version} ${v.contentHash} applied by ${v.appliedBy} at ${v.appliedAt}`;
+
+// The newest version when it is not in force: waiting for a second person, or refused.
+function proposal(v: VersionView): string {
+  const a = v.approval;
+  if (!a) return `# ${v.state}: ${applied(v)}`;
+  if (v.state === 'pending')
+    return `# pending, not in force: ${applied(v)}\n#   ${a.governedBecause}\n#   in force once someone else runs \`custody approve ${a.id}\``;
+  return `# ${v.state}, never in force: ${applied(v)}\n#   approval ${a.id} ${a.state} by ${a.decidedBy ?? '?'} at ${a.decidedAt ?? '?'}${a.reason ? `: ${a.reason}` : ''}`;
+}
+
+function showResource(view: ResourceView): string {
+  const parts: string[] = [];
+  if (view.inForce)
+    parts.push(`# in force: ${applied(view.inForce)}\n${stringify(view.inForce.document)}`);
+  else parts.push('# nothing in force');
+  if (view.proposed) parts.push(`${proposal(view.proposed)}\n${stringify(view.proposed.document)}`);
+  return parts.join('\n');
+}
+
+function pendingCell(view: ResourceView): string {
+  const p = view.proposed;
+  if (!p) return '-';
+  return `${p.version} ${p.state}${p.approval ? ` (${p.approval.id})` : ''}`;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -72,7 +120,7 @@ export function registerResourceCommands(program: Command): void {
   program
     .command('get <kind> [name]')
     .description(
-      'Show resources of a kind (Project, Environment, Pipeline, Group, Role, RoleBinding, ...)',
+      'Show resources of a kind (Project, Environment, Pipeline, Group, Role, RoleBinding, ...): the version in force and, apart from it, a newer version waiting for approval or rejected',
     )
     .option('-p, --project <project>', 'project of project-scoped kinds')
     .action(
@@ -84,11 +132,7 @@ export function registerResourceCommands(program: Command): void {
             `/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(name)}`,
             { query: { project: opts.project } },
           );
-          ctx.out.result(
-            view,
-            () =>
-              `# version ${view.version} ${view.contentHash} applied by ${view.appliedBy} at ${view.appliedAt}\n${stringify(view.document)}`,
-          );
+          ctx.out.result(view, () => showResource(view));
           return;
         }
         const { items } = await client.request<{ items: ResourceView[] }>(
@@ -98,13 +142,14 @@ export function registerResourceCommands(program: Command): void {
         );
         ctx.out.result(items, () =>
           table([
-            ['NAME', 'PROJECT', 'VERSION', 'APPLIED BY', 'APPLIED AT'],
+            ['NAME', 'PROJECT', 'IN FORCE', 'APPLIED BY', 'APPLIED AT', 'NEWER'],
             ...items.map((v) => [
               v.name,
               v.project ?? '-',
-              String(v.version),
-              v.appliedBy,
-              v.appliedAt,
+              v.inForce ? String(v.inForce.version) : '-',
+              v.inForce?.appliedBy ?? '-',
+              v.inForce?.appliedAt ?? '-',
+              pendingCell(v),
             ]),
           ]),
         );
@@ -113,13 +158,15 @@ export function registerResourceCommands(program: Command): void {
 
   program
     .command('history <kind> <name>')
-    .description('List every version of a resource')
+    .description(
+      'List every version of a resource with its state (in-force, pending, rejected, withdrawn, superseded) and approval',
+    )
     .option('-p, --project <project>', 'project of project-scoped kinds')
     .action(
       run(async (ctx, kind: string, name: string, opts: { project?: string }) => {
         const { items } = await ctx
           .client()
-          .request<{ items: ResourceView[] }>(
+          .request<{ items: VersionView[] }>(
             'GET',
             `/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/versions`,
             {
@@ -128,12 +175,16 @@ export function registerResourceCommands(program: Command): void {
           );
         ctx.out.result(items, () =>
           table([
-            ['VERSION', 'HASH', 'APPLIED BY', 'APPLIED AT'],
+            ['VERSION', 'STATE', 'HASH', 'APPLIED BY', 'APPLIED AT', 'APPROVAL'],
             ...items.map((v) => [
               String(v.version),
+              v.state,
               v.contentHash.slice(0, 19),
               v.appliedBy,
               v.appliedAt,
+              v.approval
+                ? `${v.approval.id} ${v.approval.state}${v.approval.decidedBy ? ` by ${v.approval.decidedBy}` : ''}`
+                : '-',
             ]),
           ]),
         );

@@ -53,8 +53,8 @@ export type AuthorizationHandler = (
 
 export { principalOf };
 
-// General four-eyes approvals of a subject bound to its content hash. Pipelines use it for
-// governed versions; deployment controls build on it.
+// General four-eyes approvals of a subject bound to its content hash. Governed resource
+// versions (resources module) and pipeline versions use it; deployment controls build on it.
 export class ApprovalService {
   private readonly onDecision = new Map<string, DecisionHandler>();
   private readonly authorizers = new Map<string, AuthorizationHandler>();
@@ -76,6 +76,9 @@ export class ApprovalService {
 
   /** Lets the module owning `subjectType` act on approvals and rejections. */
   onDecided(subjectType: string, handler: DecisionHandler): void {
+    // One owner per subject type: a second registration would silently take decisions over.
+    if (this.onDecision.has(subjectType))
+      throw new Error(`approval subject ${subjectType} already has a decision handler`);
     this.onDecision.set(subjectType, handler);
   }
 

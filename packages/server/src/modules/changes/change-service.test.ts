@@ -58,7 +58,7 @@ for (const dialect of dialects) {
     ) => t.app.services.changes.records.check(input);
     beforeAll(async () => {
       t = await createTestApp(dialect, { clock });
-      expect((await t.apply(setup)).statusCode).toBe(200);
+      expect((await t.applyApproved(setup)).statusCode).toBe(200);
       tokens.alice = await t.user('alice', ['developer@organization']);
       tokens.bob = await t.user('bob', ['release-manager@project:payments']);
       tokens.carol = await t.user('carol', ['release-manager@project:payments']);

@@ -150,7 +150,7 @@ for (const dialect of dialects) {
         json(res, 503, { error: { message: 'maintenance' } }),
       );
       t = await createTestApp(dialect, { clock });
-      const res = await t.apply(`apiVersion: custody/v1
+      const res = await t.applyApproved(`apiVersion: custody/v1
 kind: Project
 metadata: { name: payments }
 ---

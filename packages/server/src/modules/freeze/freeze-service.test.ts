@@ -261,7 +261,7 @@ spec:
       });
       expect(backdated.json().error.code).toBe('FREEZE_OVERRIDE_START_INVALID');
       // A retired window is disabled, not deleted: it stops applying, its history stays.
-      const retire = await t.apply(`apiVersion: custody/v1
+      const retire = await t.applyApproved(`apiVersion: custody/v1
 kind: FreezeWindow
 metadata: { name: march-close }
 spec:

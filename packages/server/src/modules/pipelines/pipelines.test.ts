@@ -133,8 +133,9 @@ spec:
         author: 'user:alice',
         subject: { type: 'pipeline-version', id: 'pay/rel@1' },
       });
-      // Alice cannot approve her own version, even with the permission.
-      await t.apply(`apiVersion: custody/v1
+      // Alice cannot approve her own version, even with the permission (a binding at a
+      // production scope: a second person approves it).
+      await t.applyApproved(`apiVersion: custody/v1
 kind: RoleBinding
 metadata: { name: alice-approver }
 spec: { principal: user:alice, role: approver, scope: project:pay }

@@ -129,7 +129,7 @@ for (const dialect of dialects) {
       const env = await inForce();
       expect(env.version).toBe(3);
       expect(env.spec.approvals?.rules[0]?.required).toBe(1);
-      expect(await audit()).toContain('projects.environment.change-applied:succeeded:bob');
+      expect(await audit()).toContain('resources.environment.change-applied:succeeded:bob');
     });
 
     it('a rejected change never takes effect', async () => {
@@ -139,7 +139,29 @@ for (const dialect of dialects) {
       });
       expect(no.status).toBe(200);
       expect((await inForce()).version).toBe(3);
-      expect(await audit()).toContain('projects.environment.change-rejected:succeeded:bob');
+      expect(await audit()).toContain('resources.environment.change-rejected:succeeded:bob');
+      // `get` shows the rejected version apart, never as the one in force.
+      const got = await call('GET', '/api/v1/resources/Environment/prod?project=shop', tokens.bob!);
+      expect(got.body).toMatchObject({
+        inForce: { version: 3, state: 'in-force', document: { spec: { type: 'production' } } },
+        proposed: {
+          version: 4,
+          state: 'rejected',
+          approval: { id: result!.approval, state: 'rejected', decidedBy: 'user:bob' },
+        },
+      });
+      const history = await call(
+        'GET',
+        '/api/v1/resources/Environment/prod/versions?project=shop',
+        tokens.bob!,
+      );
+      const states = history.body.items as unknown as { version: number; state: string }[];
+      expect(states.map((v) => `${v.version}:${v.state}`)).toEqual([
+        '1:superseded',
+        '2:withdrawn',
+        '3:in-force',
+        '4:rejected',
+      ]);
     });
 
     it('re-applying the rules in force needs no approval', async () => {

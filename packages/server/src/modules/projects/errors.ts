@@ -11,10 +11,4 @@ export const projectErrors = defineErrors({
     message: 'The environment does not exist',
     solve: 'Check `custody get Environment --project P`.',
   },
-  PROJECTS_ENVIRONMENT_CHANGE_NOT_PENDING: {
-    category: 'conflict',
-    message: 'This environment change is no longer waiting for approval',
-    solve:
-      'A newer version replaced it, or it was already decided: see `custody history Environment NAME --project P` and `custody approvals list`.',
-  },
 });

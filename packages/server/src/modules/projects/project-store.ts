@@ -16,31 +16,17 @@ interface EnvironmentsTable {
   content_hash: string;
 }
 
-interface EnvironmentChangesTable {
-  project: string;
-  name: string;
-  version: number;
-  type: string;
-  spec: string;
-  content_hash: string;
-  author: string;
-  approval_id: string;
-  // pending -> applied | rejected | superseded
-  state: string;
-  created_at: string;
-}
-
+// `environment_changes` (migration 2026-11-22T0900) is no longer written: governed versions
+// of every kind now live in the resources module (`resource_changes`).
 interface ProjectTables {
   projects: ProjectsTable;
   environments: EnvironmentsTable;
-  environment_changes: EnvironmentChangesTable;
 }
 
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<ProjectTables>;
 
 export type EnvironmentRow = EnvironmentsTable;
-export type EnvironmentChangeRow = EnvironmentChangesTable;
 
 export class KyselyProjectStore {
   async upsertProject(db: Db, row: ProjectsTable): Promise<void> {
@@ -88,39 +74,5 @@ export class KyselyProjectStore {
       .where('project', '=', project)
       .orderBy('name')
       .execute();
-  }
-
-  async insertChange(db: Db, row: EnvironmentChangeRow): Promise<void> {
-    await k(db).insertInto('environment_changes').values(row).execute();
-  }
-
-  async pendingChanges(db: Db, project: string, name: string): Promise<EnvironmentChangeRow[]> {
-    return k(db)
-      .selectFrom('environment_changes')
-      .selectAll()
-      .where('project', '=', project)
-      .where('name', '=', name)
-      .where('state', '=', 'pending')
-      .orderBy('version')
-      .execute();
-  }
-
-  async changeByApproval(db: Db, approvalId: string): Promise<EnvironmentChangeRow | undefined> {
-    return k(db)
-      .selectFrom('environment_changes')
-      .selectAll()
-      .where('approval_id', '=', approvalId)
-      .executeTakeFirst();
-  }
-
-  // Conditional on `pending`, so a change is applied, rejected or superseded exactly once.
-  async closeChange(db: Db, approvalId: string, state: string): Promise<boolean> {
-    const r = await k(db)
-      .updateTable('environment_changes')
-      .set({ state })
-      .where('approval_id', '=', approvalId)
-      .where('state', '=', 'pending')
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
   }
 }

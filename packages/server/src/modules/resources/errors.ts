@@ -42,4 +42,10 @@ export const resourceErrors = defineErrors({
     message: 'A resource refers to something that does not exist',
     solve: 'Apply the referenced resource first (or in the same manifest, before this one).',
   },
+  RESOURCES_CHANGE_NOT_PENDING: {
+    category: 'conflict',
+    message: 'This version is no longer waiting for approval',
+    solve:
+      'A newer version withdrew it, or it was already decided: see `custody history KIND NAME` and `custody approvals list`.',
+  },
 });

@@ -1,12 +1,8 @@
 export { resourceMigrations } from './migrations.ts';
 export { KyselyResourceStore } from './resource-store.ts';
-export {
-  ResourceService,
-  contentHash,
-  resourceId,
-  type ApplyResult,
-  type ResourceView,
-} from './resource-service.ts';
+export { ResourceService, contentHash, resourceId, type ApplyResult } from './resource-service.ts';
+export type { ResourceView, VersionView, VersionState, ApprovalRef } from './resource-views.ts';
+export { governedSubjectType, governedSubjectId } from './governed-changes.ts';
 export { resourceRoutes } from './resource-routes.ts';
 export { resourcePermissions } from './permissions.ts';
 export { resourceErrors } from './errors.ts';
@@ -17,4 +13,7 @@ export type {
   MaterializeOutcome,
   ResourceDocument,
   AppliedResource,
+  Governance,
+  GovernanceInput,
+  GovernanceReader,
 } from './kind-handler.ts';

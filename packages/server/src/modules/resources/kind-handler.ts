@@ -16,6 +16,7 @@ export interface ResourceDocument<S = unknown> {
 export interface AppliedResource<S = unknown> extends ResourceDocument<S> {
   readonly version: number;
   readonly contentHash: string;
+  /** The version that was in force until this one, if any. */
   readonly previous: ResourceDocument<S> | undefined;
 }
 
@@ -24,8 +25,34 @@ export interface MaterializeOutcome {
   readonly approval?: string;
 }
 
+// What a kind's `governed` check may read, inside the apply transaction: documents of any
+// kind as the resources module holds them. Controls read the version in force; a check that
+// asks "who could this reach" also counts versions waiting for approval, so an approver is
+// never shown a harmless name whose meaning changed while the request waited.
+export interface GovernanceReader {
+  inForce(kind: string): Promise<ResourceDocument[]>;
+  pending(kind: string): Promise<ResourceDocument[]>;
+}
+
+export interface GovernanceInput<S> {
+  readonly tx: AnyTx;
+  readonly doc: ResourceDocument<S>;
+  /** The version in force (what the module's tables hold), undefined for a new resource. */
+  readonly inForce: ResourceDocument<S> | undefined;
+  readonly ctx: RequestContext;
+  readonly read: GovernanceReader;
+}
+
+export interface Governance {
+  /** Why a second person must approve: the approver's summary and the audit entry say it. */
+  readonly reason: string;
+  /** Where deciding is authorized (default: the scope the kind is applied at). */
+  readonly scope?: Scope | undefined;
+}
+
 // A module plugs a resource kind into `apply` with one of these. The resources module owns
-// parsing, validation reporting, versioning and auditing; the handler owns meaning.
+// parsing, validation reporting, versioning, four-eyes governance and auditing; the handler
+// owns meaning.
 export interface KindHandler<S = unknown> {
   readonly kind: string;
   readonly scope: 'organization' | 'project';
@@ -37,8 +64,12 @@ export interface KindHandler<S = unknown> {
   scopeOf?(doc: ResourceDocument<S>): Scope;
   // Cross-resource checks inside the apply transaction; throw a DomainError to refuse.
   validate?(tx: AnyTx, doc: ResourceDocument<S>, ctx: RequestContext): Promise<void>;
-  // Write the module's own tables for the new version. A version that takes effect only
-  // once a second person approves it names the approval request.
+  // Whether this new version weakens a control enough to need a second person. A governed
+  // version is stored but pending: `materialize` runs only once someone other than its
+  // author approves it. Not asked when the content equals the version in force.
+  governed?(input: GovernanceInput<S>): Promise<Governance | undefined>;
+  // Write the module's own tables for a version that is now in force: at apply time, or in
+  // the approval's transaction for a governed version. (Pipelines name their own approval.)
   materialize?(
     tx: AnyTx,
     applied: AppliedResource<S>,

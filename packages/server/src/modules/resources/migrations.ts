@@ -48,4 +48,39 @@ export const resourceMigrations: ModuleMigrations = {
       }
     },
   },
+  '2026-12-02T1500-resources-governed-versions': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // The version in force (what the owning module's tables hold) may lag the newest
+      // version while a governed version waits for a second person.
+      await db.schema
+        .alterTable('resource_heads')
+        .addColumn('in_force_version', 'integer')
+        .execute();
+      await sql`UPDATE resource_heads SET in_force_version = version WHERE deleted = 0`.execute(db);
+      // Governed versions and their approval: pending -> applied | rejected | withdrawn.
+      await db.schema
+        .createTable('resource_changes')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('approval_id', 'text', (c) => c.notNull().unique())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('closed_by', 'text')
+        .addColumn('closed_at', 'text')
+        .addColumn('close_reason', 'text')
+        .addPrimaryKeyConstraint('resource_changes_pk', ['kind', 'project', 'name', 'version'])
+        .execute();
+      await db.schema
+        .createIndex('resource_changes_pending')
+        .on('resource_changes')
+        .columns(['kind', 'state'])
+        .execute();
+    },
+  },
 };

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { RequestContext } from '../../platform/context.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { resourcePermissions as P } from './permissions.ts';
-import type { ResourceService, ResourceView } from './resource-service.ts';
+import type { ResourceService } from './resource-service.ts';
+import type { ResourceView } from './resource-views.ts';
 
 const resultSchema = z.object({
   kind: z.string(),
@@ -11,10 +12,11 @@ const resultSchema = z.object({
   version: z.number(),
   contentHash: z.string(),
   change: z.enum(['created', 'updated', 'unchanged']),
+  state: z.enum(['in-force', 'pending']),
   approval: z.string().optional(),
 });
 
-const viewSchema = z.object({
+const versionSchema = z.object({
   kind: z.string(),
   project: z.string().nullable(),
   name: z.string(),
@@ -22,12 +24,33 @@ const viewSchema = z.object({
   contentHash: z.string(),
   appliedBy: z.string(),
   appliedAt: z.string(),
+  state: z.enum(['in-force', 'pending', 'rejected', 'withdrawn', 'superseded']),
+  approval: z
+    .object({
+      id: z.string(),
+      state: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
+      decidedBy: z.string().nullable(),
+      decidedAt: z.string().nullable(),
+      reason: z.string().nullable(),
+      governedBecause: z.string(),
+    })
+    .nullable(),
   document: z.object({
     apiVersion: z.string(),
     kind: z.string(),
     metadata: z.record(z.string(), z.unknown()),
     spec: z.unknown(),
   }),
+});
+
+// The version the controls enforce and, apart from it, the newest version when that one is
+// not in force (waiting for a second person, or rejected).
+const viewSchema = z.object({
+  kind: z.string(),
+  project: z.string().nullable(),
+  name: z.string(),
+  inForce: versionSchema.nullable(),
+  proposed: versionSchema.nullable(),
 });
 
 const kindParams = z.object({ kind: z.string().min(1).max(64) }).strict();
@@ -95,7 +118,7 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/resources/:kind',
-      summary: 'List current resources of a kind',
+      summary: 'List resources of a kind: each with its version in force and any newer one',
       tags: ['resources'],
       auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
       params: kindParams,
@@ -109,7 +132,8 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/resources/:kind/:name',
-      summary: 'Get the current version of a resource',
+      summary:
+        'Get a resource: the version in force and, apart from it, a newer version waiting for approval or rejected',
       tags: ['resources'],
       auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
       params: nameParams,
@@ -123,12 +147,13 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/resources/:kind/:name/versions',
-      summary: 'List every version of a resource',
+      summary:
+        'List every version of a resource with its state (in-force, pending, rejected, withdrawn, superseded)',
       tags: ['resources'],
       auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
       params: nameParams,
       query: projectQuery,
-      response: z.object({ items: z.array(viewSchema) }),
+      response: z.object({ items: z.array(versionSchema) }),
       async handler({ params, query, ctx }) {
         await checkRead(service, ctx, params.kind, query.project);
         return { items: await service.history(params.kind, params.name, query.project) };

@@ -2,14 +2,22 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '@custody/ledger';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
-import type { Database } from '../../platform/db/database.ts';
-import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
+import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import type { ApprovalService } from '../approvals/index.ts';
 import { resourceErrors } from './errors.ts';
-import type { AnyKindHandler, ResourceDocument } from './kind-handler.ts';
+import { GovernedChanges } from './governed-changes.ts';
+import type {
+  AnyKindHandler,
+  Governance,
+  GovernanceReader,
+  ResourceDocument,
+} from './kind-handler.ts';
 import { parseManifest } from './manifest-parser.ts';
-import type { KyselyResourceStore, ResourceKey, VersionRow } from './resource-store.ts';
+import type { ChangeRow, HeadRow, KyselyResourceStore, ResourceKey } from './resource-store.ts';
 import { diffDocuments, type DiffLine } from './resource-diff.ts';
+import { versionView, type ResourceView, type VersionView } from './resource-views.ts';
 
 export type ApplyChange = 'created' | 'updated' | 'unchanged';
 
@@ -20,40 +28,42 @@ export interface ApplyResult {
   version: number;
   contentHash: string;
   change: ApplyChange;
-  // Set when this version waits for a second person's approval before it takes effect.
+  // `pending` while the version waits for a second person's approval (named in `approval`).
+  state: 'in-force' | 'pending';
   approval?: string;
-}
-
-export interface ResourceView {
-  kind: string;
-  project: string | null;
-  name: string;
-  version: number;
-  contentHash: string;
-  appliedBy: string;
-  appliedAt: string;
-  document: ResourceDocument;
 }
 
 export function contentHash(doc: ResourceDocument): string {
   return 'sha256:' + createHash('sha256').update(canonicalJson(doc)).digest('hex');
 }
 
+const parse = (document: string) => JSON.parse(document) as ResourceDocument;
+
 export class ResourceService {
   private readonly handlers = new Map<string, AnyKindHandler>();
+  private readonly governed: GovernedChanges;
 
   constructor(
     private readonly deps: {
       database: Database;
       uow: UnitOfWork;
       store: KyselyResourceStore;
+      approvals: ApprovalService;
       clock: Clock;
     },
-  ) {}
+  ) {
+    this.governed = new GovernedChanges({
+      store: deps.store,
+      approvals: deps.approvals,
+      clock: deps.clock,
+      putInForce: (tx, ctx, handler, change) => this.putInForce(tx, ctx, handler, change),
+    });
+  }
 
   register(handler: AnyKindHandler): void {
     if (this.handlers.has(handler.kind)) throw new Error(`kind ${handler.kind} registered twice`);
     this.handlers.set(handler.kind, handler);
+    if (handler.governed) this.governed.register(handler);
   }
 
   kinds(): AnyKindHandler[] {
@@ -73,6 +83,16 @@ export class ResourceService {
       });
     }
     return h;
+  }
+
+  // Documents as the controls see them, inside a transaction: for other modules that decide
+  // whether their own changes touch production (see docs/reference/deployment-gate.md).
+  reader(tx: AnyTx): GovernanceReader {
+    const { store } = this.deps;
+    return {
+      inForce: async (kind) => (await store.inForceDocuments(tx, kind)).map(parse),
+      pending: async (kind) => (await store.pendingDocuments(tx, kind)).map(parse),
+    };
   }
 
   async applyManifest(ctx: RequestContext, text: string): Promise<ApplyResult[]> {
@@ -104,68 +124,7 @@ export class ResourceService {
     }
     return this.deps.uow.run(ctx, async (tx, record) => {
       const results: ApplyResult[] = [];
-      for (const doc of documents) {
-        const handler = this.handler(doc.kind);
-        await handler.validate?.(tx, doc, ctx);
-        const key: ResourceKey = {
-          kind: doc.kind,
-          project: doc.metadata.project ?? '',
-          name: doc.metadata.name,
-        };
-        const hash = contentHash(doc);
-        const head = await this.deps.store.head(tx, key);
-        if (head && !head.deleted && head.content_hash === hash) {
-          results.push({
-            kind: doc.kind,
-            project: doc.metadata.project ?? null,
-            name: doc.metadata.name,
-            version: head.version,
-            contentHash: hash,
-            change: 'unchanged',
-          });
-          continue;
-        }
-        const previousRow =
-          head && !head.deleted ? await this.deps.store.version(tx, key, head.version) : undefined;
-        const version = (head?.version ?? 0) + 1;
-        await this.deps.store.insertVersion(tx, {
-          ...key,
-          version,
-          content_hash: hash,
-          document: JSON.stringify(doc),
-          applied_by: `${ctx.actor.type}:${ctx.actor.name}`,
-          applied_at: this.deps.clock.now().toISOString(),
-          deleted: 0,
-        });
-        const previous = previousRow
-          ? (JSON.parse(previousRow.document) as ResourceDocument)
-          : undefined;
-        const outcome = await handler.materialize?.(
-          tx,
-          { ...doc, version, contentHash: hash, previous },
-          ctx,
-        );
-        const change: ApplyChange = previous ? 'updated' : 'created';
-        results.push({
-          kind: doc.kind,
-          project: doc.metadata.project ?? null,
-          name: doc.metadata.name,
-          version,
-          contentHash: hash,
-          change,
-          ...(outcome?.approval ? { approval: outcome.approval } : {}),
-        });
-        record({
-          action: `resources.${doc.kind.toLowerCase()}.${change}`,
-          resource: { type: doc.kind, id: resourceId(doc) },
-          details: {
-            version,
-            contentHash: hash,
-            ...(previousRow ? { previousHash: previousRow.content_hash } : {}),
-            ...(outcome?.approval ? { approval: outcome.approval } : {}),
-          },
-        });
-      }
+      for (const doc of documents) results.push(await this.applyOne(tx, ctx, record, doc));
       if (results.every((r) => r.change === 'unchanged')) {
         record({
           action: 'resources.manifest.unchanged',
@@ -183,37 +142,223 @@ export class ResourceService {
     });
   }
 
+  private async applyOne(
+    tx: AnyTx,
+    ctx: RequestContext,
+    record: RecordAudit,
+    doc: ResourceDocument,
+  ): Promise<ApplyResult> {
+    const { store } = this.deps;
+    const handler = this.handler(doc.kind);
+    await handler.validate?.(tx, doc, ctx);
+    const key = keyOf(handler.kind, doc);
+    const hash = contentHash(doc);
+    const base = {
+      kind: doc.kind,
+      project: doc.metadata.project ?? null,
+      name: doc.metadata.name,
+      contentHash: hash,
+    };
+    const head = await store.head(tx, key);
+    const newest = head && !head.deleted ? await this.newestState(tx, key, head) : undefined;
+    // The same content again: nothing new, unless the newest version was refused (then
+    // re-applying it asks again, as a new version).
+    if (head && newest && head.content_hash === hash && newest.state !== 'closed') {
+      return {
+        ...base,
+        version: head.version,
+        change: 'unchanged',
+        state: newest.state,
+        ...(newest.approval ? { approval: newest.approval } : {}),
+      };
+    }
+    const inForceVersion = head && !head.deleted ? head.in_force_version : null;
+    const inForceRow =
+      inForceVersion === null ? undefined : await store.version(tx, key, inForceVersion);
+    const version = (head?.version ?? 0) + 1;
+    await store.insertVersion(tx, {
+      ...key,
+      version,
+      content_hash: hash,
+      document: JSON.stringify(doc),
+      applied_by: `${ctx.actor.type}:${ctx.actor.name}`,
+      applied_at: this.deps.clock.now().toISOString(),
+      deleted: 0,
+    });
+    await this.governed.withdrawPending(tx, ctx, key, version, record);
+    const change: ApplyChange = head && !head.deleted ? 'updated' : 'created';
+    const governance =
+      handler.governed && inForceRow?.content_hash !== hash
+        ? await handler.governed({
+            tx,
+            doc,
+            inForce: inForceRow ? parse(inForceRow.document) : undefined,
+            ctx,
+            read: this.reader(tx),
+          })
+        : undefined;
+    const details = {
+      version,
+      contentHash: hash,
+      ...(head && !head.deleted ? { previousHash: head.content_hash } : {}),
+    };
+    // The platform's own changes (bootstrap, set-up) take effect at once: no person to ask.
+    if (governance && ctx.actor.type !== 'system') {
+      const approval = await this.governed.open(tx, ctx, {
+        handler,
+        key,
+        doc,
+        version,
+        contentHash: hash,
+        governance,
+        inForceVersion,
+      });
+      record({
+        action: `resources.${doc.kind.toLowerCase()}.change-pending`,
+        resource: { type: doc.kind, id: resourceId(doc) },
+        details: {
+          ...details,
+          change,
+          approval,
+          governedBecause: governance.reason,
+          // What the controls keep enforcing meanwhile (null: nothing yet).
+          inForceVersion,
+        },
+      });
+      return { ...base, version, change, state: 'pending', approval };
+    }
+    const outcome = await handler.materialize?.(
+      tx,
+      { ...doc, version, contentHash: hash, previous: inForceRow && parse(inForceRow.document) },
+      ctx,
+    );
+    await store.setInForce(tx, key, version);
+    record({
+      action: `resources.${doc.kind.toLowerCase()}.${change}`,
+      resource: { type: doc.kind, id: resourceId(doc) },
+      details: {
+        ...details,
+        ...(governance ? { governed: platformApplied(governance) } : {}),
+        ...(outcome?.approval ? { approval: outcome.approval } : {}),
+      },
+    });
+    return {
+      ...base,
+      version,
+      change,
+      state: 'in-force',
+      ...(outcome?.approval ? { approval: outcome.approval } : {}),
+    };
+  }
+
+  // The newest version is in force, waiting (with its approval), or closed (refused).
+  private async newestState(
+    tx: AnyTx,
+    key: ResourceKey,
+    head: HeadRow,
+  ): Promise<{ state: 'in-force' | 'pending' | 'closed'; approval?: string }> {
+    if (head.in_force_version === head.version) return { state: 'in-force' };
+    const waiting = (await this.deps.store.pendingChanges(tx, key)).find(
+      (c) => c.version === head.version,
+    );
+    return waiting ? { state: 'pending', approval: waiting.approval_id } : { state: 'closed' };
+  }
+
+  // An approved version takes effect: the module's tables, then the in-force pointer.
+  private async putInForce(
+    tx: AnyTx,
+    ctx: RequestContext,
+    handler: AnyKindHandler,
+    change: ChangeRow,
+  ): Promise<void> {
+    const { store } = this.deps;
+    const key = { kind: change.kind, project: change.project, name: change.name };
+    const row = await store.version(tx, key, change.version);
+    const head = await store.head(tx, key);
+    if (!row || !head)
+      throw new DomainError(resourceErrors.RESOURCES_VERSION_NOT_FOUND, `no ${change.kind}`);
+    const inForce =
+      head.in_force_version === null
+        ? undefined
+        : await store.version(tx, key, head.in_force_version);
+    await handler.materialize?.(
+      tx,
+      {
+        ...parse(row.document),
+        version: change.version,
+        contentHash: row.content_hash,
+        previous: inForce && parse(inForce.document),
+      },
+      ctx,
+    );
+    await store.setInForce(tx, key, change.version);
+  }
+
   async get(kind: string, name: string, project: string | undefined): Promise<ResourceView> {
     const handler = this.handler(kind);
     const key = { kind: handler.kind, project: project ?? '', name };
-    const row = await this.deps.store.current(this.deps.database.db, key);
-    if (!row)
+    const db = this.deps.database.db;
+    const head = await this.deps.store.head(db, key);
+    if (!head || head.deleted)
       throw new DomainError(
         resourceErrors.RESOURCES_NOT_FOUND,
         `no ${handler.kind} ${project ? `${project}/` : ''}${name}`,
       );
-    return toView(row);
+    return this.viewOf(db, key, head);
   }
 
   async list(kind: string, project: string | undefined): Promise<ResourceView[]> {
     const handler = this.handler(kind);
-    const rows = await this.deps.store.list(this.deps.database.db, {
+    const db = this.deps.database.db;
+    const heads = await this.deps.store.heads(db, {
       kind: handler.kind,
       project: handler.scope === 'project' ? project : undefined,
     });
-    return rows.map(toView);
+    const out: ResourceView[] = [];
+    for (const head of heads) out.push(await this.viewOf(db, head, head));
+    return out;
   }
 
-  async history(kind: string, name: string, project: string | undefined): Promise<ResourceView[]> {
+  private async viewOf(db: AnyDb, key: ResourceKey, head: HeadRow): Promise<ResourceView> {
+    const { store } = this.deps;
+    const changes = await store.changes(db, key);
+    const view = async (version: number): Promise<VersionView | null> => {
+      const row = await store.version(db, key, version);
+      return row
+        ? versionView(
+            row,
+            head,
+            changes.find((c) => c.version === version),
+          )
+        : null;
+    };
+    return {
+      kind: key.kind,
+      project: key.project || null,
+      name: key.name,
+      inForce: head.in_force_version === null ? null : await view(head.in_force_version),
+      proposed: head.in_force_version === head.version ? null : await view(head.version),
+    };
+  }
+
+  async history(kind: string, name: string, project: string | undefined): Promise<VersionView[]> {
     const handler = this.handler(kind);
-    const rows = await this.deps.store.history(this.deps.database.db, {
-      kind: handler.kind,
-      project: project ?? '',
-      name,
-    });
-    if (rows.length === 0)
+    const db = this.deps.database.db;
+    const key = { kind: handler.kind, project: project ?? '', name };
+    const [rows, head, changes] = await Promise.all([
+      this.deps.store.history(db, key),
+      this.deps.store.head(db, key),
+      this.deps.store.changes(db, key),
+    ]);
+    if (rows.length === 0 || !head)
       throw new DomainError(resourceErrors.RESOURCES_NOT_FOUND, `no ${handler.kind} ${name}`);
-    return rows.map(toView);
+    return rows.map((r) =>
+      versionView(
+        r,
+        head,
+        changes.find((c) => c.version === r.version),
+      ),
+    );
   }
 
   async version(
@@ -221,19 +366,25 @@ export class ResourceService {
     name: string,
     project: string | undefined,
     version: number,
-  ): Promise<ResourceView> {
+  ): Promise<VersionView> {
     const handler = this.handler(kind);
-    const row = await this.deps.store.version(
-      this.deps.database.db,
-      { kind: handler.kind, project: project ?? '', name },
-      version,
-    );
-    if (!row)
+    const db = this.deps.database.db;
+    const key = { kind: handler.kind, project: project ?? '', name };
+    const [row, head, changes] = await Promise.all([
+      this.deps.store.version(db, key, version),
+      this.deps.store.head(db, key),
+      this.deps.store.changes(db, key),
+    ]);
+    if (!row || !head)
       throw new DomainError(
         resourceErrors.RESOURCES_VERSION_NOT_FOUND,
         `${handler.kind} ${name} has no version ${version}`,
       );
-    return toView(row);
+    return versionView(
+      row,
+      head,
+      changes.find((c) => c.version === version),
+    );
   }
 
   async diff(
@@ -242,7 +393,7 @@ export class ResourceService {
     project: string | undefined,
     from: number,
     to: number,
-  ): Promise<{ from: ResourceView; to: ResourceView; lines: DiffLine[] }> {
+  ): Promise<{ from: VersionView; to: VersionView; lines: DiffLine[] }> {
     const a = await this.version(kind, name, project, from);
     const b = await this.version(kind, name, project, to);
     return { from: a, to: b, lines: diffDocuments(a.document, b.document) };
@@ -253,15 +404,13 @@ export function resourceId(doc: ResourceDocument): string {
   return doc.metadata.project ? `${doc.metadata.project}/${doc.metadata.name}` : doc.metadata.name;
 }
 
-function toView(row: VersionRow): ResourceView {
+function keyOf(kind: string, doc: ResourceDocument): ResourceKey {
+  return { kind, project: doc.metadata.project ?? '', name: doc.metadata.name };
+}
+
+function platformApplied(governance: Governance) {
   return {
-    kind: row.kind,
-    project: row.project || null,
-    name: row.name,
-    version: row.version,
-    contentHash: row.content_hash,
-    appliedBy: row.applied_by,
-    appliedAt: row.applied_at,
-    document: JSON.parse(row.document) as ResourceDocument,
+    because: governance.reason,
+    tookEffect: 'at once: applied by the platform itself (system actor), no second person',
   };
 }

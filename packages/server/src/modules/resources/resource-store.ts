@@ -17,18 +17,42 @@ interface ResourceHeadsTable {
   kind: string;
   project: string;
   name: string;
+  // The newest version, whatever its state.
   version: number;
   content_hash: string;
   deleted: number;
+  // The version the owning module's tables hold; null while nothing was ever in force.
+  in_force_version: number | null;
+}
+
+export type ChangeState = 'pending' | 'applied' | 'rejected' | 'withdrawn';
+
+interface ResourceChangesTable {
+  kind: string;
+  project: string;
+  name: string;
+  version: number;
+  content_hash: string;
+  author: string;
+  approval_id: string;
+  state: ChangeState;
+  // Why the version is governed (the kind's answer at apply time).
+  reason: string;
+  created_at: string;
+  closed_by: string | null;
+  closed_at: string | null;
+  close_reason: string | null;
 }
 
 interface ResourceTables {
   resource_versions: ResourceVersionsTable;
   resource_heads: ResourceHeadsTable;
+  resource_changes: ResourceChangesTable;
 }
 
 export type VersionRow = ResourceVersionsTable;
 export type HeadRow = ResourceHeadsTable;
+export type ChangeRow = ResourceChangesTable;
 
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<ResourceTables>;
@@ -41,22 +65,40 @@ export interface ResourceKey {
 
 export class KyselyResourceStore {
   async head(db: Db, key: ResourceKey): Promise<HeadRow | undefined> {
-    return k(db)
+    const row = await k(db)
       .selectFrom('resource_heads')
       .selectAll()
       .where('kind', '=', key.kind)
       .where('project', '=', key.project)
       .where('name', '=', key.name)
       .executeTakeFirst();
+    return row && { ...row, in_force_version: nullableNumber(row.in_force_version) };
   }
 
+  // Stores a new newest version; the version in force moves only through `setInForce`.
   async insertVersion(db: Db, row: VersionRow): Promise<void> {
     await k(db).insertInto('resource_versions').values(row).execute();
     const head = { version: row.version, content_hash: row.content_hash, deleted: row.deleted };
     await k(db)
       .insertInto('resource_heads')
-      .values({ kind: row.kind, project: row.project, name: row.name, ...head })
+      .values({
+        kind: row.kind,
+        project: row.project,
+        name: row.name,
+        ...head,
+        in_force_version: null,
+      })
       .onConflict((oc) => oc.columns(['kind', 'project', 'name']).doUpdateSet(head))
+      .execute();
+  }
+
+  async setInForce(db: Db, key: ResourceKey, version: number): Promise<void> {
+    await k(db)
+      .updateTable('resource_heads')
+      .set({ in_force_version: version })
+      .where('kind', '=', key.kind)
+      .where('project', '=', key.project)
+      .where('name', '=', key.name)
       .execute();
   }
 
@@ -71,30 +113,15 @@ export class KyselyResourceStore {
       .executeTakeFirst();
   }
 
-  async current(db: Db, key: ResourceKey): Promise<VersionRow | undefined> {
-    const head = await this.head(db, key);
-    if (!head || head.deleted) return undefined;
-    return this.version(db, key, head.version);
-  }
-
-  async list(
-    db: Db,
-    filter: { kind: string; project?: string | undefined },
-  ): Promise<VersionRow[]> {
+  async heads(db: Db, filter: { kind: string; project?: string | undefined }): Promise<HeadRow[]> {
     let q = k(db)
-      .selectFrom('resource_heads as h')
-      .innerJoin('resource_versions as v', (j) =>
-        j
-          .onRef('v.kind', '=', 'h.kind')
-          .onRef('v.project', '=', 'h.project')
-          .onRef('v.name', '=', 'h.name')
-          .onRef('v.version', '=', 'h.version'),
-      )
-      .selectAll('v')
-      .where('h.kind', '=', filter.kind)
-      .where('h.deleted', '=', 0);
-    if (filter.project !== undefined) q = q.where('h.project', '=', filter.project);
-    return q.orderBy('h.project').orderBy('h.name').execute();
+      .selectFrom('resource_heads')
+      .selectAll()
+      .where('kind', '=', filter.kind)
+      .where('deleted', '=', 0);
+    if (filter.project !== undefined) q = q.where('project', '=', filter.project);
+    const rows = await q.orderBy('project').orderBy('name').execute();
+    return rows.map((r) => ({ ...r, in_force_version: nullableNumber(r.in_force_version) }));
   }
 
   async history(db: Db, key: ResourceKey): Promise<VersionRow[]> {
@@ -107,4 +134,101 @@ export class KyselyResourceStore {
       .orderBy('version')
       .execute();
   }
+
+  // The documents of a kind in force: what the owning module's tables hold.
+  async inForceDocuments(db: Db, kind: string): Promise<string[]> {
+    const rows = await k(db)
+      .selectFrom('resource_heads as h')
+      .innerJoin('resource_versions as v', (j) =>
+        j
+          .onRef('v.kind', '=', 'h.kind')
+          .onRef('v.project', '=', 'h.project')
+          .onRef('v.name', '=', 'h.name')
+          .onRef('v.version', '=', 'h.in_force_version'),
+      )
+      .select('v.document')
+      .where('h.kind', '=', kind)
+      .where('h.deleted', '=', 0)
+      .orderBy('h.project')
+      .orderBy('h.name')
+      .execute();
+    return rows.map((r) => r.document);
+  }
+
+  async pendingDocuments(db: Db, kind: string): Promise<string[]> {
+    const rows = await k(db)
+      .selectFrom('resource_changes as c')
+      .innerJoin('resource_versions as v', (j) =>
+        j
+          .onRef('v.kind', '=', 'c.kind')
+          .onRef('v.project', '=', 'c.project')
+          .onRef('v.name', '=', 'c.name')
+          .onRef('v.version', '=', 'c.version'),
+      )
+      .select('v.document')
+      .where('c.kind', '=', kind)
+      .where('c.state', '=', 'pending')
+      .orderBy('c.project')
+      .orderBy('c.name')
+      .execute();
+    return rows.map((r) => r.document);
+  }
+
+  async insertChange(db: Db, row: ChangeRow): Promise<void> {
+    await k(db).insertInto('resource_changes').values(row).execute();
+  }
+
+  async changes(db: Db, key: ResourceKey): Promise<ChangeRow[]> {
+    const rows = await k(db)
+      .selectFrom('resource_changes')
+      .selectAll()
+      .where('kind', '=', key.kind)
+      .where('project', '=', key.project)
+      .where('name', '=', key.name)
+      .orderBy('version')
+      .execute();
+    return rows.map(numberVersion);
+  }
+
+  async pendingChanges(db: Db, key: ResourceKey): Promise<ChangeRow[]> {
+    return (await this.changes(db, key)).filter((c) => c.state === 'pending');
+  }
+
+  async changeByApproval(db: Db, approvalId: string): Promise<ChangeRow | undefined> {
+    const row = await k(db)
+      .selectFrom('resource_changes')
+      .selectAll()
+      .where('approval_id', '=', approvalId)
+      .executeTakeFirst();
+    return row && numberVersion(row);
+  }
+
+  // Conditional on `pending`, so a change is applied, rejected or withdrawn exactly once.
+  async closeChange(
+    db: Db,
+    approvalId: string,
+    next: { state: Exclude<ChangeState, 'pending'>; by: string; at: string; reason: string | null },
+  ): Promise<boolean> {
+    const r = await k(db)
+      .updateTable('resource_changes')
+      .set({
+        state: next.state,
+        closed_by: next.by,
+        closed_at: next.at,
+        close_reason: next.reason,
+      })
+      .where('approval_id', '=', approvalId)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+}
+
+// PostgreSQL returns integers as numbers here, but keep both dialects honest.
+function nullableNumber(v: number | null): number | null {
+  return v === null ? null : Number(v);
+}
+
+function numberVersion(row: ChangeRow): ChangeRow {
+  return { ...row, version: Number(row.version) };
 }

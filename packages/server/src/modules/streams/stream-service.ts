@@ -81,6 +81,15 @@ export class StreamService {
       spec: auditStreamSpec,
       applyPermission: P['streams.destination.apply'],
       readPermission: P['streams.destination.read'],
+      // Redirecting, filtering or disabling a SIEM stream blinds monitoring: every change of a
+      // stream in force needs a second person. A new stream only adds a copy: at once.
+      async governed({ doc, inForce }) {
+        if (!inForce) return undefined;
+        const what = doc.spec.enabled ? 'changes' : 'disables';
+        return {
+          reason: `${what} audit stream ${doc.metadata.name} (${inForce.spec.type} to ${destinationOf(inForce.spec)})`,
+        };
+      },
       async materialize(tx, doc) {
         const start = doc.spec.startAt === 'now' ? await audit.sizeIn(tx) : 0;
         await store.upsertDestination(
@@ -254,4 +263,9 @@ function present(e: StoredAuditEntry): StreamedEntry {
     details: e.details,
     leafHash: e.leafHash,
   };
+}
+
+// Where a stream sends entries, for the approver (the URL or host, never a secret).
+function destinationOf(spec: AuditStreamSpec): string {
+  return 'url' in spec ? spec.url : `${spec.host}:${spec.port}`;
 }

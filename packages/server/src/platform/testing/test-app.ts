@@ -25,6 +25,11 @@ export interface TestApp {
     headers?: Record<string, string>;
   }): Promise<LightMyRequestResponse>;
   apply(yaml: string, token?: string): Promise<LightMyRequestResponse>;
+  // Applies (as `token`, default the bootstrap admin), then a second administrator approves
+  // every version that waits for a second person: set-up of governed resources in tests.
+  applyApproved(yaml: string, token?: string): Promise<LightMyRequestResponse>;
+  // A second administrator (never the author) approves the request.
+  approve(approval: string): Promise<void>;
   // Creates a user with an API token and, optionally, role bindings (role@scope).
   user(
     name: string,
@@ -87,12 +92,39 @@ export async function createTestApp(
     });
   };
   let bindingCount = 0;
-  return {
+  let secondAdmin: Promise<unknown> | undefined;
+  const approve = async (approval: string) => {
+    secondAdmin ??= testApp.user('second-admin', ['admin']);
+    await secondAdmin;
+    // A fresh token each time: tests move their clock by days.
+    const { token } = await app.services.identity.createToken(systemContext(app, 'test'), {
+      principal: { kind: 'user', name: 'second-admin' },
+      ttlMs: 3_600_000,
+    });
+    const res = await request({
+      method: 'POST',
+      url: `/api/v1/approvals/${approval}/approve`,
+      token,
+      json: { comment: 'test set-up: second person' },
+    });
+    if (res.statusCode !== 200) throw new Error(`approving ${approval} failed: ${res.body}`);
+  };
+  const apply: TestApp['apply'] = (yaml, token) =>
+    request({ method: 'POST', url: '/api/v1/apply', yaml, token });
+  const testApp: TestApp = {
     app,
     dialect,
     adminToken,
     request,
-    apply: (yaml, token) => request({ method: 'POST', url: '/api/v1/apply', yaml, token }),
+    apply,
+    async applyApproved(yaml, token) {
+      const res = await apply(yaml, token);
+      if (res.statusCode !== 200) return res;
+      const { results } = res.json() as { results: { state: string; approval?: string }[] };
+      for (const r of results) if (r.state === 'pending' && r.approval) await approve(r.approval);
+      return res;
+    },
+    approve,
     async user(name, bindings = [], kind = 'user') {
       const ctx = systemContext(app, 'test');
       await app.services.identity.createPrincipal(ctx, { kind, name });
@@ -131,4 +163,5 @@ export async function createTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return testApp;
 }
