@@ -93,11 +93,12 @@ for (const dialect of dialects) {
       });
     const ticketOk = async () =>
       (
-        await t.app.services.changes.check({
+        await t.app.services.changes.records.check({
           project: 'shop',
           environment: 'prod',
           ticket: 'CAB-1',
           at: new Date(),
+          run: { id: 'run_cab', triggeredBy: 'user:dev', commit: null },
         })
       ).ok;
 

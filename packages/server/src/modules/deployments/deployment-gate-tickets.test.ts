@@ -68,7 +68,7 @@ for (const dialect of dialects) {
     beforeAll(async () => {
       sn = await serviceNow();
       t = await createTestApp(dialect, { clock });
-      const applied = await t.apply(`
+      const applied = await t.applyApproved(`
 apiVersion: custody/v1
 kind: Project
 metadata: { name: tix }
