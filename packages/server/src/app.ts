@@ -20,8 +20,12 @@ import {
 } from './modules/audit/index.ts';
 import {
   IdentityAccessControl,
+  IdentityDirectory,
   IdentityService,
+  KyselyLinkStore,
+  KyselyLoginThrottleStore,
   KyselyPrincipalStore,
+  LoginThrottle,
   KyselyRbacStore,
   identityKinds,
   identityMigrations,
@@ -146,6 +150,8 @@ export interface App {
     readonly audit: AuditService;
     readonly identity: IdentityService;
     readonly access: IdentityAccessControl;
+    // Who a commit author or reviewer is, and who created whom (segregation of duties).
+    readonly directory: IdentityDirectory;
     readonly resources: ResourceService;
     readonly projects: ProjectService;
     readonly ledger: Ledger;
@@ -207,10 +213,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const principals = new KyselyPrincipalStore();
   const rbac = new KyselyRbacStore();
   const access = new IdentityAccessControl({ database, uow, principals, rbac, clock });
+  const links = new KyselyLinkStore();
+  const directory = new IdentityDirectory({ principals, links });
   const identity = new IdentityService({
     database,
     uow,
     principals,
+    links,
+    throttle: new LoginThrottle({
+      database,
+      audit,
+      store: new KyselyLoginThrottleStore(database.dialect),
+      clock,
+    }),
     access,
     clock,
     tokenMaxTtlMs: parseDuration(config.tokenMaxTtl)!,
@@ -224,6 +239,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     audit,
     store: new KyselyApprovalStore(),
     clock,
+    creators: directory,
+    sockPuppetWindowMs:
+      config.sockPuppetWindow === 'off' ? null : parseDuration(config.sockPuppetWindow)!,
   });
   const projects = new ProjectService({ database, store: projectStore });
   const environments = { store: projectStore, approvals, clock };
@@ -424,6 +442,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       audit,
       identity,
       access,
+      directory,
       resources,
       projects,
       ledger,

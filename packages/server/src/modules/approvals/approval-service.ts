@@ -3,6 +3,11 @@ import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { AuditAppender, RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import {
+  refuseDelegatedDecision,
+  refuseSockPuppet,
+  type CreatorLookup,
+} from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
 import { decide, type ApprovalState } from './approval-state.ts';
 import type { ApprovalRow, KyselyApprovalStore } from './approval-store.ts';
@@ -57,6 +62,9 @@ export class ApprovalService {
       audit: AuditAppender;
       store: KyselyApprovalStore;
       clock: Clock;
+      // Who created each approver, for the sock-puppet rule; null window turns it off.
+      creators: CreatorLookup;
+      sockPuppetWindowMs: number | null;
     },
   ) {}
 
@@ -159,6 +167,10 @@ export class ApprovalService {
     type: 'approve' | 'reject',
     reason: string,
   ): Promise<ApprovalView> {
+    await refuseDelegatedDecision(ctx, this.deps.uow, `approvals.request.${type}`, {
+      type: 'approval',
+      id,
+    });
     const row = await this.deps.store.get(this.deps.database.db, id);
     if (!row) throw new DomainError(approvalErrors.APPROVALS_REQUEST_NOT_FOUND);
     const permission =
@@ -177,6 +189,15 @@ export class ApprovalService {
     if (ctx.actor.type !== 'user') await refuse(approvalErrors.APPROVALS_SERVICE_ACCOUNT_FORBIDDEN);
     if (principalOf(ctx.actor) === row.author)
       await refuse(approvalErrors.APPROVALS_SELF_APPROVAL_FORBIDDEN);
+    if (type === 'approve')
+      await refuseSockPuppet(ctx, this.deps.uow, this.deps.creators, this.deps.database.db, {
+        approver: principalOf(ctx.actor),
+        author: row.author,
+        since: row.created_at,
+        windowMs: this.deps.sockPuppetWindowMs,
+        action: `approvals.request.${type}`,
+        resource,
+      });
     const at = this.deps.clock.now().toISOString();
     const by = principalOf(ctx.actor);
     const next = decide(

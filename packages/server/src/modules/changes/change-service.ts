@@ -4,6 +4,7 @@ import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
+import { refuseDelegatedDecision } from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { scopeCovers, type ChangeConnectorSpec, type ChangeTemplateSpec } from './change-spec.ts';
@@ -213,6 +214,10 @@ export class ChangeService {
     ctx: RequestContext,
     input: { id: string; comment?: string | undefined },
   ): Promise<ChangeView> {
+    await refuseDelegatedDecision(ctx, this.deps.uow, 'changes.request.activated', {
+      type: 'change',
+      id: input.id,
+    });
     const row = await this.require(input.id);
     const resource: AuditResource = { type: 'change', id: row.id };
     await ctx.guard.require(
@@ -270,6 +275,10 @@ export class ChangeService {
 
   // The post-implementation review an emergency change owes.
   async review(ctx: RequestContext, input: { id: string; notes: string }): Promise<ChangeView> {
+    await refuseDelegatedDecision(ctx, this.deps.uow, 'changes.request.reviewed', {
+      type: 'change',
+      id: input.id,
+    });
     const notes = input.notes.trim();
     if (notes === '') throw new DomainError(E.CHANGES_REASON_REQUIRED, 'a review needs notes');
     const row = await this.require(input.id);
