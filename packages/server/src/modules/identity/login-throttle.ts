@@ -119,19 +119,23 @@ export class LoginThrottle {
       let until = 0;
       for (const [i, row] of rows.entries()) {
         const verdict = verdicts[i]!;
-        if (verdict.kind !== 'open') until = Math.max(until, verdict.until);
+        const policy = keys[i]!.policy;
         // A lock runs its course unextended; any other refusal counts as a failure.
-        if (verdict.kind === 'locked') continue;
+        if (verdict.kind === 'locked') {
+          until = Math.max(until, verdict.until);
+          continue;
+        }
         let next: ThrottleRow = {
           ...row,
           failures: row.failures + 1,
           last_failure_at: new Date(now).toISOString(),
         };
-        if (refused && next.failures >= keys[i]!.policy.lockAfter) {
+        if (refused && next.failures >= policy.lockAfter)
           next = this.lock(next, keys[i]!, now, records);
-          until = Math.max(until, Date.parse(next.locked_until!));
-        }
         await this.deps.store.save(tx, next);
+        // When to come back, counting this refusal.
+        const after = verdictOf(next, policy, now);
+        if (after.kind !== 'open') until = Math.max(until, after.until);
       }
       if (!refused) return undefined;
       const def =

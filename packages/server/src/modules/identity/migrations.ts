@@ -89,6 +89,7 @@ export const identityMigrations: ModuleMigrations = {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>) {
       // `BOB` and `bob` would be one person to every reader; refuse to guess which one stays.
+      // (Checked before any change: SQLite migrations run outside a transaction.)
       const clashes = await sql<{ names: string }>`
         SELECT lower(name) AS names FROM identity_principals WHERE deleted_at IS NULL
         GROUP BY lower(name) HAVING count(*) > 1`.execute(db);
@@ -146,6 +147,15 @@ export const identityMigrations: ModuleMigrations = {
   '2026-12-02T1402-identity-links': {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>) {
+      // Checks come before any change: SQLite migrations run outside a transaction.
+      const shared = await sql<{ email: string }>`
+        SELECT lower(trim(email)) AS email FROM identity_principals
+        WHERE deleted_at IS NULL AND kind = 'user' AND email IS NOT NULL AND trim(email) <> ''
+        GROUP BY lower(trim(email)) HAVING count(*) > 1`.execute(db);
+      if (shared.rows.length > 0)
+        throw new Error(
+          `users sharing an e-mail address: ${shared.rows.map((r) => r.email).join(', ')}; give each user its own address (or delete one) and start again`,
+        );
       await db.schema
         .createTable('identity_links')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -167,14 +177,6 @@ export const identityMigrations: ModuleMigrations = {
         .on('identity_links')
         .column('principal_id')
         .execute();
-      const shared = await sql<{ email: string }>`
-        SELECT lower(trim(email)) AS email FROM identity_principals
-        WHERE deleted_at IS NULL AND kind = 'user' AND email IS NOT NULL AND trim(email) <> ''
-        GROUP BY lower(trim(email)) HAVING count(*) > 1`.execute(db);
-      if (shared.rows.length > 0)
-        throw new Error(
-          `users sharing an e-mail address: ${shared.rows.map((r) => r.email).join(', ')}; give each user its own address (or delete one) and start again`,
-        );
       // A user's own e-mail is a linked identity.
       await sql`
         INSERT INTO identity_links (id, principal_id, kind, value, normalized, source, created_at, created_by, removed_at)
