@@ -86,10 +86,12 @@ created it (\`ISSUED BY\` in \`custody token list\`). A request made with a toke
 not its own principal carries that creator: \`custody whoami\` shows it (\`delegatedBy\`), and every
 audit entry the request causes, allowed or denied, names the token's principal as the actor and
 its creator in \`details.delegatedBy\`. A token minted with such a token carries the original
-creator, never the impersonated principal. Self-issued, and so free to decide: a session from
-\`custody login\`, a token a principal created for itself, and tokens the system issues itself
-(the bootstrap admin token, the local runner of \`custody up\`). Service-account tokens are always
-created by someone else: they are marked too, and service accounts never decide anyway.
+creator, never the impersonated principal. An approval request opened through such a token (a
+pipeline or environment version applied with it) names the creator as its author, so the creator
+cannot approve what it made in someone else's name. Self-issued, and so free to decide: a session
+from \`custody login\`, a token a principal created for itself, and tokens the system issues
+itself (the bootstrap admin token, the local runner of \`custody up\`). Service-account tokens are
+always created by someone else: they are marked too, and service accounts never decide anyway.
 
 **Sock puppets.** Every user and service account records who created it (\`createdBy\`; empty for
 those the system created and for those that existed before this was recorded). A user cannot

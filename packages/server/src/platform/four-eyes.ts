@@ -1,4 +1,10 @@
-import type { AuditRecord, AuditResource, RequestContext } from './context.ts';
+import {
+  principalOf,
+  type Actor,
+  type AuditRecord,
+  type AuditResource,
+  type RequestContext,
+} from './context.ts';
 import type { AnyDb, AnyTx } from './db/database.ts';
 import { DomainError, defineErrors, type ErrorDefinition } from './errors.ts';
 
@@ -21,6 +27,13 @@ export const fourEyesErrors = defineErrors({
       'Ask someone whose account the author did not create recently (within the `sockPuppetWindow` setting, default 7d, before the request) to approve. `details.chain` shows who created whom.',
   },
 });
+
+// Who answers for an action under four-eyes: the issuer of an impersonating token, else the
+// actor. A change an administrator makes through a token for bob is the administrator's change:
+// record this as its author (or triggerer, requester) so the administrator cannot approve it.
+export function accountablePrincipal(actor: Pick<Actor, 'type' | 'name' | 'delegatedBy'>): string {
+  return actor.delegatedBy ?? principalOf(actor);
+}
 
 interface AttemptRecorder {
   recordAttempt(

@@ -109,7 +109,8 @@ export class ApprovalService {
       project: input.project ?? null,
       environment: input.environment ?? null,
       summary: input.summary,
-      author: input.author,
+      // Made through a token someone else issued: that someone is the author (platform/four-eyes).
+      author: ctx.actor.delegatedBy ?? input.author,
       state: 'pending',
       decided_by: null,
       decided_at: null,

@@ -4,6 +4,7 @@ import { principalOf, type Actor, type RequestContext } from '../../platform/con
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { accountablePrincipal } from '../../platform/four-eyes.ts';
 import type { IdentityAccessControl } from './access-control.ts';
 import { identityErrors } from './errors.ts';
 import { requireLink, type LinkKind } from './identity-link.ts';
@@ -496,8 +497,7 @@ function actorKind(actor: Actor): 'user' | 'service_account' {
 // Who is behind an action that creates something: the issuer of an impersonating token, else
 // the actor; null for the system (bootstrap, `custody up`).
 function creatorOf(actor: Actor): string | null {
-  if (actor.type === 'system') return null;
-  return actor.delegatedBy ?? principalOf(actor);
+  return actor.type === 'system' ? null : accountablePrincipal(actor);
 }
 
 function toPrincipalView(row: PrincipalRow): PrincipalView {

@@ -57,7 +57,11 @@ for (const dialect of dialects) {
     beforeAll(async () => {
       t = await createTestApp(dialect);
       expect((await t.apply(setup)).statusCode).toBe(200);
-      bob = await t.user('bob', ['release-manager@project:pay', 'approver@organization']);
+      bob = await t.user('bob', [
+        'release-manager@project:pay',
+        'developer@project:pay',
+        'approver@organization',
+      ]);
       carol = await t.user('carol', ['release-manager@project:pay']);
       asBob = await tokenFor('bob');
       asCarol = await tokenFor('carol');
@@ -160,6 +164,28 @@ for (const dialect of dialects) {
         token: laundered,
       });
       expect(res.json().error.code).toBe('AUTH_DELEGATED_TOKEN_FORBIDDEN');
+    });
+
+    it('a change made through a token for bob is the administrator’s: the administrator cannot approve it', async () => {
+      // The administrator authors as bob, hoping to approve "bob's" version itself.
+      expect((await t.apply(pipeline('./ship.sh v3'), asBob)).statusCode).toBe(200);
+      const request = await pendingRequest();
+      expect(request.author).toBe('user:admin');
+      const self = await t.request({
+        method: 'POST',
+        url: `/api/v1/approvals/${request.id}/approve`,
+        json: {},
+      });
+      expect(self.statusCode).toBe(403);
+      expect(self.json().error.code).toBe('APPROVALS_SELF_APPROVAL_FORBIDDEN');
+      // Bob, who did not make it, may.
+      const byBob = await t.request({
+        method: 'POST',
+        url: `/api/v1/approvals/${request.id}/approve`,
+        json: {},
+        token: bob,
+      });
+      expect(byBob.statusCode).toBe(200);
     });
 
     it('every entry an impersonating token causes names its issuer', async () => {
