@@ -95,6 +95,7 @@ export class LoginThrottle {
 
   // Lets an attempt through, reserving it as a failure until the password proves right (so
   // parallel guesses cannot all slip past one check), or refuses it: audited, then thrown.
+  // The reservation is bookkeeping, like a token's last use; the attempt's outcome is audited.
   async admit(
     ctx: Pick<RequestContext, 'actor' | 'requestId'>,
     keys: ThrottleKey[],
