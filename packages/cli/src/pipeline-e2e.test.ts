@@ -56,6 +56,9 @@ describe('pipelines end to end (server and runner processes)', () => {
   const runners: ChildProcess[] = [];
   let runnerToken = '';
   let rita = '';
+  // The developer who authors the pipelines: an account the administrator created may approve
+  // only what the administrator did not author (the sock-puppet rule).
+  let dev = '';
   let manifestText = '';
   let firstDigest = '';
 
@@ -140,6 +143,18 @@ describe('pipelines end to end (server and runner processes)', () => {
     files: { kind: string; name: string; type: string; digest: string }[];
   }
   const detail = (id: string) => api<Detail>('GET', `/api/v1/runs/${id}`);
+  // People sign in themselves: a token the administrator creates for them is impersonation.
+  const signIn = async (name: string, password: string) => {
+    const res = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, password }),
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { token: string }).token;
+  };
+  const pipelineDocs = (text: string) =>
+    text.slice(text.indexOf('apiVersion: custody/v1\nkind: Pipeline'));
   const stepState = async (id: string, step: string) =>
     (await detail(id)).stages
       .flatMap((s) => s.jobs.flatMap((j) => j.steps))
@@ -166,7 +181,9 @@ describe('pipelines end to end (server and runner processes)', () => {
     admin = readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
     // The second person comes first: once a production environment exists, granting a
     // release role there is itself a change that needs a second person.
-    expect(cli(['user', 'create', 'rita']).status).toBe(0);
+    expect(
+      cli(['user', 'create', 'rita', '--password-stdin'], 'rita chooses her own password\n').status,
+    ).toBe(0);
     expect(
       cli(
         ['apply', '-f', '-'],
@@ -179,11 +196,31 @@ describe('pipelines end to end (server and runner processes)', () => {
     )
       .replace('file:///srv/git/sample-service.git', `file://${repo}`)
       .replace('/tmp/custody-sample-deploys', deploys));
+    const setup = manifest.slice(0, manifest.indexOf('apiVersion: custody/v1\nkind: Pipeline'));
     const applied = cli(
       ['apply', '-f', '-'],
-      manifest + '\n---\n' + slowPipeline(`file://${repo}`),
+      `${setup}apiVersion: custody/v1
+kind: RoleBinding
+metadata: { name: dev-develops }
+spec: { principal: user:dev, role: developer }
+---
+apiVersion: custody/v1
+kind: RoleBinding
+metadata: { name: dev-approves }
+spec: { principal: user:dev, role: approver, scope: project:sample }
+`,
     );
     expect(applied.status, applied.stderr).toBe(0);
+    expect(
+      cli(['user', 'create', 'dev', '--password-stdin'], 'dev chooses a password too\n').status,
+    ).toBe(0);
+    dev = await signIn('dev', 'dev chooses a password too');
+    const pipelines = cli(
+      ['apply', '-f', '-'],
+      pipelineDocs(manifest) + '\n---\n' + slowPipeline(`file://${repo}`),
+      dev,
+    );
+    expect(pipelines.status, pipelines.stderr).toBe(0);
     const token = cli(['runners', 'token', 'e2e', '--pools', 'default', '--output', 'json']);
     expect(token.status, token.stderr).toBe(0);
     runnerToken = (JSON.parse(token.stdout) as { token: string }).token;
@@ -203,11 +240,11 @@ describe('pipelines end to end (server and runner processes)', () => {
       cli(['approvals', '--project', 'sample', '--output', 'json']).stdout,
     ) as { id: string; author: string }[];
     expect(pending).toHaveLength(1);
-    expect(pending[0]!.author).toBe('user:admin');
-    const self = cli(['approve', pending[0]!.id]);
+    expect(pending[0]!.author).toBe('user:dev');
+    const self = cli(['approve', pending[0]!.id], undefined, dev);
     expect(self.status).toBe(3);
     expect(self.stderr).toContain('APPROVALS_SELF_APPROVAL_FORBIDDEN');
-    rita = cli(['token', 'create', '--user', 'rita', '--ttl', '1d']).stdout.trim();
+    rita = await signIn('rita', 'rita chooses her own password');
     const approved = cli(['approve', pending[0]!.id, '--comment', 'reviewed'], undefined, rita);
     expect(approved.status, approved.stderr).toBe(0);
     expect(approved.stdout).toContain('approved');
@@ -260,7 +297,7 @@ describe('pipelines end to end (server and runner processes)', () => {
       './scripts/deploy.sh prod "$CUSTODY_ARTIFACT_APP"',
       './scripts/deploy.sh prod "$CUSTODY_ARTIFACT_APP" && echo "smoke test failed" && false',
     );
-    expect(cli(['apply', '-f', '-'], broken).status).toBe(0);
+    expect(cli(['apply', '-f', '-'], pipelineDocs(broken), dev).status).toBe(0);
     const pending = JSON.parse(
       cli(['approvals', '--project', 'sample', '--output', 'json']).stdout,
     ) as { id: string }[];

@@ -20,8 +20,12 @@ import {
 } from './modules/audit/index.ts';
 import {
   IdentityAccessControl,
+  IdentityDirectory,
   IdentityService,
+  KyselyLinkStore,
+  KyselyLoginThrottleStore,
   KyselyPrincipalStore,
+  LoginThrottle,
   KyselyRbacStore,
   identityKinds,
   identityMigrations,
@@ -149,6 +153,8 @@ export interface App {
     readonly audit: AuditService;
     readonly identity: IdentityService;
     readonly access: IdentityAccessControl;
+    // Who a commit author or reviewer is, and who created whom (segregation of duties).
+    readonly directory: IdentityDirectory;
     readonly resources: ResourceService;
     readonly projects: ProjectService;
     readonly ledger: Ledger;
@@ -211,10 +217,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const principals = new KyselyPrincipalStore();
   const rbac = new KyselyRbacStore();
   const access = new IdentityAccessControl({ database, uow, principals, rbac, clock });
+  const links = new KyselyLinkStore();
+  const directory = new IdentityDirectory({ principals, links });
   const identity = new IdentityService({
     database,
     uow,
     principals,
+    links,
+    throttle: new LoginThrottle({
+      database,
+      audit,
+      store: new KyselyLoginThrottleStore(database.dialect),
+      clock,
+    }),
     access,
     clock,
     tokenMaxTtlMs: parseDuration(config.tokenMaxTtl)!,
@@ -227,6 +242,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     audit,
     store: new KyselyApprovalStore(),
     clock,
+    creators: directory,
+    sockPuppetWindowMs:
+      config.sockPuppetWindow === 'off' ? null : parseDuration(config.sockPuppetWindow)!,
   });
   // Governed kinds (production environments, RBAC, freezes, change templates and connectors,
   // audit streams) keep a new version pending until a second person approves it.
@@ -442,6 +460,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       audit,
       identity,
       access,
+      directory,
       resources,
       projects,
       ledger,

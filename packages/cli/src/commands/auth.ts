@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { ApiClient, resolveConnection } from '../client.ts';
+import { ApiClient, ApiError, resolveConnection } from '../client.ts';
 import { readCliConfig, writeCliConfig } from '../cli-config.ts';
 import { readStdin, run } from '../command-context.ts';
-import { UsageError } from '../exit-codes.ts';
+import { CliError, UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
 
 interface Whoami {
   kind: string;
   name: string;
   authMethod: string;
+  delegatedBy?: string | null;
   groups: string[];
   bindings: { name: string; role: string; scope: string; effect: string; via: string }[];
 }
@@ -40,14 +41,18 @@ export function registerAuthCommands(program: Command): void {
         if (!opts.passwordStdin)
           throw new UsageError('pass the password on standard input with --password-stdin');
         const password = (await readStdin()).replace(/\r?\n$/, '');
-        const session = await new ApiClient(server, undefined).request<{
-          token: string;
-          expiresAt: string;
-          user: string;
-        }>('POST', '/api/v1/auth/login', {
-          json: { name: opts.user, password },
-          auth: false,
-        });
+        const session = await new ApiClient(server, undefined)
+          .request<{
+            token: string;
+            expiresAt: string;
+            user: string;
+          }>('POST', '/api/v1/auth/login', {
+            json: { name: opts.user, password },
+            auth: false,
+          })
+          .catch((err: unknown) => {
+            throw withRetryTime(err);
+          });
         const file = writeCliConfig({ ...readCliConfig(), server, token: session.token });
         ctx.out.result(
           { server, user: session.user, expiresAt: session.expiresAt, configFile: file },
@@ -63,7 +68,11 @@ export function registerAuthCommands(program: Command): void {
       run(async (ctx) => {
         const me = await ctx.client().request<Whoami>('GET', '/api/v1/whoami');
         ctx.out.result(me, () => {
-          const head = `${me.kind === 'service_account' ? 'serviceaccount' : me.kind}:${me.name} (${me.authMethod})\ngroups: ${me.groups.join(', ') || '-'}\n`;
+          // A token someone else issued for you never approves; say so up front.
+          const issued = me.delegatedBy
+            ? `, issued by ${me.delegatedBy}: cannot approve, reject, activate or review`
+            : '';
+          const head = `${me.kind === 'service_account' ? 'serviceaccount' : me.kind}:${me.name} (${me.authMethod}${issued})\ngroups: ${me.groups.join(', ') || '-'}\n`;
           return (
             head +
             table([
@@ -74,4 +83,16 @@ export function registerAuthCommands(program: Command): void {
         });
       }),
     );
+}
+
+// A throttled or locked login says when to try again.
+function withRetryTime(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  const details = err.body.error?.details as { retryAfter?: unknown } | undefined;
+  if (typeof details?.retryAfter !== 'string') return err;
+  return new CliError(
+    `${err.message}; try again after ${details.retryAfter}`,
+    err.exitCode,
+    err.code,
+  );
 }

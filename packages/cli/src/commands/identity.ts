@@ -9,6 +9,15 @@ interface Principal {
   name: string;
   email: string | null;
   createdAt: string;
+  createdBy: string | null;
+}
+
+interface LinkView {
+  kind: string;
+  value: string;
+  source: string;
+  createdAt: string;
+  createdBy: string | null;
 }
 
 interface TokenView {
@@ -16,6 +25,7 @@ interface TokenView {
   name: string;
   principal: { kind: string; name: string };
   createdAt: string;
+  createdBy: string;
   expiresAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
@@ -57,8 +67,8 @@ function principalCommands(
           .request<{ items: Principal[] }>('GET', `/api/v1/${path}`);
         ctx.out.result(items, () =>
           table([
-            ['NAME', 'EMAIL', 'CREATED'],
-            ...items.map((p) => [p.name, p.email ?? '-', p.createdAt]),
+            ['NAME', 'EMAIL', 'CREATED', 'CREATED BY'],
+            ...items.map((p) => [p.name, p.email ?? '-', p.createdAt, p.createdBy ?? '-']),
           ]),
         );
       }),
@@ -76,8 +86,75 @@ function principalCommands(
     );
 }
 
+// `github:erin-s` → { kind, value }; the server checks the kind and the value.
+function parseIdentity(text: string): { kind: string; value: string } {
+  const at = text.indexOf(':');
+  if (at <= 0 || at === text.length - 1)
+    throw new UsageError(
+      `identity ${JSON.stringify(text)} must be KIND:VALUE, e.g. github:erin-s, gitlab:erin or email:erin@corp.example`,
+    );
+  return { kind: text.slice(0, at), value: text.slice(at + 1) };
+}
+
+function identityCommands(user: Command): void {
+  const cmd = user
+    .command('identity')
+    .description(
+      "Manage a user's verified identities (e-mail addresses, GitHub and GitLab logins) that link commits and reviews to the user",
+    );
+  const base = (name: string) => `/api/v1/users/${encodeURIComponent(name)}/identities`;
+  cmd
+    .command('list <name>')
+    .description("List a user's linked identities")
+    .action(
+      run(async (ctx, name: string) => {
+        const { items } = await ctx.client().request<{ items: LinkView[] }>('GET', base(name));
+        ctx.out.result(items, () =>
+          table([
+            ['IDENTITY', 'SOURCE', 'LINKED', 'BY'],
+            ...items.map((l) => [
+              `${l.kind}:${l.value}`,
+              l.source,
+              l.createdAt,
+              l.createdBy ?? '-',
+            ]),
+          ]),
+        );
+      }),
+    );
+  cmd
+    .command('add <name> <identity>')
+    .description(
+      'Link an identity (KIND:VALUE: github:LOGIN, gitlab:LOGIN or email:ADDRESS) to a user; each has one owner',
+    )
+    .action(
+      run(async (ctx, name: string, identity: string) => {
+        const l = await ctx
+          .client()
+          .request<LinkView>('POST', base(name), { json: parseIdentity(identity) });
+        ctx.out.result(l, () => `Linked ${l.kind}:${l.value} to user ${name}`);
+      }),
+    );
+  cmd
+    .command('remove <name> <identity>')
+    .description("Unlink an identity from a user (unlinking the user's own e-mail clears it)")
+    .action(
+      run(async (ctx, name: string, identity: string) => {
+        const { kind, value } = parseIdentity(identity);
+        const l = await ctx
+          .client()
+          .request<LinkView>(
+            'DELETE',
+            `${base(name)}/${encodeURIComponent(kind)}/${encodeURIComponent(value)}`,
+          );
+        ctx.out.result(l, () => `Unlinked ${l.kind}:${l.value} from user ${name}`);
+      }),
+    );
+}
+
 export function registerIdentityCommands(program: Command): void {
   principalCommands(program, 'user', 'users', true);
+  identityCommands(program.commands.find((c) => c.name() === 'user')!);
   principalCommands(program, 'serviceaccount', 'serviceaccounts', false);
 
   const token = program
@@ -128,11 +205,12 @@ export function registerIdentityCommands(program: Command): void {
           });
         ctx.out.result(items, () =>
           table([
-            ['ID', 'NAME', 'PRINCIPAL', 'EXPIRES', 'LAST USED', 'STATUS'],
+            ['ID', 'NAME', 'PRINCIPAL', 'ISSUED BY', 'EXPIRES', 'LAST USED', 'STATUS'],
             ...items.map((t) => [
               t.id,
               t.name,
               `${t.principal.kind}:${t.principal.name}`,
+              t.createdBy,
               t.expiresAt,
               t.lastUsedAt ?? '-',
               t.revokedAt ? 'revoked' : 'active',

@@ -11,6 +11,10 @@ export interface Actor {
   readonly name: string;
   readonly authMethod: AuthMethod;
   readonly ip: string | null;
+  // The principal (`user:admin`) that issued the token this actor authenticated with, when it
+  // is not the actor itself: impersonation. Such an actor never decides a four-eyes question
+  // (platform/four-eyes.ts) and every audit entry it causes names both.
+  readonly delegatedBy?: string | null;
 }
 
 // Where a permission is checked: the organization, a project, or one environment of a project.

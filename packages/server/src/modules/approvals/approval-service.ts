@@ -3,6 +3,11 @@ import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { AuditAppender, RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import {
+  refuseDelegatedDecision,
+  refuseSockPuppet,
+  type CreatorLookup,
+} from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
 import { decide, type ApprovalState } from './approval-state.ts';
 import type { ApprovalRow, KyselyApprovalStore } from './approval-store.ts';
@@ -66,6 +71,9 @@ export class ApprovalService {
       audit: AuditAppender;
       store: KyselyApprovalStore;
       clock: Clock;
+      // Who created each approver, for the sock-puppet rule; null window turns it off.
+      creators: CreatorLookup;
+      sockPuppetWindowMs: number | null;
     },
   ) {}
 
@@ -118,7 +126,8 @@ export class ApprovalService {
       project: input.project ?? null,
       environment: input.environment ?? null,
       summary: input.summary,
-      author: input.author,
+      // Made through a token someone else issued: that someone is the author (platform/four-eyes).
+      author: ctx.actor.delegatedBy ?? input.author,
       state: 'pending',
       decided_by: null,
       decided_at: null,
@@ -176,6 +185,10 @@ export class ApprovalService {
     type: 'approve' | 'reject',
     reason: string,
   ): Promise<ApprovalView> {
+    await refuseDelegatedDecision(ctx, this.deps.uow, `approvals.request.${type}`, {
+      type: 'approval',
+      id,
+    });
     const row = await this.deps.store.get(this.deps.database.db, id);
     if (!row) throw new DomainError(approvalErrors.APPROVALS_REQUEST_NOT_FOUND);
     const permission =
@@ -195,6 +208,15 @@ export class ApprovalService {
     if (ctx.actor.type !== 'user') await refuse(approvalErrors.APPROVALS_SERVICE_ACCOUNT_FORBIDDEN);
     if (principalOf(ctx.actor) === row.author)
       await refuse(approvalErrors.APPROVALS_SELF_APPROVAL_FORBIDDEN);
+    if (type === 'approve')
+      await refuseSockPuppet(ctx, this.deps.uow, this.deps.creators, this.deps.database.db, {
+        approver: principalOf(ctx.actor),
+        author: row.author,
+        since: row.created_at,
+        windowMs: this.deps.sockPuppetWindowMs,
+        action: `approvals.request.${type}`,
+        resource,
+      });
     const at = this.deps.clock.now().toISOString();
     const by = principalOf(ctx.actor);
     const next = decide(

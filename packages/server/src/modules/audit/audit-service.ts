@@ -30,17 +30,22 @@ export class AuditService implements AuditAppender {
     // One actor object for the whole unit of work: entries are never mutated.
     const actor = { type, id, name, authMethod, ip };
     const requestId = ctx.requestId || null;
+    // An impersonating token's entries name its issuer next to its principal (the actor).
+    const delegatedBy = ctx.actor.delegatedBy ?? null;
     await this.deps.store.appendMany(
       tx,
-      records.map((record) => ({
-        time,
-        actor,
-        action: record.action,
-        resource: { type: record.resource.type, id: record.resource.id },
-        outcome: record.outcome ?? 'succeeded',
-        requestId,
-        details: scrubDetails(record.details ?? {}) as Record<string, unknown>,
-      })),
+      records.map((record) => {
+        const details = scrubDetails(record.details ?? {}) as Record<string, unknown>;
+        return {
+          time,
+          actor,
+          action: record.action,
+          resource: { type: record.resource.type, id: record.resource.id },
+          outcome: record.outcome ?? 'succeeded',
+          requestId,
+          details: delegatedBy ? { ...details, delegatedBy } : details,
+        };
+      }),
     );
   }
 

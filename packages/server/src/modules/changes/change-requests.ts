@@ -4,6 +4,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
+import { accountablePrincipal, refuseDelegatedDecision } from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { scopeCovers, type ChangeTemplateSpec } from './change-spec.ts';
@@ -106,7 +107,8 @@ export class ChangeRequests {
       reason,
       template: input.riskClass === 'standard' ? input.template! : null,
       commit_sha: input.commit ?? null,
-      requested_by: principalOf(ctx.actor),
+      // Through a token someone else issued, the issuer answers for the request.
+      requested_by: accountablePrincipal(ctx.actor),
       created_at: now.toISOString(),
       expires_after_ms: validForMs,
       review_within_ms: reviewWithinMs,
@@ -156,6 +158,10 @@ export class ChangeRequests {
     ctx: RequestContext,
     input: { id: string; comment?: string | undefined },
   ): Promise<ChangeView> {
+    await refuseDelegatedDecision(ctx, this.deps.uow, 'changes.request.activated', {
+      type: 'change',
+      id: input.id,
+    });
     const row = await this.require(input.id);
     const resource: AuditResource = { type: 'change', id: row.id };
     await ctx.guard.require(
@@ -211,6 +217,10 @@ export class ChangeRequests {
 
   // The post-implementation review an emergency change owes.
   async review(ctx: RequestContext, input: { id: string; notes: string }): Promise<ChangeView> {
+    await refuseDelegatedDecision(ctx, this.deps.uow, 'changes.request.reviewed', {
+      type: 'change',
+      id: input.id,
+    });
     const notes = input.notes.trim();
     if (notes === '') throw new DomainError(E.CHANGES_REASON_REQUIRED, 'a review needs notes');
     const row = await this.require(input.id);

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../platform/context.ts';
 import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
+import { refuseDelegatedDecision } from '../../platform/four-eyes.ts';
 import { approvalErrors, approvalPermissions, principalOf } from '../approvals/index.ts';
 import {
   executionPermissions,
@@ -236,6 +237,10 @@ export class DeploymentService {
     decision: 'approve' | 'reject',
     comment: string | null,
   ): Promise<DeploymentApprovalView> {
+    await refuseDelegatedDecision(ctx, this.deps.uow, `deployments.approval.${decision}`, {
+      type: 'deployment-approval',
+      id,
+    });
     const db = this.deps.database.db;
     const row = await this.deps.store.request(db, id);
     if (!row) throw new DomainError(E.DEPLOYMENTS_APPROVAL_NOT_FOUND);

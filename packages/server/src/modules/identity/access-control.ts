@@ -6,6 +6,7 @@ import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
 import type { AccessControl } from '../../platform/http/access-control.ts';
 import { builtinRoles } from './builtin-roles.ts';
 import { identityErrors } from './errors.ts';
+import { delegatedBy } from './delegation.ts';
 import { implicitPermissions } from './permissions.ts';
 import type { KyselyPrincipalStore } from './principal-store.ts';
 import { evaluate, formatScope, type Decision } from './rbac.ts';
@@ -70,6 +71,7 @@ export class IdentityAccessControl implements AccessControl {
       name: principal.name,
       authMethod: token.kind === 'session' ? 'session' : 'token',
       ip: input.ip,
+      delegatedBy: delegatedBy(token, principal),
     };
     const now = this.deps.clock.now();
     if (token.revoked_at) return fail(identityErrors.AUTH_TOKEN_REVOKED, token.id, actor);

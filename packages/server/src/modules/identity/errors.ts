@@ -34,6 +34,18 @@ export const identityErrors = defineErrors({
     solve:
       'Check the user name and password. Service accounts cannot log in interactively; use an API token.',
   },
+  AUTH_LOGIN_THROTTLED: {
+    category: 'unauthenticated',
+    message: 'Too many failed logins; wait before trying again',
+    solve:
+      'Wait until `details.retryAfter` and try again with the right password. Every further failure lengthens the wait, and enough of them lock logins for this name or address for 15 minutes.',
+  },
+  AUTH_LOGIN_LOCKED: {
+    category: 'unauthenticated',
+    message: 'Logins for this name or address are locked after repeated failures',
+    solve:
+      'Wait until `details.retryAfter` (15 minutes after the lock began); until then even the right password is refused. If you did not cause the failures, tell your security team: the audit trail holds `identity.session.locked`.',
+  },
   AUTHZ_PERMISSION_DENIED: {
     category: 'forbidden',
     message: 'You do not have the permission this action needs',
@@ -76,6 +88,28 @@ export const identityErrors = defineErrors({
     category: 'invalid',
     message: 'Built-in roles cannot be redefined',
     solve: 'Give the custom role another name.',
+  },
+  IDENTITY_LINK_KIND_UNKNOWN: {
+    category: 'invalid',
+    message: 'Unknown kind of linked identity',
+    solve: 'Use `email`, `github` or `gitlab`.',
+  },
+  IDENTITY_LINK_VALUE_INVALID: {
+    category: 'invalid',
+    message: 'The linked identity is not well formed',
+    solve:
+      'Give a whole e-mail address (`erin@corp.example`) or a GitHub/GitLab login without `@` or URL (`erin-s`); `details.expected` says what the kind accepts.',
+  },
+  IDENTITY_LINK_TAKEN: {
+    category: 'conflict',
+    message: 'That identity is already linked to a user',
+    solve:
+      'An e-mail address or login belongs to one live user only (`details.principal`). Remove it there first (`custody user identity remove`) if it was linked to the wrong person.',
+  },
+  IDENTITY_LINK_NOT_FOUND: {
+    category: 'not_found',
+    message: 'The user has no such linked identity',
+    solve: 'List the identities with `custody user identity list NAME`.',
   },
   IDENTITY_PERMISSION_UNKNOWN: {
     category: 'invalid',

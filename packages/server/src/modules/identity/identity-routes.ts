@@ -12,12 +12,14 @@ const principalView = z.object({
   name: z.string(),
   email: z.string().nullable(),
   createdAt: z.string(),
+  createdBy: z.string().nullable(),
 });
 const tokenView = z.object({
   id: z.string(),
   name: z.string(),
   principal: z.object({ kind: z.string(), name: z.string() }),
   createdAt: z.string(),
+  createdBy: z.string(),
   expiresAt: z.string(),
   revokedAt: z.string().nullable(),
   lastUsedAt: z.string().nullable(),
@@ -26,6 +28,24 @@ const principalName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/, 'letters, digits, . _ @ - (at most 63)');
 const nameParams = z.object({ name: principalName }).strict();
+const linkView = z.object({
+  kind: z.string(),
+  value: z.string(),
+  source: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string().nullable(),
+});
+// Kinds and values are checked by the service, so bad ones get IDENTITY_LINK_* codes.
+const linkBody = z
+  .object({ kind: z.string().min(1).max(32), value: z.string().min(1).max(320) })
+  .strict();
+const linkParams = z
+  .object({
+    name: principalName,
+    kind: z.string().min(1).max(32),
+    value: z.string().min(1).max(320),
+  })
+  .strict();
 
 export function identityRoutes(service: IdentityService): AnyRoute[] {
   const principalRoutes = (
@@ -131,6 +151,7 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
         name: z.string(),
         id: z.string().nullable(),
         authMethod: z.string(),
+        delegatedBy: z.string().nullable(),
         groups: z.array(z.string()),
         bindings: z.array(
           z.object({
@@ -150,6 +171,45 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
       read: P['identity.user.read'],
       create: P['identity.user.create'],
       delete: P['identity.user.delete'],
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/users/:name/identities',
+      summary: "List a user's linked identities (e-mail addresses, GitHub and GitLab logins)",
+      tags: ['identity'],
+      auth: { permission: P['identity.user.read'] },
+      params: nameParams,
+      response: z.object({ items: z.array(linkView) }),
+      async handler({ params }) {
+        return { items: await service.listLinks(params.name) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/v1/users/:name/identities',
+      summary:
+        'Link a verified identity to a user: {kind: email|github|gitlab, value}; one live owner each',
+      tags: ['identity'],
+      auth: { permission: P['identity.link.manage'] },
+      params: nameParams,
+      body: linkBody,
+      status: 201,
+      response: linkView,
+      async handler({ params, body, ctx }) {
+        return service.addLink(ctx, params.name, body);
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api/v1/users/:name/identities/:kind/:value',
+      summary: 'Unlink an identity from a user (unlinking its own e-mail clears it)',
+      tags: ['identity'],
+      auth: { permission: P['identity.link.manage'] },
+      params: linkParams,
+      response: linkView,
+      async handler({ params, ctx }) {
+        return service.removeLink(ctx, params.name, { kind: params.kind, value: params.value });
+      },
     }),
     ...principalRoutes('service_account', 'serviceaccounts', {
       read: P['identity.serviceaccount.read'],

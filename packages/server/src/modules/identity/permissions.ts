@@ -5,6 +5,8 @@ export const identityPermissions = definePermissions({
   'identity.user.read': 'List and read users',
   'identity.user.create': 'Create users',
   'identity.user.delete': 'Delete users',
+  'identity.link.manage':
+    "Link and unlink a user's verified identities (e-mail addresses, GitHub and GitLab logins) used to match commit and review authors",
   'identity.serviceaccount.read': 'List and read service accounts',
   'identity.serviceaccount.create': 'Create service accounts',
   'identity.serviceaccount.delete': 'Delete service accounts',

@@ -18,13 +18,39 @@ export class KyselyPrincipalStore {
     await k(db).insertInto('identity_principals').values(row).execute();
   }
 
+  // Names are case-insensitive: `BOB` finds `bob` (a unique index on lower(name) backs it).
   async findLiveByName(db: Db, name: string): Promise<PrincipalRow | undefined> {
     return k(db)
       .selectFrom('identity_principals')
       .selectAll()
-      .where('name', '=', name)
+      .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
+  }
+
+  async findLiveByNames(
+    db: Db,
+    kind: PrincipalRow['kind'],
+    names: readonly string[],
+  ): Promise<PrincipalRow[]> {
+    if (names.length === 0) return [];
+    return k(db)
+      .selectFrom('identity_principals')
+      .selectAll()
+      .where('kind', '=', kind)
+      .where((eb) =>
+        eb(
+          eb.fn('lower', ['name']),
+          'in',
+          names.map((n) => n.toLowerCase()),
+        ),
+      )
+      .where('deleted_at', 'is', null)
+      .execute();
+  }
+
+  async setEmail(db: Db, id: string, email: string | null): Promise<void> {
+    await k(db).updateTable('identity_principals').set({ email }).where('id', '=', id).execute();
   }
 
   async listLive(db: Db, kind: PrincipalRow['kind']): Promise<PrincipalRow[]> {
@@ -80,6 +106,7 @@ export class KyselyPrincipalStore {
         'p.email as p_email',
         'p.password_hash as p_password_hash',
         'p.created_at as p_created_at',
+        'p.created_by as p_created_by',
         'p.deleted_at as p_deleted_at',
       ])
       .where('t.token_hash', '=', hash)
@@ -106,6 +133,7 @@ export class KyselyPrincipalStore {
         email: row.p_email,
         password_hash: row.p_password_hash,
         created_at: row.p_created_at,
+        created_by: row.p_created_by,
         deleted_at: row.p_deleted_at,
       },
     };

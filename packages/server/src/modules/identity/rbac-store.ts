@@ -26,11 +26,15 @@ export class KyselyRbacStore {
       .onConflict((oc) => oc.column('name').doUpdateSet({ description }))
       .execute();
     await k(db).deleteFrom('identity_group_members').where('group_name', '=', name).execute();
-    if (members.length > 0) {
+    // Principal names are case-insensitive: members are stored in lower case, once each.
+    const unique = new Map(
+      members.map((m) => [`${m.type}:${m.name.toLowerCase()}`, lowerName(m)] as const),
+    );
+    if (unique.size > 0) {
       await k(db)
         .insertInto('identity_group_members')
         .values(
-          members.map((m) => ({
+          [...unique.values()].map((m) => ({
             group_name: name,
             principal_type: m.type,
             principal_name: m.name,
@@ -45,7 +49,7 @@ export class KyselyRbacStore {
       .selectFrom('identity_group_members')
       .select('group_name')
       .where('principal_type', '=', principal.type)
-      .where('principal_name', '=', principal.name)
+      .where('principal_name', '=', principal.name.toLowerCase())
       .execute();
     return rows.map((r) => r.group_name);
   }
@@ -85,7 +89,8 @@ export class KyselyRbacStore {
     return k(db).selectFrom('identity_roles').selectAll().where('name', 'in', names).execute();
   }
 
-  async upsertBinding(db: Db, row: BindingRow): Promise<void> {
+  async upsertBinding(db: Db, input: BindingRow): Promise<void> {
+    const row = { ...input, principal_name: input.principal_name.toLowerCase() };
     const { name: _name, ...rest } = row;
     await k(db)
       .insertInto('identity_role_bindings')
@@ -102,7 +107,10 @@ export class KyselyRbacStore {
       .where((eb) =>
         eb.or(
           principals.map((p) =>
-            eb.and([eb('principal_type', '=', p.type), eb('principal_name', '=', p.name)]),
+            eb.and([
+              eb('principal_type', '=', p.type),
+              eb('principal_name', '=', p.name.toLowerCase()),
+            ]),
           ),
         ),
       )
@@ -121,4 +129,8 @@ export class KyselyRbacStore {
   async deleteRole(db: Db, name: string): Promise<void> {
     await k(db).deleteFrom('identity_roles').where('name', '=', name).execute();
   }
+}
+
+function lowerName(p: PrincipalRef): PrincipalRef {
+  return { type: p.type, name: p.name.toLowerCase() };
 }

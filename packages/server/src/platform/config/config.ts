@@ -23,6 +23,14 @@ export const configSchema = z
       .default('info'),
     tokenMaxTtl: duration.default('90d'),
     sessionTtl: duration.default('12h'),
+    // A user created by a request's author this long before the request (or after it) cannot
+    // approve it (a sock puppet); `off` turns the check off.
+    sockPuppetWindow: z
+      .string()
+      .refine((s) => s === 'off' || parseDuration(s) !== undefined, {
+        message: 'must be a duration such as 7d, or off',
+      })
+      .default('7d'),
     bodyLimit: z.coerce
       .number()
       .int()
@@ -45,6 +53,7 @@ const envNames: Record<keyof Config, string> = {
   logLevel: 'CUSTODY_LOG_LEVEL',
   tokenMaxTtl: 'CUSTODY_TOKEN_MAX_TTL',
   sessionTtl: 'CUSTODY_SESSION_TTL',
+  sockPuppetWindow: 'CUSTODY_SOCK_PUPPET_WINDOW',
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   publicUrl: 'CUSTODY_PUBLIC_URL',
