@@ -42,4 +42,10 @@ export const resourceErrors = defineErrors({
     message: 'A resource refers to something that does not exist',
     solve: 'Apply the referenced resource first (or in the same manifest, before this one).',
   },
+  RESOURCES_YAML_ALIAS_LIMIT: {
+    category: 'invalid',
+    message: 'The manifest expands YAML aliases beyond the limit (an anchor bomb)',
+    solve:
+      'Write the repeated values out, or use fewer aliases: at most 50 alias expansions per document, and the expanded document at most 4 MiB.',
+  },
 });
