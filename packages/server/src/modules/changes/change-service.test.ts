@@ -65,7 +65,7 @@ for (const dialect of dialects) {
       });
       expect(noReason.statusCode).toBe(400);
       expect(noReason.json().error.code).toBe('CHANGES_REASON_REQUIRED');
-      expect(await t.app.services.changes.list({})).toEqual([]);
+      expect((await t.app.services.changes.list({})).items).toEqual([]);
 
       const created = await as('alice', 'POST', '/api/v1/changes', {
         ...target,
@@ -149,7 +149,7 @@ for (const dialect of dialects) {
       expect((await t.app.services.changes.get(id)).state).toBe('expired');
 
       // The review deadline passes: a control failure until someone other than the requester reviews.
-      expect(await t.app.services.changes.controlFailures()).toEqual([]);
+      expect((await t.app.services.changes.controlFailures()).items).toEqual([]);
       clock.set('2026-03-05T09:00:01Z');
       await relogin();
       const failures = await t.request({ method: 'GET', url: '/api/v1/reports/control-failures' });

@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type AuditResource, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
@@ -317,44 +318,44 @@ export class ChangeService {
     return this.present(await this.require(id), this.deps.clock.now());
   }
 
-  async list(filter: {
-    project?: string | undefined;
-    environment?: string | undefined;
-    riskClass?: RiskClass | undefined;
-    state?: ChangeState | undefined;
-    limit?: number | undefined;
-  }): Promise<ChangeView[]> {
+  async list(
+    filter: {
+      project?: string | undefined;
+      environment?: string | undefined;
+      riskClass?: RiskClass | undefined;
+      state?: ChangeState | undefined;
+    },
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<ChangeView>> {
     const now = this.deps.clock.now();
-    const rows = await this.deps.store.list(this.deps.database.db, {
-      ...filter,
-      limit: filter.limit ?? 100,
-    });
-    return rows.map((r) => this.present(r, now));
+    const rows = await this.deps.store.list(this.deps.database.db, filter, page);
+    return { items: rows.items.map((r) => this.present(r, now)), next: rows.next };
   }
 
-  async controlFailures(at?: Date): Promise<ControlFailure[]> {
+  async controlFailures(page: PageRequest = firstPage, at?: Date): Promise<PageOf<ControlFailure>> {
     const now = at ?? this.deps.clock.now();
-    const db = this.deps.database.db;
-    const present = (r: ChangeRequestRow, kind: ControlFailure['kind']): ControlFailure => ({
-      kind,
-      changeId: r.id,
-      project: r.project,
-      environment: r.environment,
-      requestedBy: r.requested_by,
-      activatedBy: r.activated_by,
-      activatedAt: r.activated_at,
-      dueAt: r.review_due_at!,
-      reviewedAt: r.reviewed_at,
-      overdueByMs:
-        (r.reviewed_at ? new Date(r.reviewed_at) : now).getTime() -
-        new Date(r.review_due_at!).getTime(),
-    });
-    return [
-      ...(await this.deps.store.overdueReviews(db, now.toISOString())).map((r) =>
-        present(r, 'emergency_review_overdue'),
-      ),
-      ...(await this.deps.store.lateReviews(db)).map((r) => present(r, 'emergency_review_late')),
-    ];
+    const rows = await this.deps.store.controlFailures(
+      this.deps.database.db,
+      now.toISOString(),
+      page,
+    );
+    return {
+      items: rows.items.map((r) => ({
+        kind: r.reviewed_at ? 'emergency_review_late' : 'emergency_review_overdue',
+        changeId: r.id,
+        project: r.project,
+        environment: r.environment,
+        requestedBy: r.requested_by,
+        activatedBy: r.activated_by,
+        activatedAt: r.activated_at,
+        dueAt: r.review_due_at!,
+        reviewedAt: r.reviewed_at,
+        overdueByMs:
+          (r.reviewed_at ? new Date(r.reviewed_at) : now).getTime() -
+          new Date(r.review_due_at!).getTime(),
+      })),
+      next: rows.next,
+    };
   }
 
   // ---- the deployment gate's questions ---------------------------------------------------

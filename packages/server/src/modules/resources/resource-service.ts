@@ -5,6 +5,7 @@ import type { RequestContext } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import { resourceErrors } from './errors.ts';
 import type { AnyKindHandler, ResourceDocument } from './kind-handler.ts';
 import { parseManifest } from './manifest-parser.ts';
@@ -195,25 +196,35 @@ export class ResourceService {
     return toView(row);
   }
 
-  async list(kind: string, project: string | undefined): Promise<ResourceView[]> {
+  async list(
+    kind: string,
+    project: string | undefined,
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<ResourceView>> {
     const handler = this.handler(kind);
-    const rows = await this.deps.store.list(this.deps.database.db, {
-      kind: handler.kind,
-      project: handler.scope === 'project' ? project : undefined,
-    });
-    return rows.map(toView);
+    const rows = await this.deps.store.list(
+      this.deps.database.db,
+      { kind: handler.kind, project: handler.scope === 'project' ? project : undefined },
+      page,
+    );
+    return { items: rows.items.map(toView), next: rows.next };
   }
 
-  async history(kind: string, name: string, project: string | undefined): Promise<ResourceView[]> {
+  async history(
+    kind: string,
+    name: string,
+    project: string | undefined,
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<ResourceView>> {
     const handler = this.handler(kind);
-    const rows = await this.deps.store.history(this.deps.database.db, {
-      kind: handler.kind,
-      project: project ?? '',
-      name,
-    });
-    if (rows.length === 0)
+    const rows = await this.deps.store.history(
+      this.deps.database.db,
+      { kind: handler.kind, project: project ?? '', name },
+      page,
+    );
+    if (rows.items.length === 0 && !page.after)
       throw new DomainError(resourceErrors.RESOURCES_NOT_FOUND, `no ${handler.kind} ${name}`);
-    return rows.map(toView);
+    return { items: rows.items.map(toView), next: rows.next };
   }
 
   async version(

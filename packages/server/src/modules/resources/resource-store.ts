@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 interface ResourceVersionsTable {
   kind: string;
@@ -39,6 +45,14 @@ export interface ResourceKey {
   name: string;
 }
 
+const byProjectAndName: KeyColumn<VersionRow>[] = [
+  { column: 'h.project', type: 'string', value: (r) => r.project },
+  { column: 'h.name', type: 'string', value: (r) => r.name },
+];
+const byVersion: KeyColumn<VersionRow>[] = [
+  { column: 'version', type: 'number', value: (r) => r.version },
+];
+
 export class KyselyResourceStore {
   async head(db: Db, key: ResourceKey): Promise<HeadRow | undefined> {
     return k(db)
@@ -77,10 +91,12 @@ export class KyselyResourceStore {
     return this.version(db, key, head.version);
   }
 
+  // One page of current resources of a kind, by project and name (the heads' primary key).
   async list(
     db: Db,
     filter: { kind: string; project?: string | undefined },
-  ): Promise<VersionRow[]> {
+    page: PageRequest,
+  ): Promise<PageOf<VersionRow>> {
     let q = k(db)
       .selectFrom('resource_heads as h')
       .innerJoin('resource_versions as v', (j) =>
@@ -94,17 +110,16 @@ export class KyselyResourceStore {
       .where('h.kind', '=', filter.kind)
       .where('h.deleted', '=', 0);
     if (filter.project !== undefined) q = q.where('h.project', '=', filter.project);
-    return q.orderBy('h.project').orderBy('h.name').execute();
+    return fetchPage(q, byProjectAndName, page);
   }
 
-  async history(db: Db, key: ResourceKey): Promise<VersionRow[]> {
-    return k(db)
+  async history(db: Db, key: ResourceKey, page: PageRequest): Promise<PageOf<VersionRow>> {
+    const q = k(db)
       .selectFrom('resource_versions')
       .selectAll()
       .where('kind', '=', key.kind)
       .where('project', '=', key.project)
-      .where('name', '=', key.name)
-      .orderBy('version')
-      .execute();
+      .where('name', '=', key.name);
+    return fetchPage(q, byVersion, page);
   }
 }
