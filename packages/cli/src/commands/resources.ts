@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { readStdin, run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
+import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 
 interface ApplyResult {
   kind: string;
@@ -27,6 +28,7 @@ interface ResourceView {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+type Flags = { project?: string } & PageFlags;
 
 export function registerResourceCommands(program: Command): void {
   program
@@ -75,8 +77,10 @@ export function registerResourceCommands(program: Command): void {
       'Show resources of a kind (Project, Environment, Pipeline, Group, Role, RoleBinding, ...)',
     )
     .option('-p, --project <project>', 'project of project-scoped kinds')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, kind: string, name: string | undefined, opts: { project?: string }) => {
+      run(async (ctx, kind: string, name: string | undefined, opts: Flags) => {
         const client = ctx.client();
         if (name) {
           const view = await client.request<ResourceView>(
@@ -91,11 +95,13 @@ export function registerResourceCommands(program: Command): void {
           );
           return;
         }
-        const { items } = await client.request<{ items: ResourceView[] }>(
-          'GET',
+        const listed = await fetchList<ResourceView>(
+          client,
           `/api/v1/resources/${encodeURIComponent(kind)}`,
-          { query: { project: opts.project } },
+          { query: { project: opts.project }, flags: opts },
         );
+        const { items } = listed;
+        hintMore(ctx.out, listed, kind);
         ctx.out.result(items, () =>
           table([
             ['NAME', 'PROJECT', 'VERSION', 'APPLIED BY', 'APPLIED AT'],
@@ -113,19 +119,19 @@ export function registerResourceCommands(program: Command): void {
 
   program
     .command('history <kind> <name>')
-    .description('List every version of a resource')
+    .description('List every version of a resource, oldest first')
     .option('-p, --project <project>', 'project of project-scoped kinds')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, kind: string, name: string, opts: { project?: string }) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: ResourceView[] }>(
-            'GET',
-            `/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/versions`,
-            {
-              query: { project: opts.project },
-            },
-          );
+      run(async (ctx, kind: string, name: string, opts: Flags) => {
+        const listed = await fetchList<ResourceView>(
+          ctx.client(),
+          `/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/versions`,
+          { query: { project: opts.project }, flags: opts },
+        );
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'versions');
         ctx.out.result(items, () =>
           table([
             ['VERSION', 'HASH', 'APPLIED BY', 'APPLIED AT'],
