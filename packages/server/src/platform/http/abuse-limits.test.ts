@@ -85,6 +85,30 @@ for (const dialect of dialects) {
       expect((await trail(t, 'identity.authentication.denied')).length).toBe(N + 1);
     });
 
+    it('with the default limits on, 2,000 unauthenticated requests stay bounded and add up', async () => {
+      t = await createTestApp(dialect, { config: { deniedAttemptsPerWindow: N } });
+      const before = (await trail(t)).length;
+      const statuses = new Map<number, number>();
+      for (let i = 0; i < 2000; i++) {
+        const { statusCode } = await from(t, '203.0.113.8', { token: 'cus_bogus' });
+        statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+      }
+      // 600 per minute (plus what refills while the test runs) may fail authentication; the
+      // rest are refused before it.
+      expect(statuses.get(401)).toBeGreaterThanOrEqual(600);
+      expect(statuses.get(401)).toBeLessThan(700);
+      expect((statuses.get(401) ?? 0) + (statuses.get(429) ?? 0)).toBe(2000);
+      await t.app.uow.attempts!.flushAll();
+      const added = (await trail(t)).slice(before);
+      // N in full per kind of denial (authentication, rate limit) and one summary each.
+      expect(added.length).toBe(2 * N + 2);
+      const full = added.filter((e) => e.action !== 'audit.attempts.suppressed').length;
+      const summarized = added
+        .filter((e) => e.action === 'audit.attempts.suppressed')
+        .reduce((n, e) => n + Number(e.details.count), 0);
+      expect(full + summarized).toBe(2000);
+    });
+
     it('the next attempt and shutdown also write summaries; per source, per actor, per action', async () => {
       const clock = new ManualClock('2026-12-01T10:00:00Z');
       t = await createTestApp(dialect, {
