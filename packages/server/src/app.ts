@@ -10,6 +10,8 @@ import { migrateToLatest } from './platform/db/migrator.ts';
 import { UnitOfWork, type FaultHooks } from './platform/db/unit-of-work.ts';
 import { parseDuration } from './platform/duration.ts';
 import { createHttpServer } from './platform/http/http-server.ts';
+import { RequestLimits } from './platform/http/request-limits.ts';
+import { parseRate } from './platform/rate.ts';
 import type { AnyRoute } from './platform/http/route.ts';
 import { createLogger } from './platform/log/logger.ts';
 import {
@@ -213,7 +215,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: new KyselyAuditStore(),
     clock,
   });
-  const uow = new UnitOfWork(database, audit, deps.faults);
+  const uow = new UnitOfWork(database, audit, deps.faults, {
+    perWindow: config.deniedAttemptsPerWindow,
+    windowMs: parseDuration(config.deniedAttemptsWindow)!,
+    clock,
+    onError: (err) => logger.error({ err }, 'denied-attempt summary not written'),
+  });
   const principals = new KyselyPrincipalStore();
   const rbac = new KyselyRbacStore();
   const access = new IdentityAccessControl({ database, uow, principals, rbac, clock });
@@ -448,6 +455,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
     logger,
     bodyLimit: config.bodyLimit,
     metrics,
+    limits: new RequestLimits({
+      perAddress: parseRate(config.rateLimitPerAddress)!,
+      perPrincipal: parseRate(config.rateLimitPerPrincipal)!,
+      unauthenticated: parseRate(config.rateLimitUnauthenticated)!,
+      recordAttempt: (ctx, record) => uow.recordAttempt(ctx, record),
+    }),
+    trustedProxies: config.trustedProxies
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
   });
   await http.ready();
 
@@ -483,6 +500,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     async close() {
       await background.stop();
       await http.close();
+      await uow.close();
       if (ownsDatabase) await database.destroy();
     },
   };

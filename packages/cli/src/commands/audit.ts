@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { readStdin, run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
+import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 import {
   exportLedger,
   finish,
@@ -40,24 +41,28 @@ export function registerAuditCommands(program: Command): Command {
     .option('--since <time>', 'ISO 8601 time (inclusive)')
     .option('--until <time>', 'ISO 8601 time (exclusive)')
     .option('--after <seq>', 'entries after this sequence number')
-    .option('--limit <n>', 'at most this many entries', '100')
+    .option('--limit <n>', 'at most this many entries per page (up to 1000)', '100')
+    .option(...allOption)
     .action(
-      run(async (ctx, opts: Record<string, string | undefined>) => {
-        const { entries } = await ctx
-          .client()
-          .request<{ entries: AuditEntryView[] }>('GET', '/api/v1/audit/entries', {
-            query: {
-              actor: opts.actor,
-              action: opts.action,
-              resourceType: opts.resourceType,
-              resourceId: opts.resource,
-              outcome: opts.outcome,
-              since: opts.since,
-              until: opts.until,
-              after: opts.after,
-              limit: opts.limit,
-            },
-          });
+      run(async (ctx, opts: Record<string, string | undefined> & PageFlags) => {
+        const listed = await fetchList<AuditEntryView>(ctx.client(), '/api/v1/audit/entries', {
+          query: {
+            actor: opts.actor,
+            action: opts.action,
+            resourceType: opts.resourceType,
+            resourceId: opts.resource,
+            outcome: opts.outcome,
+            since: opts.since,
+            until: opts.until,
+          },
+          flags: opts,
+          field: 'entries',
+          cursorParam: 'after',
+          start: opts.after,
+        });
+        const entries = listed.items;
+        if (listed.next !== null)
+          ctx.out.info(`(more entries exist: add --all, or --after ${String(listed.next)})`);
         ctx.out.result(entries, () =>
           table([
             ['SEQ', 'TIME', 'ACTOR', 'ACTION', 'RESOURCE', 'OUTCOME'],
@@ -182,11 +187,16 @@ export function registerAuditCommands(program: Command): Command {
   streams
     .command('list')
     .description('Destinations with their cursor, backlog and last error (never secrets)')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx) => {
-        const { destinations } = await ctx
-          .client()
-          .request<{ destinations: StreamView[] }>('GET', '/api/v1/streams');
+      run(async (ctx, opts: PageFlags) => {
+        const listed = await fetchList<StreamView>(ctx.client(), '/api/v1/streams', {
+          flags: opts,
+          field: 'destinations',
+        });
+        const destinations = listed.items;
+        hintMore(ctx.out, listed, 'destinations');
         ctx.out.result(destinations, () =>
           table([
             ['NAME', 'TYPE', 'NEXT SEQ', 'PENDING', 'SECRET', 'LAST ERROR'],

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
+import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 
 interface ChangeView {
   id: string;
@@ -152,18 +153,16 @@ export function registerChangeCommands(program: Command): void {
     .description('List change requests, newest first')
     .option('--target <project/environment>', 'only this environment')
     .option('--risk <class>', 'standard, normal or emergency')
-    .option('--limit <n>', 'at most this many', '100')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, opts: Record<string, string | undefined>) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: ChangeView[] }>('GET', '/api/v1/changes', {
-            query: {
-              ...(opts.target ? target(opts.target) : {}),
-              riskClass: opts.risk,
-              limit: opts.limit,
-            },
-          });
+      run(async (ctx, opts: { target?: string; risk?: string } & PageFlags) => {
+        const listed = await fetchList<ChangeView>(ctx.client(), '/api/v1/changes', {
+          query: { ...(opts.target ? target(opts.target) : {}), riskClass: opts.risk },
+          flags: opts,
+        });
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'change requests');
         ctx.out.result(items, () =>
           table([
             ['ID', 'RISK', 'STATE', 'TARGET', 'REQUESTED BY', 'REVIEW', 'TITLE'],
@@ -231,13 +230,16 @@ export function registerChangeCommands(program: Command): void {
     .command('overrides')
     .description('List freeze overrides, newest first')
     .option('--target <project/environment>', 'only this environment')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, opts: { target?: string }) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: OverrideView[] }>('GET', '/api/v1/freeze/overrides', {
-            query: opts.target ? target(opts.target) : {},
-          });
+      run(async (ctx, opts: { target?: string } & PageFlags) => {
+        const listed = await fetchList<OverrideView>(ctx.client(), '/api/v1/freeze/overrides', {
+          query: opts.target ? target(opts.target) : {},
+          flags: opts,
+        });
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'overrides');
         ctx.out.result(items, () =>
           table([
             ['ID', 'TARGET', 'BY', 'FROM', 'UNTIL', 'REASON'],

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readStdin, run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
+import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 
 interface Principal {
   id: string;
@@ -59,12 +60,14 @@ function principalCommands(
   );
   cmd
     .command('list')
-    .description(`List ${noun}s`)
+    .description(`List ${noun}s by name`)
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: Principal[] }>('GET', `/api/v1/${path}`);
+      run(async (ctx, opts: PageFlags) => {
+        const listed = await fetchList<Principal>(ctx.client(), `/api/v1/${path}`, { flags: opts });
+        const { items } = listed;
+        hintMore(ctx.out, listed, `${noun}s`);
         ctx.out.result(items, () =>
           table([
             ['NAME', 'EMAIL', 'CREATED', 'CREATED BY'],
@@ -196,13 +199,17 @@ export function registerIdentityCommands(program: Command): void {
     .command('list')
     .description("List tokens (yours, or everyone's with --all); never shows token values")
     .option('--all', 'all principals (needs identity.token.manage)')
+    // `--all` has meant "every principal's tokens" from the start; pages follow --all-pages.
+    .option(...limitOption)
+    .option('--all-pages', allOption[1])
     .action(
-      run(async (ctx, opts: { all?: boolean }) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: TokenView[] }>('GET', '/api/v1/tokens', {
-            query: { all: opts.all ? 'true' : 'false' },
-          });
+      run(async (ctx, opts: { all?: boolean; limit?: string; allPages?: boolean }) => {
+        const listed = await fetchList<TokenView>(ctx.client(), '/api/v1/tokens', {
+          query: { all: opts.all ? 'true' : 'false' },
+          flags: { limit: opts.limit, allPages: opts.allPages },
+        });
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'tokens', '--all-pages');
         ctx.out.result(items, () =>
           table([
             ['ID', 'NAME', 'PRINCIPAL', 'ISSUED BY', 'EXPIRES', 'LAST USED', 'STATUS'],

@@ -5,6 +5,7 @@ import { parseDuration, systemContext } from '@custody/server';
 import { readStdin, run, type CommandContext } from '../command-context.ts';
 import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
 import { table } from '../output.ts';
+import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 import { extendUp } from './server.ts';
 
 interface RunView {
@@ -96,13 +97,23 @@ export function registerPipelineCommands(program: Command): void {
   const pipeline = program.command('pipeline').description('Pipeline versions: history and diff');
   pipeline
     .command('history <name>')
-    .description('List every version of a pipeline')
+    .description('List every version of a pipeline, oldest first')
     .requiredOption('-p, --project <project>', 'project of the pipeline')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, name: string, opts: { project: string }) => {
-        const { items } = await ctx.client().request<{
-          items: { version: number; contentHash: string; appliedBy: string; appliedAt: string }[];
-        }>('GET', `/api/v1/resources/Pipeline/${enc(name)}/versions`, { query: { project: opts.project } });
+      run(async (ctx, name: string, opts: { project: string } & PageFlags) => {
+        const listed = await fetchList<{
+          version: number;
+          contentHash: string;
+          appliedBy: string;
+          appliedAt: string;
+        }>(ctx.client(), `/api/v1/resources/Pipeline/${enc(name)}/versions`, {
+          query: { project: opts.project },
+          flags: opts,
+        });
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'versions');
         ctx.out.result(items, () =>
           table([
             ['VERSION', 'HASH', 'APPLIED BY', 'APPLIED AT'],
@@ -419,18 +430,20 @@ export function registerPipelineCommands(program: Command): void {
     .command('list')
     .description('List secret names, scopes and versions (never values)')
     .requiredOption('-p, --project <project>', 'project')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, opts: { project: string }) => {
-        const { items } = await ctx.client().request<{
-          items: {
-            name: string;
-            environment: string | null;
-            version: number;
-            pools: string[];
-            updatedBy: string;
-            updatedAt: string;
-          }[];
-        }>('GET', `/api/v1/projects/${enc(opts.project)}/secrets`);
+      run(async (ctx, opts: { project: string } & PageFlags) => {
+        const listed = await fetchList<{
+          name: string;
+          environment: string | null;
+          version: number;
+          pools: string[];
+          updatedBy: string;
+          updatedAt: string;
+        }>(ctx.client(), `/api/v1/projects/${enc(opts.project)}/secrets`, { flags: opts });
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'secrets');
         ctx.out.result(items, () =>
           table([
             ['NAME', 'ENVIRONMENT', 'POOLS', 'VERSION', 'UPDATED BY', 'UPDATED AT'],
@@ -469,15 +482,19 @@ export function registerPipelineCommands(program: Command): void {
     );
   runners
     .command('list')
-    .description('List registered runners')
+    .description('List registered runners, newest first')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: { id: string; name: string; pools: string[]; lastSeenAt: string }[] }>(
-            'GET',
-            '/api/v1/runners',
-          );
+      run(async (ctx, opts: PageFlags) => {
+        const listed = await fetchList<{
+          id: string;
+          name: string;
+          pools: string[];
+          lastSeenAt: string;
+        }>(ctx.client(), '/api/v1/runners', { flags: opts });
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'runners');
         ctx.out.result(items, () =>
           table([
             ['ID', 'NAME', 'POOLS', 'LAST SEEN'],

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { readStdin, run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
+import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 
 interface ApplyResult {
   kind: string;
@@ -75,6 +76,7 @@ function pendingCell(view: ResourceView): string {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+type Flags = { project?: string } & PageFlags;
 
 export function registerResourceCommands(program: Command): void {
   program
@@ -123,8 +125,10 @@ export function registerResourceCommands(program: Command): void {
       'Show resources of a kind (Project, Environment, Pipeline, Group, Role, RoleBinding, ...): the version in force and, apart from it, a newer version waiting for approval or rejected',
     )
     .option('-p, --project <project>', 'project of project-scoped kinds')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, kind: string, name: string | undefined, opts: { project?: string }) => {
+      run(async (ctx, kind: string, name: string | undefined, opts: Flags) => {
         const client = ctx.client();
         if (name) {
           const view = await client.request<ResourceView>(
@@ -135,11 +139,13 @@ export function registerResourceCommands(program: Command): void {
           ctx.out.result(view, () => showResource(view));
           return;
         }
-        const { items } = await client.request<{ items: ResourceView[] }>(
-          'GET',
+        const listed = await fetchList<ResourceView>(
+          client,
           `/api/v1/resources/${encodeURIComponent(kind)}`,
-          { query: { project: opts.project } },
+          { query: { project: opts.project }, flags: opts },
         );
+        const { items } = listed;
+        hintMore(ctx.out, listed, kind);
         ctx.out.result(items, () =>
           table([
             ['NAME', 'PROJECT', 'IN FORCE', 'APPLIED BY', 'APPLIED AT', 'NEWER'],
@@ -159,20 +165,20 @@ export function registerResourceCommands(program: Command): void {
   program
     .command('history <kind> <name>')
     .description(
-      'List every version of a resource with its state (in-force, pending, rejected, withdrawn, superseded) and approval',
+      'List every version of a resource, oldest first, with its state (in-force, pending, rejected, withdrawn, superseded) and approval',
     )
     .option('-p, --project <project>', 'project of project-scoped kinds')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, kind: string, name: string, opts: { project?: string }) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: VersionView[] }>(
-            'GET',
-            `/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/versions`,
-            {
-              query: { project: opts.project },
-            },
-          );
+      run(async (ctx, kind: string, name: string, opts: Flags) => {
+        const listed = await fetchList<VersionView>(
+          ctx.client(),
+          `/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/versions`,
+          { query: { project: opts.project }, flags: opts },
+        );
+        const { items } = listed;
+        hintMore(ctx.out, listed, 'versions');
         ctx.out.result(items, () =>
           table([
             ['VERSION', 'STATE', 'HASH', 'APPLIED BY', 'APPLIED AT', 'APPROVAL'],

@@ -24,6 +24,12 @@ export interface ServerFlags {
   bodyLimit?: string;
   ledgerKeyFile?: string;
   publicUrl?: string;
+  rateLimitPerAddress?: string;
+  rateLimitPerPrincipal?: string;
+  rateLimitUnauthenticated?: string;
+  deniedAttemptsPerWindow?: string;
+  deniedAttemptsWindow?: string;
+  trustedProxies?: string;
 }
 
 // Hooks that later capabilities (the local runner) attach to `custody up`.
@@ -66,6 +72,12 @@ async function launch(
         bodyLimit: flags.bodyLimit,
         ledgerKeyFile: flags.ledgerKeyFile,
         publicUrl: flags.publicUrl,
+        rateLimitPerAddress: flags.rateLimitPerAddress,
+        rateLimitPerPrincipal: flags.rateLimitPerPrincipal,
+        rateLimitUnauthenticated: flags.rateLimitUnauthenticated,
+        deniedAttemptsPerWindow: flags.deniedAttemptsPerWindow,
+        deniedAttemptsWindow: flags.deniedAttemptsWindow,
+        trustedProxies: flags.trustedProxies,
       },
       env: {
         ...process.env,
@@ -157,6 +169,27 @@ export function registerServerCommands(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body accepted')
     .option('--ledger-key-file <file>', 'ledger signing key (created in the data dir when unset)')
     .option('--public-url <url>', 'URL users reach the server at (links in notifications)')
+    .option(
+      '--rate-limit-per-address <rate>',
+      'API requests per client address, e.g. 60000/1m, or off',
+    )
+    .option('--rate-limit-per-principal <rate>', 'API requests per user, service account or runner')
+    .option(
+      '--rate-limit-unauthenticated <rate>',
+      'failed authentications per address before it waits',
+    )
+    .option(
+      '--denied-attempts-per-window <n>',
+      'denied attempts per source recorded in full per window',
+    )
+    .option(
+      '--denied-attempts-window <duration>',
+      'the window over which denied attempts are summarized',
+    )
+    .option(
+      '--trusted-proxies <list>',
+      'proxies (addresses, CIDR ranges) whose X-Forwarded-For is used',
+    )
     .action(
       run(async (ctx, opts: ServerFlags) => {
         const { server, dataDir } = await launch(opts, {});

@@ -10,7 +10,8 @@ export type ErrorCategory =
   | 'conflict' // 409
   | 'too_large' // 413
   | 'unsupported_media' // 415
-  | 'unavailable' // 503: a dependency is down; fail closed
+  | 'rate_limited' // 429: too many requests from one address or principal; retry later
+  | 'unavailable' // 503: a dependency is down (or out of space); fail closed
   | 'internal'; // 500
 
 export interface ErrorDefinition {
@@ -106,5 +107,23 @@ export const platformErrors = defineErrors({
     category: 'unavailable',
     message: 'The database cannot be reached',
     solve: 'Check `databaseUrl` and that the database server is running.',
+  },
+  STORAGE_FULL: {
+    category: 'unavailable',
+    message: 'The server is out of storage space; nothing of this request was written',
+    solve:
+      'An operator must free or add disk space for the database (and the data directory); then retry the request unchanged.',
+  },
+  RATE_LIMITED: {
+    category: 'rate_limited',
+    message: 'Too many requests; slow down',
+    solve:
+      'Wait the number of seconds in the `Retry-After` header (also `details.retryAfterSeconds`) before retrying. Operators tune the limits with the `rateLimit*` settings.',
+  },
+  PAGINATION_CURSOR_INVALID: {
+    category: 'invalid',
+    message: 'The page cursor is not one this listing issued',
+    solve:
+      'Pass back the `next` value of the previous page unchanged, with the same filters; start again without `cursor` to read from the beginning.',
   },
 });

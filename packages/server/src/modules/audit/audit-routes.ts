@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultPageLimit, maxPageLimit } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import type { AuditService } from './audit-service.ts';
 import { auditPermissions } from './permissions.ts';
@@ -33,7 +34,7 @@ const querySchema = z
     since: z.iso.datetime({ offset: true }).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
     after: z.coerce.number().int().min(-1).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    limit: z.coerce.number().int().min(1).default(defaultPageLimit),
     order: z.enum(['asc', 'desc']).default('asc'),
   })
   .strict();
@@ -43,13 +44,16 @@ export function auditRoutes(service: AuditService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/audit/entries',
-      summary: 'List audit entries with filters, paginated by sequence number',
+      summary:
+        'List audit entries with filters, paginated by sequence number: pass `next` back as `after`',
       tags: ['audit'],
       auth: { permission: auditPermissions['audit.entry.read'] },
       query: querySchema,
       response: z.object({ entries: z.array(entrySchema), next: z.number().nullable() }),
       async handler({ query }) {
-        const entries = await service.list({
+        const limit = Math.min(query.limit, maxPageLimit);
+        // One more than asked tells whether another page exists.
+        const rows = await service.list({
           actor: query.actor,
           action: query.action,
           resourceType: query.resourceType,
@@ -58,11 +62,12 @@ export function auditRoutes(service: AuditService): AnyRoute[] {
           since: query.since ? new Date(query.since).toISOString() : undefined,
           until: query.until ? new Date(query.until).toISOString() : undefined,
           ...(query.order === 'asc' ? { afterSeq: query.after } : { beforeSeq: query.after }),
-          limit: query.limit,
+          limit: limit + 1,
           order: query.order,
         });
+        const entries = rows.slice(0, limit);
         const last = entries.at(-1);
-        return { entries, next: entries.length === query.limit && last ? last.seq : null };
+        return { entries, next: rows.length > limit && last ? last.seq : null };
       },
     }),
   ];

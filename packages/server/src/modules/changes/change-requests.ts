@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type AuditResource, type RequestContext } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
@@ -270,7 +271,8 @@ export class ChangeRequests {
     return presentChange(row, this.deps.clock.now(), uses);
   }
 
-  // What the caller may read: each change is checked at its own scope.
+  // What the caller may read: each change is checked at its own scope (a page may hold fewer
+  // than `limit`; `next` still continues where it stopped).
   async list(
     ctx: RequestContext,
     filter: {
@@ -278,24 +280,21 @@ export class ChangeRequests {
       environment?: string | undefined;
       riskClass?: RiskClass | undefined;
       state?: ChangeState | undefined;
-      limit?: number | undefined;
     },
-  ): Promise<ChangeView[]> {
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<ChangeView>> {
     const now = this.deps.clock.now();
-    const rows = await this.deps.store.list(this.deps.database.db, {
-      ...filter,
-      limit: filter.limit ?? 100,
-    });
-    const out: ChangeView[] = [];
-    for (const r of rows)
+    const rows = await this.deps.store.list(this.deps.database.db, filter, page);
+    const items: ChangeView[] = [];
+    for (const r of rows.items)
       if (
         await ctx.guard.can(P['changes.request.read'], {
           project: r.project,
           environment: r.environment,
         })
       )
-        out.push(presentChange(r, now));
-    return out;
+        items.push(presentChange(r, now));
+    return { items, next: rows.next };
   }
 
   private async require(id: string): Promise<ChangeRequestRow> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import type { ChangeService } from './change-service.ts';
 import { changePermissions as P } from './permissions.ts';
@@ -76,7 +77,7 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/changes',
-      summary: 'List change requests, newest first',
+      summary: 'List change requests, newest first (paginated)',
       tags: ['changes'],
       // Lists what the caller may read: each change is checked at its own scope.
       auth: { permission: P['changes.request.read'], scope: () => ({ any: true }) },
@@ -86,12 +87,14 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
           environment: name.optional(),
           riskClass: z.enum(['standard', 'normal', 'emergency']).optional(),
           state: z.enum(['approved', 'open', 'requested', 'active']).optional(),
-          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          ...pageFields,
         })
         .strict(),
-      response: z.object({ items: z.array(changeView) }),
+      response: pageResponse(changeView),
       async handler({ query, ctx }) {
-        return { items: await service.requests.list(ctx, query) };
+        const { limit: _l, cursor: _c, ...filter } = query;
+        const pager = new Pager(query, 'changes', filter);
+        return pager.page(await service.requests.list(ctx, filter, pager.request));
       },
     }),
     defineRoute({
@@ -175,27 +178,28 @@ export function changeRoutes(service: ChangeService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/reports/control-failures',
-      summary: 'Control failures, such as emergency changes whose review is overdue',
+      summary:
+        'Control failures, such as emergency changes whose review is overdue, by deadline (paginated)',
       tags: ['changes', 'reports'],
       auth: { permission: P['changes.control-failure.read'] },
-      response: z.object({
-        items: z.array(
-          z.object({
-            kind: z.string(),
-            changeId: z.string(),
-            project: z.string(),
-            environment: z.string(),
-            requestedBy: z.string(),
-            activatedBy: z.string().nullable(),
-            activatedAt: z.string().nullable(),
-            dueAt: z.string(),
-            reviewedAt: z.string().nullable(),
-            overdueByMs: z.number(),
-          }),
-        ),
-      }),
-      async handler() {
-        return { items: await service.failures.list() };
+      query: z.object(pageFields).strict(),
+      response: pageResponse(
+        z.object({
+          kind: z.string(),
+          changeId: z.string(),
+          project: z.string(),
+          environment: z.string(),
+          requestedBy: z.string(),
+          activatedBy: z.string().nullable(),
+          activatedAt: z.string().nullable(),
+          dueAt: z.string(),
+          reviewedAt: z.string().nullable(),
+          overdueByMs: z.number(),
+        }),
+      ),
+      async handler({ query }) {
+        const pager = new Pager(query, 'control-failures');
+        return pager.page(await service.failures.list(pager.request));
       },
     }),
   ];

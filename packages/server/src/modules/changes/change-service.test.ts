@@ -83,9 +83,9 @@ for (const dialect of dialects) {
       });
       expect(noCommit.statusCode).toBe(400);
       expect(noCommit.json().error.code).toBe('CHANGES_COMMIT_REQUIRED');
-      expect(await t.app.services.changes.requests.list(systemContext(t.app, 'test'), {})).toEqual(
-        [],
-      );
+      expect(
+        (await t.app.services.changes.requests.list(systemContext(t.app, 'test'), {})).items,
+      ).toEqual([]);
 
       const created = await as('alice', 'POST', '/api/v1/changes', {
         ...target,
@@ -188,7 +188,7 @@ for (const dialect of dialects) {
       ).toBe('expired');
 
       // The review deadline passes: a control failure until someone other than the requester reviews.
-      expect(await t.app.services.changes.failures.list()).toEqual([]);
+      expect((await t.app.services.changes.failures.list()).items).toEqual([]);
       clock.set('2026-03-05T09:00:01Z');
       await relogin();
       const failures = await t.request({ method: 'GET', url: '/api/v1/reports/control-failures' });

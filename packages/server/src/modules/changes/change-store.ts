@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 interface ChangeRequestsTable {
   id: string;
@@ -63,6 +69,15 @@ interface ChangeTables {
 }
 
 type Db = AnyDb | AnyTx;
+
+const newestFirst: KeyColumn<ChangeRequestRow>[] = [
+  { column: 'created_at', type: 'string', desc: true, value: (r) => r.created_at },
+  { column: 'id', type: 'string', value: (r) => r.id },
+];
+const byReviewDeadline: KeyColumn<ChangeRequestRow>[] = [
+  { column: 'review_due_at', type: 'string', value: (r) => r.review_due_at ?? '' },
+  { column: 'id', type: 'string', value: (r) => r.id },
+];
 const k = (db: Db) => db as unknown as Kysely<ChangeTables>;
 
 export type ChangeRequestRow = ChangeRequestsTable;
@@ -96,6 +111,7 @@ export class KyselyChangeStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  // Newest first.
   async list(
     db: Db,
     filter: {
@@ -103,15 +119,15 @@ export class KyselyChangeStore {
       environment?: string | undefined;
       riskClass?: string | undefined;
       state?: string | undefined;
-      limit: number;
     },
-  ): Promise<ChangeRequestRow[]> {
+    page: PageRequest,
+  ): Promise<PageOf<ChangeRequestRow>> {
     let q = k(db).selectFrom('change_requests').selectAll();
     if (filter.project) q = q.where('project', '=', filter.project);
     if (filter.environment) q = q.where('environment', '=', filter.environment);
     if (filter.riskClass) q = q.where('risk_class', '=', filter.riskClass);
     if (filter.state) q = q.where('state', '=', filter.state);
-    return q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+    return fetchPage(q, newestFirst, page);
   }
 
   // Records that a deployment relied on the change; false if this run and stage already did.
@@ -133,28 +149,23 @@ export class KyselyChangeStore {
       .execute();
   }
 
-  // Emergency changes whose review deadline passed without a review.
-  async overdueReviews(db: Db, now: string): Promise<ChangeRequestRow[]> {
-    return k(db)
+  // Emergency changes whose review deadline passed without a review, or whose review came
+  // after it; by deadline.
+  async controlFailures(db: Db, now: string, page: PageRequest): Promise<PageOf<ChangeRequestRow>> {
+    const q = k(db)
       .selectFrom('change_requests')
       .selectAll()
       .where('review_due_at', 'is not', null)
-      .where('review_due_at', '<=', now)
-      .where('reviewed_at', 'is', null)
-      .orderBy('review_due_at')
-      .execute();
-  }
-
-  // Emergency changes whose review came after its deadline.
-  async lateReviews(db: Db): Promise<ChangeRequestRow[]> {
-    return k(db)
-      .selectFrom('change_requests')
-      .selectAll()
-      .where('review_due_at', 'is not', null)
-      .where('reviewed_at', 'is not', null)
-      .whereRef('reviewed_at', '>', 'review_due_at')
-      .orderBy('review_due_at')
-      .execute();
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('reviewed_at', 'is', null), eb('review_due_at', '<=', now)]),
+          eb.and([
+            eb('reviewed_at', 'is not', null),
+            eb('reviewed_at', '>', eb.ref('review_due_at')),
+          ]),
+        ]),
+      );
+    return fetchPage(q, byReviewDeadline, page);
   }
 
   async upsertTemplate(db: Db, row: ChangeTemplateRow): Promise<void> {

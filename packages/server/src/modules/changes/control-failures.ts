@@ -1,5 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { ChangeRequestRow, KyselyChangeStore } from './change-store.ts';
 
 export interface ControlFailure {
@@ -16,34 +17,36 @@ export interface ControlFailure {
   overdueByMs: number;
 }
 
-// The control-failures report: emergency changes whose review is overdue or came late.
+// The control-failures report: emergency changes whose review is overdue or came late, by deadline.
 export class ControlFailures {
   constructor(
     private readonly deps: { database: Database; store: KyselyChangeStore; clock: Clock },
   ) {}
 
-  async list(at?: Date): Promise<ControlFailure[]> {
+  async list(page: PageRequest = firstPage, at?: Date): Promise<PageOf<ControlFailure>> {
     const now = at ?? this.deps.clock.now();
-    const db = this.deps.database.db;
-    const present = (r: ChangeRequestRow, kind: ControlFailure['kind']): ControlFailure => ({
-      kind,
-      changeId: r.id,
-      project: r.project,
-      environment: r.environment,
-      requestedBy: r.requested_by,
-      activatedBy: r.activated_by,
-      activatedAt: r.activated_at,
-      dueAt: r.review_due_at!,
-      reviewedAt: r.reviewed_at,
-      overdueByMs:
-        (r.reviewed_at ? new Date(r.reviewed_at) : now).getTime() -
-        new Date(r.review_due_at!).getTime(),
-    });
-    return [
-      ...(await this.deps.store.overdueReviews(db, now.toISOString())).map((r) =>
-        present(r, 'emergency_review_overdue'),
-      ),
-      ...(await this.deps.store.lateReviews(db)).map((r) => present(r, 'emergency_review_late')),
-    ];
+    const rows = await this.deps.store.controlFailures(
+      this.deps.database.db,
+      now.toISOString(),
+      page,
+    );
+    return { items: rows.items.map((r) => present(r, now)), next: rows.next };
   }
+}
+
+function present(r: ChangeRequestRow, now: Date): ControlFailure {
+  return {
+    kind: r.reviewed_at ? 'emergency_review_late' : 'emergency_review_overdue',
+    changeId: r.id,
+    project: r.project,
+    environment: r.environment,
+    requestedBy: r.requested_by,
+    activatedBy: r.activated_by,
+    activatedAt: r.activated_at,
+    dueAt: r.review_due_at!,
+    reviewedAt: r.reviewed_at,
+    overdueByMs:
+      (r.reviewed_at ? new Date(r.reviewed_at) : now).getTime() -
+      new Date(r.review_due_at!).getTime(),
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { freezeLanes } from './freeze-spec.ts';
@@ -62,7 +63,7 @@ export function freezeRoutes(service: FreezeService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/freeze/overrides',
-      summary: 'List freeze overrides, newest first (for reports)',
+      summary: 'List freeze overrides, newest first (for reports; paginated)',
       tags: ['freeze'],
       auth: {
         permission: P['freeze.override.read'],
@@ -77,20 +78,19 @@ export function freezeRoutes(service: FreezeService): AnyRoute[] {
           environment: name.optional(),
           since: z.iso.datetime({ offset: true }).optional(),
           until: z.iso.datetime({ offset: true }).optional(),
-          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          ...pageFields,
         })
         .strict(),
-      response: z.object({ items: z.array(overrideView) }),
+      response: pageResponse(overrideView),
       async handler({ query }) {
-        return {
-          items: await service.listOverrides({
-            project: query.project,
-            environment: query.environment,
-            since: query.since ? new Date(query.since) : undefined,
-            until: query.until ? new Date(query.until) : undefined,
-            limit: query.limit,
-          }),
+        const filter = {
+          project: query.project,
+          environment: query.environment,
+          since: query.since ? new Date(query.since) : undefined,
+          until: query.until ? new Date(query.until) : undefined,
         };
+        const pager = new Pager(query, 'freeze-overrides', filter);
+        return pager.page(await service.listOverrides(filter, pager.request));
       },
     }),
     defineRoute({

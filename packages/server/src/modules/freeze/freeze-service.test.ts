@@ -133,7 +133,7 @@ for (const dialect of dialects) {
       });
       expect(noReason.statusCode).toBe(400);
       expect(noReason.json().error.code).toBe('FREEZE_OVERRIDE_REASON_REQUIRED');
-      expect(await t.app.services.freeze.listOverrides({})).toEqual([]);
+      expect((await t.app.services.freeze.listOverrides({})).items).toEqual([]);
 
       clock.set('2026-03-07T12:00:00Z');
       const svc = await t.user(

@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError } from '../../platform/errors.ts';
@@ -219,21 +220,26 @@ export class FreezeService {
     });
   }
 
-  async listOverrides(filter: {
-    project?: string | undefined;
-    environment?: string | undefined;
-    since?: Date | undefined;
-    until?: Date | undefined;
-    limit?: number | undefined;
-  }): Promise<FreezeOverrideView[]> {
-    const rows = await this.deps.store.listOverrides(this.deps.database.db, {
-      project: filter.project,
-      environment: filter.environment,
-      since: filter.since?.toISOString(),
-      until: filter.until?.toISOString(),
-      limit: filter.limit ?? 100,
-    });
-    return rows.map(present);
+  async listOverrides(
+    filter: {
+      project?: string | undefined;
+      environment?: string | undefined;
+      since?: Date | undefined;
+      until?: Date | undefined;
+    },
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<FreezeOverrideView>> {
+    const rows = await this.deps.store.listOverrides(
+      this.deps.database.db,
+      {
+        project: filter.project,
+        environment: filter.environment,
+        since: filter.since?.toISOString(),
+        until: filter.until?.toISOString(),
+      },
+      page,
+    );
+    return { items: rows.items.map(present), next: rows.next };
   }
 
   private async evaluate(

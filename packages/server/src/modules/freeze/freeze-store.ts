@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 interface FreezeWindowsTable {
   name: string;
@@ -27,6 +33,10 @@ interface FreezeTables {
 
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<FreezeTables>;
+const newestFirst: KeyColumn<FreezeOverrideRow>[] = [
+  { column: 'created_at', type: 'string', desc: true, value: (r) => r.created_at },
+  { column: 'id', type: 'string', value: (r) => r.id },
+];
 
 export type FreezeWindowRow = FreezeWindowsTable;
 export type FreezeOverrideRow = FreezeOverridesTable;
@@ -71,14 +81,14 @@ export class KyselyFreezeStore {
       environment?: string | undefined;
       since?: string | undefined;
       until?: string | undefined;
-      limit: number;
     },
-  ): Promise<FreezeOverrideRow[]> {
+    page: PageRequest,
+  ): Promise<PageOf<FreezeOverrideRow>> {
     let q = k(db).selectFrom('freeze_overrides').selectAll();
     if (filter.project) q = q.where('project', '=', filter.project);
     if (filter.environment) q = q.where('environment', '=', filter.environment);
     if (filter.since) q = q.where('created_at', '>=', filter.since);
     if (filter.until) q = q.where('created_at', '<', filter.until);
-    return q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+    return fetchPage(q, newestFirst, page);
   }
 }

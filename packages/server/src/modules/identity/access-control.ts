@@ -110,7 +110,7 @@ export class IdentityAccessControl implements AccessControl {
             action: permission,
             resource: resource ?? { type: 'permission', id: permission },
             outcome: 'denied',
-            details,
+            details: { code: identityErrors.AUTHZ_PERMISSION_DENIED.code, ...details },
           },
         );
         throw new DomainError(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { identityErrors } from './errors.ts';
 import type { IdentityService } from './identity-service.ts';
@@ -84,12 +85,14 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: `/api/v1/${path}`,
-      summary: `List ${kind === 'user' ? 'users' : 'service accounts'}`,
+      summary: `List ${kind === 'user' ? 'users' : 'service accounts'} by name (paginated)`,
       tags: ['identity'],
       auth: { permission: perm.read },
-      response: z.object({ items: z.array(principalView) }),
-      async handler() {
-        return { items: await service.listPrincipals(kind) };
+      query: z.object(pageFields).strict(),
+      response: pageResponse(principalView),
+      async handler({ query }) {
+        const pager = new Pager(query, `principals/${kind}`);
+        return pager.page(await service.listPrincipals(kind, pager.request));
       },
     }),
     defineRoute({
@@ -259,13 +262,16 @@ export function identityRoutes(service: IdentityService): AnyRoute[] {
       method: 'GET',
       url: '/api/v1/tokens',
       summary:
-        'List API tokens (yours; all with ?all=true and identity.token.manage). Never returns token values',
+        'List API tokens, oldest first (yours; all with ?all=true and identity.token.manage; paginated). Never returns token values',
       tags: ['identity'],
       auth: { permission: P['identity.token.read'] },
-      query: z.object({ all: z.enum(['true', 'false']).default('false') }).strict(),
-      response: z.object({ items: z.array(tokenView) }),
+      query: z.object({ all: z.enum(['true', 'false']).default('false'), ...pageFields }).strict(),
+      response: pageResponse(tokenView),
       async handler({ query, ctx }) {
-        return { items: await service.listTokens(ctx, { all: query.all === 'true' }) };
+        const all = query.all === 'true';
+        // Bound to the caller too: a cursor of someone else's listing is refused.
+        const pager = new Pager(query, 'tokens', { all, caller: ctx.actor.id });
+        return pager.page(await service.listTokens(ctx, { all }, pager.request));
       },
     }),
     defineRoute({

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type Actor, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { accountablePrincipal } from '../../platform/four-eyes.ts';
@@ -150,8 +151,12 @@ export class IdentityService {
     });
   }
 
-  async listPrincipals(kind: 'user' | 'service_account'): Promise<PrincipalView[]> {
-    return (await this.deps.principals.listLive(this.deps.database.db, kind)).map(toPrincipalView);
+  async listPrincipals(
+    kind: 'user' | 'service_account',
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<PrincipalView>> {
+    const rows = await this.deps.principals.listLive(this.deps.database.db, kind, page);
+    return { items: rows.items.map(toPrincipalView), next: rows.next };
   }
 
   async getPrincipal(kind: 'user' | 'service_account', name: string): Promise<PrincipalView> {
@@ -240,23 +245,31 @@ export class IdentityService {
     });
   }
 
-  async listTokens(ctx: RequestContext, input: { all: boolean }): Promise<TokenView[]> {
+  async listTokens(
+    ctx: RequestContext,
+    input: { all: boolean },
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<TokenView>> {
     if (input.all) await ctx.guard.require(P['identity.token.manage']);
     else await ctx.guard.require(P['identity.token.read']);
-    const rows = await this.deps.principals.listTokens(this.deps.database.db, {
-      kind: 'token',
-      ...(input.all ? {} : { principalId: ctx.actor.id ?? '' }),
-    });
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      principal: { kind: r.principal_kind, name: r.principal_name },
-      createdAt: r.created_at,
-      createdBy: r.created_by,
-      expiresAt: r.expires_at,
-      revokedAt: r.revoked_at,
-      lastUsedAt: r.last_used_at,
-    }));
+    const rows = await this.deps.principals.listTokens(
+      this.deps.database.db,
+      { kind: 'token', ...(input.all ? {} : { principalId: ctx.actor.id ?? '' }) },
+      page,
+    );
+    return {
+      items: rows.items.map((r) => ({
+        id: r.id,
+        name: r.name,
+        principal: { kind: r.principal_kind, name: r.principal_name },
+        createdAt: r.created_at,
+        createdBy: r.created_by,
+        expiresAt: r.expires_at,
+        revokedAt: r.revoked_at,
+        lastUsedAt: r.last_used_at,
+      })),
+      next: rows.next,
+    };
   }
 
   async revokeToken(ctx: RequestContext, id: string): Promise<{ id: string; revokedAt: string }> {

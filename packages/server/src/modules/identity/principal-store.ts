@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 import type { IdentityTables, PrincipalsTable, TokensTable } from './identity-tables.ts';
 
 type Db = AnyDb | AnyTx;
@@ -12,6 +18,16 @@ export interface TokenWithPrincipal {
   token: TokenRow;
   principal: PrincipalRow;
 }
+
+type TokenListRow = TokenRow & { principal_name: string; principal_kind: string };
+const principalsByName: KeyColumn<PrincipalRow>[] = [
+  { column: 'name', type: 'string', value: (r) => r.name },
+  { column: 'id', type: 'string', value: (r) => r.id },
+];
+const tokensByCreation: KeyColumn<TokenListRow>[] = [
+  { column: 't.created_at', type: 'string', value: (r) => r.created_at },
+  { column: 't.id', type: 'string', value: (r) => r.id },
+];
 
 export class KyselyPrincipalStore {
   async insertPrincipal(db: Db, row: PrincipalRow): Promise<void> {
@@ -53,14 +69,17 @@ export class KyselyPrincipalStore {
     await k(db).updateTable('identity_principals').set({ email }).where('id', '=', id).execute();
   }
 
-  async listLive(db: Db, kind: PrincipalRow['kind']): Promise<PrincipalRow[]> {
-    return k(db)
+  async listLive(
+    db: Db,
+    kind: PrincipalRow['kind'],
+    page: PageRequest,
+  ): Promise<PageOf<PrincipalRow>> {
+    const q = k(db)
       .selectFrom('identity_principals')
       .selectAll()
       .where('kind', '=', kind)
-      .where('deleted_at', 'is', null)
-      .orderBy('name')
-      .execute();
+      .where('deleted_at', 'is', null);
+    return fetchPage(q, principalsByName, page);
   }
 
   async countUsers(db: Db): Promise<number> {
@@ -146,7 +165,8 @@ export class KyselyPrincipalStore {
   async listTokens(
     db: Db,
     filter: { principalId?: string; kind: TokenRow['kind'] },
-  ): Promise<(TokenRow & { principal_name: string; principal_kind: string })[]> {
+    page: PageRequest,
+  ): Promise<PageOf<TokenListRow>> {
     let q = k(db)
       .selectFrom('identity_tokens as t')
       .innerJoin('identity_principals as p', 'p.id', 't.principal_id')
@@ -154,7 +174,7 @@ export class KyselyPrincipalStore {
       .select(['p.name as principal_name', 'p.kind as principal_kind'])
       .where('t.kind', '=', filter.kind);
     if (filter.principalId) q = q.where('t.principal_id', '=', filter.principalId);
-    return q.orderBy('t.created_at').execute();
+    return fetchPage(q, tokensByCreation, page);
   }
 
   async revokeToken(db: Db, id: string, at: string): Promise<void> {

@@ -58,7 +58,7 @@ for (const dialect of dialects) {
         token,
       });
       expect(res.statusCode).toBe(201);
-      expect((await t.apply(approverBinding(name))).statusCode).toBe(200);
+      expect((await t.applyApproved(approverBinding(name))).statusCode).toBe(200);
     };
     const login = async (name: string) => {
       const res = await t.request({
@@ -145,7 +145,7 @@ for (const dialect of dialects) {
         (await t.request({ method: 'POST', url: '/api/v1/users', json: { name: 'p1', password } }))
           .statusCode,
       ).toBe(201);
-      await t.apply(`apiVersion: custody/v1
+      await t.applyApproved(`apiVersion: custody/v1
 kind: RoleBinding
 metadata: { name: p1-admin }
 spec: { principal: user:p1, role: admin }
@@ -164,7 +164,7 @@ spec: { principal: user:p1, role: admin }
         json: { name: 'provisioner' },
       });
       expect(bot.statusCode).toBe(201);
-      await t.apply(`apiVersion: custody/v1
+      await t.applyApproved(`apiVersion: custody/v1
 kind: RoleBinding
 metadata: { name: provisioner-admin }
 spec: { principal: serviceaccount:provisioner, role: admin }
@@ -209,7 +209,7 @@ spec: { principal: serviceaccount:provisioner, role: admin }
       expect((await t.apply(project)).statusCode).toBe(200);
       expect((await t.apply(pipeline)).statusCode).toBe(200);
       await t.request({ method: 'POST', url: '/api/v1/users', json: { name: 'sock', password } });
-      await t.apply(approverBinding('sock'));
+      await t.applyApproved(approverBinding('sock'));
       const session = (
         await t.request({
           method: 'POST',

@@ -48,4 +48,10 @@ export const resourceErrors = defineErrors({
     solve:
       'A newer version withdrew it, or it was already decided: see `custody history KIND NAME` and `custody approvals list`.',
   },
+  RESOURCES_YAML_ALIAS_LIMIT: {
+    category: 'invalid',
+    message: 'The manifest expands YAML aliases beyond the limit (an anchor bomb)',
+    solve:
+      'Write the repeated values out, or use fewer aliases: at most 50 alias expansions per document, and the expanded document at most 4 MiB.',
+  },
 });

@@ -1,4 +1,12 @@
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import {
+  LineCounter,
+  isAlias,
+  isCollection,
+  isPair,
+  isScalar,
+  parseAllDocuments,
+  type Document,
+} from 'yaml';
 import { z } from 'zod';
 import { DomainError } from '../../platform/errors.ts';
 import { resourceErrors } from './errors.ts';
@@ -44,7 +52,13 @@ export function parseManifest(
   handlers: ReadonlyMap<string, AnyKindHandler>,
 ): ParsedManifest {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // stringKeys: a mapping key that is itself a collection is an error, not a stringified key.
+  const docs = parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    stringKeys: true,
+  });
   const list = Array.isArray(docs) ? docs : [docs];
   const syntax: ManifestError[] = [];
   list.forEach((doc, i) => {
@@ -70,7 +84,7 @@ export function parseManifest(
   const errors: ManifestError[] = [];
   const documents: ResourceDocument[] = [];
   nonEmpty.forEach((doc, i) => {
-    const value: unknown = doc.toJS({ maxAliasCount: 50 });
+    const value = toPlain(doc, lineCounter, i);
     const env = envelope.safeParse(value);
     if (!env.success) {
       for (const issue of env.error.issues)
@@ -127,6 +141,92 @@ export function parseManifest(
   if (errors.length > 0)
     throw new DomainError(resourceErrors.RESOURCES_VALIDATION_FAILED, describe(errors), { errors });
   return { documents };
+}
+
+const maxAliasCount = 50;
+const maxExpandedSize = 4 * 1024 * 1024;
+
+// The document as plain data, refusing what yaml would expand without bound (anchor bombs,
+// long anchored values aliased many times) or throw on (unresolved and circular aliases).
+function toPlain(doc: Document, lc: LineCounter, index: number): unknown {
+  const syntax = (message: string, offset = 0) =>
+    new DomainError(resourceErrors.RESOURCES_YAML_INVALID, message, {
+      errors: [at(lc, index, offset, message)],
+    });
+  let size: number;
+  try {
+    size = expandedSize(doc.contents, doc, new Map(), new Set());
+  } catch (err) {
+    if (err instanceof AliasError) throw syntax(err.message, err.offset);
+    if (err instanceof RangeError) throw syntax('the document is nested too deeply');
+    throw err;
+  }
+  if (size > maxExpandedSize)
+    throw new DomainError(
+      resourceErrors.RESOURCES_YAML_ALIAS_LIMIT,
+      `document ${index + 1} expands to more than ${maxExpandedSize} bytes through aliases`,
+      { document: index, limit: maxExpandedSize },
+    );
+  try {
+    return doc.toJS({ maxAliasCount });
+  } catch (err) {
+    if (err instanceof ReferenceError && /alias count/i.test(err.message))
+      throw new DomainError(
+        resourceErrors.RESOURCES_YAML_ALIAS_LIMIT,
+        `document ${index + 1} expands more than ${maxAliasCount} aliases`,
+        { document: index, limit: maxAliasCount },
+      );
+    if (err instanceof RangeError) throw syntax('the document is nested too deeply');
+    throw syntax(err instanceof Error ? err.message : String(err));
+  }
+}
+
+class AliasError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+// Approximate size of a node once its aliases are expanded; an anchored node is measured once.
+function expandedSize(
+  node: unknown,
+  doc: Document,
+  memo: Map<unknown, number>,
+  resolving: Set<unknown>,
+): number {
+  if (isAlias(node)) {
+    const offset = node.range?.[0] ?? 0;
+    const target = node.resolve(doc);
+    if (!target) throw new AliasError(`alias *${node.source} has no anchor before it`, offset);
+    if (resolving.has(target))
+      throw new AliasError(`alias *${node.source} refers to a node that contains it`, offset);
+    const known = memo.get(target);
+    if (known !== undefined) return known;
+    resolving.add(target);
+    const n = expandedSize(target, doc, memo, resolving);
+    resolving.delete(target);
+    memo.set(target, n);
+    return n;
+  }
+  if (isScalar(node)) return String(node.value ?? '').length + 1;
+  if (isPair(node))
+    return (
+      expandedSize(node.key, doc, memo, resolving) + expandedSize(node.value, doc, memo, resolving)
+    );
+  if (isCollection(node)) {
+    let n = 2;
+    for (const item of node.items) n += expandedSize(item, doc, memo, resolving);
+    return n;
+  }
+  return 0;
+}
+
+function at(lc: LineCounter, index: number, offset: number, message: string): ManifestError {
+  const pos = lc.linePos(offset);
+  return { document: index, path: '', line: pos.line, column: pos.col, message };
 }
 
 function locate(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RequestContext } from '../../platform/context.ts';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { resourcePermissions as P } from './permissions.ts';
 import type { ResourceService } from './resource-service.ts';
@@ -56,6 +57,7 @@ const viewSchema = z.object({
 const kindParams = z.object({ kind: z.string().min(1).max(64) }).strict();
 const nameParams = kindParams.extend({ name: z.string().min(1).max(63) }).strict();
 const projectQuery = z.object({ project: z.string().min(1).max(63).optional() }).strict();
+const projectPageQuery = projectQuery.extend(pageFields).strict();
 
 async function checkRead(
   service: ResourceService,
@@ -118,15 +120,18 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/resources/:kind',
-      summary: 'List resources of a kind: each with its version in force and any newer one',
+      summary:
+        'List resources of a kind, by project and name (paginated): each with its version in force and any newer one',
       tags: ['resources'],
       auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
       params: kindParams,
-      query: projectQuery,
-      response: z.object({ items: z.array(viewSchema) }),
+      query: projectPageQuery,
+      response: pageResponse(viewSchema),
       async handler({ params, query, ctx }) {
         await checkRead(service, ctx, params.kind, query.project);
-        return { items: await service.list(params.kind, query.project) };
+        const kind = service.handler(params.kind).kind;
+        const pager = new Pager(query, `resources/${kind}`, { project: query.project });
+        return pager.page(await service.list(kind, query.project, pager.request));
       },
     }),
     defineRoute({
@@ -148,15 +153,19 @@ export function resourceRoutes(service: ResourceService): AnyRoute[] {
       method: 'GET',
       url: '/api/v1/resources/:kind/:name/versions',
       summary:
-        'List every version of a resource with its state (in-force, pending, rejected, withdrawn, superseded)',
+        'List every version of a resource, oldest first, with its state (in-force, pending, rejected, withdrawn, superseded; paginated)',
       tags: ['resources'],
       auth: { permission: P['resources.resource.read'], scope: () => ({ any: true }) },
       params: nameParams,
-      query: projectQuery,
-      response: z.object({ items: z.array(versionSchema) }),
+      query: projectPageQuery,
+      response: pageResponse(versionSchema),
       async handler({ params, query, ctx }) {
         await checkRead(service, ctx, params.kind, query.project);
-        return { items: await service.history(params.kind, params.name, query.project) };
+        const kind = service.handler(params.kind).kind;
+        const pager = new Pager(query, `versions/${kind}/${params.name}`, {
+          project: query.project,
+        });
+        return pager.page(await service.history(kind, params.name, query.project, pager.request));
       },
     }),
     defineRoute({

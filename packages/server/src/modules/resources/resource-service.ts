@@ -6,6 +6,7 @@ import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
 import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import type { ApprovalService } from '../approvals/index.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import { resourceErrors } from './errors.ts';
 import { GovernedChanges } from './governed-changes.ts';
 import type {
@@ -307,16 +308,21 @@ export class ResourceService {
     return this.viewOf(db, key, head);
   }
 
-  async list(kind: string, project: string | undefined): Promise<ResourceView[]> {
+  async list(
+    kind: string,
+    project: string | undefined,
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<ResourceView>> {
     const handler = this.handler(kind);
     const db = this.deps.database.db;
-    const heads = await this.deps.store.heads(db, {
-      kind: handler.kind,
-      project: handler.scope === 'project' ? project : undefined,
-    });
-    const out: ResourceView[] = [];
-    for (const head of heads) out.push(await this.viewOf(db, head, head));
-    return out;
+    const heads = await this.deps.store.heads(
+      db,
+      { kind: handler.kind, project: handler.scope === 'project' ? project : undefined },
+      page,
+    );
+    const items: ResourceView[] = [];
+    for (const head of heads.items) items.push(await this.viewOf(db, head, head));
+    return { items, next: heads.next };
   }
 
   private async viewOf(db: AnyDb, key: ResourceKey, head: HeadRow): Promise<ResourceView> {
@@ -341,24 +347,32 @@ export class ResourceService {
     };
   }
 
-  async history(kind: string, name: string, project: string | undefined): Promise<VersionView[]> {
+  async history(
+    kind: string,
+    name: string,
+    project: string | undefined,
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<VersionView>> {
     const handler = this.handler(kind);
     const db = this.deps.database.db;
     const key = { kind: handler.kind, project: project ?? '', name };
     const [rows, head, changes] = await Promise.all([
-      this.deps.store.history(db, key),
+      this.deps.store.history(db, key, page),
       this.deps.store.head(db, key),
       this.deps.store.changes(db, key),
     ]);
-    if (rows.length === 0 || !head)
+    if (!head || (rows.items.length === 0 && !page.after))
       throw new DomainError(resourceErrors.RESOURCES_NOT_FOUND, `no ${handler.kind} ${name}`);
-    return rows.map((r) =>
-      versionView(
-        r,
-        head,
-        changes.find((c) => c.version === r.version),
+    return {
+      items: rows.items.map((r) =>
+        versionView(
+          r,
+          head,
+          changes.find((c) => c.version === r.version),
+        ),
       ),
-    );
+      next: rows.next,
+    };
   }
 
   async version(

@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 interface ResourceVersionsTable {
   kind: string;
@@ -63,6 +69,14 @@ export interface ResourceKey {
   name: string;
 }
 
+const headsByProjectAndName: KeyColumn<HeadRow>[] = [
+  { column: 'project', type: 'string', value: (r) => r.project },
+  { column: 'name', type: 'string', value: (r) => r.name },
+];
+const byVersion: KeyColumn<VersionRow>[] = [
+  { column: 'version', type: 'number', value: (r) => r.version },
+];
+
 export class KyselyResourceStore {
   async head(db: Db, key: ResourceKey): Promise<HeadRow | undefined> {
     const row = await k(db)
@@ -113,26 +127,36 @@ export class KyselyResourceStore {
       .executeTakeFirst();
   }
 
-  async heads(db: Db, filter: { kind: string; project?: string | undefined }): Promise<HeadRow[]> {
+  // One page of the heads of a kind, by project and name (the heads' primary key).
+  async heads(
+    db: Db,
+    filter: { kind: string; project?: string | undefined },
+    page: PageRequest,
+  ): Promise<PageOf<HeadRow>> {
     let q = k(db)
       .selectFrom('resource_heads')
       .selectAll()
       .where('kind', '=', filter.kind)
       .where('deleted', '=', 0);
     if (filter.project !== undefined) q = q.where('project', '=', filter.project);
-    const rows = await q.orderBy('project').orderBy('name').execute();
-    return rows.map((r) => ({ ...r, in_force_version: nullableNumber(r.in_force_version) }));
+    const rows = await fetchPage(q, headsByProjectAndName, page);
+    return {
+      items: rows.items.map((r) => ({
+        ...r,
+        in_force_version: nullableNumber(r.in_force_version),
+      })),
+      next: rows.next,
+    };
   }
 
-  async history(db: Db, key: ResourceKey): Promise<VersionRow[]> {
-    return k(db)
+  async history(db: Db, key: ResourceKey, page: PageRequest): Promise<PageOf<VersionRow>> {
+    const q = k(db)
       .selectFrom('resource_versions')
       .selectAll()
       .where('kind', '=', key.kind)
       .where('project', '=', key.project)
-      .where('name', '=', key.name)
-      .orderBy('version')
-      .execute();
+      .where('name', '=', key.name);
+    return fetchPage(q, byVersion, page);
   }
 
   // The documents of a kind in force: what the owning module's tables hold.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../platform/duration.ts';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import type { ExecutionEngine } from '../executions/index.ts';
 import { runnerPermissions as P } from './permissions.ts';
@@ -92,12 +93,14 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
     defineRoute({
       method: 'GET',
       url: '/api/v1/runners',
-      summary: 'List registered runners',
+      summary: 'List registered runners, newest first (paginated)',
       tags: ['runners'],
       auth: { permission: P['runners.runner.read'] },
-      response: z.object({ items: z.array(runnerView) }),
-      async handler() {
-        return { items: await service.list() };
+      query: z.object(pageFields).strict(),
+      response: pageResponse(runnerView),
+      async handler({ query }) {
+        const pager = new Pager(query, 'runners');
+        return pager.page(await service.list(pager.request));
       },
     }),
     defineRoute({

@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
@@ -143,7 +144,8 @@ export class RunnerService {
     });
   }
 
-  async list(): Promise<RunnerView[]> {
-    return (await this.deps.store.list(this.deps.database.db)).map(toView);
+  async list(page: PageRequest = firstPage): Promise<PageOf<RunnerView>> {
+    const rows = await this.deps.store.list(this.deps.database.db, page);
+    return { items: rows.items.map(toView), next: rows.next };
   }
 }

@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 export interface RunnerRow {
   id: string;
@@ -17,6 +23,10 @@ interface RunnerTables {
 
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<RunnerTables>;
+const newestFirst: KeyColumn<RunnerRow>[] = [
+  { column: 'registered_at', type: 'string', desc: true, value: (r) => r.registered_at },
+  { column: 'id', type: 'string', value: (r) => r.id },
+];
 
 export class KyselyRunnerStore {
   async insert(db: Db, row: RunnerRow): Promise<void> {
@@ -31,13 +41,9 @@ export class KyselyRunnerStore {
     await k(db).updateTable('runners').set({ last_seen_at: at }).where('id', '=', id).execute();
   }
 
-  async list(db: Db): Promise<RunnerRow[]> {
-    return k(db)
-      .selectFrom('runners')
-      .selectAll()
-      .orderBy('registered_at', 'desc')
-      .limit(500)
-      .execute();
+  // Newest registration first.
+  async list(db: Db, page: PageRequest): Promise<PageOf<RunnerRow>> {
+    return fetchPage(k(db).selectFrom('runners').selectAll(), newestFirst, page);
   }
 
   async grant(db: Db, principal: string, pools: string[], at: string): Promise<void> {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
 import type { Actor, Guard, RequestContext } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { firstPage, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError, isDomainError } from '../../platform/errors.ts';
 import type { ExecutionEngine } from '../executions/index.ts';
@@ -208,16 +209,13 @@ export class ScmService {
     return { event, recorded: parsed.kind, runs, refused };
   }
 
-  async changes(ctx: RequestContext, project: string) {
+  async changes(ctx: RequestContext, project: string, page: PageRequest = firstPage) {
     await ctx.guard.require(P['scm.change.read'], { project }, { type: 'scm', id: project });
     const db = this.deps.database.db;
-    const [changes, reviews, commits] = await Promise.all([
-      this.deps.store.changes(db, project),
-      this.deps.store.reviews(db, project),
-      this.deps.store.commits(db, project),
-    ]);
+    const changes = await this.deps.store.changesPage(db, project, page);
+    const reviews = await this.deps.store.reviewsOf(db, project, changes.items);
     return {
-      changes: changes.map((c) => ({
+      items: changes.items.map((c) => ({
         provider: c.provider,
         repository: c.repository,
         number: c.number,
@@ -241,7 +239,15 @@ export class ScmService {
             submittedAt: r.submitted_at,
           })),
       })),
-      commits: commits.map((c) => ({
+      next: changes.next,
+    };
+  }
+
+  async commits(ctx: RequestContext, project: string, page: PageRequest = firstPage) {
+    await ctx.guard.require(P['scm.change.read'], { project }, { type: 'scm', id: project });
+    const commits = await this.deps.store.commitsPage(this.deps.database.db, project, page);
+    return {
+      items: commits.items.map((c) => ({
         provider: c.provider,
         repository: c.repository,
         sha: c.sha,
@@ -250,6 +256,7 @@ export class ScmService {
         committer: c.committer,
         pushedBy: c.pushed_by,
       })),
+      next: commits.next,
     };
   }
 }

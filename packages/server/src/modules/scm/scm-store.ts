@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 export interface CommitRow {
   provider: string;
@@ -47,6 +53,18 @@ interface ScmTables {
 
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<ScmTables>;
+// Pull requests by repository, newest number first; updated_at would move rows between pages.
+const changesOrder: KeyColumn<ChangeRow>[] = [
+  { column: 'repository', type: 'string', value: (r) => r.repository },
+  { column: 'number', type: 'number', desc: true, value: (r) => r.number },
+  { column: 'provider', type: 'string', value: (r) => r.provider },
+];
+const commitsOrder: KeyColumn<CommitRow>[] = [
+  { column: 'received_at', type: 'string', value: (r) => r.received_at },
+  { column: 'provider', type: 'string', value: (r) => r.provider },
+  { column: 'repository', type: 'string', value: (r) => r.repository },
+  { column: 'sha', type: 'string', value: (r) => r.sha },
+];
 
 export class KyselyScmStore {
   async addCommit(db: Db, row: CommitRow): Promise<void> {
@@ -113,5 +131,30 @@ export class KyselyScmStore {
       .orderBy('received_at')
       .limit(1000)
       .execute();
+  }
+
+  // For the API's listings, a page at a time.
+  async changesPage(db: Db, project: string, page: PageRequest): Promise<PageOf<ChangeRow>> {
+    const q = k(db).selectFrom('scm_changes').selectAll().where('project', '=', project);
+    return fetchPage(q, changesOrder, page);
+  }
+
+  async reviewsOf(db: Db, project: string, changes: readonly ChangeRow[]): Promise<ReviewRow[]> {
+    if (changes.length === 0) return [];
+    const rows = await k(db)
+      .selectFrom('scm_reviews')
+      .selectAll()
+      .where('project', '=', project)
+      .where('repository', 'in', [...new Set(changes.map((c) => c.repository))])
+      .where('number', 'in', [...new Set(changes.map((c) => c.number))])
+      .orderBy('submitted_at')
+      .execute();
+    const wanted = new Set(changes.map((c) => `${c.provider} ${c.repository} ${c.number}`));
+    return rows.filter((r) => wanted.has(`${r.provider} ${r.repository} ${r.number}`));
+  }
+
+  async commitsPage(db: Db, project: string, page: PageRequest): Promise<PageOf<CommitRow>> {
+    const q = k(db).selectFrom('scm_commits').selectAll().where('project', '=', project);
+    return fetchPage(q, commitsOrder, page);
   }
 }

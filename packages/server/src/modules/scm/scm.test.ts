@@ -117,10 +117,16 @@ for (const dialect of dialects) {
           'x-gitlab-token': token,
         },
       });
+    // Pull requests and pushed commits are two paginated listings.
     const changes = async (project: string) =>
-      (
-        await t.request({ method: 'GET', url: `/api/v1/projects/${project}/scm/changes` })
-      ).json() as {
+      ({
+        changes: (
+          await t.request({ method: 'GET', url: `/api/v1/projects/${project}/scm/changes` })
+        ).json().changes,
+        commits: (
+          await t.request({ method: 'GET', url: `/api/v1/projects/${project}/scm/commits` })
+        ).json().items,
+      }) as {
         changes: {
           number: number;
           author: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { secretPermissions as P } from './permissions.ts';
 import type { SecretService } from './secret-service.ts';
@@ -48,16 +49,19 @@ export function secretRoutes(service: SecretService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/projects/:project/secrets',
-      summary: 'List secret names, scopes and versions (never values)',
+      summary:
+        'List secret names, scopes and versions (never values), by environment and name (paginated)',
       tags: ['secrets'],
       auth: {
         permission: P['secrets.secret.read'],
         scope: ({ params }) => ({ project: String(params.project) }),
       },
       params: z.object({ project: label }).strict(),
-      response: z.object({ items: z.array(view) }),
-      async handler({ params }) {
-        return { items: await service.list(params.project) };
+      query: z.object(pageFields).strict(),
+      response: pageResponse(view),
+      async handler({ params, query }) {
+        const pager = new Pager(query, `secrets/${params.project}`);
+        return pager.page(await service.list(params.project, pager.request));
       },
     }),
   ];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { principalOf } from '../approvals/index.ts';
@@ -133,8 +134,9 @@ export class SecretService {
     });
   }
 
-  async list(project: string): Promise<SecretView[]> {
-    return (await this.deps.store.ofProject(this.deps.database.db, project)).map(toView);
+  async list(project: string, page: PageRequest = firstPage): Promise<PageOf<SecretView>> {
+    const rows = await this.deps.store.listPage(this.deps.database.db, project, page);
+    return { items: rows.items.map(toView), next: rows.next };
   }
 
   // For the execution engine: project-wide secrets, overridden by the environment's own.

@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 export interface SecretRow {
   project: string;
@@ -14,6 +20,10 @@ export interface SecretRow {
 
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<{ secrets: SecretRow }>;
+const byScopeAndName: KeyColumn<SecretRow>[] = [
+  { column: 'environment', type: 'string', value: (r) => r.environment },
+  { column: 'name', type: 'string', value: (r) => r.name },
+];
 
 export class KyselySecretStore {
   async get(
@@ -48,5 +58,10 @@ export class KyselySecretStore {
       .orderBy('environment')
       .orderBy('name')
       .execute();
+  }
+
+  async listPage(db: Db, project: string, page: PageRequest): Promise<PageOf<SecretRow>> {
+    const q = k(db).selectFrom('secrets').selectAll().where('project', '=', project);
+    return fetchPage(q, byScopeAndName, page);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pager, pageFields } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { streamPermissions as P } from './permissions.ts';
 import type { StreamService } from './stream-service.ts';
@@ -21,12 +22,16 @@ export function streamRoutes(service: StreamService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/streams',
-      summary: 'SIEM destinations with their cursor, backlog and last error (never secrets)',
+      summary:
+        'SIEM destinations with their cursor, backlog and last error (never secrets), by name (paginated)',
       tags: ['streams'],
       auth: { permission: P['streams.destination.read'] },
-      response: z.object({ destinations: z.array(destination) }),
-      async handler() {
-        return { destinations: await service.list() };
+      query: z.object(pageFields).strict(),
+      response: z.object({ destinations: z.array(destination), next: z.string().nullable() }),
+      async handler({ query }) {
+        const pager = new Pager(query, 'streams');
+        const page = pager.page(await service.list(pager.request));
+        return { destinations: page.items, next: page.next };
       },
     }),
     defineRoute({

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import type { StoredAuditEntry } from '../audit/index.ts';
@@ -136,12 +137,12 @@ export class StreamService {
     this.dropSender(name);
   }
 
-  async list(): Promise<DestinationView[]> {
+  async list(page: PageRequest = firstPage): Promise<PageOf<DestinationView>> {
     const db = this.deps.database.db;
-    const rows = await this.deps.store.destinations(db);
+    const rows = await this.deps.store.destinationsPage(db, page);
     const size = await this.deps.audit.size();
     const out: DestinationView[] = [];
-    for (const r of rows) {
+    for (const r of rows.items) {
       const spec = JSON.parse(r.spec) as AuditStreamSpec;
       out.push({
         name: r.name,
@@ -156,7 +157,7 @@ export class StreamService {
         lastDeliveryAt: r.last_delivery_at,
       });
     }
-    return out;
+    return { items: out, next: rows.next };
   }
 
   private dropSender(name: string): void {

@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 interface DestinationsTable {
   name: string;
@@ -31,6 +37,9 @@ export type DestinationRow = DestinationsTable & CursorsTable;
 
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<StreamTables>;
+const byName: KeyColumn<DestinationRow>[] = [
+  { column: 'd.name', type: 'string', value: (r) => r.name },
+];
 
 export class KyselyStreamStore {
   async upsertDestination(db: Db, row: DestinationsTable, startSeq: number): Promise<void> {
@@ -68,6 +77,26 @@ export class KyselyStreamStore {
       .orderBy('d.name')
       .execute();
     return rows.map((r) => ({ ...r, next_seq: Number(r.next_seq) }));
+  }
+
+  async destinationsPage(db: Db, page: PageRequest): Promise<PageOf<DestinationRow>> {
+    const q = k(db)
+      .selectFrom('stream_destinations as d')
+      .innerJoin('stream_cursors as c', 'c.name', 'd.name')
+      .select([
+        'd.name',
+        'd.spec',
+        'd.version',
+        'c.next_seq',
+        'c.last_error',
+        'c.last_attempt_at',
+        'c.last_delivery_at',
+      ]);
+    const rows = await fetchPage(q, byName, page);
+    return {
+      items: rows.items.map((r) => ({ ...r, next_seq: Number(r.next_seq) })),
+      next: rows.next,
+    };
   }
 
   async destinationExists(db: Db, name: string): Promise<boolean> {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../duration.ts';
 import { DomainError, platformErrors } from '../errors.ts';
+import { parseRate } from '../rate.ts';
 
 // One typed configuration, validated at start. Sources, lowest precedence first: defaults,
 // an optional file (`--config`, JSON or YAML), environment (`CUSTODY_*`), flags.
@@ -11,6 +13,22 @@ import { DomainError, platformErrors } from '../errors.ts';
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'must be a duration such as 30s, 10m, 24h or 90d',
 });
+
+const rate = z.string().refine((s) => parseRate(s) !== undefined, {
+  message: 'must be a rate such as 600/1m (at most 600 per minute) or off',
+});
+const proxyList = z.string().refine((s) => s.split(',').every((p) => isAddressOrCidr(p.trim())), {
+  message: 'must be a comma-separated list of IP addresses or CIDR ranges (or empty)',
+});
+
+function isAddressOrCidr(text: string): boolean {
+  if (text === '') return true;
+  const [address = '', bits, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 export const configSchema = z
   .object({
@@ -39,6 +57,13 @@ export const configSchema = z
       .default(1024 * 1024),
     ledgerKeyFile: z.string().min(1).optional(),
     publicUrl: z.string().url().optional(),
+    // Abuse limits, in memory per replica (docs/reference/api.md#rate-limits).
+    rateLimitPerAddress: rate.default('60000/1m'),
+    rateLimitPerPrincipal: rate.default('30000/1m'),
+    rateLimitUnauthenticated: rate.default('600/1m'),
+    deniedAttemptsPerWindow: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    deniedAttemptsWindow: duration.default('1m'),
+    trustedProxies: proxyList.default(''),
   })
   .strict();
 
@@ -57,6 +82,12 @@ const envNames: Record<keyof Config, string> = {
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   publicUrl: 'CUSTODY_PUBLIC_URL',
+  rateLimitPerAddress: 'CUSTODY_RATE_LIMIT_PER_ADDRESS',
+  rateLimitPerPrincipal: 'CUSTODY_RATE_LIMIT_PER_PRINCIPAL',
+  rateLimitUnauthenticated: 'CUSTODY_RATE_LIMIT_UNAUTHENTICATED',
+  deniedAttemptsPerWindow: 'CUSTODY_DENIED_ATTEMPTS_PER_WINDOW',
+  deniedAttemptsWindow: 'CUSTODY_DENIED_ATTEMPTS_WINDOW',
+  trustedProxies: 'CUSTODY_TRUSTED_PROXIES',
 };
 
 export function configEnvironmentNames(): Readonly<Record<keyof Config, string>> {

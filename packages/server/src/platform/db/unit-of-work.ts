@@ -1,5 +1,7 @@
+import type { Clock } from '../clock.ts';
 import type { AuditRecord, RequestContext } from '../context.ts';
 import type { AnyTx, Database } from './database.ts';
+import { DeniedAttemptAggregator } from './denied-attempts.ts';
 
 // The audit module implements this; the platform only knows the shape.
 export interface AuditAppender {
@@ -23,16 +25,33 @@ export interface FaultHooks {
 
 export type RecordAudit = (record: AuditRecord) => void;
 
+// How denied attempts are aggregated (see denied-attempts.ts); without it every one is written.
+export interface AttemptPolicy {
+  readonly perWindow: number;
+  readonly windowMs: number;
+  readonly clock: Clock;
+  readonly onError?: (err: unknown) => void;
+  readonly maxKeys?: number;
+  readonly anonymousInFullPerWindow?: number;
+}
+
 export class MutationWithoutAuditError extends Error {}
 
 // One use case = one transaction holding the change and its audit entries. A mutation that
 // records nothing is a programming error and fails loudly instead of committing unaudited.
 export class UnitOfWork {
+  readonly attempts: DeniedAttemptAggregator | undefined;
+
   constructor(
     private readonly database: Database,
     private readonly audit: AuditAppender,
     private readonly faults: FaultHooks = {},
-  ) {}
+    attemptPolicy?: AttemptPolicy,
+  ) {
+    this.attempts = attemptPolicy
+      ? new DeniedAttemptAggregator({ ...attemptPolicy, write: (ctx, r) => this.append(ctx, r) })
+      : undefined;
+  }
 
   async run<T>(
     ctx: Pick<RequestContext, 'actor' | 'requestId'>,
@@ -51,7 +70,22 @@ export class UnitOfWork {
   }
 
   // Denied and failed attempts are recorded on their own, since the attempt itself rolls back.
+  // Denials are aggregated per source (the first N per window in full, then a summary entry);
+  // failures of the platform itself (`outcome: 'failed'`) are always written in full.
   async recordAttempt(
+    ctx: Pick<RequestContext, 'actor' | 'requestId'>,
+    record: AuditRecord,
+  ): Promise<void> {
+    if (record.outcome !== 'failed' && this.attempts && !this.attempts.admit(ctx, record)) return;
+    await this.append(ctx, record);
+  }
+
+  // Writes the pending summaries of denied attempts (shutdown).
+  async close(): Promise<void> {
+    await this.attempts?.stop();
+  }
+
+  private async append(
     ctx: Pick<RequestContext, 'actor' | 'requestId'>,
     record: AuditRecord,
   ): Promise<void> {

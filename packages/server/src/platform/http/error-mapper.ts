@@ -9,6 +9,7 @@ export const statusByCategory: Record<ErrorCategory, number> = {
   conflict: 409,
   too_large: 413,
   unsupported_media: 415,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };
@@ -23,6 +24,15 @@ export function toHttpError(
   requestId: string,
 ): { status: number; body: ErrorBody; internal: boolean } {
   let domain: DomainError;
+  if (isStorageFull(err)) {
+    // Logged: an operator must act. The transaction has rolled back, so nothing was written.
+    domain = new DomainError(platformErrors.STORAGE_FULL);
+    return {
+      status: statusByCategory[domain.category],
+      body: present(domain, requestId),
+      internal: true,
+    };
+  }
   if (err instanceof DomainError) {
     domain = err;
   } else {
@@ -52,6 +62,19 @@ export function toHttpError(
     body: present(domain, requestId),
     internal: domain.category === 'internal',
   };
+}
+
+// SQLite `SQLITE_FULL` (also raised at `max_page_count`), PostgreSQL `53100` disk_full,
+// ENOSPC/EDQUOT from the file system; looked for along the `cause` chain.
+const storageFullCodes = new Set(['SQLITE_FULL', '53100', 'ENOSPC', 'EDQUOT']);
+
+export function isStorageFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && storageFullCodes.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function present(err: DomainError, requestId: string): ErrorBody {

@@ -13,6 +13,7 @@ import type { Actor, RequestContext } from '../context.ts';
 import { DomainError, platformErrors } from '../errors.ts';
 import type { AccessControl } from './access-control.ts';
 import { toHttpError } from './error-mapper.ts';
+import type { RequestFacts, RequestLimits } from './request-limits.ts';
 import type { AnyRoute, RouteReply } from './route.ts';
 
 export interface HttpServerOptions {
@@ -21,6 +22,10 @@ export interface HttpServerOptions {
   logger: Logger;
   bodyLimit: number;
   metrics: Registry;
+  // Rate limits for `/api/` routes (health and metrics endpoints are never limited).
+  limits?: RequestLimits;
+  // Proxies whose X-Forwarded-For names the client (addresses or CIDR ranges).
+  trustedProxies?: readonly string[];
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -40,8 +45,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
-    trustProxy: false,
+    trustProxy: options.trustedProxies?.length ? [...options.trustedProxies] : false,
   });
+  const limits = options.limits;
 
   // Raw text is kept for webhook signature checks; JSON is parsed by us for a stable error code.
   app.removeAllContentTypeParsers();
@@ -86,6 +92,16 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     registers: [options.metrics],
   });
 
+  const publicRoutes = new Set(
+    options.routes.filter((r) => 'public' in r.auth).map((r) => `${r.method} ${r.url}`),
+  );
+  const limited = (req: FastifyRequest) => req.url.startsWith('/api/');
+  if (limits) {
+    // Before the body is read and before any authentication work.
+    app.addHook('onRequest', async (req) => {
+      if (limited(req)) await limits.beforeRequest(factsOf(req));
+    });
+  }
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -93,11 +109,18 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    if (limits && limited(req)) {
+      const status = reply.statusCode;
+      if (status === 401 || (status === 403 && publicRoutes.has(`${req.method} ${route}`)))
+        limits.unauthenticatedResponse(req.ip);
+    }
   });
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body, internal } = toHttpError(err, req.id);
     if (internal) req.log.error({ err }, 'request failed');
+    const retryAfter = body.error.details?.retryAfterSeconds;
+    if (status === 429 && typeof retryAfter === 'number') reply.header('retry-after', retryAfter);
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
@@ -115,10 +138,19 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     app.route({
       method: route.method,
       url: route.url,
-      handler: async (req, reply) => handle(route, req, reply, options.accessControl),
+      handler: async (req, reply) => handle(route, req, reply, options.accessControl, limits),
     });
   }
   return app;
+}
+
+function factsOf(req: FastifyRequest): RequestFacts {
+  return {
+    ip: req.ip,
+    method: req.method,
+    route: req.routeOptions.url ?? 'unmatched',
+    requestId: req.id,
+  };
 }
 
 async function handle(
@@ -126,6 +158,7 @@ async function handle(
   req: FastifyRequest,
   reply: FastifyReply,
   access: AccessControl,
+  limits: RequestLimits | undefined,
 ): Promise<unknown> {
   const ip = req.ip;
   let actor: Actor;
@@ -136,6 +169,7 @@ async function handle(
       ip,
       requestId: req.id,
     });
+    await limits?.afterAuthentication(actor, factsOf(req));
   } else {
     actor = anonymous(ip);
   }
