@@ -180,6 +180,8 @@ const gate = new DeploymentGate({
   changes: app.services.changes,
   pipelines: app.services.pipelines,
   governance: app.services.governance,
+  directory: app.services.directory,
+  sockPuppetWindowMs: null,
   scm: new KyselyScmStore(),
   rbac: new KyselyRbacStore(),
   policy: { evaluate: () => Promise.resolve({ allowed: true, reasons: [] }) },

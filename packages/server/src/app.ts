@@ -243,6 +243,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     sessionTtlMs: parseDuration(config.sessionTtl)!,
   });
   const projectStore = new KyselyProjectStore();
+  const sockPuppetWindowMs =
+    config.sockPuppetWindow === 'off' ? null : parseDuration(config.sockPuppetWindow)!;
   const approvals = new ApprovalService({
     database,
     uow,
@@ -250,8 +252,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: new KyselyApprovalStore(),
     clock,
     creators: directory,
-    sockPuppetWindowMs:
-      config.sockPuppetWindow === 'off' ? null : parseDuration(config.sockPuppetWindow)!,
+    sockPuppetWindowMs,
   });
   // Governed kinds (production environments, RBAC, freezes, change templates and connectors,
   // audit streams) keep a new version pending until a second person approves it.
@@ -315,6 +316,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     governance,
     scm: scmStore,
     rbac,
+    directory,
+    sockPuppetWindowMs,
   });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
   const envRequeue = Number(process.env.CUSTODY_REQUEUE_TIMEOUT_MS);

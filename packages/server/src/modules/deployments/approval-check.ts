@@ -3,9 +3,7 @@ import { parseDuration } from '../../platform/duration.ts';
 import { newId } from '../../platform/ids.ts';
 import type { GateRun } from '../executions/index.ts';
 import type { KyselyRbacStore } from '../identity/index.ts';
-import type { PipelineService } from '../pipelines/index.ts';
 import type { EnvironmentView } from '../projects/index.ts';
-import type { KyselyScmStore } from '../scm/index.ts';
 import {
   evaluateRules,
   rulesInForce,
@@ -14,7 +12,7 @@ import {
 } from './approval-rules.ts';
 import type { ApprovalRequestRow, KyselyDeploymentStore } from './deployment-store.ts';
 import type { GateEvaluation } from './gate-evaluation.ts';
-import { excludedApprovers, exclusionOf } from './sod.ts';
+import { analyseSod, exclusionOf, type SodAnalysis, type SodDeps } from './segregation.ts';
 
 export interface ApprovalProgress {
   met: boolean;
@@ -22,10 +20,8 @@ export interface ApprovalProgress {
   rejectedBy: string[];
 }
 
-export interface ApprovalCheckDeps {
+export interface ApprovalCheckDeps extends SodDeps {
   store: KyselyDeploymentStore;
-  pipelines: PipelineService;
-  scm: KyselyScmStore;
   rbac: KyselyRbacStore;
 }
 
@@ -41,7 +37,7 @@ const describeRule = (r: ApprovalRule) =>
 export class ApprovalCheck {
   constructor(private readonly deps: ApprovalCheckDeps) {}
 
-  async run(e: GateEvaluation, bypassedBy: string | undefined): Promise<void> {
+  async run(e: GateEvaluation, sod: SodAnalysis, bypassedBy: string | undefined): Promise<void> {
     const rules = rulesInForce(e.env);
     if (rules.length === 0) return;
     const rejected = await this.deps.store.rejectedRequest(e.tx, e.run.id, e.stage.name);
@@ -70,13 +66,13 @@ export class ApprovalCheck {
       req = undefined;
     }
     req ??= await this.open(e, rules);
-    let progress = await this.progress(e.tx, req, e.run, e.env, e.at);
+    let progress = await this.progress(e.tx, req, e.run, e.env, e.at, sod);
     // Approved, but the approvals have since expired (or an approver became excluded): a
     // fresh request, so that approvers can decide again.
     if (req.state === 'approved' && !progress.met) {
       await this.retire(e, req, 'expired');
       req = await this.open(e, rules);
-      progress = await this.progress(e.tx, req, e.run, e.env, e.at);
+      progress = await this.progress(e.tx, req, e.run, e.env, e.at, sod);
     }
     e.approval = { id: req.id, state: req.state, rules: progress.rules };
     if (progress.met) {
@@ -99,23 +95,27 @@ export class ApprovalCheck {
     );
   }
 
-  // Valid votes: not expired, by users who are not excluded by segregation of duties.
+  // Valid votes: not expired, by users who are not excluded by segregation of duties (as it
+  // stands now: an author learnt later voids the vote of that person).
   async progress(
     tx: AnyTx | AnyDb,
     req: ApprovalRequestRow,
     run: GateRun,
     env: EnvironmentView,
     at: Date,
+    sod?: SodAnalysis,
   ): Promise<ApprovalProgress> {
     const rules = rulesInForce(env);
     const ttl = parseDuration(env.spec.approvals?.expiresAfter ?? '24h') ?? 86_400_000;
-    const excluded = await excludedApprovers(tx, this.deps, run);
-    const votes = (await this.deps.store.votes(tx, req.id)).filter(
-      (v) =>
+    const analysis = sod ?? (await analyseSod(tx, this.deps, run, env.name));
+    const votes = [];
+    for (const v of await this.deps.store.votes(tx, req.id))
+      if (
         v.principal.startsWith('user:') &&
-        !exclusionOf(excluded, v.principal) &&
-        at.getTime() - Date.parse(v.decided_at) <= ttl,
-    );
+        at.getTime() - Date.parse(v.decided_at) <= ttl &&
+        !(await exclusionOf(tx, this.deps, analysis, v.principal, req.created_at))
+      )
+        votes.push(v);
     const approvers = await Promise.all(
       votes
         .filter((v) => v.decision === 'approve')

@@ -233,7 +233,13 @@ for (const dialect of dialects) {
       expect(applied.statusCode, applied.body).toBe(200);
       await approveGoverned();
       runner = await TestRunner.register(t);
-      // The SCM webhook recorded erin as the author of the commit being deployed.
+      // erin's GitHub login is linked to her user (segregation of duties matches exactly on
+      // linked identities), and the SCM webhook recorded it as the commit's author.
+      const linked = await api('POST', '/api/v1/users/erin/identities', {
+        kind: 'github',
+        value: 'erin',
+      });
+      expect(linked.status, JSON.stringify(linked.body)).toBe(201);
       await new KyselyScmStore().addCommit(t.app.database.db, {
         provider: 'github',
         project: 'shop',
@@ -274,7 +280,7 @@ for (const dialect of dialects) {
       const byErin = await api('POST', url, {}, tokens.erin);
       expect(byErin.status).toBe(403);
       expect(byErin.body.error.code).toBe('APPROVALS_SELF_APPROVAL_FORBIDDEN');
-      expect(byErin.body.error.message).toContain('authored the commit');
+      expect(byErin.body.error.message).toContain('authored commit a1b2c3d4e5f6');
       const bySvc = await api('POST', url, {}, tokens.svc);
       expect(bySvc.status).toBe(403);
       expect(bySvc.body.error.code).toBe('APPROVALS_SERVICE_ACCOUNT_FORBIDDEN');

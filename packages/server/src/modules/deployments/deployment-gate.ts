@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
 import { systemActor } from '../../platform/context.ts';
-import type { AnyTx } from '../../platform/db/database.ts';
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
 import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ChangeService } from '../changes/index.ts';
@@ -17,6 +17,9 @@ import type { KyselyRbacStore } from '../identity/index.ts';
 import type { PipelineGovernance, PipelineService } from '../pipelines/index.ts';
 import type { EnvironmentView, ProjectService } from '../projects/index.ts';
 import type { KyselyScmStore } from '../scm/index.ts';
+import type { CreatorLookup } from '../../platform/four-eyes.ts';
+import { analyseSod, exclusionOf, type IdentityResolver } from './segregation.ts';
+import { checkSegregation } from './segregation-check.ts';
 import { ApprovalCheck } from './approval-check.ts';
 import { intentHash, type DeploymentIntent } from './approval-rules.ts';
 import { checkChangeRecord } from './change-record-check.ts';
@@ -59,6 +62,9 @@ export interface GateDeps {
   governance: PipelineGovernance;
   scm: KyselyScmStore;
   rbac: KyselyRbacStore;
+  // Linked identities (exact matching) and who created whom, for segregation of duties.
+  directory: IdentityResolver & CreatorLookup;
+  sockPuppetWindowMs: number | null;
   policy?: DeploymentPolicyHook | undefined;
 }
 
@@ -133,7 +139,9 @@ export class DeploymentGate implements DeploymentGatePort {
     await checkPromotion(e, this.deps);
     const change = await checkChangeRecord(e, this.deps);
     await checkFreeze(e, this.deps, change.breakGlass);
-    await this.approvals.run(e, change.standsInForApprovals);
+    const sod = await analyseSod(tx, this.deps, run, env.name);
+    await checkSegregation(e, sod, this.deps);
+    await this.approvals.run(e, sod, change.standsInForApprovals);
     await checkPolicy(e, this.deps.policy);
     const decision = e.decision();
     // A deployment let through by a standard or emergency change: kept on the change.
@@ -149,6 +157,18 @@ export class DeploymentGate implements DeploymentGatePort {
           at: input.at,
         })) || e.recorded;
     return { ...decision, recorded: e.recorded };
+  }
+
+  // Why `principal` may never approve this run's deployment to `environment`, if so.
+  async exclusion(
+    db: AnyDb | AnyTx,
+    run: GateRun,
+    environment: string,
+    principal: string,
+    since: string,
+  ): Promise<string | undefined> {
+    const sod = await analyseSod(db, this.deps, run, environment);
+    return exclusionOf(db, this.deps, sod, principal, since);
   }
 
   // The engine's hook: evaluates, and records the decision (table + audit entry) whenever it

@@ -20,7 +20,6 @@ import { eligible, intentHash, rulesInForce } from './approval-rules.ts';
 import type { DeploymentGate, GateReason } from './deployment-gate.ts';
 import type { ApprovalRequestRow, KyselyDeploymentStore, VoteRow } from './deployment-store.ts';
 import { deploymentErrors as E } from './errors.ts';
-import { excludedApprovers, exclusionOf } from './sod.ts';
 
 export interface DeploymentApprovalView {
   id: string;
@@ -225,7 +224,8 @@ export class DeploymentService {
     if (votes.some((v) => v.principal === principal)) return false;
     const run = await this.deps.executions.run(db, row.run_id);
     if (!run) return false;
-    if (exclusionOf(await excludedApprovers(db, this.deps, run), principal)) return false;
+    if (await this.deps.gate.exclusion(db, run, row.environment, principal, row.created_at))
+      return false;
     const env = await this.deps.projects.environment(row.project, row.environment);
     const groups = await this.deps.rbac.groupsOf(db, { type: 'user', name: ctx.actor.name });
     return env ? rulesInForce(env).some((r) => eligible(r, { principal, groups })) : false;
@@ -270,7 +270,13 @@ export class DeploymentService {
     const run = await this.deps.executions.run(db, row.run_id);
     if (!run) throw new DomainError(E.DEPLOYMENTS_RUN_NOT_FOUND);
     if (decision === 'approve') {
-      const why = exclusionOf(await excludedApprovers(db, this.deps, run), principal);
+      const why = await this.deps.gate.exclusion(
+        db,
+        run,
+        row.environment,
+        principal,
+        row.created_at,
+      );
       if (why)
         await refuse(
           approvalErrors.APPROVALS_SELF_APPROVAL_FORBIDDEN,

@@ -67,10 +67,10 @@ for (const dialect of dialects) {
     // Approves every pending pipeline-version / environment-rule request as `who`.
     const approvePending = async (who: string) => {
       const pending = await d.api('GET', '/api/v1/approvals?state=pending');
-      for (const r of pending.body.items as { id: string }[])
-        expect(
-          (await d.api('POST', `/api/v1/approvals/${r.id}/approve`, {}, tok[who])).status,
-        ).toBe(200);
+      for (const r of pending.body.items as { id: string }[]) {
+        const res = await d.api('POST', `/api/v1/approvals/${r.id}/approve`, {}, tok[who]);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      }
     };
 
     beforeAll(async () => {
@@ -80,10 +80,12 @@ for (const dialect of dialects) {
       for (const name of ['rm1', 'rm2'])
         tok[name] = await t.user(name, ['release-manager@project:pay']);
       tok.svc = await t.user('bot', ['release-manager@project:pay'], 'service_account');
+      // The change advisory board: approves governed configuration organization-wide.
+      tok.cab = await t.user('cab', ['approver@organization']);
       const applied = await t.apply(manifest);
       expect(applied.statusCode, applied.body).toBe(200);
       d = await DeployDriver.create(t, ['default', 'prod']);
-      await approvePending('rm1');
+      await approvePending('cab');
     });
     afterAll(async () => {
       await t?.close();
@@ -117,7 +119,7 @@ metadata: { name: cert-rotation }
 spec: { scope: { environments: [pay/prod] }, validFor: 24h }
 `);
       expect(template.statusCode, template.body).toBe(200);
-      await approvePending('rm2');
+      await approvePending('cab');
       const body = {
         project: 'pay',
         environment: 'prod',
@@ -201,7 +203,7 @@ spec:
   effect: deny
 `);
       expect(deny.statusCode, deny.body).toBe(200);
-      await approvePending('rm2');
+      await approvePending('cab');
       // She cannot start a run that deploys to prod, nor approve a pipeline version that does,
       // nor approve a deployment there, nor roll prod back.
       const run = await d.api(
@@ -245,7 +247,7 @@ spec:
         tok.dev,
       );
       expect(unapproved.body.error.code).toBe('EXECUTIONS_VERSION_NOT_APPROVED'); // v2 waits
-      await approvePending('rm2');
+      await approvePending('cab');
       const ok = await d.startRun('pay', 'release', tok.dev, { commit });
       await d.playNext('build', 'pay v2');
       const vote = await d.vote(ok, 'deploy-prod', tok.mallory);
@@ -313,7 +315,7 @@ spec:
       // Its approval request is withdrawn with the run.
       expect((await d.gate(id, 'deploy-prod')).approval!.state).toBe('withdrawn');
       // Users' tokens live a day: renew them for the tests that follow.
-      for (const name of ['dev', 'rm1', 'rm2']) tok[name] = await t.tokenFor(name);
+      for (const name of ['dev', 'rm1', 'rm2', 'cab']) tok[name] = await t.tokenFor(name);
     });
 
     it('a job the gate withdraws gives its environment back: two runs to one environment both finish', async () => {
@@ -366,7 +368,7 @@ metadata: { name: prod, project: pay }
 spec: { type: production, runnerPool: prod-b }
 `);
       expect(repool.statusCode, repool.body).toBe(200);
-      await approvePending('rm2');
+      await approvePending('cab');
       expect((await d.vote(id, 'deploy-prod', tok.rm1)).status).toBe(200);
       await d.tick();
       expect((await d.stage(id, 'deploy-prod')).pool).toBe('prod-b');

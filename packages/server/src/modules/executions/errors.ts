@@ -64,4 +64,16 @@ export const executionErrors = defineErrors({
     message: 'No artifact with that digest',
     solve: 'Artifacts are downloaded by the digest the lease handed out.',
   },
+  EXECUTIONS_REPORT_INVALID: {
+    category: 'invalid',
+    message: "The runner's report does not match the job it holds",
+    solve:
+      'A runner reports only the steps, files and commit ranges of the job its lease names; `details` says what did not match.',
+  },
+  EXECUTIONS_TRANSITION_ILLEGAL: {
+    category: 'conflict',
+    message: 'The report asks for a transition the job or step cannot make from its state',
+    solve:
+      'Report each step started before finished, once each, and complete a job only after its steps; `details` names the state.',
+  },
 });

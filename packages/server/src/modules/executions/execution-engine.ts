@@ -94,6 +94,7 @@ export class ExecutionEngine {
       uow,
       store,
       clock,
+      pipelines,
       lifecycle,
       checkpoints,
       scheduler: this.scheduler,

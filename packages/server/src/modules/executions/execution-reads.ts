@@ -15,6 +15,24 @@ export interface StageRecord {
   reason: string | null;
 }
 
+export interface CommitRecord {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  committerName: string;
+  committerEmail: string;
+  signature: string; // good | bad | unknown | none
+}
+
+// The commits a run deploys to an environment, as its runner reported them at checkout.
+export interface CommitRangeRecord {
+  since: string | null;
+  head: string;
+  truncated: boolean;
+  reportedAt: string;
+  commits: CommitRecord[];
+}
+
 export interface ReleaseRecord {
   runId: string;
   releasedAt: string;
@@ -47,6 +65,29 @@ export class ExecutionReads {
     exceptStage?: string,
   ): Promise<{ name: string; digest: string }[]> {
     return this.store.artifacts(db, runId, exceptStage);
+  }
+
+  async commitRange(
+    db: AnyDb | AnyTx,
+    runId: string,
+    environment: string,
+  ): Promise<CommitRangeRecord | undefined> {
+    const found = await this.store.commitRange(db, runId, environment);
+    if (!found) return undefined;
+    return {
+      since: found.range.since,
+      head: found.range.head,
+      truncated: found.range.truncated === 1,
+      reportedAt: found.range.reported_at,
+      commits: found.commits.map((c) => ({
+        sha: c.sha,
+        authorName: c.author_name,
+        authorEmail: c.author_email,
+        committerName: c.committer_name,
+        committerEmail: c.committer_email,
+        signature: c.signature,
+      })),
+    };
   }
 
   async releases(

@@ -95,6 +95,28 @@ export interface FileRow {
   created_at: string;
 }
 
+export interface CommitRangeRow {
+  run_id: string;
+  environment: string;
+  since: string | null;
+  head: string;
+  truncated: number;
+  job_id: string;
+  reported_at: string;
+}
+
+export interface CommitRow {
+  run_id: string;
+  environment: string;
+  idx: number;
+  sha: string;
+  author_name: string;
+  author_email: string;
+  committer_name: string;
+  committer_email: string;
+  signature: string;
+}
+
 interface ExecutionTables {
   runs: RunRow;
   run_stages: StageRow;
@@ -104,6 +126,8 @@ interface ExecutionTables {
   run_files: FileRow;
   blobs: { digest: string; size: number; content_base64: string };
   environment_locks: { project: string; environment: string; holder: string; acquired_at: string };
+  run_commit_ranges: CommitRangeRow;
+  run_commits: CommitRow;
   environment_releases: {
     project: string;
     environment: string;
@@ -457,6 +481,50 @@ export class KyselyExecutionStore {
       .insertInto('environment_releases')
       .values({ project, environment, run_id: runId, released_at: at })
       .execute();
+  }
+
+  // ---- commit ranges
+  // The latest report for a run and environment replaces the one before.
+  async replaceCommitRange(db: Db, range: CommitRangeRow, commits: CommitRow[]): Promise<void> {
+    await k(db)
+      .deleteFrom('run_commits')
+      .where('run_id', '=', range.run_id)
+      .where('environment', '=', range.environment)
+      .execute();
+    await k(db)
+      .deleteFrom('run_commit_ranges')
+      .where('run_id', '=', range.run_id)
+      .where('environment', '=', range.environment)
+      .execute();
+    await k(db).insertInto('run_commit_ranges').values(range).execute();
+    // 10 columns per row: 500 rows stay far below both databases' parameter limits.
+    for (let i = 0; i < commits.length; i += 500)
+      await k(db)
+        .insertInto('run_commits')
+        .values(commits.slice(i, i + 500))
+        .execute();
+  }
+
+  async commitRange(
+    db: Db,
+    runId: string,
+    environment: string,
+  ): Promise<{ range: CommitRangeRow; commits: CommitRow[] } | undefined> {
+    const range = await k(db)
+      .selectFrom('run_commit_ranges')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('environment', '=', environment)
+      .executeTakeFirst();
+    if (!range) return undefined;
+    const commits = await k(db)
+      .selectFrom('run_commits')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('environment', '=', environment)
+      .orderBy('idx')
+      .execute();
+    return { range, commits };
   }
 
   // The run's artifacts (the last digest per name). `exceptStage` leaves out what that stage's

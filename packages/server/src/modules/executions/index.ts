@@ -5,6 +5,7 @@ export { KyselyExecutionStore, type FileRow } from './execution-store.ts';
 export { ExecutionEngine, type ExecutionEngineDeps } from './execution-engine.ts';
 export { defaultEngineOptions, type EngineOptions } from './engine-options.ts';
 export type { JobPayload, SecretSource } from './job-payload.ts';
+export type { CommitRangeReport } from './commit-ranges.ts';
 export type { StepResult } from './job-lifecycle.ts';
 export type { DeploymentGatePort, GateRun, GateStage, GateVerdict } from './gate-port.ts';
 export {
@@ -12,6 +13,8 @@ export {
   type RunRecord,
   type StageRecord,
   type ReleaseRecord,
+  type CommitRecord,
+  type CommitRangeRecord,
 } from './execution-reads.ts';
 export { executionRoutes } from './execution-routes.ts';
 export { rollbackTargetOf, type RollbackTarget } from './rollback-plan.ts';

@@ -1,6 +1,7 @@
 import type { AnyDb } from '../../platform/db/database.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { artifactEnvName, type PipelineSpec, type StepSpec } from '../pipelines/index.ts';
+import { rangesToReport } from './commit-ranges.ts';
 import type { JobRow, KyselyExecutionStore, RunRow } from './execution-store.ts';
 
 // Secrets reach jobs through this port; the secrets module implements it.
@@ -39,6 +40,8 @@ export interface JobPayload {
   }[];
   artifacts: { env: string; name: string; digest: string; path: string }[];
   secrets: Record<string, string>;
+  // The commit ranges the runner reports after checkout (segregation of duties).
+  history: { branch: string; ranges: { environment: string; since: string | null }[] };
 }
 
 // What a runner receives with its lease: the steps, the artifacts built before (and, for a
@@ -90,6 +93,10 @@ export class JobPayloadBuilder {
       secrets:
         (await this.deps.secrets?.forJob({ project: run.project, environment, pool: job.pool })) ??
         {},
+      history: {
+        branch: run.branch,
+        ranges: await rangesToReport(this.deps.db, this.deps.store, run, spec),
+      },
     };
   }
 

@@ -7,7 +7,9 @@ import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { executionErrors } from './errors.ts';
 import { stepTransition, type StepState } from './execution-state.ts';
-import type { JobRow, KyselyExecutionStore, StepRow } from './execution-store.ts';
+import { commitRows, rangesToReport, type CommitRangeReport } from './commit-ranges.ts';
+import type { JobRow, KyselyExecutionStore, RunRow, StepRow } from './execution-store.ts';
+import type { PipelineService } from '../pipelines/index.ts';
 import { withdrawnByGate, type GateCheckpoints } from './gate-checkpoints.ts';
 import type { JobLifecycle, StepResult } from './job-lifecycle.ts';
 import type { SecretSource } from './job-payload.ts';
@@ -34,6 +36,7 @@ export class JobReports {
       uow: UnitOfWork;
       store: KyselyExecutionStore;
       clock: Clock;
+      pipelines: PipelineService;
       lifecycle: JobLifecycle;
       checkpoints: GateCheckpoints;
       scheduler: Scheduler;
@@ -68,34 +71,89 @@ export class JobReports {
     return { cancel: run?.cancel_requested === 1 };
   }
 
+  // The commit the job checked out (pins the run to it) and, per environment the run deploys
+  // to, the commits from the release there to it.
   async reportCommit(
     ctx: RequestContext,
     jobId: string,
     leaseId: string,
-    commit: string,
+    report: { commit: string; ranges?: CommitRangeReport[] | undefined },
   ): Promise<{ commit: string }> {
+    const { commit } = report;
     if (!/^[0-9a-f]{40,64}$/.test(commit))
       throw new DomainError(executionErrors.EXECUTIONS_COMMIT_INVALID);
     const result = await maybe(this.deps.uow, ctx, async (tx, record) => {
       const job = await this.leased(tx, jobId, leaseId);
       const run = (await this.deps.store.run(tx, job.run_id, true))!;
-      if (run.commit_sha && commit.startsWith(run.commit_sha)) {
-        if (run.commit_sha === commit) throw new NoChange();
-      } else if (run.commit_sha) {
+      let changed = false;
+      if (run.commit_sha && !commit.startsWith(run.commit_sha))
         throw new DomainError(
           executionErrors.EXECUTIONS_COMMIT_INVALID,
           `run is pinned to ${run.commit_sha}`,
         );
+      if (run.commit_sha !== commit) {
+        await this.deps.store.updateRun(tx, run.id, { commit_sha: commit });
+        record({
+          action: 'executions.run.commit-resolved',
+          resource: { type: 'run', id: run.id },
+          details: { commit },
+        });
+        changed = true;
       }
-      await this.deps.store.updateRun(tx, run.id, { commit_sha: commit });
-      record({
-        action: 'executions.run.commit-resolved',
-        resource: { type: 'run', id: run.id },
-        details: { commit },
-      });
+      if (report.ranges?.length) {
+        await this.recordRanges(tx, record, { run, job, commit, ranges: report.ranges });
+        changed = true;
+      }
+      if (!changed) throw new NoChange();
       return commit;
     });
     return { commit: result ?? commit };
+  }
+
+  private async recordRanges(
+    tx: AnyTx,
+    record: RecordAudit,
+    input: { run: RunRow; job: JobRow; commit: string; ranges: CommitRangeReport[] },
+  ): Promise<void> {
+    const { run, job } = input;
+    const pv = await this.deps.pipelines.version(
+      run.project,
+      run.pipeline,
+      run.pipeline_version,
+      tx,
+    );
+    const asked = await rangesToReport(tx, this.deps.store, run, pv.spec);
+    for (const range of input.ranges) {
+      const rows = commitRows(run, asked, range, input.commit);
+      await this.deps.store.replaceCommitRange(
+        tx,
+        {
+          run_id: run.id,
+          environment: range.environment,
+          since: range.since,
+          head: input.commit,
+          truncated: range.truncated ? 1 : 0,
+          job_id: job.id,
+          reported_at: this.now(),
+        },
+        rows,
+      );
+      record({
+        action: 'executions.run.commits-recorded',
+        resource: { type: 'run', id: run.id },
+        details: {
+          environment: range.environment,
+          since: range.since,
+          head: input.commit,
+          commits: rows.length,
+          truncated: range.truncated,
+          authors: [...new Set(rows.flatMap((r) => [r.author_email, r.committer_email]))].slice(
+            0,
+            50,
+          ),
+        },
+      });
+    }
   }
 
   async stepStarted(

@@ -154,4 +154,35 @@ export const executionMigrations: ModuleMigrations = {
       await db.schema.alterTable('run_stages').addColumn('waiting_since', 'text').execute();
     },
   },
+  // The commits a run deploys to each environment, as its runner saw them at checkout: from
+  // the release in force there (or the branch's merge base) to the deployed commit.
+  '2026-12-02T1700-executions-run-commits': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('run_commit_ranges')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('since', 'text')
+        .addColumn('head', 'text', (c) => c.notNull())
+        .addColumn('truncated', 'integer', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('reported_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_commit_ranges_pk', ['run_id', 'environment'])
+        .execute();
+      await db.schema
+        .createTable('run_commits')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('sha', 'text', (c) => c.notNull())
+        .addColumn('author_name', 'text', (c) => c.notNull())
+        .addColumn('author_email', 'text', (c) => c.notNull())
+        .addColumn('committer_name', 'text', (c) => c.notNull())
+        .addColumn('committer_email', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_commits_pk', ['run_id', 'environment', 'idx'])
+        .execute();
+    },
+  },
 };

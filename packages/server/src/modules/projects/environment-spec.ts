@@ -48,6 +48,14 @@ export const environmentSpecSchema = z
       .strict()
       .optional(),
     changeRecord: z.enum(['none', 'native', 'servicenow', 'jira']).default('none'),
+    // Segregation of duties beyond the defaults that always hold.
+    sod: z
+      .object({
+        // block: every author, committer and pull request author must be linked to a user.
+        unlinkedAuthors: z.enum(['allow', 'block']).default('allow'),
+      })
+      .strict()
+      .optional(),
     policies: z.array(label).optional(),
   })
   .strict();

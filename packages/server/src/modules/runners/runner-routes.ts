@@ -12,6 +12,30 @@ const pool = z
 const jobParams = z.object({ id: z.string().min(1).max(64) }).strict();
 const lease = z.object({ leaseId: z.string().min(1).max(64) }).strict();
 const ok = z.object({ ok: z.literal(true) });
+const sha = z.string().regex(/^[0-9a-f]{40,64}$/, 'must be a full commit SHA');
+const person = z.string().max(320);
+const commitRange = z
+  .object({
+    environment: z.string().min(1).max(63),
+    since: sha.nullable(),
+    truncated: z.boolean(),
+    commits: z
+      .array(
+        z
+          .object({
+            sha,
+            authorName: person,
+            authorEmail: person,
+            committerName: person,
+            committerEmail: person,
+            signature: z.enum(['good', 'bad', 'unknown', 'none']),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(1000),
+  })
+  .strict();
 const runnerView = z.object({
   id: z.string(),
   name: z.string(),
@@ -52,6 +76,10 @@ const jobPayload = z.object({
   ),
   // Only ever sent to the runner holding the lease; never part of any other response.
   secrets: z.record(z.string(), z.string()),
+  history: z.object({
+    branch: z.string(),
+    ranges: z.array(z.object({ environment: z.string(), since: z.string().nullable() })),
+  }),
 });
 
 export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): AnyRoute[] {
@@ -155,10 +183,15 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       tags: ['runners'],
       auth: { permission: report },
       params: jobParams,
-      body: lease.extend({ commit: z.string().min(7).max(64) }).strict(),
+      body: lease
+        .extend({
+          commit: z.string().min(7).max(64),
+          ranges: z.array(commitRange).max(20).optional(),
+        })
+        .strict(),
       response: z.object({ commit: z.string() }),
       async handler({ params, body, ctx }) {
-        return engine.reports.reportCommit(ctx, params.id, body.leaseId, body.commit);
+        return engine.reports.reportCommit(ctx, params.id, body.leaseId, body);
       },
     }),
     defineRoute({

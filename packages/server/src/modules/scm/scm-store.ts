@@ -133,6 +133,30 @@ export class KyselyScmStore {
       .execute();
   }
 
+  // The recorded pushes of these commits (exact SHAs), for segregation of duties.
+  async commitsWithShas(db: Db, project: string, shas: readonly string[]): Promise<CommitRow[]> {
+    if (shas.length === 0) return [];
+    return k(db)
+      .selectFrom('scm_commits')
+      .selectAll()
+      .where('project', '=', project)
+      .where('sha', 'in', [...shas])
+      .execute();
+  }
+
+  // Pull/merge requests whose head or merge commit is one of these commits.
+  async changesForCommits(db: Db, project: string, shas: readonly string[]): Promise<ChangeRow[]> {
+    if (shas.length === 0) return [];
+    return k(db)
+      .selectFrom('scm_changes')
+      .selectAll()
+      .where('project', '=', project)
+      .where((eb) =>
+        eb.or([eb('head_sha', 'in', [...shas]), eb('merge_commit_sha', 'in', [...shas])]),
+      )
+      .execute();
+  }
+
   // For the API's listings, a page at a time.
   async changesPage(db: Db, project: string, page: PageRequest): Promise<PageOf<ChangeRow>> {
     const q = k(db).selectFrom('scm_changes').selectAll().where('project', '=', project);
