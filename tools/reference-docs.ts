@@ -3,6 +3,7 @@ import {
   allPermissions,
   builtinRoles,
   configEnvironmentNames,
+  configFlaglessKeys,
   configSchema,
   createApp,
   statusByCategory,
@@ -66,14 +67,16 @@ export function configurationMarkdown(): string {
   };
   const env = configEnvironmentNames();
   const rows = Object.entries(json.properties).map(([key, s]) => {
-    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = configFlaglessKeys().includes(key as keyof typeof env)
+      ? '(none)'
+      : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     const def =
       s.default === undefined
         ? (json.required ?? []).includes(key)
           ? '(required)'
           : '-'
         : `\`${String(s.default)}\``;
-    return `| \`${key}\` | \`${flag}\` | \`${env[key as keyof typeof env]}\` | ${def} |`;
+    return `| \`${key}\` | ${flag === '(none)' ? flag : `\`${flag}\``} | \`${env[key as keyof typeof env]}\` | ${def} |`;
   });
   return `# Configuration
 

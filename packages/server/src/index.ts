@@ -6,6 +6,7 @@ export {
   loadConfig,
   configSchema,
   configEnvironmentNames,
+  configFlaglessKeys,
   type Config,
   type ConfigInput,
 } from './platform/config/config.ts';

@@ -44,13 +44,13 @@ const jobPayload = z.object({
       retries: z.number(),
       evidence: z.array(z.object({ type: z.string(), path: z.string() })),
       artifacts: z.array(z.object({ name: z.string(), path: z.string() })),
+      // The secrets this step names, only ever sent to the runner holding the lease.
+      secrets: z.record(z.string(), z.string()),
     }),
   ),
   artifacts: z.array(
     z.object({ env: z.string(), name: z.string(), digest: z.string(), path: z.string() }),
   ),
-  // Only ever sent to the runner holding the lease; never part of any other response.
-  secrets: z.record(z.string(), z.string()),
 });
 
 export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): AnyRoute[] {

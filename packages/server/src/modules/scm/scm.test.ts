@@ -72,15 +72,15 @@ for (const dialect of dialects) {
         config: { dataDir: mkdtempSync(path.join(tmpdir(), 'custody-scm-')) },
       });
       expect((await t.apply(manifest)).statusCode).toBe(200);
-      for (const [project, name, value] of [
-        ['hello', 'GITHUB_WEBHOOK_SECRET', ghSecret],
-        ['diaspora', 'GITLAB_WEBHOOK_TOKEN', glToken],
+      for (const [project, provider, value] of [
+        ['hello', 'github', ghSecret],
+        ['diaspora', 'gitlab', glToken],
       ] as const)
         expect(
           (
             await t.request({
               method: 'PUT',
-              url: `/api/v1/projects/${project}/secrets/${name}`,
+              url: `/api/v1/projects/${project}/scm/webhook-secrets/${provider}`,
               json: { value },
             })
           ).statusCode,
@@ -114,6 +114,7 @@ for (const dialect of dialects) {
         headers: {
           'content-type': 'application/json',
           'x-gitlab-event': event,
+          'x-gitlab-event-uuid': `e-${Math.random()}`,
           'x-gitlab-token': token,
         },
       });

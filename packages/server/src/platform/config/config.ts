@@ -31,6 +31,9 @@ export const configSchema = z
       .default(1024 * 1024),
     ledgerKeyFile: z.string().min(1).optional(),
     publicUrl: z.string().url().optional(),
+    // The deployment's sealing keys (ADR 8): a file, or base64 keys in the environment only.
+    secretsKeyFile: z.string().min(1).optional(),
+    secretsKey: z.string().min(1).optional(),
   })
   .strict();
 
@@ -48,7 +51,16 @@ const envNames: Record<keyof Config, string> = {
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   publicUrl: 'CUSTODY_PUBLIC_URL',
+  secretsKeyFile: 'CUSTODY_SECRETS_KEY_FILE',
+  secretsKey: 'CUSTODY_SECRETS_KEY',
 };
+
+// Settings no command-line flag takes: key material never goes on a command line.
+const flaglessKeys: readonly (keyof Config)[] = ['secretsKey'];
+
+export function configFlaglessKeys(): readonly (keyof Config)[] {
+  return flaglessKeys;
+}
 
 export function configEnvironmentNames(): Readonly<Record<keyof Config, string>> {
   return envNames;
@@ -101,8 +113,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const key = issue.path.join('.');
-      const source =
-        key in envNames ? ` (flag --${kebab(key)}, env ${envNames[key as keyof Config]})` : '';
+      const flag = flaglessKeys.includes(key as keyof Config) ? '' : `flag --${kebab(key)}, `;
+      const source = key in envNames ? ` (${flag}env ${envNames[key as keyof Config]})` : '';
       return `${key || '(root)'}: ${issue.message}${source}`;
     });
     throw new DomainError(
