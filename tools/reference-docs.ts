@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   allErrorDefinitions,
   allPermissions,
@@ -97,13 +100,16 @@ defaults it to \`DATA_DIR/custody.db\`.
 
 export async function apiMarkdown(): Promise<string> {
   // The routes exist only once services are built: an in-memory app lists them.
+  // A throwaway data directory: the app creates its sealing key there.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'custody-docs-'));
   const app = await createApp({
-    config: configSchema.parse({ databaseUrl: ':memory:', logLevel: 'silent' }),
+    config: configSchema.parse({ databaseUrl: ':memory:', logLevel: 'silent', dataDir }),
   });
   const routes = [...app.routes].sort(
     (a, b) => a.url.localeCompare(b.url) || a.method.localeCompare(b.method),
   );
   await app.close();
+  rmSync(dataDir, { recursive: true, force: true });
   const rows = routes.map(
     (r) =>
       `| ${r.method} | \`${r.url}\` | ${'permission' in r.auth ? `\`${r.auth.permission}\`` : `public: ${r.auth.public}`} | ${r.summary} |`,

@@ -24,8 +24,11 @@ const lineBreaks = /[\r\n]/g;
 export function maskedForms(value: string): string[] {
   if (value.length < minValueLength) return [];
   const bytes = Buffer.from(value, 'utf8');
+  const json = JSON.stringify(value).slice(1, -1);
   const derived = [
     ...base64Forms(bytes),
+    // Base64 of a JSON document holding the value (registry auths, Kubernetes secrets).
+    ...(json !== value ? base64Forms(Buffer.from(json, 'utf8')) : []),
     bytes.toString('hex'),
     bytes.toString('hex').toUpperCase(),
     ...urlForms(value),

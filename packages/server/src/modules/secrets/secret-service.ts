@@ -166,19 +166,27 @@ export class SecretService {
     };
     for (const d of releasableRows(req, rows, envPool)) {
       const steps = req.steps.filter((s) => s.secrets.includes(d.name)).map((s) => s.name);
-      if (d.kind === 'withheld') {
+      const withheld = (code: string, environment: string) =>
         record({
           action: 'secrets.secret.withheld',
-          resource: {
-            type: 'secret',
-            id: secretId({ ...req, environment: d.environment, name: d.name }),
-          },
+          resource: { type: 'secret', id: secretId({ ...req, environment, name: d.name }) },
           outcome: 'denied',
-          details: { code: d.code, ...job, environment: req.environment, steps },
+          details: { code, ...job, environment: req.environment, steps },
         });
+      if (d.kind === 'withheld') {
+        withheld(d.code, d.environment);
         continue;
       }
-      const value = this.deps.sealer.open(d.row.sealed, secretContext(d.row));
+      // A value that does not open (altered, or copied from another row) is withheld, never
+      // guessed at; the job runs without it and the refusal is on the record.
+      let value: string;
+      try {
+        value = this.deps.sealer.open(d.row.sealed, secretContext(d.row));
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        withheld(err.code, d.row.environment);
+        continue;
+      }
       req.steps.forEach((s, i) => {
         if (s.secrets.includes(d.name)) out[i]![d.name] = value;
       });
@@ -212,9 +220,16 @@ export class SecretService {
     const rows = (await this.deps.store.ofProject(db, input.project)).filter(
       (r) => r.environment === '' || r.environment === env,
     );
-    const masker = new SecretMasker(
-      rows.map((r) => this.deps.sealer.open(r.sealed, secretContext(r))),
-    );
+    const values: string[] = [];
+    for (const r of rows) {
+      // A value that does not open was never released, so there is nothing of it to mask.
+      try {
+        values.push(this.deps.sealer.open(r.sealed, secretContext(r)));
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+      }
+    }
+    const masker = new SecretMasker(values);
     if (this.maskers.size > 1000) this.maskers.clear();
     this.maskers.set(cacheKey, { versions: fingerprint, masker });
     return masker;
