@@ -6,7 +6,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
-import { TestRunner } from '../../platform/testing/test-runner.ts';
+import { TestRunner, type LeasedJob } from '../../platform/testing/test-runner.ts';
+
+interface LeasedSteps extends LeasedJob {
+  steps: { secrets: Record<string, string> }[];
+}
 
 interface Example {
   name: string;
@@ -343,7 +347,7 @@ spec:
       });
       expect(run.statusCode).toBe(201);
       const runner = await TestRunner.register(t, 'forger', ['forgers']);
-      const job = (await runner.lease<{ steps: { secrets: Record<string, string> }[] }>())!;
+      const job = (await runner.lease<LeasedSteps>())!;
       expect(job.steps[0]!.secrets).toEqual({});
       expect(JSON.stringify(job)).not.toContain(ghSecret);
       // What a step could sign with (nothing) does not make a valid delivery.
