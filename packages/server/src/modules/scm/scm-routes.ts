@@ -18,6 +18,29 @@ const secretView = z.object({
   updatedAt: z.string(),
 });
 
+function setWebhookSecret(service: ScmService, provider: Provider): AnyRoute {
+  return defineRoute({
+    method: 'PUT',
+    url: `/api/v1/projects/:project/scm/webhook-secrets/${provider}`,
+    summary: `Set a project's ${provider === 'github' ? 'GitHub' : 'GitLab'} webhook secret (a platform secret: never given to jobs, never returned)`,
+    tags: ['scm'],
+    auth: {
+      permission: P['scm.webhook-secret.write'],
+      scope: ({ params }) => ({ project: String(params.project) }),
+    },
+    params: z.object({ project: z.string().min(1).max(63) }).strict(),
+    body: z.object({ value: z.string().min(8).max(4096) }).strict(),
+    response: secretView,
+    async handler({ params, body, ctx }) {
+      return service.setWebhookSecret(ctx, {
+        project: params.project,
+        provider,
+        value: body.value,
+      });
+    },
+  });
+}
+
 function webhook(service: ScmService, provider: Provider, how: string): AnyRoute {
   return defineRoute({
     method: 'POST',
@@ -55,25 +78,8 @@ export function scmRoutes(service: ScmService): AnyRoute[] {
       'gitlab',
       "X-Gitlab-Token equal to the project's GitLab webhook secret; each Idempotency-Key / X-Gitlab-Event-UUID once",
     ),
-    defineRoute({
-      method: 'PUT',
-      url: '/api/v1/projects/:project/scm/webhook-secrets/:provider',
-      summary:
-        "Set a project's webhook secret for GitHub or GitLab (a platform secret: never given to jobs, never returned)",
-      tags: ['scm'],
-      auth: {
-        permission: P['scm.webhook-secret.write'],
-        scope: ({ params }) => ({ project: String(params.project) }),
-      },
-      params: z
-        .object({ project: z.string().min(1).max(63), provider: z.enum(['github', 'gitlab']) })
-        .strict(),
-      body: z.object({ value: z.string().min(8).max(4096) }).strict(),
-      response: secretView,
-      async handler({ params, body, ctx }) {
-        return service.setWebhookSecret(ctx, { ...params, value: body.value });
-      },
-    }),
+    setWebhookSecret(service, 'github'),
+    setWebhookSecret(service, 'gitlab'),
     defineRoute({
       method: 'GET',
       url: '/api/v1/projects/:project/scm/webhook-secrets',

@@ -260,8 +260,6 @@ export class SecretService {
   }
 
   async hasPlatformSecrets(): Promise<boolean> {
-    return (await this.deps.store.all(this.deps.database.db)).some(
-      (r) => r.environment === '' && (platformSecretNames as readonly string[]).includes(r.name),
-    );
+    return this.deps.store.anyNamed(this.deps.database.db, platformSecretNames);
   }
 }

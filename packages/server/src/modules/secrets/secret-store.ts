@@ -101,6 +101,17 @@ export class KyselySecretStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  async anyNamed(db: Db, names: readonly string[]): Promise<boolean> {
+    const r = await k(db)
+      .selectFrom('secrets')
+      .select('name')
+      .where('environment', '=', '')
+      .where('name', 'in', [...names])
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
   /** Removes project-wide secrets with these names and returns them (one transaction). */
   async take(db: Db, names: readonly string[]): Promise<SecretRow[]> {
     return k(db)
