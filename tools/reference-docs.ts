@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   allErrorDefinitions,
   allPermissions,
   builtinRoles,
   configEnvironmentNames,
+  configFlaglessKeys,
   configSchema,
   createApp,
   statusByCategory,
@@ -118,14 +122,16 @@ export function configurationMarkdown(): string {
   };
   const env = configEnvironmentNames();
   const rows = Object.entries(json.properties).map(([key, s]) => {
-    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = configFlaglessKeys().includes(key as keyof typeof env)
+      ? '(none)'
+      : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     const def =
       s.default === undefined
         ? (json.required ?? []).includes(key)
           ? '(required)'
           : '-'
         : `\`${String(s.default)}\``;
-    return `| \`${key}\` | \`${flag}\` | \`${env[key as keyof typeof env]}\` | ${def} |`;
+    return `| \`${key}\` | ${flag === '(none)' ? flag : `\`${flag}\``} | \`${env[key as keyof typeof env]}\` | ${def} |`;
   });
   return `# Configuration
 
@@ -154,13 +160,16 @@ of these are held in memory by each replica.
 
 export async function apiMarkdown(): Promise<string> {
   // The routes exist only once services are built: an in-memory app lists them.
+  // A throwaway data directory: the app creates its sealing key there.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'custody-docs-'));
   const app = await createApp({
-    config: configSchema.parse({ databaseUrl: ':memory:', logLevel: 'silent' }),
+    config: configSchema.parse({ databaseUrl: ':memory:', logLevel: 'silent', dataDir }),
   });
   const routes = [...app.routes].sort(
     (a, b) => a.url.localeCompare(b.url) || a.method.localeCompare(b.method),
   );
   await app.close();
+  rmSync(dataDir, { recursive: true, force: true });
   const rows = routes.map(
     (r) =>
       `| ${r.method} | \`${r.url}\` | ${'permission' in r.auth ? `\`${r.auth.permission}\`` : `public: ${r.auth.public}`} | ${r.summary} |`,

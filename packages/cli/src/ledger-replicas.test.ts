@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,11 @@ interface Replica {
   dataDir: string;
 }
 
-async function startReplica(databaseUrl: string, keyFile: string): Promise<Replica> {
+async function startReplica(
+  databaseUrl: string,
+  keyFile: string,
+  secretsKeyFile: string,
+): Promise<Replica> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'custody-replica-'));
   const child = spawn(
     process.execPath,
@@ -30,6 +35,9 @@ async function startReplica(databaseUrl: string, keyFile: string): Promise<Repli
       dataDir,
       '--ledger-key-file',
       keyFile,
+      // Replicas share one sealing key too (ADR 8); without it the second refuses to start.
+      '--secrets-key-file',
+      secretsKeyFile,
       '--log-level',
       'warn',
     ],
@@ -87,11 +95,13 @@ describe('two server replicas on one PostgreSQL', () => {
     const keyFile = path.join(keyDir, 'ledger.key');
     const key = generateSignerKey('replicas.test/ledger');
     writeFileSync(keyFile, key.signerKey + '\n', { mode: 0o600 });
+    const secretsKeyFile = path.join(keyDir, 'secrets.key');
+    writeFileSync(secretsKeyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
 
-    const a = await startReplica(db.url, keyFile);
+    const a = await startReplica(db.url, keyFile, secretsKeyFile);
     children.push(a.child);
     const token = readFileSync(path.join(a.dataDir, 'admin.token'), 'utf8').trim();
-    const b = await startReplica(db.url, keyFile);
+    const b = await startReplica(db.url, keyFile, secretsKeyFile);
     children.push(b.child);
     const replicas = [a, b];
 

@@ -4,18 +4,26 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runAgent } from '@custody/runner';
-import { bootstrapAdmin, configSchema, startServer, type RunningServer } from '@custody/server';
+import {
+  bootstrapAdmin,
+  configSchema,
+  maskedForms,
+  startServer,
+  type RunningServer,
+} from '@custody/server';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './testing/ledger-fixture.ts';
 
 // A secret's value never appears in stored logs, API responses or the audit trail, and it
 // reaches only jobs of its scope — searched in all three places, API and database alike.
 
 const secretValue = 'hunter2-s3cr3t-VALUE-7f1c';
 const qaValue = 'qa-only-value-5b2e9d';
+const webhookValue = 'gh-webhook-9c1e4b77aa';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-const manifest = (repo: string) => `apiVersion: custody/v1
+const manifest = (repo: string, server: string) => `apiVersion: custody/v1
 kind: Project
 metadata: { name: vault }
 ---
@@ -34,17 +42,47 @@ spec:
       type: ci
       steps:
         - name: print
+          secrets: [DEPLOY_TOKEN]
           run: |
             echo "token=$DEPLOY_TOKEN"
             echo "qa=\${QA_ONLY:-absent}"
             printf %s "$DEPLOY_TOKEN" | sha256sum | grep -q ${sha(secretValue)} && echo token-ok
+            echo "b64=$(printf %s "$DEPLOY_TOKEN" | base64 -w0)"
+            echo "b64-shifted=$(printf 'x:%s' "$DEPLOY_TOKEN" | base64 -w0)"
+            echo "b64-wrapped=$(printf '%s%s%s' "$DEPLOY_TOKEN" "$DEPLOY_TOKEN" "$DEPLOY_TOKEN" | base64)"
+            echo "hex=$(printf %s "$DEPLOY_TOKEN" | od -An -tx1 | tr -d ' \\n')"
+            echo "HEX=$(printf %s "$DEPLOY_TOKEN" | basenc --base16)"
+            echo "rev=$(printf %s "$DEPLOY_TOKEN" | rev)"
+            node -e 'const v = process.env.DEPLOY_TOKEN; console.log("url=" + encodeURIComponent(v)); console.log("json=" + JSON.stringify({ v }))'
+            printf 'split=%s\\n' "\${DEPLOY_TOKEN:0:11}"
+            sleep 0.7
+            printf '%s\\n' "\${DEPLOY_TOKEN:11}"
+        - name: snoop
+          run: |
+            echo "snoop=\${DEPLOY_TOKEN:-absent}"
+            echo "leak-count=$(env | grep -c -e hunter2 -e qa-only)"
+        - name: forge
+          secrets: [GITHUB_WEBHOOK_SECRET]
+          run: |
+            node -e '
+              const { createHmac } = require("node:crypto");
+              const body = JSON.stringify({ action: "submitted", repository: { full_name: "o/r" },
+                review: { user: { login: "bob" }, state: "approved", commit_id: null, submitted_at: null },
+                pull_request: { number: 1 } });
+              const sig = createHmac("sha256", process.env.GITHUB_WEBHOOK_SECRET ?? "").update(body).digest("hex");
+              fetch("${server}/api/v1/webhooks/github/vault", { method: "POST", body, headers: {
+                "content-type": "application/json", "x-github-event": "pull_request_review",
+                "x-github-delivery": "forged-1", "x-hub-signature-256": "sha256=" + sig } })
+                .then((r) => console.log("forge=" + r.status));
+            '
     - name: deploy-qa
       type: deploy
       environment: qa
       steps:
         - name: deploy
+          secrets: [QA_ONLY]
           run: |
-            echo "qa=$QA_ONLY and token=$DEPLOY_TOKEN"
+            echo "qa=$QA_ONLY and token=\${DEPLOY_TOKEN:-absent}"
             printf %s "$QA_ONLY" | sha256sum | grep -q ${sha(qaValue)} && echo qa-ok
 `;
 
@@ -107,11 +145,29 @@ describe('secrets (in-process server, real runner agent)', () => {
       }),
     });
     admin = (await bootstrapAdmin(server.app))!.token;
-    expect((await api('POST', '/api/v1/apply', manifest(repo))).results).toBeDefined();
-    const set = await api('PUT', '/api/v1/projects/vault/secrets/DEPLOY_TOKEN', {
+    expect((await api('POST', '/api/v1/apply', manifest(repo, server.url))).results).toBeDefined();
+    process.env.CUSTODY_TEST_WEBHOOK_SECRET = webhookValue;
+    const set = await runCli([
+      '--server',
+      server.url,
+      '--token',
+      admin,
+      'scm',
+      'webhook-secret',
+      'set',
+      '--project',
+      'vault',
+      '--provider',
+      'github',
+      '--from-env',
+      'CUSTODY_TEST_WEBHOOK_SECRET',
+    ]);
+    delete process.env.CUSTODY_TEST_WEBHOOK_SECRET;
+    expect(set.status, set.stderr).toBe(0);
+    const token = await api('PUT', '/api/v1/projects/vault/secrets/DEPLOY_TOKEN', {
       value: secretValue,
     });
-    expect(set).toMatchObject({ name: 'DEPLOY_TOKEN', version: 1, environment: null });
+    expect(token).toMatchObject({ name: 'DEPLOY_TOKEN', version: 1, environment: null });
     expect(
       await api('PUT', '/api/v1/projects/vault/secrets/QA_ONLY', {
         value: qaValue,
@@ -120,12 +176,12 @@ describe('secrets (in-process server, real runner agent)', () => {
     ).toMatchObject({
       environment: 'qa',
     });
-    const token = (
+    const runnerToken = (
       await api('POST', '/api/v1/runners/tokens', { name: 'vault', pools: ['default'] })
     ).token as string;
     agent = runAgent({
       server: server.url,
-      token,
+      token: runnerToken,
       pools: ['default'],
       workDir: path.join(dir, 'work'),
       signal: abort.signal,
@@ -154,9 +210,41 @@ describe('secrets (in-process server, real runner agent)', () => {
     }[];
     const text = logs.map((c) => c.content).join('');
     expect(text).toContain('token=***');
-    expect(text).toContain('token-ok'); // the job received the real value
+    expect(text).toContain('token-ok'); // the step that names it received the real value
     expect(text).toContain('qa=absent'); // environment-scoped: not in the ci job
-    expect(text).toContain('qa-ok'); // but in the qa deploy
+    expect(text).toContain('snoop=absent'); // the step that names nothing gets nothing
+    expect(text).toContain('leak-count=0'); // not under any other name either
+    expect(text).toContain('qa-ok'); // the qa deploy names it
+    expect(text).toContain('token=absent'); // and only it
+    expect(text).toContain('forge=401'); // no webhook secret to forge a review with
+    for (const label of ['b64', 'b64-shifted', 'hex', 'HEX', 'rev', 'url', 'json', 'split'])
+      expect(text).toMatch(new RegExp(`${label}=.*\\*\\*\\*`));
+    // No 8 characters in a row of any form the masker knows survive in the stored logs.
+    const flat = text.replace(/\n/g, '').replace(/\*\*\*/g, '|');
+    for (const form of maskedForms(secretValue))
+      for (let i = 0; i + 8 <= form.length; i++) expect(flat).not.toContain(form.slice(i, i + 8));
+    const forged = await api('GET', '/api/v1/projects/vault/scm/changes');
+    expect(JSON.stringify(forged)).not.toContain('github:bob');
+    // Who received what, from the ledger.
+    const releases = await runCli([
+      '--server',
+      server.url,
+      '--token',
+      admin,
+      '-o',
+      'json',
+      'secret',
+      'releases',
+      '--project',
+      'vault',
+    ]);
+    expect(releases.status, releases.stderr).toBe(0);
+    const items = (JSON.parse(releases.stdout) as { items: { secret: string; steps: string[] }[] })
+      .items;
+    expect(items.map((r) => `${r.secret}:${r.steps.join(',')}`).sort()).toEqual([
+      'vault/DEPLOY_TOKEN:print',
+      'vault/qa/QA_ONLY:deploy',
+    ]);
     await api('GET', '/api/v1/projects/vault/secrets');
     await api('GET', '/api/v1/audit/entries?limit=1000');
     await api('GET', `/api/v1/runs?project=vault`);
@@ -170,7 +258,7 @@ describe('secrets (in-process server, real runner agent)', () => {
     };
     for (const [where, content] of Object.entries(stored)) {
       expect(content.length, where).toBeGreaterThan(10);
-      for (const value of [secretValue, qaValue]) {
+      for (const value of [secretValue, qaValue, webhookValue]) {
         expect(content.includes(value), `${where} holds a secret`).toBe(false);
         expect(
           content.includes(Buffer.from(value).toString('base64')),

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { createMasker } from './masking.ts';
 import {
   HttpError,
   LeaseLostError,
@@ -124,8 +125,7 @@ async function runJob(
     `${job.jobId}-${job.attempt}-${randomBytes(3).toString('hex')}`,
   );
   const src = path.join(dir, 'src');
-  const secrets = Object.values(job.secrets).filter((v) => v.length >= 3);
-  const mask = (s: string) => secrets.reduce((acc, v) => acc.split(v).join('***'), s);
+  const mask = createMasker(job.steps.flatMap((s) => Object.values(s.secrets)));
   try {
     await mkdir(dir, { recursive: true });
     // Checkout with the real git: any URL git can clone, file:// included.
@@ -175,7 +175,6 @@ async function runJob(
       await writeFile(file, Buffer.from(blob.contentBase64, 'base64'));
       env[a.env] = file;
     }
-    Object.assign(env, job.secrets);
 
     for (const [index, step] of job.steps.entries()) {
       if (state.cancelled) {
@@ -184,7 +183,8 @@ async function runJob(
       }
       // Later steps were started by the request that finished the one before.
       if (index === 0) await post('steps/start', { step: index });
-      const outcome = await runStep(step, index, { ...env, ...step.env }, src, state, mask, post);
+      const stepEnv = { ...env, ...step.env, ...step.secrets };
+      const outcome = await runStep(step, index, stepEnv, src, state, mask, post);
       if (outcome.result === 'succeeded') {
         try {
           for (const e of step.evidence)

@@ -9,6 +9,8 @@ export interface JobStep {
   retries: number;
   evidence: { type: string; path: string }[];
   artifacts: { name: string; path: string }[];
+  // Only the secrets this step names: exposed to this step alone, masked in every step's logs.
+  secrets: Record<string, string>;
 }
 
 export interface Job {
@@ -29,7 +31,6 @@ export interface Job {
   inputs: Record<string, string>;
   steps: JobStep[];
   artifacts: { env: string; name: string; digest: string; path: string }[];
-  secrets: Record<string, string>;
 }
 
 export type StepResult = 'succeeded' | 'failed' | 'cancelled';

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './platform/config/config.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
+import { Sealer } from './platform/crypto/sealer.ts';
+import { loadSealingKeys } from './platform/crypto/sealing-keys.ts';
 import { createDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrator.ts';
 import { UnitOfWork, type FaultHooks } from './platform/db/unit-of-work.ts';
@@ -59,6 +60,7 @@ import {
   KyselyStreamStore,
   StreamService,
   deriveSealingKey,
+  streamSecretSealedValues,
   streamMigrations,
   streamRoutes,
 } from './modules/streams/index.ts';
@@ -91,10 +93,14 @@ import {
   runnerRoutes,
 } from './modules/runners/index.ts';
 import {
+  KyselySealingKeyStore,
   KyselySecretStore,
+  SealingService,
+  SecretReleases,
   SecretService,
   secretMigrations,
   secretRoutes,
+  secretSealedValues,
 } from './modules/secrets/index.ts';
 import {
   FreezeService,
@@ -107,11 +113,18 @@ import {
   ChangeService,
   CredentialSealer,
   KyselyChangeStore,
+  connectorCredentialSealedValues,
   changeKinds,
   changeMigrations,
   changeRoutes,
 } from './modules/changes/index.ts';
-import { KyselyScmStore, ScmService, scmMigrations, scmRoutes } from './modules/scm/index.ts';
+import {
+  KyselyScmStore,
+  ScmService,
+  scmMigrations,
+  scmRoutes,
+  webhookSecretSealedValues,
+} from './modules/scm/index.ts';
 import {
   DeploymentGate,
   DeploymentService,
@@ -151,6 +164,8 @@ export interface App {
   readonly database: Database;
   readonly config: Config;
   readonly clock: Clock;
+  // The deployment's one sealer (ADR 8): secrets, webhook secrets, connector and stream secrets.
+  readonly sealer: Sealer;
   readonly services: {
     readonly audit: AuditService;
     readonly identity: IdentityService;
@@ -167,6 +182,7 @@ export interface App {
     readonly engine: ExecutionEngine;
     readonly runners: RunnerService;
     readonly secrets: SecretService;
+    readonly sealing: SealingService;
     readonly scm: ScmService;
     readonly freeze: FreezeService;
     readonly changes: ChangeService;
@@ -209,6 +225,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
       onConnectionError: (err) => logger.warn({ err }, 'database connection lost; reconnecting'),
     });
   await migrateToLatest(database, allMigrations);
+  const sealer = new Sealer(
+    loadSealingKeys({
+      secretsKey: config.secretsKey,
+      secretsKeyFile: config.secretsKeyFile,
+      dataDir: config.dataDir,
+    }),
+  );
 
   const audit = new AuditService({
     database,
@@ -281,7 +304,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: changeStore,
     projects,
     clock,
-    sealer: new CredentialSealer(path.join(path.resolve(config.dataDir), 'secrets.key')),
+    sealer: new CredentialSealer(sealer),
   });
   for (const handler of changeKinds(changeStore, production)) resources.register(handler);
   const pipelineStore = new KyselyPipelineStore();
@@ -291,14 +314,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     pipelines.version(project, name, version),
   );
   resources.register(pipelineKind({ store: pipelineStore, projects, governance }));
-  const secrets = new SecretService({
-    database,
-    uow,
-    store: new KyselySecretStore(),
-    clock,
-    projects,
-    keyFile: path.join(path.resolve(config.dataDir), 'secrets.key'),
-  });
+  const secretStore = new KyselySecretStore();
+  const secrets = new SecretService({ database, uow, store: secretStore, clock, projects, sealer });
   // The deployment gate: protection rules of the Environment, evaluated by the engine when a
   // deploy stage starts and right before its job is leased.
   const deploymentStore = new KyselyDeploymentStore();
@@ -344,7 +361,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     uow,
     store: scmStore,
     clock,
-    secrets,
+    sealer,
+    projects,
     pipelines,
     engine,
     access,
@@ -390,10 +408,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   // SIEM streaming runs on the ledger leader only, so entries go out once and in order.
   const auditStore = new KyselyAuditStore();
+  const streamStore = new KyselyStreamStore();
   const streams = new StreamService({
     database,
     uow,
-    store: new KyselyStreamStore(),
+    store: streamStore,
     audit: {
       list: (filter) => audit.list(filter),
       size: () => audit.size(),
@@ -401,17 +420,43 @@ export async function createApp(deps: AppDeps): Promise<App> {
     },
     clock,
     logger: logger.child({ component: 'streams' }),
-    // Destination secrets are sealed under a key derived from the ledger signing key, which
-    // every replica shares; it never leaves the data directory.
-    sealingKey: () => {
-      void ledger.service.signer; // created at first start
-      return deriveSealingKey(
-        readFileSync(
-          ledgerKeyPath({ dataDir: config.dataDir, ledgerKeyFile: config.ledgerKeyFile }),
-        ),
-      );
-    },
+    sealer,
     ...deps.streams,
+  });
+  // Every replica proves at start that it holds the deployment's sealing keys and can open
+  // what is stored; values in the formats before key ids are sealed again now.
+  const sealing = new SealingService({
+    database,
+    uow,
+    clock,
+    sealer,
+    store: new KyselySealingKeyStore(database.dialect),
+    sets: [
+      secretSealedValues(secretStore),
+      webhookSecretSealedValues(scmStore),
+      connectorCredentialSealedValues(changeStore),
+      streamSecretSealedValues(streamStore),
+    ],
+    // Stream secrets used to be sealed under a key derived from the ledger key.
+    legacyKeys: () => {
+      const file = ledgerKeyPath({ dataDir: config.dataDir, ledgerKeyFile: config.ledgerKeyFile });
+      return existsSync(file) ? [deriveSealingKey(readFileSync(file))] : [];
+    },
+  });
+  try {
+    await sealing.prepare();
+    await scm.adoptProjectWebhookSecrets({
+      has: () => secrets.hasPlatformSecrets(),
+      take: (tx, record) => secrets.takePlatformSecrets(tx, record),
+    });
+  } catch (err) {
+    if (ownsDatabase) await database.destroy();
+    throw err;
+  }
+  const secretReleases = new SecretReleases({
+    database,
+    store: secretStore,
+    audit: { list: (filter) => audit.list(filter) },
   });
   resources.register(streams.kind());
   ledger.election.addDuty({
@@ -446,7 +491,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...approvalRoutes(approvals),
     ...executionRoutes(engine),
     ...runnerRoutes(runners, engine),
-    ...secretRoutes(secrets),
+    ...secretRoutes(secrets, secretReleases, sealing),
     ...scmRoutes(scm),
     ...freezeRoutes(freeze),
     ...changeRoutes(changes),
@@ -476,6 +521,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     database,
     config,
     clock,
+    sealer,
     services: {
       audit,
       identity,
@@ -491,6 +537,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       engine,
       runners,
       secrets,
+      sealing,
       scm,
       freeze,
       changes,

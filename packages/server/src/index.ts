@@ -6,6 +6,7 @@ export {
   loadConfig,
   configSchema,
   configEnvironmentNames,
+  configFlaglessKeys,
   type Config,
   type ConfigInput,
 } from './platform/config/config.ts';
@@ -17,4 +18,5 @@ export { parseDuration, formatDuration } from './platform/duration.ts';
 export { ManualClock, systemClock, type Clock } from './platform/clock.ts';
 export { builtinRoles } from './modules/identity/index.ts';
 export { serverVersion } from './system-routes.ts';
+export { maskedForms } from './modules/secrets/index.ts';
 export { Ledger, leafBytes, type CheckpointView } from './modules/ledger/index.ts';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { runAgent } from '@custody/runner';
 import { parseDuration, systemContext } from '@custody/server';
-import { readStdin, run, type CommandContext } from '../command-context.ts';
+import { run, type CommandContext } from '../command-context.ts';
 import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
 import { table } from '../output.ts';
 import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
@@ -383,80 +383,6 @@ export function registerPipelineCommands(program: Command): void {
             json: { reason: opts.reason },
           });
         ctx.out.result(a, () => `${a.id} ${a.state}`);
-      }),
-    );
-
-  const secret = program
-    .command('secret')
-    .description('Write-only secrets, injected into matching jobs');
-  secret
-    .command('set <name>')
-    .description('Set a secret; the value comes from standard input or --from-env (never a flag)')
-    .requiredOption('-p, --project <project>', 'project')
-    .option('-e, --environment <env>', 'only jobs deploying to this environment')
-    .option('--pools <pools>', 'only jobs of these runner pools (comma-separated)')
-    .option('--from-env <var>', 'read the value from this environment variable')
-    .action(
-      run(
-        async (
-          ctx,
-          name: string,
-          opts: { project: string; environment?: string; pools?: string; fromEnv?: string },
-        ) => {
-          const value = opts.fromEnv
-            ? process.env[opts.fromEnv]
-            : (await readStdin()).replace(/\r?\n$/, '');
-          if (!value)
-            throw new UsageError('no value: pipe it on standard input or use --from-env VAR');
-          const s = await ctx
-            .client()
-            .request<{ name: string; version: number }>(
-              'PUT',
-              `/api/v1/projects/${enc(opts.project)}/secrets/${enc(name)}`,
-              {
-                json: {
-                  value,
-                  ...(opts.environment ? { environment: opts.environment } : {}),
-                  ...(opts.pools ? { pools: opts.pools.split(',').filter(Boolean) } : {}),
-                },
-              },
-            );
-          ctx.out.result(s, () => `secret ${s.name} set (version ${s.version})`);
-        },
-      ),
-    );
-
-  secret
-    .command('list')
-    .description('List secret names, scopes and versions (never values)')
-    .requiredOption('-p, --project <project>', 'project')
-    .option(...limitOption)
-    .option(...allOption)
-    .action(
-      run(async (ctx, opts: { project: string } & PageFlags) => {
-        const listed = await fetchList<{
-          name: string;
-          environment: string | null;
-          version: number;
-          pools: string[];
-          updatedBy: string;
-          updatedAt: string;
-        }>(ctx.client(), `/api/v1/projects/${enc(opts.project)}/secrets`, { flags: opts });
-        const { items } = listed;
-        hintMore(ctx.out, listed, 'secrets');
-        ctx.out.result(items, () =>
-          table([
-            ['NAME', 'ENVIRONMENT', 'POOLS', 'VERSION', 'UPDATED BY', 'UPDATED AT'],
-            ...items.map((s) => [
-              s.name,
-              s.environment ?? '*',
-              s.pools.join(',') || '*',
-              String(s.version),
-              s.updatedBy,
-              s.updatedAt,
-            ]),
-          ]),
-        );
       }),
     );
 

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
+  DomainError,
   bootstrapAdmin,
   closeOnSignals,
   loadConfig,
@@ -10,7 +11,7 @@ import {
 } from '@custody/server';
 import { writeCliConfig } from '../cli-config.ts';
 import { run } from '../command-context.ts';
-import { UsageError } from '../exit-codes.ts';
+import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
 
 export interface ServerFlags {
   databaseUrl?: string;
@@ -30,6 +31,7 @@ export interface ServerFlags {
   deniedAttemptsPerWindow?: string;
   deniedAttemptsWindow?: string;
   trustedProxies?: string;
+  secretsKeyFile?: string;
 }
 
 // Hooks that later capabilities (the local runner) attach to `custody up`.
@@ -78,6 +80,7 @@ async function launch(
         deniedAttemptsPerWindow: flags.deniedAttemptsPerWindow,
         deniedAttemptsWindow: flags.deniedAttemptsWindow,
         trustedProxies: flags.trustedProxies,
+        secretsKeyFile: flags.secretsKeyFile,
       },
       env: {
         ...process.env,
@@ -94,7 +97,13 @@ async function launch(
   }
   const dataDir = path.resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const server = await startServer({ config });
+  const server = await startServer({ config }).catch((err: unknown) => {
+    // A replica that cannot open the deployment's sealed values (or reach its database) stops
+    // here, with the code, rather than failing requests later.
+    if (err instanceof DomainError)
+      throw new CliError(`${err.code}: ${err.message}`, exitCodes.failure, err.code);
+    throw err;
+  });
   const boot = await bootstrapAdmin(server.app);
   const tokenFile = adminTokenFile(dataDir);
   if (boot) {
@@ -168,6 +177,10 @@ export function registerServerCommands(program: Command): void {
     .option('--session-ttl <duration>', 'lifetime of login sessions')
     .option('--body-limit <bytes>', 'largest request body accepted')
     .option('--ledger-key-file <file>', 'ledger signing key (created in the data dir when unset)')
+    .option(
+      '--secrets-key-file <file>',
+      'sealing keys, one base64 key per line, newest last (the same on every replica; or env CUSTODY_SECRETS_KEY)',
+    )
     .option('--public-url <url>', 'URL users reach the server at (links in notifications)')
     .option(
       '--rate-limit-per-address <rate>',

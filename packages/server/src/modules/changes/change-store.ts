@@ -227,4 +227,24 @@ export class KyselyChangeStore {
       .where('connector', '=', connector)
       .executeTakeFirst();
   }
+
+  async allCredentials(db: Db): Promise<ConnectorCredentialsRow[]> {
+    return k(db).selectFrom('change_connector_credentials').selectAll().execute();
+  }
+
+  // For re-sealing under a new key: only while the value is still `from`.
+  async replaceCredentialSecret(
+    db: Db,
+    connector: string,
+    from: string,
+    to: string,
+  ): Promise<boolean> {
+    const r = await k(db)
+      .updateTable('change_connector_credentials')
+      .set({ secret: to })
+      .where('connector', '=', connector)
+      .where('secret', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
 }

@@ -1,46 +1,35 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import type { SealedValueSet } from '../../platform/crypto/sealed-values.ts';
+import type { Sealer } from '../../platform/crypto/sealer.ts';
+import type { KyselyChangeStore } from './change-store.ts';
 
-// Connector credentials are sealed with AES-256-GCM under the instance's sealing key, a file
-// in the data directory (never in the database), so a database dump alone reveals nothing.
+// Connector credentials are sealed by the deployment's one sealer (ADR 8), bound to what they
+// are, so a database dump alone reveals nothing and a credential copied into another store
+// (say, a job secret) does not open there.
+const context = 'changes/connector-credential';
+
 export class CredentialSealer {
-  private key: Buffer | undefined;
-
-  constructor(private readonly keyFile: string) {}
-
-  private sealingKey(): Buffer {
-    if (this.key) return this.key;
-    if (!existsSync(this.keyFile)) {
-      mkdirSync(path.dirname(this.keyFile), { recursive: true, mode: 0o700 });
-      try {
-        writeFileSync(this.keyFile, randomBytes(32).toString('base64') + '\n', {
-          mode: 0o600,
-          flag: 'wx',
-        });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    }
-    this.key = Buffer.from(readFileSync(this.keyFile, 'utf8').trim(), 'base64');
-    return this.key;
-  }
+  constructor(private readonly sealer: Sealer) {}
 
   seal(value: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealingKey(), iv);
-    const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-    return ['v1', ...[iv, cipher.getAuthTag(), data].map((b) => b.toString('base64'))].join('.');
+    return this.sealer.seal(value, context);
   }
 
   open(sealed: string): string {
-    const [version, iv, tag, data] = sealed.split('.');
-    if (version !== 'v1' || !iv || !tag || data === undefined)
-      throw new Error('sealed credential has an unknown format');
-    const decipher = createDecipheriv('aes-256-gcm', this.sealingKey(), Buffer.from(iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString(
-      'utf8',
-    );
+    return this.sealer.open(sealed, context);
   }
+}
+
+// The credentials as the sealing check and `reseal` see them.
+export function connectorCredentialSealedValues(store: KyselyChangeStore): SealedValueSet {
+  return {
+    name: 'changes-connector-credentials',
+    async list(db) {
+      return (await store.allCredentials(db)).map((r) => ({
+        id: r.connector,
+        context,
+        sealed: r.secret,
+      }));
+    },
+    replace: (tx, id, from, to) => store.replaceCredentialSecret(tx, id, from, to),
+  };
 }

@@ -3,7 +3,7 @@ export { changePermissions } from './permissions.ts';
 export { changeErrors } from './errors.ts';
 export { KyselyChangeStore } from './change-store.ts';
 export { changeKinds } from './change-kinds.ts';
-export { CredentialSealer } from './credential-sealer.ts';
+export { CredentialSealer, connectorCredentialSealedValues } from './credential-sealer.ts';
 export { changeRoutes } from './change-routes.ts';
 export { ChangeService } from './change-service.ts';
 export type { ChangeCheck, ChangeCheckInput, CheckReason } from './change-check.ts';

@@ -46,7 +46,8 @@ export class JobLeasing {
       return this.take(tx, record, { job, runnerId: input.runnerId, leaseId });
     });
     if (!leased) return undefined;
-    return this.deps.payloads.build(leased.job, leased.run, leased.spec, leased.steps);
+    const { job, run, spec, steps, secrets } = leased;
+    return this.deps.payloads.build(job, run, spec, steps, secrets);
   }
 
   // Leases one job, or withdraws it when the gate refuses (then nothing is handed out).
@@ -79,7 +80,14 @@ export class JobLeasing {
       resource: { type: 'job', id: job.id },
       details: { run: run.id, runner: input.runnerId, attempt: job.attempt + 1 },
     });
-    return { job: { ...job, ...set } as JobRow, run, spec: pv.spec, steps };
+    const leased = { ...job, ...set } as JobRow;
+    const secrets = await this.deps.payloads.releaseSecrets(tx, record, {
+      job: leased,
+      run,
+      spec: pv.spec,
+      steps,
+    });
+    return { job: leased, run, spec: pv.spec, steps, secrets };
   }
 
   // Long poll: waits up to waitMs for a job of the runner's pools.

@@ -1,4 +1,5 @@
-import type { AnyDb } from '../../platform/db/database.ts';
+import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { artifactEnvName, type PipelineSpec, type StepSpec } from '../pipelines/index.ts';
 import { rangesToReport } from './commit-ranges.ts';
@@ -6,11 +7,27 @@ import type { JobRow, KyselyExecutionStore, RunRow } from './execution-store.ts'
 
 // Secrets reach jobs through this port; the secrets module implements it.
 export interface SecretSource {
-  forJob(input: {
+  // In the lease's transaction: each step's named secrets the job may hold, step by step, each
+  // release (and refusal) recorded with the job, runner and pool.
+  release(
+    tx: AnyTx,
+    record: RecordAudit,
+    request: {
+      project: string;
+      environment: string | null;
+      pool: string;
+      job: string;
+      run: string;
+      attempt: number;
+      runner: string;
+      steps: readonly { name: string; secrets: readonly string[] }[];
+    },
+  ): Promise<Record<string, string>[]>;
+  // Masks every secret (and its encodings) a job of this scope could hold.
+  masker(input: {
     project: string;
     environment: string | null;
-    pool: string;
-  }): Promise<Record<string, string>>;
+  }): Promise<{ mask(text: string): string }>;
 }
 
 export interface JobPayload {
@@ -37,15 +54,16 @@ export interface JobPayload {
     retries: number;
     evidence: { type: string; path: string }[];
     artifacts: { name: string; path: string }[];
+    // Only the secrets this step names; the runner exposes them to this step alone.
+    secrets: Record<string, string>;
   }[];
   artifacts: { env: string; name: string; digest: string; path: string }[];
-  secrets: Record<string, string>;
   // The commit ranges the runner reports after checkout (segregation of duties).
   history: { branch: string; ranges: { environment: string; since: string | null }[] };
 }
 
-// What a runner receives with its lease: the steps, the artifacts built before (and, for a
-// deploy stage, those of the environment's previous release) and the job's secrets.
+// What a runner receives with its lease: the steps (each with the secrets it names), the
+// artifacts built before (and, for a deploy stage, those of the environment's previous release).
 export class JobPayloadBuilder {
   constructor(
     private readonly deps: {
@@ -56,11 +74,32 @@ export class JobPayloadBuilder {
     },
   ) {}
 
+  // Called by the lease inside its transaction, so each release is recorded with it.
+  async releaseSecrets(
+    tx: AnyTx,
+    record: RecordAudit,
+    input: { job: JobRow; run: RunRow; spec: PipelineSpec; steps: StepSpec[] },
+  ): Promise<Record<string, string>[]> {
+    const { job, run } = input;
+    if (!this.deps.secrets) return input.steps.map(() => ({}));
+    return this.deps.secrets.release(tx, record, {
+      project: run.project,
+      environment: input.spec.stages[job.stage_idx]!.environment ?? null,
+      pool: job.pool,
+      job: job.id,
+      run: run.id,
+      attempt: job.attempt,
+      runner: job.runner_id ?? '',
+      steps: input.steps.map((s) => ({ name: s.name, secrets: s.secrets ?? [] })),
+    });
+  }
+
   async build(
     job: JobRow,
     run: RunRow,
     spec: PipelineSpec,
     steps: StepSpec[],
+    secrets: readonly Record<string, string>[],
   ): Promise<JobPayload> {
     const stage = spec.stages[job.stage_idx]!;
     const environment = stage.environment ?? null;
@@ -80,7 +119,7 @@ export class JobPayloadBuilder {
       branch: run.branch,
       commit: run.commit_sha,
       inputs: JSON.parse(run.inputs) as Record<string, string>,
-      steps: steps.map((s) => ({
+      steps: steps.map((s, i) => ({
         name: s.name,
         run: s.run,
         env: s.env ?? {},
@@ -88,11 +127,9 @@ export class JobPayloadBuilder {
         retries: s.retries ?? 0,
         evidence: s.evidence ?? [],
         artifacts: s.artifacts ?? [],
+        secrets: secrets[i] ?? {},
       })),
       artifacts: await this.artifacts(run, environment),
-      secrets:
-        (await this.deps.secrets?.forJob({ project: run.project, environment, pool: job.pool })) ??
-        {},
       history: {
         branch: run.branch,
         ranges: await rangesToReport(this.deps.db, this.deps.store, run, spec),

@@ -284,6 +284,7 @@ export class JobReports {
     });
   }
 
+  // Every secret of the job's scope and its common encodings (secrets module, masking.ts).
   private async mask(job: JobRow, content: string): Promise<string> {
     if (!this.deps.secrets) return content;
     const db = this.deps.database.db;
@@ -291,15 +292,11 @@ export class JobReports {
     const stage = (await this.deps.store.stages(db, job.run_id)).find(
       (s) => s.idx === job.stage_idx,
     );
-    const secrets = await this.deps.secrets.forJob({
+    const masker = await this.deps.secrets.masker({
       project: run.project,
       environment: stage?.environment ?? null,
-      pool: job.pool,
     });
-    let out = content;
-    for (const value of Object.values(secrets))
-      if (value.length >= 3) out = out.split(value).join('***');
-    return out;
+    return masker.mask(content);
   }
 
   async uploadFile(

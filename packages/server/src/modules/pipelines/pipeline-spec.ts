@@ -14,6 +14,13 @@ const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 
+// A secret a step names: a job secret's name (platform secrets and CUSTODY_* are never job
+// secrets; docs/reference/secrets.md).
+const secretName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be a secret name: A-Z, 0-9 and _')
+  .refine((n) => !n.startsWith('CUSTODY_'), 'CUSTODY_* names are set by the runner');
+
 export const evidenceTypes = ['junit', 'lcov', 'cobertura', 'sarif', 'sbom', 'file'] as const;
 
 export const stepSchema = z
@@ -21,6 +28,12 @@ export const stepSchema = z
     name: label,
     run: z.string().min(1, 'must be a bash script'),
     env: z.record(envName, z.string()).optional(),
+    // The secrets this step receives; a step that names none gets none.
+    secrets: z
+      .array(secretName)
+      .max(50)
+      .refine((a) => new Set(a).size === a.length, 'names a secret twice')
+      .optional(),
     timeout: duration.optional(),
     retries: z.number().int().min(0).max(10).optional(),
     evidence: z
@@ -37,7 +50,16 @@ export const stepSchema = z
       )
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    for (const [i, name] of (s.secrets ?? []).entries())
+      if (s.env && name in s.env)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secrets', i],
+          message: `${name} is both in env and in secrets`,
+        });
+  });
 
 export const stageSchema = z
   .object({

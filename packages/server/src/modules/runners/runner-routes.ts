@@ -69,13 +69,13 @@ const jobPayload = z.object({
       retries: z.number(),
       evidence: z.array(z.object({ type: z.string(), path: z.string() })),
       artifacts: z.array(z.object({ name: z.string(), path: z.string() })),
+      // The secrets this step names, only ever sent to the runner holding the lease.
+      secrets: z.record(z.string(), z.string()),
     }),
   ),
   artifacts: z.array(
     z.object({ env: z.string(), name: z.string(), digest: z.string(), path: z.string() }),
   ),
-  // Only ever sent to the runner holding the lease; never part of any other response.
-  secrets: z.record(z.string(), z.string()),
   history: z.object({
     branch: z.string(),
     ranges: z.array(z.object({ environment: z.string(), since: z.string().nullable() })),

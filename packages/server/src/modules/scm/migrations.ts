@@ -53,4 +53,30 @@ export const scmMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  // Webhook secrets are platform secrets with a store of their own (never job secrets), and
+  // each delivery is processed once.
+  '2026-12-03T1010-scm-webhook-secrets-deliveries': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('scm_webhook_secrets')
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('sealed', 'text', (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('scm_webhook_secrets_pk', ['project', 'provider'])
+        .execute();
+      await db.schema
+        .createTable('scm_deliveries')
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('delivery', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('scm_deliveries_pk', ['provider', 'project', 'delivery'])
+        .execute();
+    },
+  },
 };

@@ -43,6 +43,37 @@ const commitView = z.object({
   pushedBy: z.string(),
 });
 
+const secretView = z.object({
+  project: z.string(),
+  provider: z.string(),
+  version: z.number(),
+  updatedBy: z.string(),
+  updatedAt: z.string(),
+});
+
+function setWebhookSecret(service: ScmService, provider: Provider): AnyRoute {
+  return defineRoute({
+    method: 'PUT',
+    url: `/api/v1/projects/:project/scm/webhook-secrets/${provider}`,
+    summary: `Set a project's ${provider === 'github' ? 'GitHub' : 'GitLab'} webhook secret (a platform secret: never given to jobs, never returned)`,
+    tags: ['scm'],
+    auth: {
+      permission: P['scm.webhook-secret.write'],
+      scope: ({ params }) => ({ project: String(params.project) }),
+    },
+    params: z.object({ project: z.string().min(1).max(63) }).strict(),
+    body: z.object({ value: z.string().min(8).max(4096) }).strict(),
+    response: secretView,
+    async handler({ params, body, ctx }) {
+      return service.setWebhookSecret(ctx, {
+        project: params.project,
+        provider,
+        value: body.value,
+      });
+    },
+  });
+}
+
 function webhook(service: ScmService, provider: Provider, how: string): AnyRoute {
   return defineRoute({
     method: 'POST',
@@ -73,9 +104,30 @@ export function scmRoutes(service: ScmService): AnyRoute[] {
     webhook(
       service,
       'github',
-      'HMAC-SHA256 of the body (X-Hub-Signature-256) with the project secret GITHUB_WEBHOOK_SECRET',
+      "HMAC-SHA256 of the body (X-Hub-Signature-256) with the project's GitHub webhook secret; each X-GitHub-Delivery once",
     ),
-    webhook(service, 'gitlab', 'X-Gitlab-Token equal to the project secret GITLAB_WEBHOOK_TOKEN'),
+    webhook(
+      service,
+      'gitlab',
+      "X-Gitlab-Token equal to the project's GitLab webhook secret; each Idempotency-Key / X-Gitlab-Event-UUID once",
+    ),
+    setWebhookSecret(service, 'github'),
+    setWebhookSecret(service, 'gitlab'),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/projects/:project/scm/webhook-secrets',
+      summary: 'Which webhook secrets a project has, with version and author (never values)',
+      tags: ['scm'],
+      auth: {
+        permission: P['scm.webhook-secret.read'],
+        scope: ({ params }) => ({ project: String(params.project) }),
+      },
+      params: z.object({ project: z.string().min(1).max(63) }).strict(),
+      response: z.object({ items: z.array(secretView) }),
+      async handler({ params, ctx }) {
+        return { items: await service.webhookSecrets(ctx, params.project) };
+      },
+    }),
     defineRoute({
       method: 'GET',
       url: '/api/v1/projects/:project/scm/changes',

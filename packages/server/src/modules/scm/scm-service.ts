@@ -1,18 +1,25 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
-import type { Actor, Guard, RequestContext } from '../../platform/context.ts';
-import type { Database } from '../../platform/db/database.ts';
+import {
+  principalOf,
+  systemActor,
+  type Actor,
+  type Guard,
+  type RequestContext,
+} from '../../platform/context.ts';
+import type { Sealer } from '../../platform/crypto/sealer.ts';
+import type { AnyTx, Database } from '../../platform/db/database.ts';
 import { firstPage, type PageRequest } from '../../platform/db/keyset.ts';
-import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
-import { DomainError, isDomainError } from '../../platform/errors.ts';
+import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import { DomainError, isDomainError, type ErrorDefinition } from '../../platform/errors.ts';
 import type { ExecutionEngine } from '../executions/index.ts';
 import type { PipelineService } from '../pipelines/index.ts';
-import type { SecretService } from '../secrets/index.ts';
+import type { ProjectService } from '../projects/index.ts';
 import { scmErrors } from './errors.ts';
 import { scmPermissions as P } from './permissions.ts';
 import { parseGithub, parseGitlab, sameRepository, type ScmEvent } from './scm-events.ts';
-import type { KyselyScmStore } from './scm-store.ts';
+import type { KyselyScmStore, WebhookSecretRow } from './scm-store.ts';
 
 export type Provider = 'github' | 'gitlab';
 
@@ -23,10 +30,33 @@ export interface WebhookResult {
   refused: { pipeline: string; code: string }[];
 }
 
-const secretNames: Record<Provider, string> = {
-  github: 'GITHUB_WEBHOOK_SECRET',
-  gitlab: 'GITLAB_WEBHOOK_TOKEN',
+export interface WebhookSecretView {
+  project: string;
+  provider: Provider;
+  version: number;
+  updatedBy: string;
+  updatedAt: string;
+}
+
+/** What a webhook secret is sealed to: it opens for this project and provider only. */
+export const webhookSecretContext = (project: string, provider: string) =>
+  `scm/webhook-secret/${project}/${provider}`;
+
+// The project secrets webhooks were verified with before they had a store of their own.
+const legacySecretNames: Record<string, Provider> = {
+  GITHUB_WEBHOOK_SECRET: 'github',
+  GITLAB_WEBHOOK_TOKEN: 'gitlab',
 };
+
+const toView = (r: WebhookSecretRow): WebhookSecretView => ({
+  project: r.project,
+  provider: r.provider as Provider,
+  version: r.version,
+  updatedBy: r.updated_by,
+  updatedAt: r.updated_at,
+});
+
+class NothingToAdopt extends Error {}
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -39,9 +69,10 @@ const header = (h: Readonly<Record<string, string | string[] | undefined>>, name
   return Array.isArray(v) ? v[0] : v;
 };
 
-// Inbound SCM webhooks: verified with the project's webhook secret, recorded (pushes with their
-// authors and committers, pull/merge requests, reviews and their verdicts), and pushes start
-// the pipelines whose push trigger matches.
+// Inbound SCM webhooks: verified with the project's webhook secret (a platform secret in this
+// module's own store, never a job secret), processed once per delivery id, recorded (pushes
+// with their authors and committers, pull/merge requests, reviews and their verdicts), and
+// pushes start the pipelines whose push trigger matches.
 export class ScmService {
   constructor(
     private readonly deps: {
@@ -49,7 +80,8 @@ export class ScmService {
       uow: UnitOfWork;
       store: KyselyScmStore;
       clock: Clock;
-      secrets: SecretService;
+      sealer: Sealer;
+      projects: ProjectService;
       pipelines: PipelineService;
       engine: ExecutionEngine;
       access: { guardFor(actor: Actor, requestId: string): Guard };
@@ -76,9 +108,12 @@ export class ScmService {
     const event =
       header(headers, provider === 'github' ? 'x-github-event' : 'x-gitlab-event') ?? '';
     const delivery =
-      header(headers, provider === 'github' ? 'x-github-delivery' : 'x-gitlab-event-uuid') ?? null;
+      (provider === 'github'
+        ? header(headers, 'x-github-delivery')
+        : (header(headers, 'idempotency-key') ?? header(headers, 'x-gitlab-event-uuid'))
+      )?.slice(0, 200) ?? null;
     const resource = { type: 'webhook', id: `${provider}/${project}` };
-    const deny = async (def: typeof scmErrors.SCM_WEBHOOK_SIGNATURE_INVALID): Promise<never> => {
+    const deny = async (def: ErrorDefinition): Promise<never> => {
       await this.deps.uow.recordAttempt(
         { actor, requestId: input.requestId },
         {
@@ -90,8 +125,9 @@ export class ScmService {
       );
       throw new DomainError(def);
     };
-    const secret = await this.deps.secrets.reveal(project, secretNames[provider]);
-    if (!secret) return deny(scmErrors.SCM_WEBHOOK_NOT_CONFIGURED);
+    const row = await this.deps.store.webhookSecret(this.deps.database.db, project, provider);
+    if (!row) return deny(scmErrors.SCM_WEBHOOK_NOT_CONFIGURED);
+    const secret = this.deps.sealer.open(row.sealed, webhookSecretContext(project, provider));
     if (provider === 'github') {
       const given = header(headers, 'x-hub-signature-256') ?? '';
       const expected = `sha256=${createHmac('sha256', secret)
@@ -101,6 +137,8 @@ export class ScmService {
     } else if (!safeEqual(header(headers, 'x-gitlab-token') ?? '', secret)) {
       return deny(scmErrors.SCM_WEBHOOK_SIGNATURE_INVALID);
     }
+    // Signed is not enough: a captured delivery replayed later would be signed too.
+    if (!delivery) return deny(scmErrors.SCM_WEBHOOK_DELIVERY_MISSING);
 
     let parsed: ScmEvent;
     try {
@@ -120,9 +158,60 @@ export class ScmService {
       guard: this.deps.access.guardFor(actor, input.requestId),
     };
     const now = this.deps.clock.now().toISOString();
+    try {
+      await this.record(ctx, parsed, { provider, project, event, delivery, now });
+    } catch (err) {
+      if (isDomainError(err) && err.code === scmErrors.SCM_WEBHOOK_REPLAYED.code)
+        return deny(scmErrors.SCM_WEBHOOK_REPLAYED);
+      throw err;
+    }
+
+    const runs: string[] = [];
+    const refused: { pipeline: string; code: string }[] = [];
+    if (parsed.kind === 'push' && parsed.branch && !parsed.deleted) {
+      const repo = parsed.repository;
+      for (const pv of await this.deps.pipelines.pushTriggered(project, parsed.branch)) {
+        if (!sameRepository(pv.spec.source.repository, repo)) continue;
+        try {
+          const run = await this.deps.engine.runs.create(ctx, {
+            project,
+            pipeline: pv.name,
+            version: pv.version,
+            commit: parsed.after,
+            trigger: {
+              type: 'push',
+              provider,
+              ref: parsed.ref,
+              delivery,
+              pushedBy: parsed.pushedBy,
+            },
+          });
+          runs.push(run.id);
+        } catch (err) {
+          if (!isDomainError(err)) throw err;
+          refused.push({ pipeline: pv.name, code: err.code });
+        }
+      }
+    }
+    return { event, recorded: parsed.kind, runs, refused };
+  }
+
+  // The delivery's record, in one transaction with its claim on the delivery id.
+  private async record(
+    ctx: RequestContext,
+    parsed: ScmEvent,
+    d: { provider: Provider; project: string; event: string; delivery: string; now: string },
+  ): Promise<void> {
+    const { provider, project, event, delivery, now } = d;
+    const resource = { type: 'webhook', id: `${provider}/${project}` };
     await this.deps.uow.run(ctx, async (tx, record) => {
       const store = this.deps.store;
       const base = { provider, project };
+      if (!(await store.claimDelivery(tx, { ...base, delivery, event, received_at: now })))
+        throw new DomainError(
+          scmErrors.SCM_WEBHOOK_REPLAYED,
+          `delivery ${delivery} was processed before`,
+        );
       switch (parsed.kind) {
         case 'ping':
         case 'ignored':
@@ -178,35 +267,109 @@ export class ScmService {
         details: { event, delivery, ...summary(parsed) },
       });
     });
+  }
 
-    const runs: string[] = [];
-    const refused: { pipeline: string; code: string }[] = [];
-    if (parsed.kind === 'push' && parsed.branch && !parsed.deleted) {
-      const repo = parsed.repository;
-      for (const pv of await this.deps.pipelines.pushTriggered(project, parsed.branch)) {
-        if (!sameRepository(pv.spec.source.repository, repo)) continue;
-        try {
-          const run = await this.deps.engine.runs.create(ctx, {
-            project,
-            pipeline: pv.name,
-            version: pv.version,
-            commit: parsed.after,
-            trigger: {
-              type: 'push',
-              provider,
-              ref: parsed.ref,
-              delivery,
-              pushedBy: parsed.pushedBy,
-            },
+  /** Sets a project's webhook secret for one provider; the value is never returned or audited. */
+  async setWebhookSecret(
+    ctx: RequestContext,
+    input: { project: string; provider: Provider; value: string },
+  ): Promise<WebhookSecretView> {
+    const { project, provider } = input;
+    await ctx.guard.require(
+      P['scm.webhook-secret.write'],
+      { project },
+      { type: 'webhook-secret', id: `${project}/${provider}` },
+    );
+    if (!(await this.deps.projects.projectExists(project)))
+      throw new DomainError(scmErrors.SCM_PROJECT_NOT_FOUND, `project ${project} does not exist`);
+    const sealed = this.deps.sealer.seal(input.value, webhookSecretContext(project, provider));
+    return this.deps.uow.run(ctx, async (tx, record) => {
+      const row = await this.putSecret(tx, {
+        project,
+        provider,
+        sealed,
+        by: principalOf(ctx.actor),
+      });
+      record({
+        action: 'scm.webhook-secret.set',
+        resource: { type: 'webhook-secret', id: `${project}/${provider}` },
+        details: { version: row.version, keyId: this.deps.sealer.currentKeyId },
+      });
+      return toView(row);
+    });
+  }
+
+  async webhookSecrets(ctx: RequestContext, project: string): Promise<WebhookSecretView[]> {
+    await ctx.guard.require(
+      P['scm.webhook-secret.read'],
+      { project },
+      { type: 'webhook-secret', id: `${project}/*` },
+    );
+    return (await this.deps.store.webhookSecrets(this.deps.database.db, project)).map(toView);
+  }
+
+  private async putSecret(
+    tx: AnyTx,
+    input: { project: string; provider: Provider; sealed: string; by: string },
+  ): Promise<WebhookSecretRow> {
+    const prev = await this.deps.store.webhookSecret(tx, input.project, input.provider);
+    const row: WebhookSecretRow = {
+      project: input.project,
+      provider: input.provider,
+      version: (prev?.version ?? 0) + 1,
+      sealed: input.sealed,
+      updated_by: input.by,
+      updated_at: this.deps.clock.now().toISOString(),
+    };
+    await this.deps.store.upsertWebhookSecret(tx, row);
+    return row;
+  }
+
+  /**
+   * Start-up: webhook secrets set as project secrets (before they had this store) move here,
+   * out of the job secrets, in one audited transaction. A secret already set here wins.
+   */
+  async adoptProjectWebhookSecrets(source: {
+    has(): Promise<boolean>;
+    take(
+      tx: AnyTx,
+      record: RecordAudit,
+    ): Promise<{ project: string; name: string; value: string }[]>;
+  }): Promise<void> {
+    if (!(await source.has())) return;
+    const ctx = { actor: systemActor, requestId: 'startup-webhook-secrets' };
+    try {
+      await this.deps.uow.run(ctx, async (tx, record) => {
+        const taken = await source.take(tx, record);
+        if (taken.length === 0) throw new NothingToAdopt();
+        for (const t of taken) {
+          const provider = legacySecretNames[t.name]!;
+          const id = `${t.project}/${provider}`;
+          if (await this.deps.store.webhookSecret(tx, t.project, provider)) {
+            record({
+              action: 'scm.webhook-secret.adopted',
+              resource: { type: 'webhook-secret', id },
+              details: { from: `project secret ${t.name}`, kept: 'the webhook secret already set' },
+            });
+            continue;
+          }
+          const sealed = this.deps.sealer.seal(t.value, webhookSecretContext(t.project, provider));
+          const row = await this.putSecret(tx, {
+            ...t,
+            provider,
+            sealed,
+            by: principalOf(systemActor),
           });
-          runs.push(run.id);
-        } catch (err) {
-          if (!isDomainError(err)) throw err;
-          refused.push({ pipeline: pv.name, code: err.code });
+          record({
+            action: 'scm.webhook-secret.adopted',
+            resource: { type: 'webhook-secret', id },
+            details: { from: `project secret ${t.name}`, version: row.version },
+          });
         }
-      }
+      });
+    } catch (err) {
+      if (!(err instanceof NothingToAdopt)) throw err;
     }
-    return { event, recorded: parsed.kind, runs, refused };
   }
 
   async changes(ctx: RequestContext, project: string, page: PageRequest = firstPage) {

@@ -45,10 +45,29 @@ export interface ReviewRow {
   submitted_at: string;
 }
 
+export interface WebhookSecretRow {
+  project: string;
+  provider: string;
+  version: number;
+  sealed: string;
+  updated_by: string;
+  updated_at: string;
+}
+
+interface DeliveryRow {
+  provider: string;
+  project: string;
+  delivery: string;
+  event: string;
+  received_at: string;
+}
+
 interface ScmTables {
   scm_commits: CommitRow;
   scm_changes: ChangeRow;
   scm_reviews: ReviewRow;
+  scm_webhook_secrets: WebhookSecretRow;
+  scm_deliveries: DeliveryRow;
 }
 
 type Db = AnyDb | AnyTx;
@@ -180,5 +199,61 @@ export class KyselyScmStore {
   async commitsPage(db: Db, project: string, page: PageRequest): Promise<PageOf<CommitRow>> {
     const q = k(db).selectFrom('scm_commits').selectAll().where('project', '=', project);
     return fetchPage(q, commitsOrder, page);
+  }
+
+  // ---- webhook secrets (platform secrets, never job secrets) and deliveries
+
+  async webhookSecret(
+    db: Db,
+    project: string,
+    provider: string,
+  ): Promise<WebhookSecretRow | undefined> {
+    return k(db)
+      .selectFrom('scm_webhook_secrets')
+      .selectAll()
+      .where('project', '=', project)
+      .where('provider', '=', provider)
+      .executeTakeFirst();
+  }
+
+  async webhookSecrets(db: Db, project?: string): Promise<WebhookSecretRow[]> {
+    let q = k(db).selectFrom('scm_webhook_secrets').selectAll();
+    if (project !== undefined) q = q.where('project', '=', project);
+    return q.orderBy('project').orderBy('provider').execute();
+  }
+
+  async upsertWebhookSecret(db: Db, row: WebhookSecretRow): Promise<void> {
+    const { project: _p, provider: _q, ...rest } = row;
+    await k(db)
+      .insertInto('scm_webhook_secrets')
+      .values(row)
+      .onConflict((oc) => oc.columns(['project', 'provider']).doUpdateSet(rest))
+      .execute();
+  }
+
+  async replaceWebhookSecret(
+    db: Db,
+    key: { project: string; provider: string },
+    from: string,
+    to: string,
+  ): Promise<boolean> {
+    const r = await k(db)
+      .updateTable('scm_webhook_secrets')
+      .set({ sealed: to })
+      .where('project', '=', key.project)
+      .where('provider', '=', key.provider)
+      .where('sealed', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Records a delivery id; false when it was processed before (a replay). */
+  async claimDelivery(db: Db, row: DeliveryRow): Promise<boolean> {
+    const r = await k(db)
+      .insertInto('scm_deliveries')
+      .values(row)
+      .onConflict((oc) => oc.columns(['provider', 'project', 'delivery']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 }

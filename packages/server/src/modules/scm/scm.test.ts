@@ -6,6 +6,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
+import { TestRunner, type LeasedJob } from '../../platform/testing/test-runner.ts';
+
+interface LeasedSteps extends LeasedJob {
+  steps: { secrets: Record<string, string> }[];
+}
 
 interface Example {
   name: string;
@@ -72,15 +77,15 @@ for (const dialect of dialects) {
         config: { dataDir: mkdtempSync(path.join(tmpdir(), 'custody-scm-')) },
       });
       expect((await t.apply(manifest)).statusCode).toBe(200);
-      for (const [project, name, value] of [
-        ['hello', 'GITHUB_WEBHOOK_SECRET', ghSecret],
-        ['diaspora', 'GITLAB_WEBHOOK_TOKEN', glToken],
+      for (const [project, provider, value] of [
+        ['hello', 'github', ghSecret],
+        ['diaspora', 'gitlab', glToken],
       ] as const)
         expect(
           (
             await t.request({
               method: 'PUT',
-              url: `/api/v1/projects/${project}/secrets/${name}`,
+              url: `/api/v1/projects/${project}/scm/webhook-secrets/${provider}`,
               json: { value },
             })
           ).statusCode,
@@ -90,7 +95,13 @@ for (const dialect of dialects) {
       await t?.close();
     });
 
-    const postGithub = (event: string, payload: unknown, secret = ghSecret, project = 'hello') => {
+    const postGithub = (
+      event: string,
+      payload: unknown,
+      secret = ghSecret,
+      project = 'hello',
+      delivery = `d-${Math.random()}`,
+    ) => {
       const body = JSON.stringify(payload);
       return t.request({
         method: 'POST',
@@ -100,12 +111,17 @@ for (const dialect of dialects) {
         headers: {
           'content-type': 'application/json',
           'x-github-event': event,
-          'x-github-delivery': `d-${Math.random()}`,
+          'x-github-delivery': delivery,
           'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
         },
       });
     };
-    const postGitlab = (event: string, payload: unknown, token = glToken) =>
+    const postGitlab = (
+      event: string,
+      payload: unknown,
+      token = glToken,
+      ids: Record<string, string> = { 'x-gitlab-event-uuid': `e-${Math.random()}` },
+    ) =>
       t.request({
         method: 'POST',
         url: '/api/v1/webhooks/gitlab/diaspora',
@@ -114,6 +130,7 @@ for (const dialect of dialects) {
         headers: {
           'content-type': 'application/json',
           'x-gitlab-event': event,
+          ...ids,
           'x-gitlab-token': token,
         },
       });
@@ -254,6 +271,105 @@ for (const dialect of dialects) {
       expect(recorded.changes[0]!.reviews).toEqual([
         expect.objectContaining({ reviewer: 'gitlab:user1', verdict: 'approved' }),
       ]);
+    });
+
+    it('a replayed delivery is refused with a code and audited as denied; nothing is recorded twice', async () => {
+      const review = structuredClone(github('pull_request_review')[0]!) as {
+        review: { user: { login: string }; state: string };
+      };
+      review.review.user.login = 'mallory-approver';
+      review.review.state = 'approved';
+      const first = await postGithub('pull_request_review', review, ghSecret, 'hello', 'dup-1');
+      expect(first.statusCode).toBe(200);
+      // The same signed delivery sent again, once and then twice at the same time.
+      const again = await postGithub('pull_request_review', review, ghSecret, 'hello', 'dup-1');
+      expect(again.statusCode).toBe(409);
+      expect(again.json().error.code).toBe('SCM_WEBHOOK_REPLAYED');
+      const twice = await Promise.all(
+        [1, 2].map(() => postGithub('pull_request_review', review, ghSecret, 'hello', 'dup-2')),
+      );
+      expect(twice.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+      const reviews = (await changes('hello')).changes.flatMap((c) =>
+        c.reviews.filter((r) => r.reviewer === 'github:mallory-approver'),
+      );
+      expect(reviews).toHaveLength(2);
+      const denied = await t.app.services.audit.list({
+        action: 'scm.webhook.received',
+        outcome: 'denied',
+        limit: 100,
+      });
+      expect(
+        denied
+          .filter((e) => e.details.code === 'SCM_WEBHOOK_REPLAYED')
+          .map((e) => e.details.delivery),
+      ).toEqual(['dup-1', 'dup-2']);
+      // GitLab: the Idempotency-Key (or X-Gitlab-Event-UUID) is the delivery id.
+      const mr = fixture('gitlab-merge-request.json');
+      const ids = { 'idempotency-key': 'gl-1' };
+      expect((await postGitlab('Merge Request Hook', mr, glToken, ids)).statusCode).toBe(200);
+      const glAgain = await postGitlab('Merge Request Hook', mr, glToken, ids);
+      expect(glAgain.json().error.code).toBe('SCM_WEBHOOK_REPLAYED');
+      // Without a delivery id a replay cannot be told apart: refused.
+      const none = await postGitlab('Merge Request Hook', mr, glToken, {});
+      expect(none.statusCode).toBe(400);
+      expect(none.json().error.code).toBe('SCM_WEBHOOK_DELIVERY_MISSING');
+    });
+
+    it('the webhook secret is a platform secret: not a job secret, never returned, set by its own API', async () => {
+      const listed = await t.request({
+        method: 'GET',
+        url: '/api/v1/projects/hello/scm/webhook-secrets',
+      });
+      expect(listed.json().items).toEqual([
+        expect.objectContaining({ provider: 'github', version: 1, updatedBy: 'user:admin' }),
+      ]);
+      expect(listed.body).not.toContain(ghSecret);
+      const asJobSecret = await t.request({
+        method: 'PUT',
+        url: '/api/v1/projects/hello/secrets/GITHUB_WEBHOOK_SECRET',
+        json: { value: ghSecret },
+      });
+      expect(asJobSecret.json().error.code).toBe('SECRETS_NAME_RESERVED');
+      // A pipeline step naming it gets nothing: the secret is not in the job secrets at all.
+      expect(
+        (
+          await t.apply(`apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: forge, project: hello }
+spec:
+  source: { repository: 'https://github.com/Codertocat/Hello-World.git', branch: master }
+  stages:
+    - name: b
+      type: ci
+      runnerPool: forgers
+      steps: [ { name: s, run: 'true', secrets: [GITHUB_WEBHOOK_SECRET] } ]
+`)
+        ).statusCode,
+      ).toBe(200);
+      const run = await t.request({
+        method: 'POST',
+        url: '/api/v1/projects/hello/pipelines/forge/runs',
+        json: {},
+      });
+      expect(run.statusCode).toBe(201);
+      const runner = await TestRunner.register(t, 'forger', ['forgers']);
+      const job = (await runner.lease<LeasedSteps>())!;
+      expect(job.steps[0]!.secrets).toEqual({});
+      expect(JSON.stringify(job)).not.toContain(ghSecret);
+      // What a step could sign with (nothing) does not make a valid delivery.
+      const forged = await postGithub('pull_request_review', github('pull_request_review')[0], '');
+      expect(forged.statusCode).toBe(401);
+      const writer = await t.user('dev', ['developer@project:hello']);
+      const denied = await t.request({
+        method: 'PUT',
+        url: '/api/v1/projects/hello/scm/webhook-secrets/github',
+        token: writer,
+        json: { value: 'attacker-chosen-secret' },
+      });
+      expect(denied.statusCode).toBe(403);
+      expect(JSON.stringify(await t.app.services.audit.list({ limit: 5000 }))).not.toContain(
+        ghSecret,
+      );
     });
   });
 }

@@ -20,4 +20,17 @@ export const secretMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  // The sealing keys replicas have sealed under (ids only, never keys): a replica that lacks
+  // one of them refuses to start instead of failing leases later.
+  '2026-12-03T1000-secrets-sealing-keys': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('sealing_keys')
+        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('registered_at', 'text', (c) => c.notNull())
+        .addColumn('retired_at', 'text')
+        .execute();
+    },
+  },
 };

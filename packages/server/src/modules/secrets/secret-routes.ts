@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { secretPermissions as P } from './permissions.ts';
+import type { SealingService } from './sealing-service.ts';
+import type { SecretReleases } from './secret-releases.ts';
 import type { SecretService } from './secret-service.ts';
 
 const label = z
@@ -16,8 +18,28 @@ const view = z.object({
   updatedBy: z.string(),
   updatedAt: z.string(),
 });
+const release = z.object({
+  seq: z.number(),
+  time: z.string(),
+  secret: z.string(),
+  name: z.string(),
+  scope: z.string(),
+  version: z.number(),
+  environment: z.string().nullable(),
+  job: z.string(),
+  run: z.string(),
+  attempt: z.number(),
+  runner: z.string(),
+  pool: z.string(),
+  steps: z.array(z.string()),
+  receivedBy: z.string(),
+});
 
-export function secretRoutes(service: SecretService): AnyRoute[] {
+export function secretRoutes(
+  service: SecretService,
+  releases: SecretReleases,
+  sealing: SealingService,
+): AnyRoute[] {
   return [
     defineRoute({
       method: 'PUT',
@@ -62,6 +84,81 @@ export function secretRoutes(service: SecretService): AnyRoute[] {
       async handler({ params, query }) {
         const pager = new Pager(query, `secrets/${params.project}`);
         return pager.page(await service.list(params.project, pager.request));
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/projects/:project/secret-releases',
+      summary:
+        'Which job, runner and pool received which secret version, from the ledger (newest first; never values)',
+      tags: ['secrets'],
+      auth: {
+        permission: P['secrets.release.read'],
+        scope: ({ params, query }) => ({
+          project: String(params.project),
+          ...(typeof query.environment === 'string' ? { environment: query.environment } : {}),
+        }),
+      },
+      params: z.object({ project: label }).strict(),
+      query: z
+        .object({
+          environment: label.optional(),
+          before: z.coerce.number().int().min(0).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        })
+        .strict(),
+      response: z.object({ items: z.array(release), next: z.number().nullable() }),
+      async handler({ params, query, ctx }) {
+        return releases.list(ctx, {
+          project: params.project,
+          environment: query.environment,
+          limit: query.limit,
+          ...(query.before !== undefined ? { before: query.before } : {}),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/secrets/sealing',
+      summary: 'The sealing keys in use: key ids, and how many values each store holds per key',
+      tags: ['secrets'],
+      auth: { permission: P['secrets.sealing.read'] },
+      response: z.object({
+        currentKeyId: z.string(),
+        configuredKeyIds: z.array(z.string()),
+        registered: z.array(
+          z.object({
+            keyId: z.string(),
+            registeredAt: z.string(),
+            retiredAt: z.string().nullable(),
+          }),
+        ),
+        sets: z.array(
+          z.object({
+            name: z.string(),
+            total: z.number(),
+            byKey: z.record(z.string(), z.number()),
+          }),
+        ),
+      }),
+      async handler({ ctx }) {
+        return sealing.status(ctx);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/v1/secrets/reseal',
+      summary:
+        'Seal every stored secret, webhook secret, connector credential and stream secret under the newest key; retire the older keys',
+      tags: ['secrets'],
+      auth: { permission: P['secrets.sealing.reseal'] },
+      response: z.object({
+        keyId: z.string(),
+        sets: z.array(z.object({ name: z.string(), total: z.number(), resealed: z.number() })),
+        retired: z.array(z.string()),
+      }),
+      async handler({ ctx }) {
+        return sealing.reseal(ctx);
       },
     }),
   ];

@@ -1,16 +1,15 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Clock } from '../../platform/clock.ts';
-import type { RequestContext } from '../../platform/context.ts';
-import type { Database } from '../../platform/db/database.ts';
+import { principalOf, type RequestContext } from '../../platform/context.ts';
+import type { Sealer } from '../../platform/crypto/sealer.ts';
+import type { AnyTx, Database } from '../../platform/db/database.ts';
 import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
-import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
-import { principalOf } from '../approvals/index.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { secretErrors } from './errors.ts';
+import { SecretMasker } from './masking.ts';
 import { secretPermissions as P } from './permissions.ts';
+import { releasableRows, type ReleaseRequest } from './secret-release.ts';
 import type { KyselySecretStore, SecretRow } from './secret-store.ts';
 
 export interface SecretView {
@@ -33,10 +32,25 @@ const toView = (r: SecretRow): SecretView => ({
   updatedAt: r.updated_at,
 });
 
-// Write-only secrets, sealed with AES-256-GCM under a key kept in the data directory (never in
-// the database). Values leave the server only inside the lease of a job of matching scope and pool.
+/** How a secret is named in the audit trail: `project/NAME` or `project/environment/NAME`. */
+export const secretId = (r: Pick<SecretRow, 'project' | 'environment' | 'name'>) =>
+  `${r.project}/${r.environment ? `${r.environment}/` : ''}${r.name}`;
+
+/** What a sealed secret is bound to: another row's value does not open in this one. */
+export const secretContext = (r: Pick<SecretRow, 'project' | 'environment' | 'name'>) =>
+  `secrets/${r.project}/${r.environment}/${r.name}`;
+
+// Platform secrets are never job secrets (they have their own stores and commands); the
+// runner sets CUSTODY_* itself.
+export const platformSecretNames = ['GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN'] as const;
+const reserved = (name: string) =>
+  name.startsWith('CUSTODY_') || (platformSecretNames as readonly string[]).includes(name);
+
+// Write-only secrets, sealed under the deployment's sealing key. Values leave the server only
+// inside the lease of a job whose step names them, of matching scope and pool, and each such
+// release is an audit entry in the lease's transaction.
 export class SecretService {
-  private key: Buffer | undefined;
+  private readonly maskers = new Map<string, { versions: string; masker: SecretMasker }>();
 
   constructor(
     private readonly deps: {
@@ -45,38 +59,9 @@ export class SecretService {
       store: KyselySecretStore;
       clock: Clock;
       projects: ProjectService;
-      keyFile: string;
+      sealer: Sealer;
     },
   ) {}
-
-  private sealingKey(): Buffer {
-    if (this.key) return this.key;
-    const file = this.deps.keyFile;
-    if (!existsSync(file)) {
-      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      try {
-        writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    }
-    this.key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-    return this.key;
-  }
-
-  private seal(value: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealingKey(), iv);
-    const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-    return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64')).join('.');
-  }
-
-  private open(sealed: string): string {
-    const [iv, tag, data] = sealed.split('.').map((s) => Buffer.from(s, 'base64'));
-    const decipher = createDecipheriv('aes-256-gcm', this.sealingKey(), iv!);
-    decipher.setAuthTag(tag!);
-    return Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
-  }
 
   async set(
     ctx: RequestContext,
@@ -92,31 +77,39 @@ export class SecretService {
       project: input.project,
       ...(input.environment ? { environment: input.environment } : {}),
     };
-    const id = `${input.project}/${input.environment ? `${input.environment}/` : ''}${input.name}`;
-    await ctx.guard.require(P['secrets.secret.write'], scope, { type: 'secret', id });
+    const key = { project: input.project, environment: input.environment ?? '', name: input.name };
+    await ctx.guard.require(P['secrets.secret.write'], scope, {
+      type: 'secret',
+      id: secretId(key),
+    });
     if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(input.name))
       throw new DomainError(secretErrors.SECRETS_NAME_INVALID);
+    if (reserved(input.name))
+      throw new DomainError(secretErrors.SECRETS_NAME_RESERVED, `${input.name} is reserved`);
     if (!(await this.deps.projects.projectExists(input.project)))
       throw new DomainError(
         secretErrors.SECRETS_PROJECT_NOT_FOUND,
         `project ${input.project} does not exist`,
       );
-    if (
-      input.environment &&
-      !(await this.deps.projects.environment(input.project, input.environment))
-    )
-      throw new DomainError(
-        secretErrors.SECRETS_PROJECT_NOT_FOUND,
-        `environment ${input.environment} does not exist`,
-      );
-    const sealed = this.seal(input.value);
+    if (input.environment) {
+      const env = await this.deps.projects.environment(input.project, input.environment);
+      if (!env)
+        throw new DomainError(
+          secretErrors.SECRETS_PROJECT_NOT_FOUND,
+          `environment ${input.environment} does not exist`,
+        );
+      const pool = env.spec.runnerPool ?? 'default';
+      if (input.pools?.length && !input.pools.includes(pool))
+        throw new DomainError(
+          secretErrors.SECRETS_POOL_OUTSIDE_ENVIRONMENT,
+          `environment ${input.environment} runs in pool ${pool}`,
+        );
+    }
+    const sealed = this.deps.sealer.seal(input.value, secretContext(key));
     return this.deps.uow.run(ctx, async (tx, record) => {
-      const env = input.environment ?? '';
-      const prev = await this.deps.store.get(tx, input.project, env, input.name);
+      const prev = await this.deps.store.get(tx, key.project, key.environment, key.name);
       const row: SecretRow = {
-        project: input.project,
-        environment: env,
-        name: input.name,
+        ...key,
         version: (prev?.version ?? 0) + 1,
         pools: JSON.stringify(input.pools ?? []),
         sealed,
@@ -127,8 +120,12 @@ export class SecretService {
       // Names, scope and version only: the value is never part of the audit trail.
       record({
         action: prev ? 'secrets.secret.updated' : 'secrets.secret.created',
-        resource: { type: 'secret', id },
-        details: { version: row.version, pools: input.pools ?? [] },
+        resource: { type: 'secret', id: secretId(key) },
+        details: {
+          version: row.version,
+          pools: input.pools ?? [],
+          keyId: this.deps.sealer.currentKeyId,
+        },
       });
       return toView(row);
     });
@@ -139,29 +136,132 @@ export class SecretService {
     return { items: rows.items.map(toView), next: rows.next };
   }
 
-  // For the execution engine: project-wide secrets, overridden by the environment's own.
-  async forJob(input: {
-    project: string;
-    environment: string | null;
-    pool: string;
-  }): Promise<Record<string, string>> {
-    const rows = await this.deps.store.ofProject(this.deps.database.db, input.project);
-    const out: Record<string, string> = {};
-    for (const scope of ['', input.environment ?? null]) {
-      if (scope === null) continue;
-      for (const r of rows) {
-        if (r.environment !== scope) continue;
-        const pools = JSON.parse(r.pools) as string[];
-        if (pools.length > 0 && !pools.includes(input.pool)) continue;
-        out[r.name] = this.open(r.sealed);
+  /**
+   * For the lease, inside its transaction: opens the secrets each step names that the job may
+   * hold, records each release (name, version, job, runner, pool; never the value) and each
+   * refusal, and returns the values step by step.
+   */
+  async release(
+    tx: AnyTx,
+    record: RecordAudit,
+    req: ReleaseRequest,
+  ): Promise<Record<string, string>[]> {
+    const names = [...new Set(req.steps.flatMap((s) => s.secrets))];
+    const out = req.steps.map(() => ({}) as Record<string, string>);
+    if (names.length === 0) return out;
+    const envPool = req.environment
+      ? ((await this.deps.projects.environment(req.project, req.environment, tx))?.spec
+          .runnerPool ?? 'default')
+      : undefined;
+    const rows = await this.deps.store.named(
+      tx,
+      req.project,
+      req.environment ? [req.environment] : [],
+      names,
+    );
+    const job = {
+      job: req.job,
+      run: req.run,
+      attempt: req.attempt,
+      runner: req.runner,
+      pool: req.pool,
+    };
+    for (const d of releasableRows(req, rows, envPool)) {
+      const steps = req.steps.filter((s) => s.secrets.includes(d.name)).map((s) => s.name);
+      const withheld = (code: string, environment: string) =>
+        record({
+          action: 'secrets.secret.withheld',
+          resource: { type: 'secret', id: secretId({ ...req, environment, name: d.name }) },
+          outcome: 'denied',
+          details: { code, ...job, environment: req.environment, steps },
+        });
+      if (d.kind === 'withheld') {
+        withheld(d.code, d.environment);
+        continue;
       }
+      // A value that does not open (altered, or copied from another row) is withheld, never
+      // guessed at; the job runs without it and the refusal is on the record.
+      let value: string;
+      try {
+        value = this.deps.sealer.open(d.row.sealed, secretContext(d.row));
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        withheld(err.code, d.row.environment);
+        continue;
+      }
+      req.steps.forEach((s, i) => {
+        if (s.secrets.includes(d.name)) out[i]![d.name] = value;
+      });
+      record({
+        action: 'secrets.secret.released',
+        resource: { type: 'secret', id: secretId(d.row) },
+        details: {
+          version: d.row.version,
+          scope: d.row.environment ? 'environment' : 'project',
+          ...job,
+          environment: req.environment,
+          steps,
+        },
+      });
     }
     return out;
   }
 
-  // Webhook verification reads a project secret by name.
-  async reveal(project: string, name: string): Promise<string | undefined> {
-    const row = await this.deps.store.get(this.deps.database.db, project, '', name);
-    return row ? this.open(row.sealed) : undefined;
+  /**
+   * For the server's log masking: every secret a job of this project and environment could
+   * hold (a superset of what it was given), cached until a version changes.
+   */
+  async masker(input: { project: string; environment: string | null }): Promise<SecretMasker> {
+    const db = this.deps.database.db;
+    const env = input.environment ?? '';
+    const versions = await this.deps.store.versions(db, input.project, env);
+    const fingerprint = versions.map((v) => `${v.environment}/${v.name}@${v.version}`).join(',');
+    const cacheKey = `${input.project}\0${env}`;
+    const cached = this.maskers.get(cacheKey);
+    if (cached && cached.versions === fingerprint) return cached.masker;
+    const rows = (await this.deps.store.ofProject(db, input.project)).filter(
+      (r) => r.environment === '' || r.environment === env,
+    );
+    const values: string[] = [];
+    for (const r of rows) {
+      // A value that does not open was never released, so there is nothing of it to mask.
+      try {
+        values.push(this.deps.sealer.open(r.sealed, secretContext(r)));
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+      }
+    }
+    const masker = new SecretMasker(values);
+    if (this.maskers.size > 1000) this.maskers.clear();
+    this.maskers.set(cacheKey, { versions: fingerprint, masker });
+    return masker;
+  }
+
+  /**
+   * Moves project secrets that are really platform secrets (webhook secrets set as project
+   * secrets before they had a store of their own) out of the job secrets, in the caller's
+   * transaction. Returns their values for the store that owns them now.
+   */
+  async takePlatformSecrets(
+    tx: AnyTx,
+    record: RecordAudit,
+  ): Promise<{ project: string; name: string; value: string }[]> {
+    const rows = await this.deps.store.take(tx, platformSecretNames);
+    return rows.map((r) => {
+      record({
+        action: 'secrets.secret.moved',
+        resource: { type: 'secret', id: secretId(r) },
+        details: { version: r.version, reason: 'platform secret: never a job secret' },
+      });
+      return {
+        project: r.project,
+        name: r.name,
+        value: this.deps.sealer.open(r.sealed, secretContext(r)),
+      };
+    });
+  }
+
+  async hasPlatformSecrets(): Promise<boolean> {
+    return this.deps.store.anyNamed(this.deps.database.db, platformSecretNames);
   }
 }

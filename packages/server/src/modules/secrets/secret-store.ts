@@ -18,6 +18,8 @@ export interface SecretRow {
   updated_at: string;
 }
 
+export type SecretKey = Pick<SecretRow, 'project' | 'environment' | 'name'>;
+
 type Db = AnyDb | AnyTx;
 const k = (db: Db) => db as unknown as Kysely<{ secrets: SecretRow }>;
 const byScopeAndName: KeyColumn<SecretRow>[] = [
@@ -63,5 +65,75 @@ export class KyselySecretStore {
   async listPage(db: Db, project: string, page: PageRequest): Promise<PageOf<SecretRow>> {
     const q = k(db).selectFrom('secrets').selectAll().where('project', '=', project);
     return fetchPage(q, byScopeAndName, page);
+  }
+
+  /** The named secrets of a project, project-wide and of the given environments. */
+  async named(
+    db: Db,
+    project: string,
+    environments: readonly string[],
+    names: readonly string[],
+  ): Promise<SecretRow[]> {
+    if (names.length === 0) return [];
+    return k(db)
+      .selectFrom('secrets')
+      .selectAll()
+      .where('project', '=', project)
+      .where('environment', 'in', ['', ...environments])
+      .where('name', 'in', [...names])
+      .execute();
+  }
+
+  /** Name, scope and version of every secret a job of this scope could hold (no values). */
+  async versions(
+    db: Db,
+    project: string,
+    environment: string,
+  ): Promise<Pick<SecretRow, 'environment' | 'name' | 'version'>[]> {
+    return k(db)
+      .selectFrom('secrets')
+      .select(['environment', 'name', 'version'])
+      .where('project', '=', project)
+      .where('environment', 'in', ['', environment])
+      .orderBy('environment')
+      .orderBy('name')
+      .execute();
+  }
+
+  async all(db: Db): Promise<SecretRow[]> {
+    return k(db).selectFrom('secrets').selectAll().execute();
+  }
+
+  async replaceSealed(db: Db, key: SecretKey, from: string, to: string): Promise<boolean> {
+    const r = await k(db)
+      .updateTable('secrets')
+      .set({ sealed: to })
+      .where('project', '=', key.project)
+      .where('environment', '=', key.environment)
+      .where('name', '=', key.name)
+      .where('sealed', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async anyNamed(db: Db, names: readonly string[]): Promise<boolean> {
+    const r = await k(db)
+      .selectFrom('secrets')
+      .select('name')
+      .where('environment', '=', '')
+      .where('name', 'in', [...names])
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  /** Removes project-wide secrets with these names and returns them (one transaction). */
+  async take(db: Db, names: readonly string[]): Promise<SecretRow[]> {
+    return k(db)
+      .deleteFrom('secrets')
+      .where('environment', '=', '')
+      .where('name', 'in', [...names])
+      .returningAll()
+      .execute();
   }
 }

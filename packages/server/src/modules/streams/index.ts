@@ -5,6 +5,7 @@ export { KyselyStreamStore } from './stream-store.ts';
 export {
   StreamService,
   deriveSealingKey,
+  streamSecretSealedValues,
   type DestinationView,
   type StreamAuditSource,
 } from './stream-service.ts';

@@ -1,7 +1,9 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
+import type { SealedValueSet } from '../../platform/crypto/sealed-values.ts';
+import type { Sealer } from '../../platform/crypto/sealer.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
@@ -41,9 +43,30 @@ export interface DestinationView {
   lastDeliveryAt: string | null;
 }
 
-/** AES-256-GCM key for destination secrets, derived from key material every replica shares. */
+/**
+ * The key destination secrets were sealed with before the one sealer (derived from the ledger
+ * key): only for opening those old values once, at start-up, to seal them again (ADR 8).
+ */
 export function deriveSealingKey(material: string | Uint8Array): Buffer {
   return Buffer.from(hkdfSync('sha256', material, 'custody', 'streams/secret-sealing/v1', 32));
+}
+
+/** What a destination's secret is sealed to: it opens for that destination only. */
+const secretContext = (name: string) => `streams/secret/${name}`;
+
+// The destination secrets as the sealing check and `reseal` see them.
+export function streamSecretSealedValues(store: KyselyStreamStore): SealedValueSet {
+  return {
+    name: 'stream-secrets',
+    async list(db) {
+      return (await store.secrets(db)).map((r) => ({
+        id: r.name,
+        context: secretContext(r.name),
+        sealed: r.sealed,
+      }));
+    },
+    replace: (tx, id, from, to) => store.replaceSecret(tx, id, from, to),
+  };
 }
 
 interface Backoff {
@@ -66,7 +89,7 @@ export class StreamService {
       audit: StreamAuditSource;
       clock: Clock;
       logger: Logger;
-      sealingKey: () => Buffer;
+      sealer: Sealer;
       retryBaseMs?: number;
       retryMaxMs?: number;
     },
@@ -102,20 +125,6 @@ export class StreamService {
     };
   }
 
-  private seal(value: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.deps.sealingKey(), iv);
-    const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-    return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64')).join('.');
-  }
-
-  private open(sealed: string): string {
-    const [iv, tag, data] = sealed.split('.').map((s) => Buffer.from(s, 'base64'));
-    const decipher = createDecipheriv('aes-256-gcm', this.deps.sealingKey(), iv!);
-    decipher.setAuthTag(tag!);
-    return Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
-  }
-
   /** Sets (or replaces) a destination's secret. The value is never returned or recorded. */
   async setSecret(ctx: RequestContext, name: string, value: string): Promise<void> {
     if (value.length === 0 || value.length > 4096)
@@ -125,7 +134,7 @@ export class StreamService {
         throw new DomainError(streamErrors.STREAMS_DESTINATION_NOT_FOUND, `no AuditStream ${name}`);
       await this.deps.store.setSecret(tx, {
         name,
-        sealed: this.seal(value),
+        sealed: this.deps.sealer.seal(value, secretContext(name)),
         updated_at: this.deps.clock.now().toISOString(),
       });
       record({
@@ -170,7 +179,9 @@ export class StreamService {
     if (cached && cached.version === row.version) return cached.sender;
     this.dropSender(row.name);
     const sealed = await this.deps.store.secret(this.deps.database.db, row.name);
-    const secret = sealed ? this.open(sealed.sealed) : undefined;
+    const secret = sealed
+      ? this.deps.sealer.open(sealed.sealed, secretContext(row.name))
+      : undefined;
     const sender =
       spec.type === 'webhook'
         ? webhookSender(spec, secret)

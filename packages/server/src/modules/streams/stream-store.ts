@@ -143,4 +143,19 @@ export class KyselyStreamStore {
       .where('name', '=', name)
       .executeTakeFirst();
   }
+
+  async secrets(db: Db): Promise<SecretsTable[]> {
+    return k(db).selectFrom('stream_secrets').selectAll().orderBy('name').execute();
+  }
+
+  // For re-sealing under a new key: only while the value is still `from`.
+  async replaceSecret(db: Db, name: string, from: string, to: string): Promise<boolean> {
+    const r = await k(db)
+      .updateTable('stream_secrets')
+      .set({ sealed: to })
+      .where('name', '=', name)
+      .where('sealed', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
 }

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,7 @@ import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts'
 import { dialects } from '../../platform/testing/test-databases.ts';
 import pino from 'pino';
 import { deliveryHeader, signatureHeader } from './senders.ts';
-import { StreamService, deriveSealingKey } from './stream-service.ts';
+import { StreamService } from './stream-service.ts';
 import { KyselyStreamStore } from './stream-store.ts';
 import { selfSignedCert } from './test-support.ts';
 
@@ -152,8 +152,7 @@ spec:
         },
         clock: t.app.clock,
         logger: pino({ level: 'silent' }),
-        sealingKey: () =>
-          deriveSealingKey(readFileSync(path.join(t.app.config.dataDir, 'ledger.key'))),
+        sealer: t.app.sealer,
       });
       const before = rx2.received.length;
       await restarted.deliverAll();

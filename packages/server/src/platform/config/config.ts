@@ -64,6 +64,9 @@ export const configSchema = z
     deniedAttemptsPerWindow: z.coerce.number().int().min(1).max(1_000_000).default(20),
     deniedAttemptsWindow: duration.default('1m'),
     trustedProxies: proxyList.default(''),
+    // The deployment's sealing keys (ADR 8): a file, or base64 keys in the environment only.
+    secretsKeyFile: z.string().min(1).optional(),
+    secretsKey: z.string().min(1).optional(),
   })
   .strict();
 
@@ -88,7 +91,16 @@ const envNames: Record<keyof Config, string> = {
   deniedAttemptsPerWindow: 'CUSTODY_DENIED_ATTEMPTS_PER_WINDOW',
   deniedAttemptsWindow: 'CUSTODY_DENIED_ATTEMPTS_WINDOW',
   trustedProxies: 'CUSTODY_TRUSTED_PROXIES',
+  secretsKeyFile: 'CUSTODY_SECRETS_KEY_FILE',
+  secretsKey: 'CUSTODY_SECRETS_KEY',
 };
+
+// Settings no command-line flag takes: key material never goes on a command line.
+const flaglessKeys: readonly (keyof Config)[] = ['secretsKey'];
+
+export function configFlaglessKeys(): readonly (keyof Config)[] {
+  return flaglessKeys;
+}
 
 export function configEnvironmentNames(): Readonly<Record<keyof Config, string>> {
   return envNames;
@@ -141,8 +153,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const key = issue.path.join('.');
-      const source =
-        key in envNames ? ` (flag --${kebab(key)}, env ${envNames[key as keyof Config]})` : '';
+      const flag = flaglessKeys.includes(key as keyof Config) ? '' : `flag --${kebab(key)}, `;
+      const source = key in envNames ? ` (${flag}env ${envNames[key as keyof Config]})` : '';
       return `${key || '(root)'}: ${issue.message}${source}`;
     });
     throw new DomainError(
