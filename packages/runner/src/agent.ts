@@ -163,7 +163,7 @@ async function runJob(
     for (const a of job.artifacts) {
       const blob = await client.call<{ contentBase64: string }>(
         'GET',
-        `/api/v1/runner/blobs/${a.digest}`,
+        `/api/v1/runner/jobs/${job.jobId}/blobs/${a.digest}?leaseId=${job.leaseId}`,
       );
       const file = path.join(
         dir,

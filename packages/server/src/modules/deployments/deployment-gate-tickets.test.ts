@@ -230,9 +230,14 @@ spec:
         pools: ['default'],
       });
       expect(job?.stage).toBe('deploy');
-      await t.app.services.engine.reports.completeJob(ctx, job!.jobId, job!.leaseId, {
+      const reports = t.app.services.engine.reports;
+      await reports.stepStarted(ctx, job!.jobId, job!.leaseId, 0);
+      await reports.stepFinished(ctx, job!.jobId, job!.leaseId, 0, {
         result: 'succeeded',
+        exitCode: 0,
+        attempts: 1,
       });
+      await reports.completeJob(ctx, job!.jobId, job!.leaseId, { result: 'succeeded' });
       for (let i = 0; i < 50 && patches.length === 0; i++)
         await new Promise((r) => setTimeout(r, 50));
       expect(patches.length).toBe(1);

@@ -33,7 +33,7 @@ spec:
     - name: build
       type: ci
       steps:
-        - { name: compile, run: ${step} }
+        - { name: compile, run: ${step}, artifacts: [{ name: app, path: dist/app }] }
 ${stages}`;
 const deployTo = (env: string) => `    - name: deploy-${env}
       type: deploy

@@ -59,7 +59,7 @@ spec:
       type: deploy
       environment: approved
       steps:
-        - { name: render, run: ./render.sh }
+        - { name: render, run: ./render.sh, artifacts: [{ name: rendered, path: out/rendered.yaml }] }
         - { name: apply, run: ./apply.sh }
 `;
 

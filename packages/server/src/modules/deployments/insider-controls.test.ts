@@ -39,7 +39,7 @@ spec:
   stages:
     - name: build
       type: ci
-      steps: [{ name: compile, run: make }]
+      steps: [{ name: compile, run: make, artifacts: [{ name: app, path: dist/app }] }]
     - name: deploy-prod
       type: deploy
       environment: prod

@@ -64,6 +64,11 @@ export const executionErrors = defineErrors({
     message: 'No artifact with that digest',
     solve: 'Artifacts are downloaded by the digest the lease handed out.',
   },
+  EXECUTIONS_LEASE_NOT_YOURS: {
+    category: 'forbidden',
+    message: 'Another runner holds the lease on this job',
+    solve: 'A runner reports only the jobs it leased itself, with the token it leased them with.',
+  },
   EXECUTIONS_REPORT_INVALID: {
     category: 'invalid',
     message: "The runner's report does not match the job it holds",

@@ -10,7 +10,9 @@ import type { DeploymentGatePort } from './gate-port.ts';
 import { JobLeasing } from './job-leasing.ts';
 import { JobLifecycle } from './job-lifecycle.ts';
 import { JobPayloadBuilder, type SecretSource } from './job-payload.ts';
+import { JobFiles } from './job-files.ts';
 import { JobReports } from './job-reports.ts';
+import { LeaseGuard } from './lease-guard.ts';
 import { RunService } from './run-service.ts';
 import { Scheduler } from './scheduler.ts';
 
@@ -34,13 +36,15 @@ export interface ExecutionEngineDeps {
 }
 
 // The execution engine, assembled: run use cases (`runs`), the scheduler that moves runs
-// forward, and the runner protocol (`leasing`, `reports`). `reads` is what other modules see.
+// forward, and the runner protocol (`leasing`, `reports`, `files`). `reads` is what other
+// modules see.
 export class ExecutionEngine {
   readonly options: EngineOptions;
   readonly runs: RunService;
   readonly scheduler: Scheduler;
   readonly leasing: JobLeasing;
   readonly reports: JobReports;
+  readonly files: JobFiles;
   readonly reads: ExecutionReads;
 
   constructor(deps: ExecutionEngineDeps) {
@@ -89,6 +93,7 @@ export class ExecutionEngine {
       scheduler: this.scheduler,
       options,
     });
+    const guard = new LeaseGuard({ store, uow });
     this.reports = new JobReports({
       database,
       uow,
@@ -98,9 +103,10 @@ export class ExecutionEngine {
       lifecycle,
       checkpoints,
       scheduler: this.scheduler,
-      secrets,
+      guard,
       leaseTtlMs: options.leaseTtlMs,
     });
+    this.files = new JobFiles({ database, uow, store, clock, pipelines, guard, secrets });
     this.reads = new ExecutionReads(store);
   }
 

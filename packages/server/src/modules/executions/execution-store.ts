@@ -49,6 +49,8 @@ export interface JobRow {
   max_attempts: number;
   runner_id: string | null;
   lease_id: string | null;
+  // The principal (runner service account) that took the lease.
+  lease_holder: string | null;
   lease_expires_at: string | null;
   deadline_at: string | null;
   reason: string | null;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
-import type { RequestContext } from '../../platform/context.ts';
+import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
@@ -43,7 +43,12 @@ export class JobLeasing {
     const leased = await maybe(this.deps.uow, ctx, async (tx, record) => {
       const job = await this.deps.store.nextQueuedJob(tx, input.pools);
       if (!job) throw new NoChange();
-      return this.take(tx, record, { job, runnerId: input.runnerId, leaseId });
+      return this.take(tx, record, {
+        job,
+        runnerId: input.runnerId,
+        leaseId,
+        holder: principalOf(ctx.actor),
+      });
     });
     if (!leased) return undefined;
     const { job, run, spec, steps, secrets } = leased;
@@ -54,7 +59,7 @@ export class JobLeasing {
   private async take(
     tx: AnyTx,
     record: RecordAudit,
-    input: { job: JobRow; runnerId: string; leaseId: string },
+    input: { job: JobRow; runnerId: string; leaseId: string; holder: string },
   ) {
     const { job } = input;
     const { store, pipelines } = this.deps;
@@ -69,6 +74,7 @@ export class JobLeasing {
       attempt: job.attempt + 1,
       runner_id: input.runnerId,
       lease_id: input.leaseId,
+      lease_holder: input.holder,
       lease_expires_at: this.later(this.deps.options.leaseTtlMs),
       leased_at: this.deps.clock.now().toISOString(),
       deadline_at: this.later(jobTimeoutMs(steps)),

@@ -52,6 +52,7 @@ export class JobLifecycle {
       max_attempts: this.deps.maxAttempts,
       runner_id: null,
       lease_id: null,
+      lease_holder: null,
       lease_expires_at: null,
       deadline_at: null,
       reason: null,

@@ -129,33 +129,36 @@ export class JobPayloadBuilder {
         artifacts: s.artifacts ?? [],
         secrets: secrets[i] ?? {},
       })),
-      artifacts: await this.artifacts(run, environment),
+      artifacts: await jobArtifacts(this.deps.db, this.deps.store, run, environment),
       history: {
         branch: run.branch,
         ranges: await rangesToReport(this.deps.db, this.deps.store, run, spec),
       },
     };
   }
+}
 
-  private async artifacts(
-    run: RunRow,
-    environment: string | null,
-  ): Promise<JobPayload['artifacts']> {
-    const { db, store } = this.deps;
-    const out = (await store.filesOfRun(db, run.id))
-      .filter((f) => f.kind === 'artifact')
-      .map((f) => ({ env: artifactEnvName(f.name), name: f.name, digest: f.digest, path: f.path }));
-    if (!environment) return out;
-    const prev = await store.previousRelease(db, run.project, environment, run.id);
-    if (prev)
-      for (const f of await store.filesOfRun(db, prev))
-        if (f.kind === 'artifact')
-          out.push({
-            env: artifactEnvName(f.name, true),
-            name: f.name,
-            digest: f.digest,
-            path: f.path,
-          });
-    return out;
-  }
+// The artifacts a job may use: those its run recorded and, for a deploy stage, those of the
+// environment's previous release (for rollback steps). The runner downloads only these.
+export async function jobArtifacts(
+  db: AnyDb | AnyTx,
+  store: KyselyExecutionStore,
+  run: RunRow,
+  environment: string | null,
+): Promise<JobPayload['artifacts']> {
+  const out = (await store.filesOfRun(db, run.id))
+    .filter((f) => f.kind === 'artifact')
+    .map((f) => ({ env: artifactEnvName(f.name), name: f.name, digest: f.digest, path: f.path }));
+  if (!environment) return out;
+  const prev = await store.previousRelease(db, run.project, environment, run.id);
+  if (prev)
+    for (const f of await store.filesOfRun(db, prev))
+      if (f.kind === 'artifact')
+        out.push({
+          env: artifactEnvName(f.name, true),
+          name: f.name,
+          digest: f.digest,
+          path: f.path,
+        });
+  return out;
 }

@@ -4,7 +4,6 @@ import type { RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
-import { newId } from '../../platform/ids.ts';
 import { executionErrors } from './errors.ts';
 import { stepTransition, type StepState } from './execution-state.ts';
 import { commitRows, rangesToReport, type CommitRangeReport } from './commit-ranges.ts';
@@ -12,7 +11,7 @@ import type { JobRow, KyselyExecutionStore, RunRow, StepRow } from './execution-
 import type { PipelineService } from '../pipelines/index.ts';
 import { withdrawnByGate, type GateCheckpoints } from './gate-checkpoints.ts';
 import type { JobLifecycle, StepResult } from './job-lifecycle.ts';
-import type { SecretSource } from './job-payload.ts';
+import { transition, type LeaseGuard } from './lease-guard.ts';
 import { maybe, NoChange } from './quiet-unit.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -27,8 +26,9 @@ export interface StepReport {
   next?: number | undefined;
 }
 
-// What a runner reports under its lease: heartbeats, the commit, steps, logs, files, the end.
-// Every report is checked against the lease it names.
+// What a runner reports under its lease: heartbeats, the commit, its steps, the end. Every
+// report is checked against the lease it names and the job's steps: steps start in order,
+// finish once, and a job succeeds only when every step did.
 export class JobReports {
   constructor(
     private readonly deps: {
@@ -40,7 +40,7 @@ export class JobReports {
       lifecycle: JobLifecycle;
       checkpoints: GateCheckpoints;
       scheduler: Scheduler;
-      secrets?: SecretSource | undefined;
+      guard: LeaseGuard;
       leaseTtlMs: number;
     },
   ) {}
@@ -49,20 +49,13 @@ export class JobReports {
     return this.deps.clock.now().toISOString();
   }
 
-  private async leased(tx: AnyTx, jobId: string, leaseId: string): Promise<JobRow> {
-    const job = await this.deps.store.job(tx, jobId);
-    if (!job) throw new DomainError(executionErrors.EXECUTIONS_JOB_NOT_FOUND);
-    if (job.state !== 'leased' || job.lease_id !== leaseId)
-      throw new DomainError(executionErrors.EXECUTIONS_LEASE_LOST);
-    return job;
-  }
-
   async heartbeat(
-    _ctx: RequestContext,
+    ctx: RequestContext,
     jobId: string,
     leaseId: string,
   ): Promise<{ cancel: boolean }> {
     const db = this.deps.database.db;
+    await this.deps.guard.held(db, ctx, jobId, leaseId);
     const expires = new Date(this.deps.clock.now().getTime() + this.deps.leaseTtlMs).toISOString();
     if (!(await this.deps.store.extendLease(db, jobId, leaseId, expires)))
       throw new DomainError(executionErrors.EXECUTIONS_LEASE_LOST);
@@ -79,11 +72,12 @@ export class JobReports {
     leaseId: string,
     report: { commit: string; ranges?: CommitRangeReport[] | undefined },
   ): Promise<{ commit: string }> {
+    await this.deps.guard.held(this.deps.database.db, ctx, jobId, leaseId);
     const { commit } = report;
     if (!/^[0-9a-f]{40,64}$/.test(commit))
       throw new DomainError(executionErrors.EXECUTIONS_COMMIT_INVALID);
     const result = await maybe(this.deps.uow, ctx, async (tx, record) => {
-      const job = await this.leased(tx, jobId, leaseId);
+      const job = await this.deps.guard.current(tx, jobId, leaseId);
       const run = (await this.deps.store.run(tx, job.run_id, true))!;
       let changed = false;
       if (run.commit_sha && !commit.startsWith(run.commit_sha))
@@ -162,8 +156,9 @@ export class JobReports {
     leaseId: string,
     idx: number,
   ): Promise<void> {
+    await this.deps.guard.held(this.deps.database.db, ctx, jobId, leaseId);
     const withdrawn = await this.deps.uow.run(ctx, async (tx, record) => {
-      const job = await this.leased(tx, jobId, leaseId);
+      const job = await this.deps.guard.current(tx, jobId, leaseId);
       const step = await this.stepOf(tx, job, idx);
       return this.start(tx, record, job, step);
     });
@@ -177,8 +172,9 @@ export class JobReports {
     idx: number,
     report: StepReport,
   ): Promise<void> {
+    await this.deps.guard.held(this.deps.database.db, ctx, jobId, leaseId);
     const withdrawn = await this.deps.uow.run(ctx, async (tx, record) => {
-      const job = await this.leased(tx, jobId, leaseId);
+      const job = await this.deps.guard.current(tx, jobId, leaseId);
       const step = await this.stepOf(tx, job, idx);
       const next = await this.finishStep(tx, record, job, step, report);
       if (report.next === undefined || next !== 'succeeded') return undefined;
@@ -191,8 +187,11 @@ export class JobReports {
     const step = (await this.deps.store.steps(tx, job.id)).find((s) => s.idx === idx);
     if (!step)
       throw new DomainError(
-        executionErrors.EXECUTIONS_JOB_NOT_FOUND,
+        executionErrors.EXECUTIONS_REPORT_INVALID,
         `job ${job.id} has no step ${idx}`,
+        {
+          step: idx,
+        },
       );
     return step;
   }
@@ -204,6 +203,17 @@ export class JobReports {
     job: JobRow,
     step: StepRow,
   ): Promise<string | undefined> {
+    const earlier = (await this.deps.store.steps(tx, job.id)).filter((s) => s.idx < step.idx);
+    if (earlier.some((s) => s.state !== 'succeeded'))
+      throw new DomainError(
+        executionErrors.EXECUTIONS_TRANSITION_ILLEGAL,
+        `step ${step.idx} cannot start before the steps before it succeeded`,
+        { step: step.idx },
+      );
+    const state = transition(
+      () => stepTransition(step.state as StepState, { type: 'start' }),
+      `step ${step.idx}`,
+    );
     const run = (await this.deps.store.run(tx, job.run_id))!;
     const blocked = await this.deps.checkpoints.check(tx, record, {
       run,
@@ -212,10 +222,7 @@ export class JobReports {
       step: step.idx,
     });
     if (blocked) return blocked;
-    await this.deps.store.updateStep(tx, job.id, step.idx, {
-      state: stepTransition(step.state as StepState, { type: 'start' }),
-      started_at: this.now(),
-    });
+    await this.deps.store.updateStep(tx, job.id, step.idx, { state, started_at: this.now() });
     record({
       action: 'executions.step.started',
       resource: { type: 'step', id: `${job.id}/${step.name}` },
@@ -230,7 +237,10 @@ export class JobReports {
     step: StepRow,
     report: StepReport,
   ): Promise<StepState> {
-    const next = stepTransition(step.state as StepState, { type: 'finish', result: report.result });
+    const next = transition(
+      () => stepTransition(step.state as StepState, { type: 'finish', result: report.result }),
+      `step ${step.idx}`,
+    );
     const chunks = await this.deps.store.logChunks(tx, job.id, job.attempt, step.idx);
     const logDigest = `sha256:${sha256(chunks.map((c) => c.sha256).join('\n'))}`;
     await this.deps.store.updateStep(tx, job.id, step.idx, {
@@ -256,112 +266,30 @@ export class JobReports {
     return next;
   }
 
-  async appendLog(
-    _ctx: RequestContext,
-    jobId: string,
-    leaseId: string,
-    chunk: { step: number; seq: number; content: string; sha256: string },
-  ): Promise<void> {
-    if (sha256(chunk.content) !== chunk.sha256)
-      throw new DomainError(executionErrors.EXECUTIONS_DIGEST_MISMATCH);
-    const db = this.deps.database.db;
-    const job = await this.deps.store.job(db, jobId);
-    if (!job) throw new DomainError(executionErrors.EXECUTIONS_JOB_NOT_FOUND);
-    if (job.state !== 'leased' || job.lease_id !== leaseId)
-      throw new DomainError(executionErrors.EXECUTIONS_LEASE_LOST);
-    // Defence in depth: the runner masks secrets; the server masks again before storing.
-    const content = await this.mask(job, chunk.content);
-    // Log chunks are data sealed by the step's audit entry (its log digest), not state changes.
-    await this.deps.store.appendLog(db, {
-      run_id: job.run_id,
-      job_id: jobId,
-      attempt: job.attempt,
-      step_idx: chunk.step,
-      seq: chunk.seq,
-      content,
-      sha256: content === chunk.content ? chunk.sha256 : sha256(content),
-      created_at: this.now(),
-    });
-  }
-
-  // Every secret of the job's scope and its common encodings (secrets module, masking.ts).
-  private async mask(job: JobRow, content: string): Promise<string> {
-    if (!this.deps.secrets) return content;
-    const db = this.deps.database.db;
-    const run = (await this.deps.store.run(db, job.run_id))!;
-    const stage = (await this.deps.store.stages(db, job.run_id)).find(
-      (s) => s.idx === job.stage_idx,
-    );
-    const masker = await this.deps.secrets.masker({
-      project: run.project,
-      environment: stage?.environment ?? null,
-    });
-    return masker.mask(content);
-  }
-
-  async uploadFile(
-    ctx: RequestContext,
-    jobId: string,
-    leaseId: string,
-    file: {
-      step: number;
-      kind: 'artifact' | 'evidence';
-      name: string;
-      type: string;
-      path: string;
-      sha256: string;
-      contentBase64: string;
-    },
-  ): Promise<{ id: string; digest: string; size: number }> {
-    const bytes = Buffer.from(file.contentBase64, 'base64');
-    if (sha256(bytes) !== file.sha256)
-      throw new DomainError(executionErrors.EXECUTIONS_DIGEST_MISMATCH);
-    const digest = `sha256:${file.sha256}`;
-    return this.deps.uow.run(ctx, async (tx, record) => {
-      const job = await this.leased(tx, jobId, leaseId);
-      const id = newId('file');
-      await this.deps.store.putBlob(tx, digest, bytes.length, file.contentBase64);
-      await this.deps.store.insertFile(tx, {
-        id,
-        run_id: job.run_id,
-        job_id: jobId,
-        step_idx: file.step,
-        kind: file.kind,
-        name: file.name,
-        type: file.type,
-        path: file.path,
-        digest,
-        size: bytes.length,
-        created_at: this.now(),
-      });
-      record({
-        action: `executions.${file.kind}.recorded`,
-        resource: { type: file.kind, id },
-        details: {
-          run: job.run_id,
-          name: file.name,
-          type: file.type,
-          path: file.path,
-          digest,
-          size: bytes.length,
-        },
-      });
-      return { id, digest, size: bytes.length };
-    });
-  }
-
   async completeJob(
     ctx: RequestContext,
     jobId: string,
     leaseId: string,
     report: { result: StepResult; reason?: string | undefined },
   ): Promise<void> {
+    await this.deps.guard.held(this.deps.database.db, ctx, jobId, leaseId);
     const job = await this.deps.uow.run(ctx, async (tx, record) => {
-      const job = await this.leased(tx, jobId, leaseId);
+      const job = await this.deps.guard.current(tx, jobId, leaseId);
       const reason =
         report.result === 'succeeded'
           ? null
           : (report.reason ?? (report.result === 'cancelled' ? 'CANCELLED' : 'STEP_FAILED'));
+      if (report.result === 'succeeded') {
+        const unfinished = (await this.deps.store.steps(tx, jobId)).filter(
+          (s) => s.state !== 'succeeded',
+        );
+        if (unfinished.length > 0)
+          throw new DomainError(
+            executionErrors.EXECUTIONS_TRANSITION_ILLEGAL,
+            `job ${jobId} cannot succeed: step ${unfinished.map((s) => s.name).join(', ')} did not`,
+            { steps: unfinished.map((s) => ({ name: s.name, state: s.state })) },
+          );
+      }
       const from = { state: 'leased', lease_id: leaseId };
       if (!(await this.deps.lifecycle.finish(tx, job, from, report.result, reason)))
         throw new DomainError(executionErrors.EXECUTIONS_LEASE_LOST);
@@ -378,11 +306,5 @@ export class JobReports {
       return job;
     });
     await this.deps.scheduler.advance(job.run_id);
-  }
-
-  async blob(digest: string): Promise<{ size: number; contentBase64: string }> {
-    const row = await this.deps.store.blob(this.deps.database.db, digest);
-    if (!row) throw new DomainError(executionErrors.EXECUTIONS_BLOB_NOT_FOUND);
-    return { size: row.size, contentBase64: row.content_base64 };
   }
 }

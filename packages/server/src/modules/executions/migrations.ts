@@ -185,4 +185,11 @@ export const executionMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  // Which runner's principal holds a job's lease: only it may report under the lease.
+  '2026-12-02T1800-executions-lease-holder': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('jobs').addColumn('lease_holder', 'text').execute();
+    },
+  },
 };

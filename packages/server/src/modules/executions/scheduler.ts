@@ -170,6 +170,7 @@ export class Scheduler {
         state: 'queued',
         runner_id: null,
         lease_id: null,
+        lease_holder: null,
         lease_expires_at: null,
         deadline_at: this.later(this.deps.options.requeueTimeoutMs),
       });

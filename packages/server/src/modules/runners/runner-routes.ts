@@ -248,7 +248,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
         .strict(),
       response: ok,
       async handler({ params, body, ctx }) {
-        await engine.reports.appendLog(ctx, params.id, body.leaseId, body);
+        await engine.files.appendLog(ctx, params.id, body.leaseId, body);
         return { ok: true as const };
       },
     }),
@@ -273,7 +273,7 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       status: 201,
       response: z.object({ id: z.string(), digest: z.string(), size: z.number() }),
       async handler({ params, body, ctx }) {
-        return engine.reports.uploadFile(ctx, params.id, body.leaseId, body);
+        return engine.files.uploadFile(ctx, params.id, body.leaseId, body);
       },
     }),
     defineRoute({
@@ -297,14 +297,16 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
     }),
     defineRoute({
       method: 'GET',
-      url: '/api/v1/runner/blobs/:digest',
-      summary: 'Download an artifact by digest (for later stages and rollbacks)',
+      url: '/api/v1/runner/jobs/:id/blobs/:digest',
+      summary:
+        "Download an artifact the leased job uses (its run's, or the previous release's for rollback steps)",
       tags: ['runners'],
-      auth: { permission: P['runners.job.lease'] },
-      params: z.object({ digest: z.string().min(1).max(80) }).strict(),
+      auth: { permission: report },
+      params: jobParams.extend({ digest: z.string().min(1).max(80) }).strict(),
+      query: lease,
       response: z.object({ size: z.number(), contentBase64: z.string() }),
-      async handler({ params }) {
-        return engine.reports.blob(params.digest);
+      async handler({ params, query, ctx }) {
+        return engine.files.blob(ctx, params.id, query.leaseId, params.digest);
       },
     }),
   ];
