@@ -8,6 +8,7 @@ import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
+import { registerRunnerCommands } from './runner.ts';
 
 // Each capability registers its commands here.
 export const commandModules: ((program: Command) => unknown)[] = [
@@ -17,6 +18,7 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerResourceCommands,
   registerAuditCommands,
   registerPipelineCommands,
+  registerRunnerCommands,
   registerChangeCommands,
   registerPolicyCommands,
   registerDeploymentCommands,

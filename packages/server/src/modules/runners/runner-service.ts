@@ -48,7 +48,7 @@ export class RunnerService {
   async createToken(
     ctx: RequestContext,
     input: { name: string; pools: string[]; ttlMs: number },
-  ): Promise<{ token: string; principal: string; pools: string[]; expiresAt: string }> {
+  ): Promise<{ id: string; token: string; principal: string; pools: string[]; expiresAt: string }> {
     await ctx.guard.require(
       P['runners.token.create'],
       {},
@@ -83,7 +83,44 @@ export class RunnerService {
       ttlMs: input.ttlMs,
       name: `runner-${input.name}`,
     });
-    return { token: token.token, principal, pools: input.pools, expiresAt: token.expiresAt };
+    return {
+      id: token.id,
+      token: token.token,
+      principal,
+      pools: input.pools,
+      expiresAt: token.expiresAt,
+    };
+  }
+
+  // A new token for `runner-NAME` that replaces every other live one of the account: the local
+  // runner of `custody up` gets one per start, and restarts never leave live tokens behind.
+  async replaceToken(
+    ctx: RequestContext,
+    input: { name: string; pools: string[]; ttlMs: number },
+  ): Promise<{
+    id: string;
+    token: string;
+    principal: string;
+    expiresAt: string;
+    revoked: string[];
+  }> {
+    const created = await this.createToken(ctx, input);
+    const account = `runner-${input.name}`;
+    const stale = (await this.deps.identity.listTokens(ctx, { all: true })).filter(
+      (t) =>
+        t.principal.kind === 'service_account' &&
+        t.principal.name === account &&
+        t.revokedAt === null &&
+        t.id !== created.id,
+    );
+    for (const t of stale) await this.deps.identity.revokeToken(ctx, t.id);
+    return {
+      id: created.id,
+      token: created.token,
+      principal: created.principal,
+      expiresAt: created.expiresAt,
+      revoked: stale.map((t) => t.id),
+    };
   }
 
   async register(
