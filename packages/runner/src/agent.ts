@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { commitRanges } from './commit-range.ts';
@@ -64,12 +64,16 @@ export async function runAgent(options: AgentOptions): Promise<{ jobs: number }>
   const log = (m: string) => rawLog(maskToken(m));
   const workDir = path.resolve(options.workDir);
   await mkdir(workDir, { recursive: true, mode: 0o700 });
-  const sandbox = options.sandbox ?? createSandbox({ hiddenPaths: [workDir] });
+  const sandbox = options.sandbox ?? (await createSandbox({ hiddenPaths: [workDir] }));
   if (sandbox.kind === 'none') {
     log(
       'WARNING: --unsafe-no-sandbox: steps run without a sandbox; they can read every file the runner can (its token, keys, a server data directory on this machine) and see its processes',
     );
-    if (sandbox.user) assertReachable(workDir, sandbox.user);
+    // Its steps run at the workspace's host path as the step user: let it through, not list.
+    if (sandbox.user) {
+      await chmod(workDir, 0o711);
+      assertReachable(workDir, sandbox.user);
+    }
   }
   const client = new RunnerClient(options.server, options.token);
   const ctx: Context = { client, options, sandbox, launcher: new StepLauncher(sandbox), log };

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { RunnerError } from './errors.ts';
 
 // Where steps run. With bubblewrap each step gets a fresh mount namespace: the system
@@ -34,6 +35,9 @@ export interface StepCommand {
   cwd: string;
   uid?: number;
   gid?: number;
+  // Arguments handed to the process on file descriptor 3 (NUL-separated), not on its command
+  // line: the mounts name host paths, which a step reading /proc/1/cmdline must not learn.
+  fd3?: string;
 }
 
 export interface Sandbox {
@@ -181,20 +185,12 @@ function bubblewrap(bwrap: string, options: SandboxOptions, user: StepUser | und
     jobView,
     command({ jobDir, cwd, argv }) {
       const inside = path.join(sandboxJobRoot, path.relative(jobDir, cwd));
+      const mounts = [...base, '--bind', jobDir, sandboxJobRoot, '--chdir', inside];
       return {
         file: bwrap,
-        args: [
-          ...base,
-          '--bind',
-          jobDir,
-          sandboxJobRoot,
-          '--chdir',
-          inside,
-          '--',
-          ...drop,
-          ...argv,
-        ],
+        args: ['--args', '3', '--', ...drop, ...argv],
         cwd: jobDir,
+        fd3: mounts.join('\0') + '\0',
       };
     },
     describe: () =>
@@ -203,22 +199,32 @@ function bubblewrap(bwrap: string, options: SandboxOptions, user: StepUser | und
   return sandbox;
 }
 
-function probe(sandbox: Sandbox): void {
+async function probe(sandbox: Sandbox): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-sandbox-probe-'));
   try {
     const cmd = sandbox.command({ jobDir: dir, cwd: dir, argv: ['true'] });
-    const r = spawnSync(cmd.file, cmd.args, { cwd: cmd.cwd, encoding: 'utf8', timeout: 10_000 });
-    if (r.status !== 0)
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(cmd.file, cmd.args, {
+        cwd: cmd.cwd,
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', (err) => resolve({ code: -1, stderr: err.message }));
+      child.on('close', (code) => resolve({ code, stderr }));
+      (child.stdio[3] as Writable).on('error', () => {}).end(cmd.fd3 ?? '');
+    });
+    if (result.code !== 0)
       throw new RunnerError(
         'RUNNER_SANDBOX_UNAVAILABLE',
-        `bubblewrap cannot start a sandbox here: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`,
+        `bubblewrap cannot start a sandbox here: ${result.stderr.trim() || `exit ${result.code}`}`,
       );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export function createSandbox(options: SandboxOptions = {}): Sandbox {
+export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const user = stepUser(options.stepUser);
   if (options.unsafeNoSandbox) {
     return {
@@ -247,7 +253,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       '/usr/bin/setpriv (util-linux) is needed to drop privileges for steps',
     );
   const sandbox = bubblewrap(bwrap, options, user);
-  probe(sandbox);
+  await probe(sandbox);
   return sandbox;
 }
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Sandbox } from './sandbox.ts';
 
 // Each step runs in its own process group, and no step outlives its runner. Sandboxed steps
@@ -39,9 +40,11 @@ export class StepLauncher {
       cwd: cmd.cwd,
       env: input.env,
       detached: true, // its own process group (and session)
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio:
+        cmd.fd3 === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
       ...(cmd.uid !== undefined ? { uid: cmd.uid, gid: cmd.gid } : {}),
     });
+    if (cmd.fd3 !== undefined) (child.stdio[3] as Writable).on('error', () => {}).end(cmd.fd3);
     if (this.sandbox.kind === 'none' && child.pid) this.track(child.pid, child);
     const group = (signal: NodeJS.Signals) => {
       try {

@@ -8,6 +8,7 @@ import {
   runnerTokenEnv,
   takeRunnerToken,
   type RunnerErrorCode,
+  type Sandbox,
   type SandboxOptions,
 } from '@custody/runner';
 import { parseDuration, systemContext } from '@custody/server';
@@ -36,7 +37,7 @@ function cliError(err: unknown): unknown {
   );
 }
 
-function sandboxOf(
+async function sandboxOf(
   opts: {
     unsafeNoSandbox?: boolean;
     bwrap?: string;
@@ -45,7 +46,7 @@ function sandboxOf(
     readOnlyDir: string[];
   },
   hiddenPaths: string[],
-): ReturnType<typeof createSandbox> {
+): Promise<Sandbox> {
   const options: SandboxOptions = {
     unsafeNoSandbox: opts.unsafeNoSandbox === true,
     writableDirs: opts.writableDir,
@@ -55,7 +56,7 @@ function sandboxOf(
     ...(opts.stepUser !== undefined ? { stepUser: opts.stepUser } : {}),
   };
   try {
-    return createSandbox(options);
+    return await createSandbox(options);
   } catch (err) {
     throw cliError(err);
   }
@@ -175,7 +176,7 @@ export function registerRunnerCommands(program: Command): void {
           ...(opts.tokenFile ? [path.resolve(opts.tokenFile)] : []),
           ...opts.hide.map((h) => path.resolve(h)),
         ];
-        const sandbox = sandboxOf(opts, hidden);
+        const sandbox = await sandboxOf(opts, hidden);
         const abort = new AbortController();
         process.once('SIGTERM', () => abort.abort());
         process.once('SIGINT', () => abort.abort());
@@ -216,7 +217,10 @@ const startLocalRunner: Parameters<typeof extendUp>[0] = async (server, { dataDi
     : [];
   const unsafe = flags.runnerUnsafeNoSandbox === true;
   // Refuse before anything is started or any token made.
-  sandboxOf({ unsafeNoSandbox: unsafe, writableDir: writable, readOnlyDir: [] }, [data, workDir]);
+  await sandboxOf({ unsafeNoSandbox: unsafe, writableDir: writable, readOnlyDir: [] }, [
+    data,
+    workDir,
+  ]);
   const { token } = await server.app.services.runners.replaceToken(
     systemContext(server.app, 'local-runner'),
     { name: 'local', pools, ttlMs: parseDuration(server.app.config.tokenMaxTtl)! },
