@@ -249,9 +249,20 @@ spec:
     await registered('remote-1');
     // The local runner's token, read from its process as only root or its own user can.
     const localPid = Number(
-      execFileSync('pgrep', ['-P', String(up!.pid), '-f', 'custody.js runner'], {
-        encoding: 'utf8',
-      }).trim(),
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .find((p) => {
+          try {
+            const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+            return (
+              ppid === up!.pid &&
+              readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('custody.js\0runner')
+            );
+          } catch {
+            return false;
+          }
+        }),
     );
     const environ = readFileSync(`/proc/${localPid}/environ`, 'utf8').split('\0');
     tokens.local = environ.find((e) => e.startsWith('CUSTODY_RUNNER_TOKEN='))!.split('=')[1]!;

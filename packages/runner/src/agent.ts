@@ -46,7 +46,7 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const unsandboxedNotice =
-  '!!! custody runner: this job runs WITHOUT a sandbox (runner started with --unsafe-no-sandbox): its steps can read every file and process the runner can\n';
+  '!!! custody runner: this job runs WITHOUT a sandbox (runner started with --unsafe-no-sandbox): its steps see the files and processes of the runner host\n';
 
 interface Context {
   client: RunnerClient;
@@ -67,7 +67,9 @@ export async function runAgent(options: AgentOptions): Promise<{ jobs: number }>
   const sandbox = options.sandbox ?? (await createSandbox({ hiddenPaths: [workDir] }));
   if (sandbox.kind === 'none') {
     log(
-      'WARNING: --unsafe-no-sandbox: steps run without a sandbox; they can read every file the runner can (its token, keys, a server data directory on this machine) and see its processes',
+      sandbox.user
+        ? `WARNING: --unsafe-no-sandbox: steps run without a sandbox, as uid ${sandbox.user.uid}: they can read every file that user can and see every process of this machine`
+        : 'WARNING: --unsafe-no-sandbox: steps run without a sandbox, as the runner user: they can read every file the runner can (its token, keys, a server data directory on this machine) and see its processes',
     );
     // Its steps run at the workspace's host path as the step user: let it through, not list.
     if (sandbox.user) {

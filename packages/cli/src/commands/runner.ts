@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   RunnerError,
   createSandbox,
@@ -19,6 +19,8 @@ import { extendUp } from './server.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const custodyBin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'custody.js');
+// Set by `custody up` for its local runner, whose standard input is a pipe from `up`.
+const exitWithParentEnv = 'CUSTODY_RUNNER_EXIT_WITH_PARENT';
 const inside = (p: string, dir: string) => p === dir || p.startsWith(dir + path.sep);
 
 const usageCodes: RunnerErrorCode[] = [
@@ -42,15 +44,15 @@ async function sandboxOf(
     unsafeNoSandbox?: boolean;
     bwrap?: string;
     stepUser?: string;
-    writableDir: string[];
-    readOnlyDir: string[];
+    writableDir?: string[] | undefined;
+    readOnlyDir?: string[] | undefined;
   },
   hiddenPaths: string[],
 ): Promise<Sandbox> {
   const options: SandboxOptions = {
     unsafeNoSandbox: opts.unsafeNoSandbox === true,
-    writableDirs: opts.writableDir,
-    readOnlyDirs: opts.readOnlyDir,
+    writableDirs: opts.writableDir ?? [],
+    readOnlyDirs: opts.readOnlyDir ?? [],
     hiddenPaths,
     ...(opts.bwrap !== undefined ? { bwrap: opts.bwrap } : {}),
     ...(opts.stepUser !== undefined ? { stepUser: opts.stepUser } : {}),
@@ -63,7 +65,7 @@ async function sandboxOf(
 }
 
 interface RunnerFlags {
-  pool: string[];
+  pool?: string[];
   workDir: string;
   name?: string;
   maxJobs?: string;
@@ -71,10 +73,9 @@ interface RunnerFlags {
   unsafeNoSandbox?: boolean;
   bwrap?: string;
   stepUser?: string;
-  writableDir: string[];
-  readOnlyDir: string[];
-  hide: string[];
-  exitWithParent?: boolean;
+  writableDir?: string[];
+  readOnlyDir?: string[];
+  hide?: string[];
 }
 
 export function registerRunnerCommands(program: Command): void {
@@ -123,7 +124,7 @@ export function registerRunnerCommands(program: Command): void {
     .description(
       'Run a runner agent: lease jobs of the given pools from the server and run each step in a bubblewrap sandbox',
     )
-    .option('--pool <pool>', 'a pool to serve (repeatable or comma-separated)', collect, [])
+    .option('--pool <pool>', 'a pool to serve (repeatable or comma-separated)', collect)
     .option('--work-dir <dir>', 'where job workspaces are created', './.custody-runner')
     .option('--name <name>', 'runner name (default: host-pid)')
     .option('--max-jobs <n>', 'exit after this many jobs')
@@ -133,7 +134,7 @@ export function registerRunnerCommands(program: Command): void {
     )
     .option(
       '--unsafe-no-sandbox',
-      "run steps without a sandbox: they can read the runner's files, its token and processes",
+      "run steps without a sandbox (unsafe): they see the host's files and processes, with the runner's own rights unless it runs as root",
     )
     .option('--bwrap <path>', 'the bubblewrap binary (default /usr/bin/bwrap, else bwrap on PATH)')
     .option(
@@ -144,16 +145,13 @@ export function registerRunnerCommands(program: Command): void {
       '--writable-dir <dir>',
       'a host directory steps may write, at the same path (repeatable)',
       collect,
-      [],
     )
-    .option('--read-only-dir <dir>', 'a host directory steps may read (repeatable)', collect, [])
+    .option('--read-only-dir <dir>', 'a host directory steps may read (repeatable)', collect)
     .option(
       '--hide <path>',
       'a host path steps never see, even inside a directory they may read (repeatable)',
       collect,
-      [],
     )
-    .addOption(new Option('--exit-with-parent', 'exit when standard input closes').hideHelp())
     .action(
       run(async (ctx, opts: RunnerFlags) => {
         const server = ctx.options.server ?? process.env.CUSTODY_SERVER;
@@ -168,20 +166,22 @@ export function registerRunnerCommands(program: Command): void {
         if (!server) throw new UsageError('custody runner needs --server URL (or CUSTODY_SERVER)');
         if (opts.maxJobs !== undefined && !/^\d+$/.test(opts.maxJobs))
           throw new UsageError('--max-jobs is a number');
-        const pools = opts.pool.flatMap((p) => p.split(',')).filter(Boolean);
+        const pools = (opts.pool ?? []).flatMap((p) => p.split(',')).filter(Boolean);
         if (pools.length === 0) pools.push('default');
         const workDir = path.resolve(opts.workDir);
         const hidden = [
           workDir,
           ...(opts.tokenFile ? [path.resolve(opts.tokenFile)] : []),
-          ...opts.hide.map((h) => path.resolve(h)),
+          ...(opts.hide ?? []).map((h) => path.resolve(h)),
         ];
         const sandbox = await sandboxOf(opts, hidden);
         const abort = new AbortController();
         process.once('SIGTERM', () => abort.abort());
         process.once('SIGINT', () => abort.abort());
         // The local runner of `custody up` ends with it, however it ends (steps die with it).
-        if (opts.exitWithParent) process.stdin.on('close', () => process.exit(1)).resume();
+        if (process.env[exitWithParentEnv] === '1')
+          process.stdin.on('close', () => process.exit(1)).resume();
+        delete process.env[exitWithParentEnv];
         const { jobs } = await runAgent({
           server,
           token,
@@ -238,12 +238,11 @@ const startLocalRunner: Parameters<typeof extendUp>[0] = async (server, { dataDi
     workDir,
     '--hide',
     data,
-    '--exit-with-parent',
     ...writable.flatMap((d) => ['--writable-dir', path.resolve(d)]),
     ...(unsafe ? ['--unsafe-no-sandbox'] : []),
   ];
   const child = spawn(process.execPath, args, {
-    env: { ...runnerEnvironment(process.env), [runnerTokenEnv]: token },
+    env: { ...runnerEnvironment(process.env), [runnerTokenEnv]: token, [exitWithParentEnv]: '1' },
     stdio: ['pipe', 'ignore', 'pipe'],
   });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));

@@ -116,7 +116,6 @@ export function registerServerCommands(program: Command): void {
       '--runner-writable-dir <dir>',
       'a host directory steps of the local runner may write (repeatable)',
       (value: string, previous: string[] = []) => [...previous, value],
-      [],
     )
     .option(
       '--runner-unsafe-no-sandbox',
