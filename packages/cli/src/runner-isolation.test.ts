@@ -218,6 +218,7 @@ spec:
   source: { repository: 'file://${repo}', branch: main }
   inputs:
     - { name: mark, default: 'marker' }
+    - { name: ticks, default: '40' }
   stages:
     - name: work
       type: ci
@@ -228,7 +229,7 @@ spec:
             id="$RANDOM$RANDOM"
             # A child in the background, as a daemonizing step would leave behind.
             (while true; do echo "$id child $(date +%s%N)" >> ${marks}/$CUSTODY_INPUT_MARK; sleep 0.2; done) &
-            for i in $(seq 40); do echo "$id main $(date +%s%N)" >> ${marks}/$CUSTODY_INPUT_MARK; sleep 0.2; done
+            for i in $(seq $CUSTODY_INPUT_TICKS); do echo "$id main $(date +%s%N)" >> ${marks}/$CUSTODY_INPUT_MARK; sleep 0.2; done
 `;
     const applied = await api('POST', '/api/v1/apply', manifest);
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
@@ -373,6 +374,36 @@ spec:
       expect(late.status, what).toBe(409);
       expect(late.body.error.code).toBe('EXECUTIONS_LEASE_LOST');
     }
+  });
+
+  it('a runner that comes back after its lease was given away kills its step at its next heartbeat', async () => {
+    const marker = path.join(marks, 'stopped');
+    const holder = runners.find((r) => r.exitCode === null && r.signalCode === null)!;
+    const id = await run('orphan', { mark: 'stopped', ticks: '150' });
+    await waitFor('the step to write', async () =>
+      existsSync(marker) && readFileSync(marker, 'utf8').split('\n').length > 5 ? true : undefined,
+    );
+    const writers = () => {
+      const last = new Map<string, number>();
+      for (const l of readFileSync(marker, 'utf8').trim().split('\n')) {
+        const [writer, , at] = l.split(' ');
+        last.set(writer!, Number(at));
+      }
+      return last;
+    };
+    const [stale] = [...writers().keys()];
+    // Frozen, not dead: it cannot heartbeat, its sandboxed step goes on, the lease expires.
+    holder.kill('SIGSTOP');
+    startRunner('remote-3', 'remote');
+    await waitFor('the job to be re-leased', async () => (writers().size === 2 ? true : undefined));
+    holder.kill('SIGCONT');
+    await sleep(3000); // a heartbeat every lease/3 = 1 s answers EXECUTIONS_LEASE_LOST
+    const stopped = writers().get(stale!)!;
+    await sleep(2000);
+    expect(writers().get(stale!), 'the step of the lost lease still writes').toBe(stopped);
+    const final = await finished(id, 120_000);
+    expect(final.state, final.reason ?? '').toBe('succeeded');
+    expect(final.stages[0]!.jobs[0]!.attempt).toBe(2);
   });
 
   it('--unsafe-no-sandbox is announced on start and in the job log, and its steps still die with the runner', async () => {
