@@ -141,6 +141,25 @@ describe('runner isolation (custody up, remote custody runner, real git)', () =>
       return body.items.some((r) => r.name === name) ? true : undefined;
     });
 
+  // The local runner: the `custody runner` child of `custody up`.
+  const localRunnerPid = () =>
+    Number(
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .find((p) => {
+          try {
+            const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+            return (
+              ppid === up!.pid &&
+              readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('custody.js\0runner')
+            );
+          } catch {
+            return false;
+          }
+        }),
+    );
+
   beforeAll(async () => {
     // Traversable like a home directory: what protects the data directory is the sandbox (and,
     // for unsandboxed steps of a root runner, the data directory's own mode 0700).
@@ -197,6 +216,28 @@ describe('runner isolation (custody up, remote custody runner, real git)', () =>
             env | cut -d= -f1 | sed 's/^/envname /'
             env | while IFS= read -r l; do printf '%s' "\${l#*=}" | sha256sum | sed 's/^/env /'; done
             echo "home=$HOME workspace=$CUSTODY_WORKSPACE uid=$(id -u)"`;
+    // Writes a line every 0.2 s from the step and from a child it leaves in the background.
+    const orphan = (name: string, pool: string) => `---
+apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: ${name}, project: iso }
+spec:
+  source: { repository: 'file://${repo}', branch: main }
+  inputs:
+    - { name: mark, default: 'marker' }
+    - { name: ticks, default: '40' }
+  stages:
+    - name: work
+      type: ci
+      runnerPool: ${pool}
+      steps:
+        - name: tick
+          run: |
+            id="$RANDOM$RANDOM"
+            # A child in the background, as a daemonizing step would leave behind.
+            (while true; do echo "$id child $(date +%s%N)" >> ${marks}/$CUSTODY_INPUT_MARK; sleep 0.2; done) &
+            for i in $(seq $CUSTODY_INPUT_TICKS); do echo "$id main $(date +%s%N)" >> ${marks}/$CUSTODY_INPUT_MARK; sleep 0.2; done
+`;
     const manifest = `apiVersion: custody/v1
 kind: Project
 metadata: { name: iso }
@@ -210,27 +251,7 @@ spec:
     - { name: data, default: '${dataDir}' }
     - { name: tokens, default: '${dir}' }
   stages:${probe('default')}${probe('remote')}
----
-apiVersion: custody/v1
-kind: Pipeline
-metadata: { name: orphan, project: iso }
-spec:
-  source: { repository: 'file://${repo}', branch: main }
-  inputs:
-    - { name: mark, default: 'marker' }
-    - { name: ticks, default: '40' }
-  stages:
-    - name: work
-      type: ci
-      runnerPool: remote
-      steps:
-        - name: tick
-          run: |
-            id="$RANDOM$RANDOM"
-            # A child in the background, as a daemonizing step would leave behind.
-            (while true; do echo "$id child $(date +%s%N)" >> ${marks}/$CUSTODY_INPUT_MARK; sleep 0.2; done) &
-            for i in $(seq $CUSTODY_INPUT_TICKS); do echo "$id main $(date +%s%N)" >> ${marks}/$CUSTODY_INPUT_MARK; sleep 0.2; done
-`;
+${orphan('orphan', 'remote')}${orphan('orphan-unsafe', 'unsafe')}`;
     const applied = await api('POST', '/api/v1/apply', manifest);
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     const made = await api<{ token: string }>('POST', '/api/v1/runners/tokens', {
@@ -238,33 +259,25 @@ spec:
       pools: ['remote'],
     });
     tokens.remote = made.body.token;
+    // Its own pool: a stopped runner's long poll still pending on the server cannot take it.
+    tokens.unsafe = (
+      await api<{ token: string }>('POST', '/api/v1/runners/tokens', {
+        name: 'unsafe',
+        pools: ['unsafe'],
+      })
+    ).body.token;
   });
 
   afterAll(async () => {
     for (const r of runners) if (r.exitCode === null && r.signalCode === null) await stop(r);
     if (up) await stop(up);
-  });
+  }, 180_000);
 
   it('a step on the local runner of custody up or on a remote runner reaches nothing of the control plane', async () => {
     const remote = startRunner('remote-1', 'remote');
     await registered('remote-1');
     // The local runner's token, read from its process as only root or its own user can.
-    const localPid = Number(
-      readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .find((p) => {
-          try {
-            const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-            return (
-              ppid === up!.pid &&
-              readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('custody.js\0runner')
-            );
-          } catch {
-            return false;
-          }
-        }),
-    );
+    const localPid = localRunnerPid();
     const environ = readFileSync(`/proc/${localPid}/environ`, 'utf8').split('\0');
     tokens.local = environ.find((e) => e.startsWith('CUSTODY_RUNNER_TOKEN='))!.split('=')[1]!;
     expect(tokens.local).toMatch(/^cst_/);
@@ -323,7 +336,7 @@ spec:
     expect(readdirSync(dataDir).some((f) => f.includes('runner') && f !== 'server.url')).toBe(
       false,
     );
-  });
+  }, 180_000);
 
   it('kill -9 of a runner kills its step (and what the step left in the background); the re-leased job never overlaps it; the orphan’s late report is refused', async () => {
     const marker = path.join(marks, 'sandboxed');
@@ -374,7 +387,7 @@ spec:
       expect(late.status, what).toBe(409);
       expect(late.body.error.code).toBe('EXECUTIONS_LEASE_LOST');
     }
-  });
+  }, 180_000);
 
   it('a runner that comes back after its lease was given away kills its step at its next heartbeat', async () => {
     const marker = path.join(marks, 'stopped');
@@ -404,19 +417,19 @@ spec:
     const final = await finished(id, 120_000);
     expect(final.state, final.reason ?? '').toBe('succeeded');
     expect(final.stages[0]!.jobs[0]!.attempt).toBe(2);
-  });
+  }, 180_000);
 
   it('--unsafe-no-sandbox is announced on start and in the job log, and its steps still die with the runner', async () => {
-    for (const r of runners) if (r.exitCode === null && r.signalCode === null) await stop(r);
-    const unsafe = startRunner('remote-unsafe', 'remote', ['--unsafe-no-sandbox']);
+    const unsafe = startRunner('remote-unsafe', 'unsafe', ['--unsafe-no-sandbox']);
     await registered('remote-unsafe');
     expect(unsafe.stderr()).toContain('WARNING: --unsafe-no-sandbox');
     const marker = path.join(marks, 'unsafe');
-    const id = await run('orphan', { mark: 'unsafe' });
+    const id = await run('orphan-unsafe', { mark: 'unsafe' });
     await waitFor('the step to write', async () =>
       existsSync(marker) && readFileSync(marker, 'utf8').split('\n').length > 5 ? true : undefined,
     ).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${unsafe.stderr()} ${JSON.stringify(await logs(id))}`);
+      const detail = (await api('GET', `/api/v1/runs/${id}`)).body;
+      throw new Error(`${err.message}: ${unsafe.stderr()} ${JSON.stringify(detail)}`);
     });
     unsafe.child.kill('SIGKILL');
     await new Promise((r) => unsafe.child.once('exit', r));
@@ -426,7 +439,7 @@ spec:
     expect(statSync(marker).size, 'the orphaned unsandboxed step still writes').toBe(after);
     const text = (await logs(id)).map((c) => c.content).join('');
     expect(text).toContain('runs WITHOUT a sandbox');
-  });
+  }, 180_000);
 
   it('without bubblewrap a runner refuses to start (RUNNER_SANDBOX_UNAVAILABLE) and never registers', async () => {
     const refused = startRunner('remote-nobwrap', 'remote', ['--bwrap', '/nonexistent/bwrap']);
@@ -436,7 +449,7 @@ spec:
     expect(refused.stderr()).toContain('--unsafe-no-sandbox');
     const { body } = await api<{ items: { name: string }[] }>('GET', '/api/v1/runners');
     expect(body.items.map((r) => r.name)).not.toContain('remote-nobwrap');
-  });
+  }, 180_000);
 
   it('the token on the command line still works but is warned about; without any token the runner stops with a code', async () => {
     const child = spawn(
@@ -459,5 +472,19 @@ spec:
     expect(await new Promise((r) => none.once('exit', r))).toBe(2);
     expect(JSON.parse(err).error.code).toBe('RUNNER_TOKEN_MISSING');
     expect(upOutput()).not.toContain(tokens.local!);
+  }, 180_000);
+
+  it('kill -9 of custody up takes its local runner with it', async () => {
+    const localPid = localRunnerPid();
+    expect(existsSync(`/proc/${localPid}`)).toBe(true);
+    const victim = up!;
+    up = undefined;
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    await waitFor(
+      'the local runner to exit',
+      async () => (existsSync(`/proc/${localPid}`) ? undefined : true),
+      10_000,
+    );
   });
 });

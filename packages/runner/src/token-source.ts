@@ -18,6 +18,10 @@ export function takeRunnerToken(input: {
   delete env[runnerTokenEnv];
   delete env.CUSTODY_TOKEN;
   const warnings: string[] = [];
+  if (input.flag)
+    warnings.push(
+      '--token puts the runner token on the command line, where other users of this machine can read it; use --token-file FILE or CUSTODY_RUNNER_TOKEN',
+    );
   if (input.tokenFile !== undefined) {
     let text: string;
     try {
@@ -33,12 +37,7 @@ export function takeRunnerToken(input: {
     return { token, warnings };
   }
   if (fromEnv) return { token: fromEnv, warnings };
-  if (input.flag) {
-    warnings.push(
-      '--token puts the runner token on the command line, where other users of this machine can read it; use --token-file FILE or CUSTODY_RUNNER_TOKEN',
-    );
-    return { token: input.flag, warnings };
-  }
+  if (input.flag) return { token: input.flag, warnings };
   if (generic) return { token: generic, warnings };
   throw new RunnerError('RUNNER_TOKEN_MISSING', 'no runner token given');
 }
