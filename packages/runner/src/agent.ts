@@ -17,7 +17,8 @@ import {
 } from './protocol.ts';
 import { assertReachable, createSandbox, type Sandbox } from './sandbox.ts';
 import { stepEnvironment } from './step-env.ts';
-import { StepLauncher } from './step-process.ts';
+import { SandboxedSteps } from './job-sandbox.ts';
+import { DirectSteps, Reaper, type StepRunner } from './step-process.ts';
 import {
   createWorkspace,
   handOver,
@@ -52,7 +53,7 @@ interface Context {
   client: RunnerClient;
   options: AgentOptions;
   sandbox: Sandbox;
-  launcher: StepLauncher;
+  reaper: Reaper;
   log: (m: string) => void;
 }
 
@@ -78,7 +79,7 @@ export async function runAgent(options: AgentOptions): Promise<{ jobs: number }>
     }
   }
   const client = new RunnerClient(options.server, options.token);
-  const ctx: Context = { client, options, sandbox, launcher: new StepLauncher(sandbox), log };
+  const ctx: Context = { client, options, sandbox, reaper: new Reaper(), log };
   const name = options.name ?? `${hostname()}-${process.pid}`;
   let runnerId: string | undefined;
   while (!runnerId) {
@@ -130,7 +131,7 @@ export async function runAgent(options: AgentOptions): Promise<{ jobs: number }>
       }
     }
   } finally {
-    ctx.launcher.close();
+    ctx.reaper.close();
   }
   return { jobs };
 }
@@ -150,6 +151,10 @@ async function runJob(ctx: Context, job: Job): Promise<StepResult> {
     client.call('POST', `/api/v1/runner/jobs/${job.jobId}/${what}`, { ...lease, ...body });
   const mask = createMask([...Object.values(job.secrets), options.token]);
   const ws = await createWorkspace(options.workDir, job, sandbox);
+  const steps: StepRunner =
+    sandbox.kind === 'bubblewrap'
+      ? new SandboxedSteps(sandbox, ws.dir)
+      : new DirectSteps(sandbox, ws.dir, ctx.reaper);
   const state: Running = { cancelled: false, leaseLost: false };
   const heartbeat = setInterval(
     () => {
@@ -206,7 +211,8 @@ async function runJob(ctx: Context, job: Job): Promise<StepResult> {
       // Later steps were started by the request that finished the one before.
       if (index === 0) await post('steps/start', { step: index });
       const preamble = index === 0 && sandbox.kind === 'none' ? unsandboxedNotice : '';
-      const outcome = await runStep(ctx, {
+      const outcome = await runStep({
+        steps,
         step,
         index,
         env: { ...env, ...step.env },
@@ -257,6 +263,7 @@ async function runJob(ctx: Context, job: Job): Promise<StepResult> {
     throw err;
   } finally {
     clearInterval(heartbeat);
+    steps.close();
     if (!options.keepWorkspaces) await removeWorkspace(ws);
   }
 
@@ -314,6 +321,7 @@ async function upload(
 }
 
 interface StepRun {
+  steps: StepRunner;
   step: JobStep;
   index: number;
   env: Record<string, string>;
@@ -325,7 +333,6 @@ interface StepRun {
 }
 
 async function runStep(
-  ctx: Context,
   run: StepRun,
 ): Promise<{ result: StepResult; exitCode: number | null; attempts: number; reason?: string }> {
   const { step, index, state } = run;
@@ -342,7 +349,7 @@ async function runStep(
   for (let attempt = 0; attempt <= step.retries; attempt++) {
     attempts++;
     if (attempt > 0) send(`--- retry ${attempt} of ${step.retries}\n`);
-    last = await attemptStep(ctx, run, send);
+    last = await attemptStep(run, send);
     if (last.code === 0 || state.cancelled || state.leaseLost) break;
   }
   await sending;
@@ -358,56 +365,45 @@ async function runStep(
   };
 }
 
-function attemptStep(
-  ctx: Context,
+async function attemptStep(
   run: StepRun,
   send: (content: string) => void,
 ): Promise<{ code: number | null; timedOut: boolean }> {
   const { step, state } = run;
-  return new Promise((resolve) => {
-    const proc = ctx.launcher.start({
-      jobDir: run.ws.dir,
-      cwd: run.ws.src,
-      argv: ['bash', '-eo', 'pipefail', '-c', step.run],
-      env: run.env,
-    });
-    const child = proc.child;
-    let buffer = '';
-    let timedOut = false;
-    // Lines are masked whole, so a secret cannot be split across two chunks.
-    const flush = (all: boolean) => {
-      const cut = all ? buffer.length : buffer.lastIndexOf('\n') + 1;
-      if (cut <= 0) return;
-      send(run.mask(buffer.slice(0, cut)));
-      buffer = buffer.slice(cut);
-    };
-    const onData = (d: Buffer) => {
-      buffer += d.toString('utf8');
+  let buffer = '';
+  let timedOut = false;
+  // Lines are masked whole, so a secret cannot be split across two chunks.
+  const flush = (all: boolean) => {
+    const cut = all ? buffer.length : buffer.lastIndexOf('\n') + 1;
+    if (cut <= 0) return;
+    send(run.mask(buffer.slice(0, cut)));
+    buffer = buffer.slice(cut);
+  };
+  const handle = run.steps.start({
+    cwd: run.ws.src,
+    script: step.run,
+    env: run.env,
+    onOutput: (text) => {
+      buffer += text;
       if (buffer.length > 64 * 1024) flush(true);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    const ticker = setInterval(() => flush(false), 300);
-    state.kill = proc.kill;
-    // A cancel or a lost lease may have come while the step was being started.
-    if (state.cancelled || state.leaseLost) proc.kill();
-    const timer = step.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          proc.kill();
-        }, step.timeoutMs)
-      : undefined;
-    child.on('error', (err) => {
-      buffer += `${err.message}\n`;
-    });
-    child.on('close', (code) => {
-      clearInterval(ticker);
-      if (timer) clearTimeout(timer);
-      state.kill = undefined;
-      flush(true);
-      resolve({ code: timedOut ? 124 : code, timedOut });
-    });
+    },
   });
+  const ticker = setInterval(() => flush(false), 300);
+  state.kill = handle.kill;
+  // A cancel or a lost lease may have come while the step was being started.
+  if (state.cancelled || state.leaseLost) handle.kill();
+  const timer = step.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        handle.kill();
+      }, step.timeoutMs)
+    : undefined;
+  const code = await handle.done;
+  clearInterval(ticker);
+  if (timer) clearTimeout(timer);
+  state.kill = undefined;
+  flush(true);
+  return { code: timedOut ? 124 : code, timedOut };
 }
 
 function exec(

@@ -6,7 +6,8 @@ import { RunnerError } from './errors.ts';
 import type { Job } from './protocol.ts';
 import { createSandbox, stepUser, type Sandbox } from './sandbox.ts';
 import { stepEnvironment } from './step-env.ts';
-import { StepLauncher } from './step-process.ts';
+import { SandboxedSteps } from './job-sandbox.ts';
+import { DirectSteps, Reaper, type StepRunner } from './step-process.ts';
 import { takeRunnerToken } from './token-source.ts';
 import { createWorkspace, handOver, readWorkspaceFile } from './workspace.ts';
 
@@ -30,19 +31,27 @@ async function runIn(
   const ws = await createWorkspace(workDir, { jobId: 'job', attempt: 1 }, sandbox);
   mkdirSync(ws.src);
   await handOver(ws, sandbox.user);
-  const launcher = new StepLauncher(sandbox);
-  const proc = launcher.start({
-    jobDir: ws.dir,
-    cwd: ws.src,
-    argv: ['bash', '-eo', 'pipefail', '-c', script],
-    env,
-  });
+  const steps = runnerFor(sandbox, ws.dir);
+  const r = await step(steps, ws.src, script, env);
+  steps.close();
+  return { ...r, jobDir: ws.dir };
+}
+
+const reaper = new Reaper();
+const runnerFor = (sandbox: Sandbox, jobDir: string): StepRunner =>
+  sandbox.kind === 'bubblewrap'
+    ? new SandboxedSteps(sandbox, jobDir)
+    : new DirectSteps(sandbox, jobDir, reaper);
+
+async function step(
+  steps: StepRunner,
+  cwd: string,
+  script: string,
+  env: Record<string, string> = { PATH: '/usr/bin:/bin' },
+): Promise<{ code: number | null; output: string }> {
   let output = '';
-  proc.child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  proc.child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((r) => proc.child.on('close', r));
-  launcher.close();
-  return { code, output, jobDir: ws.dir };
+  const handle = steps.start({ cwd, script, env, onOutput: (t) => (output += t) });
+  return { code: await handle.done, output };
 }
 
 describe('bubblewrap sandbox (real bwrap)', () => {
@@ -62,6 +71,7 @@ describe('bubblewrap sandbox (real bwrap)', () => {
       touch /usr/x 2>/dev/null && echo "WROTE /usr" || echo "RO /usr"
       touch /etc/x 2>/dev/null && echo "WROTE /etc" || echo "RO /etc"
       echo tmp-listing="$(ls -A /tmp)"
+      echo scratch > /tmp/scratch && echo "tmp writable"
       echo made > made.txt
       cat /etc/hostname >/dev/null 2>&1 || true
       echo host=$(hostname)
@@ -72,14 +82,16 @@ describe('bubblewrap sandbox (real bwrap)', () => {
     expect(r.output).toContain('pwd=/job/src');
     for (const p of [`${dataDir}/admin.token`, `${dataDir}/ledger.key`, dataDir, workDir, base])
       expect(r.output).toContain(`UNSEEN ${p}`);
-    // Its own PID namespace: the sandbox's init, bash and what it runs — nothing of the host.
+    // Its own PID namespace: the sandbox's init, its supervisor, the step's shell and what it
+    // runs — nothing of the host.
     const processes = Number(/processes=(\d+)/.exec(r.output)![1]);
-    expect(processes).toBeLessThanOrEqual(5);
+    expect(processes).toBeLessThanOrEqual(6);
     const ppid = /ppid-cmdline=(.*)/.exec(r.output)![1]!;
     expect(ppid).not.toContain(base); // mounts go to bwrap on a pipe, not its command line
     expect(r.output).toContain('RO /usr');
     expect(r.output).toContain('RO /etc');
     expect(r.output).toContain('tmp-listing=\n');
+    expect(r.output).toContain('tmp writable');
     expect(r.output).toContain('host=custody-step');
     const made = statSync(path.join(r.jobDir, 'src', 'made.txt'));
     if (root) expect(made.uid).toBe(65534);
@@ -106,6 +118,47 @@ describe('bubblewrap sandbox (real bwrap)', () => {
     expect(statSync(path.join(deploys, 'qa.txt')).isFile()).toBe(true);
     expect(r.output).not.toContain('beside-deploys.txt');
     expect(r.output).toContain('token=[]');
+  });
+
+  it('the steps of a job share one sandbox, and nothing else: environment, leftovers and output stay with their step', async () => {
+    const sandbox = await createSandbox({});
+    const ws = await createWorkspace(workDir, { jobId: 'shared', attempt: 1 }, sandbox);
+    mkdirSync(ws.src);
+    await handOver(ws, sandbox.user);
+    const steps = runnerFor(sandbox, ws.dir);
+    const first = await step(
+      steps,
+      ws.src,
+      `echo "first $ONLY_FIRST"; echo to-stderr >&2; echo kept > /tmp/kept
+       (sleep 60 &) ; setsid sleep 61 & kill 0`,
+      { PATH: '/usr/bin:/bin', ONLY_FIRST: 'one' },
+    );
+    // `kill 0` ends the step's own process group, not the sandbox.
+    expect(first.code).toBe(143);
+    expect(first.output).toBe('first one\nto-stderr\n');
+    const second = await step(
+      steps,
+      ws.src,
+      `echo "second [\${ONLY_FIRST:-}] $(cat /tmp/kept) sleeps=$(cat /proc/[0-9]*/cmdline | tr '\\0' ' ' | grep -o 'slee[p] 6' | wc -l)"; exit 7`,
+    );
+    expect(second.code).toBe(7);
+    // The sleep that left the step's session (setsid) is gone too.
+    expect(second.output).toBe('second [] kept sleeps=0\n');
+    // A killed step takes its sandbox with it; the next step starts in a fresh one.
+    let out = '';
+    const slow = steps.start({
+      cwd: ws.src,
+      script: 'echo started; sleep 30',
+      env: { PATH: '/usr/bin:/bin' },
+      onOutput: (t) => (out += t),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    slow.kill();
+    expect(await slow.done).toBeNull();
+    expect(out).toBe('started\n');
+    const fresh = await step(steps, ws.src, 'cat /tmp/kept 2>/dev/null || echo fresh');
+    expect(fresh).toEqual({ code: 0, output: 'fresh\n' });
+    steps.close();
   });
 
   it('refuses to grant system directories', async () => {

@@ -138,7 +138,7 @@ function baseArgs(options: SandboxOptions, user: StepUser | undefined): string[]
     }
   }
   args.push('--ro-bind', '/etc', '/etc', '--proc', '/proc', '--dev', '/dev');
-  args.push('--tmpfs', '/tmp', '--tmpfs', '/var/tmp');
+  args.push('--perms', '1777', '--tmpfs', '/tmp', '--perms', '1777', '--tmpfs', '/var/tmp');
   const extra = [
     ...(options.readOnlyDirs ?? []).map((d) => ({ dir: extraDir(d), flag: '--ro-bind' })),
     ...(options.writableDirs ?? []).map((d) => ({ dir: extraDir(d), flag: '--bind' })),

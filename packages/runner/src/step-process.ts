@@ -1,22 +1,48 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { Sandbox } from './sandbox.ts';
 
-// Each step runs in its own process group, and no step outlives its runner. Sandboxed steps
-// die with it through bubblewrap (--die-with-parent, and the PID namespace ends with its first
-// process). Unsandboxed steps have no such guard, so one small reaper process per runner keeps
-// the list of live step groups and kills them all when the runner's end of its pipe closes —
-// which the kernel does however the runner dies, kill -9 included.
+// How a job's steps are started. Each step runs in its own process group, and no step
+// outlives its runner: sandboxed steps through bubblewrap (job-sandbox.ts); unsandboxed ones
+// through the reaper below.
 
-export interface StepProcess {
-  readonly child: ChildProcess;
-  // SIGTERM to the whole group, SIGKILL after a grace period.
+export interface StepStart {
+  // Host path inside the job's directory.
+  cwd: string;
+  script: string;
+  env: Record<string, string>;
+  // Standard output and error, merged, as text.
+  onOutput: (text: string) => void;
+}
+
+export interface StepHandle {
+  // The exit code; null when killed or lost.
+  readonly done: Promise<number | null>;
+  // SIGTERM to the step's group, SIGKILL after a grace period.
   kill(): void;
 }
 
-// Ignores the signals a terminal or service manager sends a whole group, so that it outlives
-// the runner long enough to clean up after it.
+export interface StepRunner {
+  start(step: StepStart): StepHandle;
+  // Ends whatever is left of the job's processes.
+  close(): void;
+}
+
+export const stepShell = (script: string) => ['bash', '-eo', 'pipefail', '-c', script];
+
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+// Unsandboxed steps have no PID namespace to die with, so one small reaper process per runner
+// keeps the list of live step groups and kills them all when the runner's end of its pipe
+// closes — which the kernel does however the runner dies, kill -9 included. It ignores the
+// signals a terminal or service manager sends a whole group, so it outlives the runner.
 const reaperScript = `trap '' INT TERM HUP QUIT
 declare -A live
 while read -r op group; do
@@ -24,60 +50,23 @@ while read -r op group; do
 done
 for g in "\${!live[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done`;
 
-export class StepLauncher {
-  private reaper: ChildProcess | undefined;
+export class Reaper {
+  private process: ChildProcess | undefined;
 
-  constructor(private readonly sandbox: Sandbox) {}
-
-  start(input: {
-    jobDir: string;
-    cwd: string;
-    argv: string[];
-    env: Record<string, string>;
-  }): StepProcess {
-    const cmd = this.sandbox.command(input);
-    const child = spawn(cmd.file, cmd.args, {
-      cwd: cmd.cwd,
-      env: input.env,
-      detached: true, // its own process group (and session)
-      stdio:
-        cmd.fd3 === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
-      ...(cmd.uid !== undefined ? { uid: cmd.uid, gid: cmd.gid } : {}),
-    });
-    if (cmd.fd3 !== undefined) (child.stdio[3] as Writable).on('error', () => {}).end(cmd.fd3);
-    if (this.sandbox.kind === 'none' && child.pid) this.track(child.pid, child);
-    const group = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        /* already gone */
-      }
-    };
-    return {
-      child,
-      kill() {
-        group('SIGTERM');
-        setTimeout(() => group('SIGKILL'), 3000).unref();
-      },
-    };
-  }
-
-  private track(pid: number, child: ChildProcess): void {
-    const reaper = this.ensureReaper();
+  track(child: ChildProcess): void {
+    const pid = child.pid;
+    if (!pid) return;
+    const reaper = this.ensure();
     reaper.stdin?.write(`add ${pid}\n`);
     child.once('exit', () => {
       // Whatever the step left behind in its group goes with it.
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* group empty */
-      }
+      killGroup(pid, 'SIGKILL');
       reaper.stdin?.write(`del ${pid}\n`);
     });
   }
 
-  private ensureReaper(): ChildProcess {
-    if (this.reaper && this.reaper.exitCode === null) return this.reaper;
+  private ensure(): ChildProcess {
+    if (this.process && this.process.exitCode === null) return this.process;
     const reaper = spawn('bash', ['-c', reaperScript], {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -85,11 +74,53 @@ export class StepLauncher {
     reaper.unref();
     (reaper.stdin as Socket | null)?.unref();
     reaper.stdin?.on('error', () => {});
-    this.reaper = reaper;
+    this.process = reaper;
     return reaper;
   }
 
   close(): void {
-    this.reaper?.stdin?.end();
+    this.process?.stdin?.end();
   }
+}
+
+// One process per step, in its own process group, registered with the reaper.
+export class DirectSteps implements StepRunner {
+  constructor(
+    private readonly sandbox: Sandbox,
+    private readonly jobDir: string,
+    private readonly reaper: Reaper,
+  ) {}
+
+  start(step: StepStart): StepHandle {
+    const cmd = this.sandbox.command({
+      jobDir: this.jobDir,
+      cwd: step.cwd,
+      argv: stepShell(step.script),
+    });
+    const child = spawn(cmd.file, cmd.args, {
+      cwd: cmd.cwd,
+      env: step.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cmd.uid !== undefined ? { uid: cmd.uid, gid: cmd.gid } : {}),
+    });
+    this.reaper.track(child);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      const decoder = new StringDecoder('utf8');
+      stream.on('data', (d: Buffer) => step.onOutput(decoder.write(d)));
+    }
+    const done = new Promise<number | null>((resolve) => {
+      child.on('error', (err) => step.onOutput(`${err.message}\n`));
+      child.on('close', (code) => resolve(code));
+    });
+    return {
+      done,
+      kill() {
+        killGroup(child.pid, 'SIGTERM');
+        setTimeout(() => killGroup(child.pid, 'SIGKILL'), 3000).unref();
+      },
+    };
+  }
+
+  close(): void {}
 }
