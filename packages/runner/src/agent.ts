@@ -81,22 +81,8 @@ export async function runAgent(options: AgentOptions): Promise<{ jobs: number }>
   const client = new RunnerClient(options.server, options.token);
   const ctx: Context = { client, options, sandbox, reaper: new Reaper(), log };
   const name = options.name ?? `${hostname()}-${process.pid}`;
-  let runnerId: string | undefined;
-  while (!runnerId) {
-    try {
-      runnerId = (
-        await client.call<{ id: string }>('POST', '/api/v1/runner/register', {
-          name,
-          pools: options.pools,
-        })
-      ).id;
-    } catch (err) {
-      if (err instanceof HttpError) throw err; // bad token or pools: a configuration error
-      if (options.signal?.aborted) return { jobs: 0 };
-      log(`cannot register yet: ${(err as Error).message}`);
-      await sleep(1000);
-    }
-  }
+  const runnerId = await register(client, name, options, log);
+  if (!runnerId) return { jobs: 0 };
   log(
     `registered ${name} (${runnerId}) for pools ${options.pools.join(', ')}; ${sandbox.describe()}`,
   );
@@ -134,6 +120,26 @@ export async function runAgent(options: AgentOptions): Promise<{ jobs: number }>
     ctx.reaper.close();
   }
   return { jobs };
+}
+
+// Waits out a server that is not up yet; a refusal (bad token, pools) is a configuration error.
+async function register(
+  client: RunnerClient,
+  name: string,
+  options: AgentOptions,
+  log: (m: string) => void,
+): Promise<string | undefined> {
+  for (;;) {
+    try {
+      const body = { name, pools: options.pools };
+      return (await client.call<{ id: string }>('POST', '/api/v1/runner/register', body)).id;
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      if (options.signal?.aborted) return undefined;
+      log(`cannot register yet: ${(err as Error).message}`);
+      await sleep(1000);
+    }
+  }
 }
 
 interface Running {
