@@ -203,6 +203,17 @@ describe('commit range at checkout (real git)', () => {
   it('names, e-mails and messages with separators and newlines do not break the parse', async () => {
     const repo = origin();
     const a = commit(repo, 'a', 'Alice');
+    writeFileSync(path.join(repo.dir, 'a.txt'), 'long\n');
+    execFileSync('git', ['commit', '-q', '-am', 'a name longer than any the server takes'], {
+      cwd: repo.dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'x'.repeat(5000),
+        GIT_AUTHOR_EMAIL: 'long@example.com',
+        GIT_COMMITTER_NAME: 'CI Bot',
+        GIT_COMMITTER_EMAIL: 'ci@example.com',
+      },
+    });
     writeFileSync(path.join(repo.dir, 'a.txt'), 'x\n');
     execFileSync('git', ['commit', '-q', '-am', 'line one\n\nG?|%x00 tricky\n'], {
       cwd: repo.dir,
@@ -218,7 +229,11 @@ describe('commit range at checkout (real git)', () => {
       cwd: checkout(repo),
       history: { branch: 'main', ranges: [{ environment: 'prod', since: a }] },
     });
-    expect(range!.commits).toHaveLength(1);
+    expect(range!.commits).toHaveLength(2);
+    expect(range!.commits[1]).toMatchObject({
+      authorName: 'x'.repeat(320),
+      authorEmail: 'long@example.com',
+    });
     expect(range!.commits[0]).toMatchObject({
       authorName: 'Zoë | O\'Brien, "Z" Jr',
       authorEmail: 'zoe+tag@example.com',

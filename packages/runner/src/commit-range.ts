@@ -5,6 +5,10 @@ import type { CommitRange, JobHistory, RangeCommit, SignatureState } from './pro
 // step has run (a step could rewrite .git/config and make later git calls run its code).
 
 export const maxRangeCommits = 1000;
+// The server takes names and e-mails up to this length; a longer one (no real address is) is
+// cut, so it can only ever fail to match a person, never make the report unacceptable.
+export const maxPersonLength = 320;
+const person = (s: string) => s.slice(0, maxPersonLength);
 
 // `%G?`: G good; B bad; X, Y good but with an expired signature or key, R revoked key: all three
 // unacceptable; U good of unknown validity, E not checkable (no key): unknown; N unsigned.
@@ -89,10 +93,10 @@ function parseLog(stdout: string): RangeCommit[] {
     ) as [string, string, string, string, string, string];
     commits.push({
       sha: sha.trim(),
-      authorName,
-      authorEmail,
-      committerName,
-      committerEmail,
+      authorName: person(authorName),
+      authorEmail: person(authorEmail),
+      committerName: person(committerName),
+      committerEmail: person(committerEmail),
       signature: signatureState(sig),
     });
   }
