@@ -1,18 +1,21 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { bootstrapAdmin, configSchema, startServer, systemContext } from '@custody/server';
 import { sql } from 'kysely';
 
 // 200 runs of 5 no-op steps across 4 separate runner processes, against the same 5 steps run
-// directly by bash in the same run. Prints the control-plane overhead per step (time between
-// the first step's start and the last step's end, less what bash alone needs, per step) and the
-// queue-to-start latency (job queued → leased by a runner), p50 and p99.
+// directly by bash in the same run; once with runners that sandbox each step (bubblewrap, the
+// default) and once with runners started --unsafe-no-sandbox, printed side by side. Prints the
+// control-plane overhead per step (time between the first step's start and the last step's
+// end, less what bash alone needs, per step — for sandboxed steps the sandbox's own start is
+// part of the overhead) and the queue-to-start latency (job queued → leased), p50 and p99.
 const runs = Number(process.env.BENCH_RUNS ?? 200);
 const runnerCount = Number(process.env.BENCH_RUNNERS ?? 4);
 const steps = 5;
 const dir = mkdtempSync(path.join(tmpdir(), 'custody-bench-sched-'));
+chmodSync(dir, 0o755); // unsandboxed steps of a root runner run as 65534 below it
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(repoRoot, 'node_modules', '.bin', 'custody');
 
@@ -89,30 +92,16 @@ const { token } = await server.app.services.runners.createToken(
     ttlMs: 86_400_000,
   },
 );
-const runners: ChildProcess[] = [];
-for (let i = 0; i < runnerCount; i++)
-  runners.push(
-    spawn(
-      bin,
-      [
-        'runner',
-        '--server',
-        server.url,
-        '--token',
-        token,
-        '--pool',
-        'default',
-        '--work-dir',
-        path.join(dir, `work-${i}`),
-        '--name',
-        `bench-${i}`,
-      ],
-      {
-        stdio: 'ignore',
-        env: { ...process.env, CUSTODY_SERVER: '', CUSTODY_TOKEN: '' },
-      },
-    ),
-  );
+const tokenFile = path.join(dir, 'runner.token');
+writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+
+type Mode = 'sandboxed' | 'unsandboxed';
+interface Figures {
+  overhead: number[];
+  queue: number[];
+  wall: number;
+  jobs: number;
+}
 
 const runOnce = async (): Promise<string> => {
   const res = await fetch(`${server.url}/api/v1/projects/bench/pipelines/noop/runs`, {
@@ -132,48 +121,86 @@ const runOnce = async (): Promise<string> => {
       throw new Error(`run ${id} ${r.state}: ${r.reason}`);
   }
 };
-await runOnce(); // warm-up: runner processes registered, caches warm
-const t0 = performance.now();
-let next = 0;
-const ids: string[] = [];
-await Promise.all(
-  Array.from({ length: runnerCount }, async () => {
-    while (next < runs) {
-      next++;
-      ids.push(await runOnce());
-    }
-  }),
-);
-const wall = (performance.now() - t0) / 1000;
 
-const db = server.app.database.db;
-const jobs = (
-  await sql<{
-    id: string;
-    created_at: string;
-    leased_at: string;
-    run_id: string;
-  }>`select id, created_at, leased_at, run_id from jobs`.execute(db)
-).rows.filter((j) => ids.includes(j.run_id));
-const stepRows = (
-  await sql<{
-    job_id: string;
-    started_at: string;
-    finished_at: string;
-  }>`select job_id, started_at, finished_at from job_steps`.execute(db)
-).rows;
-const ms = (s: string) => new Date(s).getTime();
-const baselineStep = quantile(direct, 0.5);
-const overhead: number[] = [];
-const queue: number[] = [];
-for (const job of jobs) {
-  const mine = stepRows.filter((s) => s.job_id === job.id);
-  const span =
-    Math.max(...mine.map((s) => ms(s.finished_at))) -
-    Math.min(...mine.map((s) => ms(s.started_at)));
-  overhead.push(span / steps - baselineStep);
-  queue.push(ms(job.leased_at) - ms(job.created_at));
+// The same runs with runner processes that sandbox each step (bubblewrap) and, for the ratio,
+// with runner processes started --unsafe-no-sandbox.
+async function measure(mode: Mode): Promise<Figures> {
+  const runners: ChildProcess[] = [];
+  for (let i = 0; i < runnerCount; i++)
+    runners.push(
+      spawn(
+        bin,
+        [
+          'runner',
+          '--server',
+          server.url,
+          '--token-file',
+          tokenFile,
+          '--pool',
+          'default',
+          '--work-dir',
+          path.join(dir, `work-${mode}-${i}`),
+          '--name',
+          `bench-${mode}-${i}`,
+          ...(mode === 'unsandboxed' ? ['--unsafe-no-sandbox'] : []),
+        ],
+        {
+          stdio: 'ignore',
+          env: { ...process.env, CUSTODY_SERVER: '', CUSTODY_TOKEN: '' },
+        },
+      ),
+    );
+  await runOnce(); // warm-up: runner processes registered, caches warm
+  const t0 = performance.now();
+  let next = 0;
+  const ids: string[] = [];
+  await Promise.all(
+    Array.from({ length: runnerCount }, async () => {
+      while (next < runs) {
+        next++;
+        ids.push(await runOnce());
+      }
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  await Promise.all(
+    runners.map((r) => new Promise((done) => (r.once('exit', done), r.kill('SIGTERM')))),
+  );
+
+  const db = server.app.database.db;
+  const wanted = new Set(ids);
+  const jobs = (
+    await sql<{
+      id: string;
+      created_at: string;
+      leased_at: string;
+      run_id: string;
+    }>`select id, created_at, leased_at, run_id from jobs`.execute(db)
+  ).rows.filter((j) => wanted.has(j.run_id));
+  const stepRows = (
+    await sql<{
+      job_id: string;
+      started_at: string;
+      finished_at: string;
+    }>`select job_id, started_at, finished_at from job_steps`.execute(db)
+  ).rows;
+  const ms = (s: string) => new Date(s).getTime();
+  const overhead: number[] = [];
+  const queue: number[] = [];
+  for (const job of jobs) {
+    const mine = stepRows.filter((s) => s.job_id === job.id);
+    const span =
+      Math.max(...mine.map((s) => ms(s.finished_at))) -
+      Math.min(...mine.map((s) => ms(s.started_at)));
+    overhead.push(span / steps - baselineStep);
+    queue.push(ms(job.leased_at) - ms(job.created_at));
+  }
+  return { overhead, queue, wall, jobs: jobs.length };
 }
+
+const baselineStep = quantile(direct, 0.5);
+const sandboxed = await measure('sandboxed');
+const unsandboxed = await measure('unsandboxed');
 if (process.env.BENCH_DEBUG) {
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   const sums = new Map<string, number>();
@@ -189,24 +216,29 @@ if (process.env.BENCH_DEBUG) {
         `  ${k.slice(0, -6).padEnd(50)} n=${v} mean=${((1000 * sums.get(k.replace(/count$/, 'sum'))!) / v).toFixed(1)} ms`,
       );
 }
-for (const r of runners) r.kill('SIGTERM');
 await server.close();
 
 const f = (n: number) => n.toFixed(1).padStart(6);
+const both = (label: string, pick: (x: Figures) => number[], note = '') =>
+  console.log(
+    `  ${label.padEnd(31)}p50 ${f(quantile(pick(sandboxed), 0.5))} ms  p99 ${f(quantile(pick(sandboxed), 0.99))} ms   │ p50 ${f(quantile(pick(unsandboxed), 0.5))} ms  p99 ${f(quantile(pick(unsandboxed), 0.99))} ms${note}`,
+  );
 console.log(
-  `bench/scheduler (${server.app.database.dialect}, ${runs} runs × ${steps} no-op steps, ${runnerCount} runner processes, ${wall.toFixed(1)} s)`,
+  `bench/scheduler (${server.app.database.dialect}, ${runs} runs × ${steps} no-op steps, ${runnerCount} runner processes; sandboxed ${sandboxed.wall.toFixed(1)} s, unsandboxed ${unsandboxed.wall.toFixed(1)} s)`,
 );
 console.log(
-  `  bash alone, per step           p50 ${f(baselineStep)} ms  p99 ${f(quantile(direct, 0.99))} ms`,
+  `  ${''.padEnd(31)}${'sandboxed (bubblewrap)'.padEnd(35)}│ unsandboxed (--unsafe-no-sandbox)`,
 );
 console.log(
-  `  control-plane overhead / step  p50 ${f(quantile(overhead, 0.5))} ms  p99 ${f(quantile(overhead, 0.99))} ms   (target p50 ≤ 20 ms)`,
+  `  ${'bash alone, per step'.padEnd(31)}p50 ${f(baselineStep)} ms  p99 ${f(quantile(direct, 0.99))} ms`,
+);
+both('control-plane overhead / step', (x) => x.overhead, '   (target: sandboxed p50 ≤ 20 ms)');
+both('queue-to-start latency', (x) => x.queue);
+console.log(
+  `  ${'throughput'.padEnd(31)}${`${((runs * steps) / sandboxed.wall).toFixed(1)} steps/s (${(runs / sandboxed.wall).toFixed(1)} runs/s)`.padEnd(35)}│ ${((runs * steps) / unsandboxed.wall).toFixed(1)} steps/s (${(runs / unsandboxed.wall).toFixed(1)} runs/s)`,
 );
 console.log(
-  `  queue-to-start latency         p50 ${f(quantile(queue, 0.5))} ms  p99 ${f(quantile(queue, 0.99))} ms`,
-);
-console.log(
-  `  throughput                     ${((runs * steps) / wall).toFixed(1)} steps/s (${(runs / wall).toFixed(1)} runs/s)`,
+  `  ${'sandboxed / unsandboxed'.padEnd(31)}overhead p50 × ${(quantile(sandboxed.overhead, 0.5) / quantile(unsandboxed.overhead, 0.5)).toFixed(2)}, throughput × ${(unsandboxed.wall / sandboxed.wall).toFixed(2)}`,
 );
 console.log(
   `  machine load (1 min / 5 min)   ${loadavg()
@@ -214,8 +246,12 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' / ')} (the figures above compare only at similar load)`,
 );
-if (jobs.length !== runs) {
-  console.error(`expected ${runs} jobs, found ${jobs.length}`);
-  process.exitCode = 1;
-}
-process.exitCode ??= quantile(overhead, 0.5) <= 20 ? 0 : 1;
+for (const [mode, x] of [
+  ['sandboxed', sandboxed],
+  ['unsandboxed', unsandboxed],
+] as const)
+  if (x.jobs !== runs) {
+    console.error(`${mode}: expected ${runs} jobs, found ${x.jobs}`);
+    process.exitCode = 1;
+  }
+process.exitCode ??= quantile(sandboxed.overhead, 0.5) <= 20 ? 0 : 1;

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -98,20 +98,25 @@ describe('pipelines end to end (server and runner processes)', () => {
     url = started.match[1]!;
   };
   const startRunner = (name: string) => {
+    const tokenFile = path.join(dir, 'runner.token');
+    writeFileSync(tokenFile, runnerToken + '\n', { mode: 0o600 });
     const child = spawn(
       custodyBin,
       [
         'runner',
         '--server',
         url,
-        '--token',
-        runnerToken,
+        '--token-file',
+        tokenFile,
         '--pool',
         'default',
         '--work-dir',
         path.join(dir, `work-${name}`),
         '--name',
         name,
+        // Steps run sandboxed: the sample's local deploy target is granted to them explicitly.
+        '--writable-dir',
+        deploys,
       ],
       { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] },
     );
@@ -162,6 +167,8 @@ describe('pipelines end to end (server and runner processes)', () => {
 
   beforeAll(async () => {
     cpSync(path.join(repoRoot, 'examples', 'sample-service'), repo, { recursive: true });
+    mkdirSync(deploys, { mode: 0o777 });
+    chmodSync(deploys, 0o777); // steps run as an unprivileged user
     const git = (...args: string[]) =>
       execFileSync('git', args, {
         cwd: repo,

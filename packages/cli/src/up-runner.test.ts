@@ -147,4 +147,36 @@ spec:
     expect(detail.reason).toBe('STEP_TIMEOUT');
     expect(cli(['logs', id, '--step', 'flaky']).stdout).toContain('attempt 3');
   });
+
+  it('restarts leave exactly one live local-runner token, and the restarted runner works', async () => {
+    const liveLocal = async () => {
+      const res = await fetch(`${url}/api/v1/tokens?all=true`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const { items } = (await res.json()) as {
+        items: { principal: { name: string }; revokedAt: string | null; expiresAt: string }[];
+      };
+      return items.filter(
+        (t) =>
+          t.principal.name === 'runner-local' &&
+          t.revokedAt === null &&
+          new Date(t.expiresAt) > new Date(),
+      ).length;
+    };
+    expect(await liveLocal()).toBe(1);
+    for (let restart = 0; restart < 2; restart++) {
+      await stop(child);
+      const started = await startCustody(
+        ['up', '--data-dir', path.join(dir, 'data'), '--port', '0'],
+        /Custody is running at (http:\/\/127\.0\.0\.1:\d+)/,
+        env,
+      );
+      child = started.child;
+      url = started.match[1]!;
+      expect(await liveLocal()).toBe(1);
+    }
+    const result = cli(['run', 'hello', '--project', 'local', '--follow']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('hello from greet');
+  });
 });

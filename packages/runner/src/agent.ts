@@ -1,18 +1,31 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { commitRanges } from './commit-range.ts';
 import { createMasker } from './masking.ts';
 import {
   HttpError,
   LeaseLostError,
   RunnerClient,
   artifactEnvName,
+  type CommitRange,
   type Job,
   type JobStep,
   type StepResult,
 } from './protocol.ts';
+import { assertReachable, createSandbox, type Sandbox } from './sandbox.ts';
+import { stepEnvironment } from './step-env.ts';
+import { SandboxedSteps } from './job-sandbox.ts';
+import { DirectSteps, Reaper, type StepRunner } from './step-process.ts';
+import {
+  createWorkspace,
+  handOver,
+  readWorkspaceFile,
+  removeWorkspace,
+  type Workspace,
+} from './workspace.ts';
 
 export interface AgentOptions {
   server: string;
@@ -26,64 +39,107 @@ export interface AgentOptions {
   keepWorkspaces?: boolean;
   signal?: AbortSignal;
   log?: (message: string) => void;
+  // Where steps run (default: a bubblewrap sandbox; the agent refuses to start without one).
+  sandbox?: Sandbox;
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export const unsandboxedNotice =
+  '!!! custody runner: this job runs WITHOUT a sandbox (runner started with --unsafe-no-sandbox): its steps see the files and processes of the runner host\n';
+
+interface Context {
+  client: RunnerClient;
+  options: AgentOptions;
+  sandbox: Sandbox;
+  reaper: Reaper;
+  log: (m: string) => void;
+}
+
 // The runner agent: registers, long-polls for jobs of its pools, and runs each job's steps
 // with bash in a fresh checkout, streaming logs and uploading artifacts and evidence.
 export async function runAgent(options: AgentOptions): Promise<{ jobs: number }> {
-  const log = options.log ?? ((m: string) => process.stderr.write(`[runner] ${m}\n`));
+  const maskToken = createMasker([options.token]);
+  const rawLog = options.log ?? ((m: string) => process.stderr.write(`[runner] ${m}\n`));
+  const log = (m: string) => rawLog(maskToken(m));
+  const workDir = path.resolve(options.workDir);
+  await mkdir(workDir, { recursive: true, mode: 0o700 });
+  const sandbox = options.sandbox ?? (await createSandbox({ hiddenPaths: [workDir] }));
+  if (sandbox.kind === 'none') {
+    log(
+      sandbox.user
+        ? `WARNING: --unsafe-no-sandbox: steps run without a sandbox, as uid ${sandbox.user.uid}: they can read every file that user can and see every process of this machine`
+        : 'WARNING: --unsafe-no-sandbox: steps run without a sandbox, as the runner user: they can read every file the runner can (its token, keys, a server data directory on this machine) and see its processes',
+    );
+    // Its steps run at the workspace's host path as the step user: let it through, not list.
+    if (sandbox.user) {
+      await chmod(workDir, 0o711);
+      assertReachable(workDir, sandbox.user);
+    }
+  }
   const client = new RunnerClient(options.server, options.token);
+  const ctx: Context = { client, options, sandbox, reaper: new Reaper(), log };
   const name = options.name ?? `${hostname()}-${process.pid}`;
-  let runnerId: string | undefined;
-  while (!runnerId) {
+  const runnerId = await register(client, name, options, log);
+  if (!runnerId) return { jobs: 0 };
+  log(
+    `registered ${name} (${runnerId}) for pools ${options.pools.join(', ')}; ${sandbox.describe()}`,
+  );
+  let jobs = 0;
+  try {
+    while (!options.signal?.aborted && (options.maxJobs === undefined || jobs < options.maxJobs)) {
+      let job: Job | null;
+      try {
+        job = (
+          await client.call<{ job: Job | null }>(
+            'POST',
+            '/api/v1/runner/lease',
+            { runnerId, waitMs: options.leaseWaitMs ?? 20_000 },
+            options.signal,
+          )
+        ).job;
+      } catch (err) {
+        if (options.signal?.aborted) break;
+        if (err instanceof HttpError && err.status < 500 && err.status !== 404) throw err;
+        log(`lease failed: ${(err as Error).message}`);
+        await sleep(1000);
+        continue;
+      }
+      if (!job) continue;
+      jobs++;
+      log(`job ${job.jobId} (run ${job.runId}, stage ${job.stage}, attempt ${job.attempt})`);
+      try {
+        const result = await runJob(ctx, job);
+        log(`job ${job.jobId} ${result}`);
+      } catch (err) {
+        log(`job ${job.jobId} abandoned: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    ctx.reaper.close();
+  }
+  return { jobs };
+}
+
+// Waits out a server that is not up yet; a refusal (bad token, pools) is a configuration error.
+async function register(
+  client: RunnerClient,
+  name: string,
+  options: AgentOptions,
+  log: (m: string) => void,
+): Promise<string | undefined> {
+  for (;;) {
     try {
-      runnerId = (
-        await client.call<{ id: string }>('POST', '/api/v1/runner/register', {
-          name,
-          pools: options.pools,
-        })
-      ).id;
+      const body = { name, pools: options.pools };
+      return (await client.call<{ id: string }>('POST', '/api/v1/runner/register', body)).id;
     } catch (err) {
-      if (err instanceof HttpError) throw err; // bad token or pools: a configuration error
-      if (options.signal?.aborted) return { jobs: 0 };
+      if (err instanceof HttpError) throw err;
+      if (options.signal?.aborted) return undefined;
       log(`cannot register yet: ${(err as Error).message}`);
       await sleep(1000);
     }
   }
-  log(`registered ${name} (${runnerId}) for pools ${options.pools.join(', ')}`);
-  let jobs = 0;
-  while (!options.signal?.aborted && (options.maxJobs === undefined || jobs < options.maxJobs)) {
-    let job: Job | null;
-    try {
-      job = (
-        await client.call<{ job: Job | null }>(
-          'POST',
-          '/api/v1/runner/lease',
-          { runnerId, waitMs: options.leaseWaitMs ?? 20_000 },
-          options.signal,
-        )
-      ).job;
-    } catch (err) {
-      if (options.signal?.aborted) break;
-      if (err instanceof HttpError && err.status < 500 && err.status !== 404) throw err;
-      log(`lease failed: ${(err as Error).message}`);
-      await sleep(1000);
-      continue;
-    }
-    if (!job) continue;
-    jobs++;
-    log(`job ${job.jobId} (run ${job.runId}, stage ${job.stage}, attempt ${job.attempt})`);
-    try {
-      const result = await runJob(client, job, options, log);
-      log(`job ${job.jobId} ${result}`);
-    } catch (err) {
-      log(`job ${job.jobId} abandoned: ${(err as Error).message}`);
-    }
-  }
-  return { jobs };
 }
 
 interface Running {
@@ -92,15 +148,19 @@ interface Running {
   kill?: () => void;
 }
 
-async function runJob(
-  client: RunnerClient,
-  job: Job,
-  options: AgentOptions,
-  log: (m: string) => void,
-): Promise<StepResult> {
+type Post = <T>(what: string, body?: Record<string, unknown>) => Promise<T>;
+
+async function runJob(ctx: Context, job: Job): Promise<StepResult> {
+  const { client, options, sandbox, log } = ctx;
   const lease = { leaseId: job.leaseId };
-  const post = <T>(what: string, body: Record<string, unknown> = {}) =>
-    client.call<T>('POST', `/api/v1/runner/jobs/${job.jobId}/${what}`, { ...lease, ...body });
+  const post: Post = (what, body = {}) =>
+    client.call('POST', `/api/v1/runner/jobs/${job.jobId}/${what}`, { ...lease, ...body });
+  const mask = createMasker([...job.steps.flatMap((s) => Object.values(s.secrets)), options.token]);
+  const ws = await createWorkspace(options.workDir, job, sandbox);
+  const steps: StepRunner =
+    sandbox.kind === 'bubblewrap'
+      ? new SandboxedSteps(sandbox, ws.dir)
+      : new DirectSteps(sandbox, ws.dir, ctx.reaper);
   const state: Running = { cancelled: false, leaseLost: false };
   const heartbeat = setInterval(
     () => {
@@ -113,6 +173,7 @@ async function runJob(
         })
         .catch((err: unknown) => {
           if (err instanceof LeaseLostError) {
+            // Another runner may hold the job now: the step must not go on beside it.
             state.leaseLost = true;
             state.kill?.();
           } else log(`heartbeat failed: ${(err as Error).message}`);
@@ -120,61 +181,33 @@ async function runJob(
     },
     Math.max(200, Math.floor(job.leaseTtlMs / 3)),
   );
-  const dir = path.join(
-    path.resolve(options.workDir),
-    `${job.jobId}-${job.attempt}-${randomBytes(3).toString('hex')}`,
-  );
-  const src = path.join(dir, 'src');
-  const mask = createMasker(job.steps.flatMap((s) => Object.values(s.secrets)));
   try {
-    await mkdir(dir, { recursive: true });
-    // Checkout with the real git: any URL git can clone, file:// included.
-    const checkout = await exec(
-      'git',
-      ['clone', '--quiet', '--no-checkout', job.repository, src],
-      dir,
-    );
-    if (checkout.code !== 0) return await fail(`CHECKOUT_FAILED: ${checkout.output.slice(-500)}`);
-    const ref = job.commit ?? `origin/${job.branch}`;
-    const co = await exec(
-      'git',
-      ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', ref],
-      src,
-    );
-    if (co.code !== 0) return await fail(`CHECKOUT_FAILED: ${co.output.slice(-500)}`);
-    const sha = (await exec('git', ['rev-parse', 'HEAD'], src)).output.trim();
-    await post('commit', { commit: sha });
+    const checkout = await checkOut(job, ws);
+    if ('failure' in checkout) return await fail(checkout.failure);
+    const sha = checkout.commit;
+    let ranges: CommitRange[] | undefined;
+    if (job.history) {
+      try {
+        ranges = await commitRanges({ cwd: ws.src, history: job.history });
+      } catch (err) {
+        return await fail(`COMMIT_RANGE_FAILED: ${(err as Error).message}`);
+      }
+    }
+    await post('commit', { commit: sha, ...(ranges ? { ranges } : {}) });
 
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env))
-      if (v !== undefined && !k.startsWith('CUSTODY_')) env[k] = v;
-    Object.assign(env, {
-      CUSTODY_RUN_ID: job.runId,
-      CUSTODY_JOB_ID: job.jobId,
-      CUSTODY_PROJECT: job.project,
-      CUSTODY_PIPELINE: job.pipeline,
-      CUSTODY_STAGE: job.stage,
-      CUSTODY_ENVIRONMENT: job.environment ?? '',
-      CUSTODY_COMMIT: sha,
-      CUSTODY_WORKSPACE: src,
-    });
-    for (const [k, v] of Object.entries(job.inputs))
-      env[`CUSTODY_INPUT_${k.toUpperCase().replace(/-/g, '_')}`] = v;
+    const artifactFiles: Record<string, string> = {};
     for (const a of job.artifacts) {
       const blob = await client.call<{ contentBase64: string }>(
         'GET',
         `/api/v1/runner/jobs/${job.jobId}/blobs/${a.digest}?leaseId=${job.leaseId}`,
       );
-      const file = path.join(
-        dir,
-        'artifacts',
-        a.digest.replace('sha256:', ''),
-        path.basename(a.path),
-      );
+      const file = path.join(ws.artifacts, a.digest.replace('sha256:', ''), path.basename(a.path));
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, Buffer.from(blob.contentBase64, 'base64'));
-      env[a.env] = file;
+      artifactFiles[a.env] = file;
     }
+    await handOver(ws, sandbox.user);
+    const env = stepEnvironment({ job, commit: sha, ws, artifacts: artifactFiles });
 
     for (const [index, step] of job.steps.entries()) {
       if (state.cancelled) {
@@ -183,15 +216,25 @@ async function runJob(
       }
       // Later steps were started by the request that finished the one before.
       if (index === 0) await post('steps/start', { step: index });
-      const stepEnv = { ...env, ...step.env, ...step.secrets };
-      const outcome = await runStep(step, index, stepEnv, src, state, mask, post);
+      const preamble = index === 0 && sandbox.kind === 'none' ? unsandboxedNotice : '';
+      const outcome = await runStep({
+        steps,
+        step,
+        index,
+        env: { ...env, ...step.env, ...step.secrets },
+        ws,
+        state,
+        mask,
+        post,
+        preamble,
+      });
       if (outcome.result === 'succeeded') {
         try {
           for (const e of step.evidence)
-            await upload(post, src, index, 'evidence', e.type, e.type, e.path);
+            await upload(post, ws, index, 'evidence', e.type, e.type, e.path);
           for (const a of step.artifacts) {
-            await upload(post, src, index, 'artifact', a.name, 'file', a.path);
-            env[artifactEnvName(a.name)] = path.resolve(src, a.path);
+            await upload(post, ws, index, 'artifact', a.name, 'file', a.path);
+            env[artifactEnvName(a.name)] = ws.view(path.resolve(ws.src, a.path));
           }
         } catch (err) {
           if (err instanceof LeaseLostError) throw err;
@@ -226,7 +269,8 @@ async function runJob(
     throw err;
   } finally {
     clearInterval(heartbeat);
-    if (!options.keepWorkspaces) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    steps.close();
+    if (!options.keepWorkspaces) await removeWorkspace(ws);
   }
 
   async function fail(reason: string): Promise<StepResult> {
@@ -236,21 +280,41 @@ async function runJob(
   }
 }
 
+// Checkout with the real git (any URL git can clone, file:// included), by the runner and
+// before any step: nothing a step does can change how the runner reads the repository.
+async function checkOut(
+  job: Job,
+  ws: Workspace,
+): Promise<{ commit: string } | { failure: string }> {
+  const clone = await exec(
+    'git',
+    ['clone', '--quiet', '--no-checkout', job.repository, ws.src],
+    ws.dir,
+  );
+  if (clone.code !== 0) return { failure: `CHECKOUT_FAILED: ${clone.output.slice(-500)}` };
+  const ref = job.commit ?? `origin/${job.branch}`;
+  const co = await exec(
+    'git',
+    ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', ref],
+    ws.src,
+  );
+  if (co.code !== 0) return { failure: `CHECKOUT_FAILED: ${co.output.slice(-500)}` };
+  return { commit: (await exec('git', ['rev-parse', 'HEAD'], ws.src)).output.trim() };
+}
+
 async function upload(
-  post: <T>(what: string, body?: Record<string, unknown>) => Promise<T>,
-  src: string,
+  post: Post,
+  ws: Workspace,
   step: number,
   kind: 'artifact' | 'evidence',
   name: string,
   type: string,
   rel: string,
 ): Promise<void> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path.resolve(src, rel));
-  } catch {
-    throw new Error(`${kind === 'artifact' ? 'ARTIFACT' : 'EVIDENCE'}_MISSING: ${rel}`);
-  }
+  const label = kind === 'artifact' ? 'ARTIFACT' : 'EVIDENCE';
+  const bytes = await readWorkspaceFile(ws, rel);
+  if (bytes === 'missing') throw new Error(`${label}_MISSING: ${rel}`);
+  if (bytes === 'outside') throw new Error(`${label}_OUTSIDE_WORKSPACE: ${rel}`);
   await post('files', {
     step,
     kind,
@@ -262,82 +326,36 @@ async function upload(
   });
 }
 
+interface StepRun {
+  steps: StepRunner;
+  step: JobStep;
+  index: number;
+  env: Record<string, string>;
+  ws: Workspace;
+  state: Running;
+  mask: (s: string) => string;
+  post: Post;
+  preamble: string;
+}
+
 async function runStep(
-  step: JobStep,
-  index: number,
-  env: Record<string, string>,
-  cwd: string,
-  state: Running,
-  mask: (s: string) => string,
-  post: <T>(what: string, body?: Record<string, unknown>) => Promise<T>,
+  run: StepRun,
 ): Promise<{ result: StepResult; exitCode: number | null; attempts: number; reason?: string }> {
+  const { step, index, state } = run;
   let seq = 0;
   let sending: Promise<unknown> = Promise.resolve();
   const send = (content: string) => {
     if (!content) return;
     const chunk = { step: index, seq: seq++, content, sha256: sha256(content) };
-    sending = sending.then(() => post('logs', chunk));
+    sending = sending.then(() => run.post('logs', chunk));
   };
+  send(run.preamble);
   let last: { code: number | null; timedOut: boolean } = { code: null, timedOut: false };
   let attempts = 0;
   for (let attempt = 0; attempt <= step.retries; attempt++) {
     attempts++;
     if (attempt > 0) send(`--- retry ${attempt} of ${step.retries}\n`);
-    last = await new Promise((resolve) => {
-      const child = spawn('bash', ['-eo', 'pipefail', '-c', step.run], {
-        cwd,
-        env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let buffer = '';
-      let timedOut = false;
-      // Lines are masked whole, so a secret cannot be split across two chunks.
-      const flush = (all: boolean) => {
-        const cut = all ? buffer.length : buffer.lastIndexOf('\n') + 1;
-        if (cut <= 0) return;
-        send(mask(buffer.slice(0, cut)));
-        buffer = buffer.slice(cut);
-      };
-      const onData = (d: Buffer) => {
-        buffer += d.toString('utf8');
-        if (buffer.length > 64 * 1024) flush(true);
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const ticker = setInterval(() => flush(false), 300);
-      const kill = () => {
-        try {
-          process.kill(-child.pid!, 'SIGTERM');
-          setTimeout(() => {
-            try {
-              process.kill(-child.pid!, 'SIGKILL');
-            } catch {
-              /* gone */
-            }
-          }, 3000).unref();
-        } catch {
-          /* already gone */
-        }
-      };
-      state.kill = kill;
-      const timer = step.timeoutMs
-        ? setTimeout(() => {
-            timedOut = true;
-            kill();
-          }, step.timeoutMs)
-        : undefined;
-      child.on('error', (err) => {
-        buffer += `${err.message}\n`;
-      });
-      child.on('close', (code) => {
-        clearInterval(ticker);
-        if (timer) clearTimeout(timer);
-        state.kill = undefined;
-        flush(true);
-        resolve({ code: timedOut ? 124 : code, timedOut });
-      });
-    });
+    last = await attemptStep(run, send);
     if (last.code === 0 || state.cancelled || state.leaseLost) break;
   }
   await sending;
@@ -351,6 +369,47 @@ async function runStep(
     attempts,
     reason: last.timedOut ? 'STEP_TIMEOUT' : `EXIT_${last.code ?? 'SIGNAL'}`,
   };
+}
+
+async function attemptStep(
+  run: StepRun,
+  send: (content: string) => void,
+): Promise<{ code: number | null; timedOut: boolean }> {
+  const { step, state } = run;
+  let buffer = '';
+  let timedOut = false;
+  // Lines are masked whole, so a secret cannot be split across two chunks.
+  const flush = (all: boolean) => {
+    const cut = all ? buffer.length : buffer.lastIndexOf('\n') + 1;
+    if (cut <= 0) return;
+    send(run.mask(buffer.slice(0, cut)));
+    buffer = buffer.slice(cut);
+  };
+  const handle = run.steps.start({
+    cwd: run.ws.src,
+    script: step.run,
+    env: run.env,
+    onOutput: (text) => {
+      buffer += text;
+      if (buffer.length > 64 * 1024) flush(true);
+    },
+  });
+  const ticker = setInterval(() => flush(false), 300);
+  state.kill = handle.kill;
+  // A cancel or a lost lease may have come while the step was being started.
+  if (state.cancelled || state.leaseLost) handle.kill();
+  const timer = step.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        handle.kill();
+      }, step.timeoutMs)
+    : undefined;
+  const code = await handle.done;
+  clearInterval(ticker);
+  if (timer) clearTimeout(timer);
+  state.kill = undefined;
+  flush(true);
+  return { code: timedOut ? 124 : code, timedOut };
 }
 
 function exec(

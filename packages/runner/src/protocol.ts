@@ -31,6 +31,35 @@ export interface Job {
   inputs: Record<string, string>;
   steps: JobStep[];
   artifacts: { env: string; name: string; digest: string; path: string }[];
+  // Where each target environment stands, so the runner can report the commits being deployed
+  // (absent from servers that do not ask for a commit range).
+  history?: JobHistory;
+}
+
+export interface JobHistory {
+  // `since`: the commit now released in the environment; null for its first release.
+  ranges: { environment: string; since: string | null }[];
+  branch: string;
+}
+
+// git's `%G?` reduced to what the server decides on.
+export type SignatureState = 'good' | 'bad' | 'unknown' | 'none';
+
+export interface RangeCommit {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  committerName: string;
+  committerEmail: string;
+  signature: SignatureState;
+}
+
+// The body of `POST /api/v1/runner/jobs/:id/commit` beside `leaseId` and `commit`.
+export interface CommitRange {
+  environment: string;
+  since: string | null;
+  truncated: boolean;
+  commits: RangeCommit[];
 }
 
 export type StepResult = 'succeeded' | 'failed' | 'cancelled';

@@ -9,6 +9,7 @@ import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerScmCommands, registerSecretCommands } from './secrets.ts';
+import { registerRunnerCommands } from './runner.ts';
 
 // Each capability registers its commands here.
 export const commandModules: ((program: Command) => unknown)[] = [
@@ -18,6 +19,7 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerResourceCommands,
   registerAuditCommands,
   registerPipelineCommands,
+  registerRunnerCommands,
   registerChangeCommands,
   registerPolicyCommands,
   registerDeploymentCommands,

@@ -1,12 +1,8 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { runAgent } from '@custody/runner';
-import { parseDuration, systemContext } from '@custody/server';
 import { run, type CommandContext } from '../command-context.ts';
 import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
 import { table } from '../output.ts';
 import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
-import { extendUp } from './server.ts';
 
 interface RunView {
   id: string;
@@ -385,114 +381,6 @@ export function registerPipelineCommands(program: Command): void {
         ctx.out.result(a, () => `${a.id} ${a.state}`);
       }),
     );
-
-  const runners = program.command('runners').description('Runner tokens and registered runners');
-  runners
-    .command('token <name>')
-    .description('Create a runner token (service account runner-NAME) scoped to pools')
-    .requiredOption('--pools <pools>', 'comma-separated pools it may serve')
-    .option('--ttl <duration>', 'lifetime', '90d')
-    .action(
-      run(async (ctx, name: string, opts: { pools: string; ttl: string }) => {
-        const t = await ctx
-          .client()
-          .request<{ token: string; pools: string[]; expiresAt: string }>(
-            'POST',
-            '/api/v1/runners/tokens',
-            {
-              json: { name, pools: opts.pools.split(',').filter(Boolean), ttl: opts.ttl },
-            },
-          );
-        ctx.out.result(t, () => t.token);
-      }),
-    );
-  runners
-    .command('list')
-    .description('List registered runners, newest first')
-    .option(...limitOption)
-    .option(...allOption)
-    .action(
-      run(async (ctx, opts: PageFlags) => {
-        const listed = await fetchList<{
-          id: string;
-          name: string;
-          pools: string[];
-          lastSeenAt: string;
-        }>(ctx.client(), '/api/v1/runners', { flags: opts });
-        const { items } = listed;
-        hintMore(ctx.out, listed, 'runners');
-        ctx.out.result(items, () =>
-          table([
-            ['ID', 'NAME', 'POOLS', 'LAST SEEN'],
-            ...items.map((r) => [r.id, r.name, r.pools.join(','), r.lastSeenAt]),
-          ]),
-        );
-      }),
-    );
-
-  program
-    .command('runner')
-    .description('Run a runner agent: lease jobs of the given pools from the server and run them')
-    .option('--pool <pool>', 'a pool to serve (repeatable or comma-separated)', collect, [])
-    .option('--work-dir <dir>', 'where job workspaces are created', './.custody-runner')
-    .option('--name <name>', 'runner name (default: host-pid)')
-    .option('--max-jobs <n>', 'exit after this many jobs')
-    .action(
-      run(
-        async (ctx, opts: { pool: string[]; workDir: string; name?: string; maxJobs?: string }) => {
-          const server = ctx.options.server ?? process.env.CUSTODY_SERVER;
-          const token = ctx.options.token ?? process.env.CUSTODY_TOKEN;
-          if (!server || !token)
-            throw new UsageError('custody runner needs --server URL and --token TOKEN');
-          const pools = opts.pool.flatMap((p) => p.split(',')).filter(Boolean);
-          if (pools.length === 0) pools.push('default');
-          const abort = new AbortController();
-          process.once('SIGTERM', () => abort.abort());
-          process.once('SIGINT', () => abort.abort());
-          const { jobs } = await runAgent({
-            server,
-            token,
-            pools,
-            workDir: path.resolve(opts.workDir),
-            signal: abort.signal,
-            ...(opts.name ? { name: opts.name } : {}),
-            ...(opts.maxJobs ? { maxJobs: Number(opts.maxJobs) } : {}),
-          });
-          ctx.out.result({ jobs }, () => `runner stopped after ${jobs} jobs`);
-        },
-      ),
-    );
-
-  // `custody up` starts one local runner serving every pool unless --runner-pools says otherwise.
-  extendUp(async (server, { dataDir, flags }) => {
-    if (flags.runner === false) return;
-    const pools =
-      typeof flags.runnerPools === 'string' ? flags.runnerPools.split(',').filter(Boolean) : ['*'];
-    const ctx = systemContext(server.app, 'local-runner');
-    const { token } = await server.app.services.runners.createToken(ctx, {
-      name: 'local',
-      pools,
-      ttlMs: parseDuration(server.app.config.tokenMaxTtl)!,
-    });
-    const abort = new AbortController();
-    const done = runAgent({
-      server: server.url,
-      token,
-      pools,
-      name: 'local',
-      workDir: path.join(path.resolve(dataDir), 'runner'),
-      signal: abort.signal,
-      log: () => {},
-    }).catch((err: unknown) =>
-      process.stderr.write(`local runner stopped: ${(err as Error).message}\n`),
-    );
-    return {
-      async close() {
-        abort.abort();
-        await done;
-      },
-    };
-  });
 }
 
 // Deployment approval requests (`dap_…`) are decided through the deployments API.

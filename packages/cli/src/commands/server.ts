@@ -129,6 +129,19 @@ export function registerServerCommands(program: Command): void {
       'comma-separated pools the local runner serves (default: all)',
     )
     .option('--no-runner', 'do not start the local runner')
+    .option(
+      '--runner-work-dir <dir>',
+      'where the local runner makes job workspaces (default: DATA_DIR-runner, never inside the data directory)',
+    )
+    .option(
+      '--runner-writable-dir <dir>',
+      'a host directory steps of the local runner may write (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--runner-unsafe-no-sandbox',
+      "run the local runner's steps without a sandbox (unsafe; announced in every job's log)",
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'warn')
     .action(
       run(async (ctx, opts: ServerFlags & { runnerPools?: string; runner?: boolean }) => {
@@ -137,13 +150,20 @@ export function registerServerCommands(program: Command): void {
           databaseUrl: path.join(path.resolve(dataDir), 'custody.db'),
         });
         const closers: { close(): Promise<void> }[] = [];
-        for (const ext of upExtensions) {
-          const c = await ext(server, {
-            dataDir,
-            adminToken,
-            flags: opts as Record<string, unknown>,
-          });
-          if (c) closers.push(c);
+        try {
+          for (const ext of upExtensions) {
+            const c = await ext(server, {
+              dataDir,
+              adminToken,
+              flags: opts as Record<string, unknown>,
+            });
+            if (c) closers.push(c);
+          }
+        } catch (err) {
+          // A refused extension (no sandbox for the local runner) stops `up` as a whole.
+          for (const c of closers) await c.close();
+          await server.close();
+          throw err;
         }
         if (adminToken) writeCliConfig({ server: server.url, token: adminToken });
         ctx.out.result(

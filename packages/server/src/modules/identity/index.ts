@@ -5,7 +5,12 @@ export { builtinRoles, type RoleDefinition } from './builtin-roles.ts';
 export { KyselyPrincipalStore } from './principal-store.ts';
 export { KyselyRbacStore } from './rbac-store.ts';
 export { IdentityAccessControl } from './access-control.ts';
-export { IdentityService, type PrincipalView, type LinkView } from './identity-service.ts';
+export {
+  IdentityService,
+  type PrincipalView,
+  type LinkView,
+  type TokenView,
+} from './identity-service.ts';
 export { IdentityDirectory } from './identity-directory.ts';
 export { KyselyLinkStore } from './link-store.ts';
 export { KyselyLoginThrottleStore } from './login-throttle-store.ts';

@@ -7,7 +7,7 @@ import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { principalOf } from '../approvals/index.ts';
 import type { ExecutionEngine, JobPayload } from '../executions/index.ts';
-import type { IdentityService } from '../identity/index.ts';
+import type { IdentityService, TokenView } from '../identity/index.ts';
 import type { ResourceService } from '../resources/index.ts';
 import { runnerErrors } from './errors.ts';
 import { runnerPermissions as P } from './permissions.ts';
@@ -49,7 +49,7 @@ export class RunnerService {
   async createToken(
     ctx: RequestContext,
     input: { name: string; pools: string[]; ttlMs: number },
-  ): Promise<{ token: string; principal: string; pools: string[]; expiresAt: string }> {
+  ): Promise<{ id: string; token: string; principal: string; pools: string[]; expiresAt: string }> {
     await ctx.guard.require(
       P['runners.token.create'],
       {},
@@ -84,7 +84,55 @@ export class RunnerService {
       ttlMs: input.ttlMs,
       name: `runner-${input.name}`,
     });
-    return { token: token.token, principal, pools: input.pools, expiresAt: token.expiresAt };
+    return {
+      id: token.id,
+      token: token.token,
+      principal,
+      pools: input.pools,
+      expiresAt: token.expiresAt,
+    };
+  }
+
+  // A new token for `runner-NAME` that replaces every other live one of the account: the local
+  // runner of `custody up` gets one per start, and restarts never leave live tokens behind.
+  async replaceToken(
+    ctx: RequestContext,
+    input: { name: string; pools: string[]; ttlMs: number },
+  ): Promise<{
+    id: string;
+    token: string;
+    principal: string;
+    expiresAt: string;
+    revoked: string[];
+  }> {
+    const created = await this.createToken(ctx, input);
+    const account = `runner-${input.name}`;
+    const stale = (await this.allTokens(ctx)).filter(
+      (t) =>
+        t.principal.kind === 'service_account' &&
+        t.principal.name === account &&
+        t.revokedAt === null &&
+        t.id !== created.id,
+    );
+    for (const t of stale) await this.deps.identity.revokeToken(ctx, t.id);
+    return {
+      id: created.id,
+      token: created.token,
+      principal: created.principal,
+      expiresAt: created.expiresAt,
+      revoked: stale.map((t) => t.id),
+    };
+  }
+
+  private async allTokens(ctx: RequestContext): Promise<TokenView[]> {
+    const out: TokenView[] = [];
+    let page: PageRequest = { limit: 1000, after: undefined };
+    for (;;) {
+      const got = await this.deps.identity.listTokens(ctx, { all: true }, page);
+      out.push(...got.items);
+      if (!got.next) return out;
+      page = { limit: 1000, after: got.next };
+    }
   }
 
   async register(
