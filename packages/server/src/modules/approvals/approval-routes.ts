@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import type { ApprovalService } from './approval-service.ts';
 import { approvalPermissions as P } from './permissions.ts';
@@ -23,21 +24,22 @@ export function approvalRoutes(service: ApprovalService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/approvals',
-      summary: 'List approval requests',
+      summary: 'List the approval requests you may read, newest first (paginated)',
       tags: ['approvals'],
-      auth: {
-        permission: P['approvals.request.read'],
-        scope: ({ query }) => (typeof query.project === 'string' ? { project: query.project } : {}),
-      },
+      // Each request is checked at its own scope: project members see their project's.
+      auth: { permission: P['approvals.request.read'], scope: () => ({ any: true }) },
       query: z
         .object({
           state: z.enum(['pending', 'approved', 'rejected']).optional(),
           project: z.string().min(1).max(63).optional(),
+          ...pageFields,
         })
         .strict(),
-      response: z.object({ items: z.array(view) }),
-      async handler({ query }) {
-        return { items: await service.list(query) };
+      response: pageResponse(view),
+      async handler({ query, ctx }) {
+        const filter = { state: query.state, project: query.project };
+        const pager = new Pager(query, 'approvals', filter);
+        return pager.page(await service.list(ctx, filter, pager.request));
       },
     }),
     defineRoute({

@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { AuditAppender, RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import {
@@ -167,8 +168,18 @@ export class ApprovalService {
     return toView(row);
   }
 
-  async list(filter: { state?: string; project?: string }): Promise<ApprovalView[]> {
-    return (await this.deps.store.list(this.deps.database.db, filter)).map(toView);
+  // What the caller may read: each request is checked at its own scope (a page may hold fewer
+  // than `limit`; `next` still continues where it stopped).
+  async list(
+    ctx: RequestContext,
+    filter: { state?: string | undefined; project?: string | undefined },
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<ApprovalView>> {
+    const rows = await this.deps.store.list(this.deps.database.db, filter, page);
+    const items: ApprovalView[] = [];
+    for (const row of rows.items)
+      if (await ctx.guard.can(P['approvals.request.read'], scopeOf(row))) items.push(toView(row));
+    return { items, next: rows.next };
   }
 
   async approve(ctx: RequestContext, id: string, comment?: string): Promise<ApprovalView> {

@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 export interface ApprovalRow {
   id: string;
@@ -22,6 +28,10 @@ interface ApprovalTables {
 }
 
 type Db = AnyDb | AnyTx;
+const newestFirst: KeyColumn<ApprovalRow>[] = [
+  { column: 'created_at', type: 'string', desc: true, value: (r) => r.created_at },
+  { column: 'id', type: 'string', desc: true, value: (r) => r.id },
+];
 const k = (db: Db) => db as unknown as Kysely<ApprovalTables>;
 
 export class KyselyApprovalStore {
@@ -63,10 +73,15 @@ export class KyselyApprovalStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async list(db: Db, filter: { state?: string; project?: string }): Promise<ApprovalRow[]> {
+  // Newest first, a page at a time.
+  async list(
+    db: Db,
+    filter: { state?: string | undefined; project?: string | undefined },
+    page: PageRequest,
+  ): Promise<PageOf<ApprovalRow>> {
     let q = k(db).selectFrom('approval_requests').selectAll();
     if (filter.state) q = q.where('state', '=', filter.state);
     if (filter.project) q = q.where('project', '=', filter.project);
-    return q.orderBy('created_at', 'desc').limit(500).execute();
+    return fetchPage(q, newestFirst, page);
   }
 }

@@ -189,7 +189,9 @@ spec:
 
     it('the referenced ticket is updated when the deployment succeeds', async () => {
       const ctx = systemContext(t.app, 'test');
-      const pending = await t.app.services.approvals.list({ state: 'pending', project: 'tix' });
+      const pending = (
+        await t.app.services.approvals.list(ctx, { state: 'pending', project: 'tix' })
+      ).items;
       const rita = await t.user('rita', ['release-manager@project:tix']);
       for (const a of pending)
         expect(
@@ -208,10 +210,9 @@ spec:
         inputs: { ticket: 'CHG0040001' },
       });
       // Four eyes: the approved ticket is checked, and a second person still approves.
-      const waiting = await t.app.services.deployments.list(ctx, {
-        state: 'pending',
-        project: 'tix',
-      });
+      const waiting = (
+        await t.app.services.deployments.list(ctx, { state: 'pending', project: 'tix' })
+      ).items;
       expect(waiting.map((w) => w.run)).toContain(run.id);
       const dap = waiting.find((w) => w.run === run.id)!;
       expect(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { approvalPermissions } from '../approvals/index.ts';
 import { executionPermissions } from '../executions/index.ts';
@@ -36,7 +37,8 @@ export function deploymentRoutes(service: DeploymentService): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/deployments/approvals',
-      summary: 'List deployment approval requests (mine=true: those you may still approve)',
+      summary:
+        'List the deployment approval requests you may read, newest first (mine=true: those you may still approve; paginated)',
       tags: ['deployments'],
       auth: {
         permission: approvalPermissions['approvals.request.read'],
@@ -44,20 +46,17 @@ export function deploymentRoutes(service: DeploymentService): AnyRoute[] {
       },
       query: z
         .object({
-          state: z.enum(['pending', 'approved', 'rejected', 'voided']).optional(),
+          state: z.enum(['pending', 'approved', 'rejected', 'voided', 'withdrawn']).optional(),
           project: z.string().min(1).max(63).optional(),
           mine: z.enum(['true', 'false']).optional(),
+          ...pageFields,
         })
         .strict(),
-      response: z.object({ items: z.array(approvalView) }),
+      response: pageResponse(approvalView),
       async handler({ query, ctx }) {
-        return {
-          items: await service.list(ctx, {
-            state: query.state,
-            project: query.project,
-            mine: query.mine === 'true',
-          }),
-        };
+        const filter = { state: query.state, project: query.project, mine: query.mine === 'true' };
+        const pager = new Pager(query, 'deployment-approvals', filter);
+        return pager.page(await service.list(ctx, filter, pager.request));
       },
     }),
     defineRoute({

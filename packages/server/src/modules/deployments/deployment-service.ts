@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
 import { refuseDelegatedDecision } from '../../platform/four-eyes.ts';
@@ -135,20 +136,22 @@ export class DeploymentService {
       project?: string | undefined;
       mine?: boolean | undefined;
     },
-  ): Promise<DeploymentApprovalView[]> {
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<DeploymentApprovalView>> {
     const db = this.deps.database.db;
     const rows = await this.deps.store.requests(
       db,
-      filter.mine ? { ...filter, state: 'pending' } : filter,
+      { project: filter.project, state: filter.mine ? 'pending' : filter.state },
+      page,
     );
-    const out: DeploymentApprovalView[] = [];
-    for (const row of rows) {
+    const items: DeploymentApprovalView[] = [];
+    for (const row of rows.items) {
       if (!(await ctx.guard.can(approvalPermissions['approvals.request.read'], scopeOf(row))))
         continue;
       if (filter.mine && !(await this.mayApprove(ctx, row))) continue;
-      out.push(await this.view(db, row));
+      items.push(await this.view(db, row));
     }
-    return out;
+    return { items, next: rows.next };
   }
 
   async get(ctx: RequestContext, id: string): Promise<DeploymentApprovalView> {
@@ -186,7 +189,7 @@ export class DeploymentService {
     const [stages, decisions, requests] = await Promise.all([
       this.deps.executions.stages(db, runId),
       this.deps.store.decisions(db, runId),
-      this.deps.store.requests(db, { runId }),
+      this.deps.store.requestsOfRun(db, runId),
     ]);
     const out: StageGateView[] = [];
     for (const s of stages) {

@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 export interface ApprovalRequestRow {
   id: string;
@@ -45,6 +51,10 @@ interface DeploymentTables {
 }
 
 type Db = AnyDb | AnyTx;
+const newestFirst: KeyColumn<ApprovalRequestRow>[] = [
+  { column: 'created_at', type: 'string', desc: true, value: (r) => r.created_at },
+  { column: 'id', type: 'string', desc: true, value: (r) => r.id },
+];
 const k = (db: Db) => db as unknown as Kysely<DeploymentTables>;
 
 export class KyselyDeploymentStore {
@@ -78,19 +88,26 @@ export class KyselyDeploymentStore {
       .executeTakeFirst();
   }
 
+  async requestsOfRun(db: Db, runId: string): Promise<ApprovalRequestRow[]> {
+    return k(db)
+      .selectFrom('deployment_approval_requests')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+  }
+
+  // Newest first, a page at a time.
   async requests(
     db: Db,
-    filter: {
-      state?: string | undefined;
-      project?: string | undefined;
-      runId?: string | undefined;
-    },
-  ): Promise<ApprovalRequestRow[]> {
+    filter: { state?: string | undefined; project?: string | undefined },
+    page: PageRequest,
+  ): Promise<PageOf<ApprovalRequestRow>> {
     let q = k(db).selectFrom('deployment_approval_requests').selectAll();
     if (filter.state) q = q.where('state', '=', filter.state);
     if (filter.project) q = q.where('project', '=', filter.project);
-    if (filter.runId) q = q.where('run_id', '=', filter.runId);
-    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(500).execute();
+    return fetchPage(q, newestFirst, page);
   }
 
   // A refusal of any request for this run and stage, whatever intent it was for.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pager, pageFields, pageResponse } from '../../platform/http/pagination.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import type { ExecutionEngine } from './execution-engine.ts';
 import { executionPermissions as P } from './permissions.ts';
@@ -117,23 +118,23 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/api/v1/runs',
-      summary: 'List runs, newest first',
+      summary: 'List the runs you may read, newest first (paginated)',
       tags: ['executions'],
-      auth: {
-        permission: P['executions.run.read'],
-        scope: ({ query }) => (typeof query.project === 'string' ? { project: query.project } : {}),
-      },
+      // Each run is checked at its project: project members list their projects' runs.
+      auth: { permission: P['executions.run.read'], scope: () => ({ any: true }) },
       query: z
         .object({
           project: label.optional(),
           pipeline: label.optional(),
           state: runState.optional(),
-          limit: z.coerce.number().int().min(1).max(500).optional(),
+          ...pageFields,
         })
         .strict(),
-      response: z.object({ items: z.array(runViewSchema) }),
-      async handler({ query }) {
-        return { items: await engine.runs.list(query) };
+      response: pageResponse(runViewSchema),
+      async handler({ query, ctx }) {
+        const filter = { project: query.project, pipeline: query.pipeline, state: query.state };
+        const pager = new Pager(query, 'runs', filter);
+        return pager.page(await engine.runs.list(ctx, filter, pager.request));
       },
     }),
     defineRoute({

@@ -1,5 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { AnyDb, AnyTx, DialectName } from '../../platform/db/database.ts';
+import {
+  fetchPage,
+  type KeyColumn,
+  type PageOf,
+  type PageRequest,
+} from '../../platform/db/keyset.ts';
 
 export interface RunRow {
   id: string;
@@ -139,6 +145,10 @@ interface ExecutionTables {
 }
 
 type Db = AnyDb | AnyTx;
+const runsNewestFirst: KeyColumn<RunRow>[] = [
+  { column: 'created_at', type: 'string', desc: true, value: (r) => r.created_at },
+  { column: 'id', type: 'string', desc: true, value: (r) => r.id },
+];
 const k = (db: Db) => db as unknown as Kysely<ExecutionTables>;
 const changed = (r: { numUpdatedRows: bigint } | { numDeletedRows: bigint }) =>
   Number('numUpdatedRows' in r ? r.numUpdatedRows : r.numDeletedRows);
@@ -211,20 +221,21 @@ export class KyselyExecutionStore {
     return Number(r.n);
   }
 
+  // Newest first, a page at a time.
   async listRuns(
     db: Db,
     f: {
       project?: string | undefined;
       pipeline?: string | undefined;
       state?: string | undefined;
-      limit: number;
     },
-  ): Promise<RunRow[]> {
+    page: PageRequest,
+  ): Promise<PageOf<RunRow>> {
     let q = k(db).selectFrom('runs').selectAll();
     if (f.project) q = q.where('project', '=', f.project);
     if (f.pipeline) q = q.where('pipeline', '=', f.pipeline);
     if (f.state) q = q.where('state', '=', f.state);
-    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+    return fetchPage(q, runsNewestFirst, page);
   }
 
   // ---- stages

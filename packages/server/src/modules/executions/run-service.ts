@@ -1,8 +1,10 @@
 import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
+import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { accountablePrincipal } from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
 import type { PipelineGovernance, PipelineService, PipelineVersion } from '../pipelines/index.ts';
 import { executionErrors } from './errors.ts';
@@ -92,11 +94,16 @@ export class RunService {
       branch: pv.spec.source.branch,
       commit_sha: input.commit ?? null,
       inputs: JSON.stringify(inputs),
-      trigger: JSON.stringify(input.trigger ?? { type: 'manual' }),
+      trigger: JSON.stringify({
+        ...(input.trigger ?? { type: 'manual' }),
+        ...(ctx.actor.delegatedBy ? { via: principalOf(ctx.actor) } : {}),
+      }),
       state: 'queued',
       reason: null,
       cancel_requested: 0,
-      created_by: principalOf(ctx.actor),
+      // Through a token someone else issued, its issuer answers for the run (trigger.via
+      // keeps the token's own principal; both are excluded from approving).
+      created_by: accountablePrincipal(ctx.actor),
       created_at: now,
       started_at: null,
       finished_at: null,
@@ -245,17 +252,23 @@ export class RunService {
     return toRunDetail(run, stages, jobs, steps, files);
   }
 
-  async list(filter: {
-    project?: string;
-    pipeline?: string;
-    state?: string;
-    limit?: number;
-  }): Promise<RunView[]> {
-    const rows = await this.deps.store.listRuns(this.deps.database.db, {
-      ...filter,
-      limit: filter.limit ?? 50,
-    });
-    return rows.map(toRunView);
+  // The runs the caller may read, each checked at its project (a page may hold fewer than
+  // `limit`; `next` continues where it stopped).
+  async list(
+    ctx: RequestContext,
+    filter: {
+      project?: string | undefined;
+      pipeline?: string | undefined;
+      state?: string | undefined;
+    },
+    page: PageRequest = firstPage,
+  ): Promise<PageOf<RunView>> {
+    const rows = await this.deps.store.listRuns(this.deps.database.db, filter, page);
+    const items: RunView[] = [];
+    for (const r of rows.items)
+      if (await ctx.guard.can(P['executions.run.read'], { project: r.project }))
+        items.push(toRunView(r));
+    return { items, next: rows.next };
   }
 
   async logs(

@@ -65,13 +65,8 @@ export function freezeRoutes(service: FreezeService): AnyRoute[] {
       url: '/api/v1/freeze/overrides',
       summary: 'List freeze overrides, newest first (for reports; paginated)',
       tags: ['freeze'],
-      auth: {
-        permission: P['freeze.override.read'],
-        scope: ({ query }) => ({
-          project: str(query.project),
-          environment: str(query.environment),
-        }),
-      },
+      // Each override is checked at its environment's scope.
+      auth: { permission: P['freeze.override.read'], scope: () => ({ any: true }) },
       query: z
         .object({
           project: name.optional(),
@@ -82,7 +77,7 @@ export function freezeRoutes(service: FreezeService): AnyRoute[] {
         })
         .strict(),
       response: pageResponse(overrideView),
-      async handler({ query }) {
+      async handler({ query, ctx }) {
         const filter = {
           project: query.project,
           environment: query.environment,
@@ -90,7 +85,17 @@ export function freezeRoutes(service: FreezeService): AnyRoute[] {
           until: query.until ? new Date(query.until) : undefined,
         };
         const pager = new Pager(query, 'freeze-overrides', filter);
-        return pager.page(await service.listOverrides(filter, pager.request));
+        const page = await service.listOverrides(filter, pager.request);
+        const items = [];
+        for (const o of page.items)
+          if (
+            await ctx.guard.can(P['freeze.override.read'], {
+              project: o.project,
+              environment: o.environment,
+            })
+          )
+            items.push(o);
+        return pager.page({ items, next: page.next });
       },
     }),
     defineRoute({

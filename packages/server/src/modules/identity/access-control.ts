@@ -115,7 +115,9 @@ export class IdentityAccessControl implements AccessControl {
         );
         throw new DomainError(
           identityErrors.AUTHZ_PERMISSION_DENIED,
-          `permission ${permission} denied at ${details.scope}`,
+          scope.any
+            ? `you hold permission ${permission} at no scope (${decision.reason})`
+            : `permission ${permission} is denied at ${details.scope} (${decision.reason})`,
           details,
         );
       },
