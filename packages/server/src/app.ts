@@ -305,6 +305,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     projects,
     clock,
     sealer: new CredentialSealer(sealer),
+    creators: directory,
+    sockPuppetWindowMs,
   });
   for (const handler of changeKinds(changeStore, production)) resources.register(handler);
   const pipelineStore = new KyselyPipelineStore();
