@@ -21,6 +21,7 @@ spec: { type: production }
 for (const dialect of dialects) {
   describe(`break-glass and freeze overrides need a real second person [${dialect}]`, () => {
     let t: TestApp;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads of JSON bodies
     const json = (res: { json(): unknown }) => res.json() as Record<string, any>;
 
     beforeAll(async () => {
