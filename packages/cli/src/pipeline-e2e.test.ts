@@ -226,13 +226,18 @@ describe('pipelines end to end (server and runner processes)', () => {
       path.join(repoRoot, 'examples', 'pipelines', 'sample-service.yaml'),
       'utf8',
     )
-      .replace('file:///srv/git/sample-service.git', `file://${repo}`)
+      .replace('file:///tmp/custody-sample-service.git', `file://${repo}`)
       .replace('/tmp/custody-sample-deploys', deploys));
-    const setup = manifest.slice(0, manifest.indexOf('apiVersion: custody/v1\nkind: Pipeline'));
+    const setup = readFileSync(path.join(repoRoot, 'examples', 'environments', 'sample.yaml'), 'utf8');
     // People and their roles before production exists; afterwards each is a governed change.
     const people = cli(
       ['apply', '-f', '-'],
       `apiVersion: custody/v1
+kind: Group
+metadata: { name: sample-release-managers }
+spec: { members: [user:rita] }
+---
+apiVersion: custody/v1
 kind: RoleBinding
 metadata: { name: dev-develops }
 spec: { principal: user:dev, role: developer }
@@ -244,7 +249,7 @@ spec: { principal: user:dev, role: approver, scope: project:sample }
 `,
     );
     expect(people.status, people.stderr).toBe(0);
-    const applied = cli(['apply', '-f', '-'], setup.replace(/---\s*$/, ''));
+    const applied = cli(['apply', '-f', '-'], setup);
     expect(applied.status, applied.stderr).toBe(0);
     expect(
       cli(['user', 'create', 'dev', '--password-stdin'], 'dev chooses a password too\n').status,
