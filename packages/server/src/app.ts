@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -5,6 +6,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './platform/config/config.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
+import { systemActor } from './platform/context.ts';
 import { createDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrator.ts';
 import { UnitOfWork, type FaultHooks } from './platform/db/unit-of-work.ts';
@@ -43,6 +45,7 @@ import {
 } from './modules/resources/index.ts';
 import {
   Ledger,
+  ledgerEntryKey,
   ledgerMigrations,
   ledgerRoutes,
   type LedgerOptions,
@@ -198,10 +201,21 @@ export async function createApp(deps: AppDeps): Promise<App> {
     });
   await migrateToLatest(database, allMigrations);
 
+  // The ledger key file: the checkpoints' signing key, and (through HKDF) the key of the
+  // MAC every audit entry carries, which the checkpointer checks before signing.
+  const ledgerKey = {
+    dataDir: config.dataDir,
+    ledgerKeyFile: config.ledgerKeyFile,
+    ledgerStateFile: config.ledgerStateFile,
+    publicUrl: config.publicUrl,
+  };
+  let entryKey: string | undefined;
+  const ledgerEntryKeyOnce = (): string => (entryKey ??= ledgerEntryKey(ledgerKey));
   const audit = new AuditService({
     database,
     store: new KyselyAuditStore(),
     clock,
+    entryKey: ledgerEntryKeyOnce,
   });
   const uow = new UnitOfWork(database, audit, deps.faults);
   const principals = new KyselyPrincipalStore();
@@ -326,18 +340,28 @@ export async function createApp(deps: AppDeps): Promise<App> {
     resources,
   });
 
-  const ledger = new Ledger({
+  const ledger: Ledger = new Ledger({
     database,
     audit: {
       list: (filter) => audit.list(filter),
       leafHashes: (afterSeq, limit) => audit.leafHashes(afterSeq, limit),
       size: () => audit.size(),
+      macsFrom: () => audit.macsFrom(),
     },
-    key: {
-      dataDir: config.dataDir,
-      ledgerKeyFile: config.ledgerKeyFile,
-      publicUrl: config.publicUrl,
-    },
+    key: ledgerKey,
+    entryKey: ledgerEntryKeyOnce,
+    witnesses: config.witnesses,
+    // A control failure also goes into the audit trail, and so to the SIEM streams.
+    onControlFailure: (f): Promise<void> =>
+      uow.recordAttempt(
+        { actor: systemActor, requestId: `ledger-${randomUUID()}` },
+        {
+          action: 'ledger.control.failed',
+          resource: { type: 'Ledger', id: ledger.service.signer.name },
+          outcome: 'failed',
+          details: { code: f.code, seq: f.seq, message: f.message },
+        },
+      ),
     clock,
     logger,
     ...deps.ledger,

@@ -192,6 +192,7 @@ export async function rebuildLedger(
       list: (filter) => f.app.services.audit.list(filter),
       leafHashes: (afterSeq, limit) => f.app.services.audit.leafHashes(afterSeq, limit),
       size: () => f.app.services.audit.size(),
+      macsFrom: () => f.app.services.audit.macsFrom(),
     },
     key: { dataDir: f.dataDir, ledgerKeyFile: file },
     clock: f.app.clock,

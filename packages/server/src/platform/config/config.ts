@@ -12,6 +12,34 @@ const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'must be a duration such as 30s, 10m, 24h or 90d',
 });
 
+// C2SP tlog-witness witnesses the ledger leader submits checkpoints to. From the environment
+// or a flag, a JSON array: [{"url": "https://witness.example/w1", "verifierKey": "..."}].
+const witnesses = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  },
+  z
+    .array(
+      z
+        .object({
+          url: z
+            .string()
+            .url()
+            .refine((u) => /^https?:\/\//.test(u), 'must be http(s)'),
+          verifierKey: z.string().regex(/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/, {
+            message: 'must be a witness verifier key name+keyid+base64',
+          }),
+        })
+        .strict(),
+    )
+    .max(20),
+);
+
 export const configSchema = z
   .object({
     databaseUrl: z.string().min(1, 'must name a SQLite file path or a postgres:// URL'),
@@ -30,6 +58,8 @@ export const configSchema = z
       .max(512 * 1024 * 1024)
       .default(1024 * 1024),
     ledgerKeyFile: z.string().min(1).optional(),
+    ledgerStateFile: z.string().min(1).optional(),
+    witnesses: witnesses.default([]),
     publicUrl: z.string().url().optional(),
   })
   .strict();
@@ -47,6 +77,8 @@ const envNames: Record<keyof Config, string> = {
   sessionTtl: 'CUSTODY_SESSION_TTL',
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
+  ledgerStateFile: 'CUSTODY_LEDGER_STATE_FILE',
+  witnesses: 'CUSTODY_WITNESSES',
   publicUrl: 'CUSTODY_PUBLIC_URL',
 };
 
