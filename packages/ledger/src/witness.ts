@@ -7,7 +7,7 @@ import { openCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.t
 import { LedgerError } from './errors.ts';
 import { emptyRoot, HASH_SIZE } from './merkle.ts';
 import type { NoteVerifier } from './note-keys.ts';
-import { parseNote } from './note.ts';
+import { parseNote, type NoteSignature } from './note.ts';
 import { assertConsistency } from './proofs.ts';
 import { sha256 } from '#sha256';
 
@@ -72,7 +72,13 @@ export interface WitnessedState {
 }
 
 export type AddCheckpointDecision =
-  | { readonly status: 200; readonly checkpoint: Checkpoint; readonly text: string }
+  | {
+      readonly status: 200;
+      readonly checkpoint: Checkpoint;
+      readonly text: string;
+      /** The log signatures the witness verified (what it serves back with its own). */
+      readonly verified: readonly NoteSignature[];
+    }
   | { readonly status: 400 | 403 | 404 | 422; readonly message: string }
   | { readonly status: 409; readonly message: string; readonly latestSize: number };
 
@@ -136,7 +142,7 @@ export function checkAddCheckpoint(
       };
     }
   }
-  return { status: 200, checkpoint: cp, text: opened.text };
+  return { status: 200, checkpoint: cp, text: opened.text, verified: opened.verified };
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

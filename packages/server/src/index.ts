@@ -17,4 +17,4 @@ export { parseDuration, formatDuration } from './platform/duration.ts';
 export { ManualClock, systemClock, type Clock } from './platform/clock.ts';
 export { builtinRoles } from './modules/identity/index.ts';
 export { serverVersion } from './system-routes.ts';
-export { Ledger, leafBytes, type CheckpointView } from './modules/ledger/index.ts';
+export { Ledger, leafBytes, ledgerEntryKey, type CheckpointView } from './modules/ledger/index.ts';

@@ -8,6 +8,7 @@ import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
+import { registerWitnessCommands } from './witness.ts';
 
 // Each capability registers its commands here.
 export const commandModules: ((program: Command) => unknown)[] = [
@@ -20,4 +21,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerChangeCommands,
   registerPolicyCommands,
   registerDeploymentCommands,
+  registerWitnessCommands,
 ];

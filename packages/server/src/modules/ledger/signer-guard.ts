@@ -136,19 +136,13 @@ export class SignerGuard {
 
   // The database is behind the state. Only the crash window is legitimate: the state was
   // written, the checkpoint's commit was not. Then the checkpoint the state extended from is
-  // still there, and the entries after it hash to the state's root.
+  // still there, and the entries after it hash to the state's root. Anything else is named:
+  // entries cut, entries rewritten, or signed checkpoints deleted.
   private async recover(
     state: OpenedSignerState,
     latest: CheckpointRow | undefined,
     range: CompactRange,
   ): Promise<Admission> {
-    const have = latest?.size ?? 0;
-    if (have < state.previousSize)
-      throw new DomainError(
-        ledgerErrors.LEDGER_HISTORY_TRUNCATED,
-        `this signer signed the log up to size ${state.size} (after a committed checkpoint of size ${state.previousSize}), but the database's latest checkpoint is ${latest ? `of size ${have}` : 'gone'}: signed checkpoints were deleted`,
-        { seq: have, stateSize: state.size, checkpointSize: latest?.size ?? null },
-      );
     if (latest) this.signed(latest);
     const size = await this.deps.sources.auditSize();
     if (size < state.size)
@@ -157,34 +151,38 @@ export class SignerGuard {
         `this signer signed the log up to size ${state.size}, but the audit trail holds ${size} entries: entries were deleted`,
         { seq: size, stateSize: state.size, entries: size },
       );
-    const rebuilt = range.clone();
-    const hashes: NodeHash[] = [];
-    const visit = (level: number, index: number, hash: Uint8Array): void => {
-      if (level % TILE_HEIGHT === 0) hashes.push({ level: level / TILE_HEIGHT, idx: index, hash });
-    };
-    while (rebuilt.size < state.size) {
-      const leaves = await this.deps.sources.leafHashes(
-        rebuilt.size - 1,
-        Math.min(20_000, state.size - rebuilt.size),
-      );
-      if (leaves.length === 0 || leaves[0]!.seq !== rebuilt.size)
-        throw new DomainError(
-          ledgerErrors.LEDGER_HISTORY_TRUNCATED,
-          `entry ${rebuilt.size} is missing, but this signer signed the log up to size ${state.size}`,
-          { seq: rebuilt.size, stateSize: state.size },
-        );
-      for (const e of leaves) {
-        if (e.seq !== rebuilt.size || rebuilt.size >= state.size) break;
-        const h = Buffer.from(e.leafHash, 'hex');
-        if (h.length !== 32) break;
-        rebuilt.append(new Uint8Array(h.buffer, h.byteOffset, 32), visit);
-      }
+    // Diagnosing a wiped database rebuilds the tree from every entry: once per 30 s at most.
+    const key = `${latest?.size ?? -1}:${latest?.note ?? ''}:${state.note}`;
+    const memo = this.refused;
+    if (memo && memo.key === key && Date.now() - memo.at < 30_000) throw memo.error;
+    try {
+      return await this.rebuildToState(state, latest, range);
+    } catch (err) {
+      if (err instanceof DomainError) this.refused = { key, at: Date.now(), error: err };
+      throw err;
     }
+  }
+
+  private refused: { key: string; at: number; error: DomainError } | undefined;
+
+  private async rebuildToState(
+    state: OpenedSignerState,
+    latest: CheckpointRow | undefined,
+    range: CompactRange,
+  ): Promise<Admission> {
+    const have = latest?.size ?? 0;
+    const { rebuilt, hashes } = await this.rebuild(range, state.size);
     if (!bytesEqual(rebuilt.root(), state.root))
       throw new DomainError(
         ledgerErrors.LEDGER_STATE_INCONSISTENT,
-        `the entries ${have}..${state.size - 1} no longer hash to the root this signer signed at size ${state.size}: history was rewritten`,
-        { seq: have, stateSize: state.size },
+        `the entries from ${have} to ${state.size - 1} no longer hash to the root this signer signed at size ${state.size}: history was rewritten${have < state.previousSize ? ', and signed checkpoints were deleted' : ''}`,
+        { seq: have, stateSize: state.size, checkpointSize: latest?.size ?? null },
+      );
+    if (have < state.previousSize)
+      throw new DomainError(
+        ledgerErrors.LEDGER_HISTORY_TRUNCATED,
+        `this signer signed the log up to size ${state.size} after a committed checkpoint of size ${state.previousSize}, but the database's latest checkpoint is ${latest ? `of size ${have}` : 'gone'}: signed checkpoints were deleted (the entries still hash to the signed root)`,
+        { seq: have, stateSize: state.size, checkpointSize: latest?.size ?? null },
       );
     this.deps.logger.warn(
       { size: state.size, checkpointSize: have },
@@ -194,6 +192,42 @@ export class SignerGuard {
       macsFrom: state.macsFrom,
       recovered: { range: rebuilt, hashes, size: state.size, note: state.note },
     };
+  }
+
+  // The compact range extended from `range` by the stored leaf hashes up to `size`.
+  private async rebuild(
+    range: CompactRange,
+    size: number,
+  ): Promise<{ rebuilt: CompactRange; hashes: NodeHash[] }> {
+    const rebuilt = range.clone();
+    const hashes: NodeHash[] = [];
+    const visit = (level: number, index: number, hash: Uint8Array): void => {
+      if (level % TILE_HEIGHT === 0) hashes.push({ level: level / TILE_HEIGHT, idx: index, hash });
+    };
+    while (rebuilt.size < size) {
+      const leaves = await this.deps.sources.leafHashes(
+        rebuilt.size - 1,
+        Math.min(20_000, size - rebuilt.size),
+      );
+      if (leaves.length === 0 || leaves[0]!.seq !== rebuilt.size)
+        throw new DomainError(
+          ledgerErrors.LEDGER_HISTORY_TRUNCATED,
+          `entry ${rebuilt.size} is missing, but this signer signed the log up to size ${size}`,
+          { seq: rebuilt.size, stateSize: size },
+        );
+      for (const e of leaves) {
+        if (e.seq !== rebuilt.size || rebuilt.size >= size) break;
+        const h = Buffer.from(e.leafHash, 'hex');
+        if (h.length !== 32)
+          throw new DomainError(
+            ledgerErrors.LEDGER_STATE_INCONSISTENT,
+            `audit entry ${e.seq} has a malformed leaf hash`,
+            { seq: e.seq, stateSize: size },
+          );
+        rebuilt.append(new Uint8Array(h.buffer, h.byteOffset, 32), visit);
+      }
+    }
+    return { rebuilt, hashes };
   }
 
   // A checkpoint row counts only through its note: signed by the log key, for that size.
