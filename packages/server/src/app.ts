@@ -50,6 +50,7 @@ import {
   ledgerRoutes,
   type LedgerOptions,
   ledgerKeyPath,
+  toCheckpointView,
 } from './modules/ledger/index.ts';
 import {
   KyselyStreamStore,
@@ -388,6 +389,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
           ledgerKeyPath({ dataDir: config.dataDir, ledgerKeyFile: config.ledgerKeyFile }),
         ),
       );
+    },
+    // Signed checkpoints for destinations with `checkpoints: true`: a copy of every tree head
+    // outside the database.
+    checkpoints: async (afterSize, limit) => {
+      const rows =
+        afterSize === null
+          ? [await ledger.service.latestOrUndefined()].filter((r) => r !== undefined)
+          : await ledger.service.listCheckpoints({ afterSize, limit });
+      return rows.map((r) => {
+        const v = toCheckpointView(r);
+        const { size, rootHash, origin, note, createdAt } = v;
+        return { kind: 'ledger.checkpoint' as const, size, rootHash, origin, note, createdAt };
+      });
     },
     ...deps.streams,
   });
