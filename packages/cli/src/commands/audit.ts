@@ -148,8 +148,7 @@ export function registerAuditCommands(program: Command): Command {
     .option(
       '--witness-key <vkey>',
       'a witness verifier key you trust (or a file holding it); repeat for several',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .action(
       run(
@@ -161,16 +160,17 @@ export function registerAuditCommands(program: Command): Command {
             since?: string;
             checkpoints: string;
             witnesses?: string;
-            witnessKey: string[];
+            witnessKey?: string[];
           },
         ) => {
+          const witnessKeys = opts.witnessKey ?? [];
           const quorum =
             opts.witnesses === undefined ? 0 : parseCount(opts.witnesses, '--witnesses');
           if (opts.witnesses !== undefined && quorum < 1)
             throw new UsageError('--witnesses must be at least 1');
-          if (quorum > opts.witnessKey.length)
+          if (quorum > witnessKeys.length)
             throw new UsageError(
-              `--witnesses ${quorum} needs at least ${quorum} trusted --witness-key (got ${opts.witnessKey.length})`,
+              `--witnesses ${quorum} needs at least ${quorum} trusted --witness-key (got ${witnessKeys.length})`,
             );
           if (dir !== undefined) {
             if (!opts.key)
@@ -187,7 +187,7 @@ export function registerAuditCommands(program: Command): Command {
             const w = await verifyWitnessed(
               ctx.client(),
               key,
-              opts.witnessKey.map(readVerifierKey),
+              witnessKeys.map(readVerifierKey),
               quorum,
             );
             reports.push(w.report);

@@ -23,6 +23,8 @@ export interface ServerFlags {
   sessionTtl?: string;
   bodyLimit?: string;
   ledgerKeyFile?: string;
+  ledgerStateFile?: string;
+  witnesses?: string;
   publicUrl?: string;
 }
 
@@ -65,6 +67,8 @@ async function launch(
         sessionTtl: flags.sessionTtl,
         bodyLimit: flags.bodyLimit,
         ledgerKeyFile: flags.ledgerKeyFile,
+        ledgerStateFile: flags.ledgerStateFile,
+        witnesses: flags.witnesses,
         publicUrl: flags.publicUrl,
       },
       env: {
@@ -156,6 +160,14 @@ export function registerServerCommands(program: Command): void {
     .option('--session-ttl <duration>', 'lifetime of login sessions')
     .option('--body-limit <bytes>', 'largest request body accepted')
     .option('--ledger-key-file <file>', 'ledger signing key (created in the data dir when unset)')
+    .option(
+      '--ledger-state-file <file>',
+      "the ledger signer's own state file (default: the key file's path + .state)",
+    )
+    .option(
+      '--witnesses <json>',
+      'C2SP witnesses for the ledger checkpoints: [{"url": ..., "verifierKey": ...}]',
+    )
     .option('--public-url <url>', 'URL users reach the server at (links in notifications)')
     .action(
       run(async (ctx, opts: ServerFlags) => {

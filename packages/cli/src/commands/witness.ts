@@ -219,8 +219,8 @@ export async function startWitness(options: WitnessOptions): Promise<RunningWitn
   };
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function registerWitnessCommands(program: Command): void {
@@ -236,16 +236,18 @@ export function registerWitnessCommands(program: Command): void {
       '--log-key <vkey>',
       "a log's verifier key (or a file holding it); repeat for several logs",
       collect,
-      [],
     )
-    .option('--name <name>', 'key name of a new witness key (default custody-witness/<random>)')
+    .option(
+      '--name <name>',
+      'key name of a new witness key (default custody-witness/ and 8 random hex digits)',
+    )
     .action(
       run(
         async (
           ctx,
-          opts: { dataDir: string; port: string; host: string; logKey: string[]; name?: string },
+          opts: { dataDir: string; port: string; host: string; logKey?: string[]; name?: string },
         ) => {
-          if (opts.logKey.length === 0)
+          if (!opts.logKey?.length)
             throw new UsageError('give the verifier key of at least one log with --log-key');
           if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535)
             throw new UsageError(`--port must be a number from 0 to 65535, not ${opts.port}`);
