@@ -232,11 +232,16 @@ for (const dialect of dialects) {
       const first = await t.app.services.ledger.checkpointNow();
       await grow(t.app, 50);
       const second = await t.app.services.ledger.checkpointNow();
+      expect(second.size).toBeLessThan(256);
       const db = t.app.database.db;
       await dropTriggers(db, dialect);
       const cut = first.size + 10;
       await sql`delete from audit_entries where seq >= ${cut}`.execute(db);
       await sql`delete from ledger_checkpoints where size > ${first.size}`.execute(db);
+      // ... and the tile hashes the later checkpoint added (one tile: the log is small).
+      await sql`delete from ledger_tile_segments where level = 0 and start >= ${first.size}`.execute(
+        db,
+      );
       await sql`update audit_head set next_seq = ${cut}`.execute(db);
 
       const app = await restart();
