@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { closeSync, fsync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { fromBase64, openCheckpoint, toBase64, type NoteVerifier } from '@custody/ledger';
 import { DomainError } from '../../platform/errors.ts';
 import { ledgerErrors } from './errors.ts';
@@ -33,11 +33,16 @@ function invalid(file: string, why: string): DomainError {
   return new DomainError(ledgerErrors.LEDGER_STATE_INVALID, `signer state ${file}: ${why}`);
 }
 
+const fsyncAsync = promisify(fsync);
+
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
-// The state file, next to the key (mode 0600). Written atomically: a temp file, fsync,
-// rename, fsync of the directory; so a crash leaves the old state or the new one, never a
-// torn one.
+// The state file, next to the key (mode 0600). Written atomically: a temp file, fsync, then
+// rename, so a crash leaves the old state or the new one, never a torn one. (A rename lost
+// in a crash leaves the state one checkpoint behind, which the guard accepts through a
+// consistency proof; so the directory is not fsynced.) Synchronous but for the fsync: a few
+// small calls per checkpoint, where awaiting each behind a busy event loop cost tens of ms,
+// while the fsync itself would block the event loop for as long as the disk takes.
 export class SignerStateFile {
   private cache: { text: string; state: OpenedSignerState } | undefined;
 
@@ -48,9 +53,13 @@ export class SignerStateFile {
 
   /** The state, or undefined when there is none yet (first start of this replica's signer). */
   async read(): Promise<OpenedSignerState | undefined> {
+    return this.readSync();
+  }
+
+  private readSync(): OpenedSignerState | undefined {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = readFileSync(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw invalid(this.file, `cannot read it: ${(err as Error).message}`);
@@ -104,28 +113,27 @@ export class SignerStateFile {
    * file: a state smaller than the one on disk (a slower replica) does not overwrite it.
    */
   async write(state: Omit<SignerState, 'version'>): Promise<void> {
-    const current = await this.read().catch(() => undefined);
+    let current: OpenedSignerState | undefined;
+    try {
+      current = this.readSync();
+    } catch {
+      current = undefined; // unreadable: replaced
+    }
     if (current && current.origin === state.origin && current.size > state.size) return;
     const text = JSON.stringify({ version: 1, ...state }, null, 2) + '\n';
     const tmp = `${this.file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      const fh = await open(tmp, 'wx', 0o600);
+      const fd = openSync(tmp, 'wx', 0o600);
       try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
+        writeSync(fd, text);
+        await fsyncAsync(fd);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
-      await rename(tmp, this.file);
+      renameSync(tmp, this.file);
       this.cache = { text, state: { version: 1, ...state, root: fromBase64(state.rootHash) } };
-      const dir = await open(path.dirname(this.file), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => {});
+      rmSync(tmp, { force: true });
       throw invalid(this.file, `cannot write it: ${(err as Error).message}`);
     }
   }
