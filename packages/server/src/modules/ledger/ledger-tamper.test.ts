@@ -247,10 +247,17 @@ for (const dialect of dialects) {
       const app = await restart();
       await expect(app.services.ledger.checkpointNow()).rejects.toMatchObject({
         code: 'LEDGER_HISTORY_TRUNCATED',
-        details: { seq: cut, stateSize: second.size },
+        details: { seq: first.size, stateSize: second.size, entries: cut },
       });
       expect((await app.services.ledger.service.latest()).size).toBe(first.size);
       // Refilling the tail with new (genuine) entries does not get past it either.
+      // Asking again while entries keep arriving reports the same failure once.
+      await grow(app, 3);
+      await expect(app.services.ledger.checkpointNow()).rejects.toMatchObject({
+        code: 'LEDGER_HISTORY_TRUNCATED',
+      });
+      const reports = await app.services.audit.list({ action: 'ledger.control.failed', limit: 10 });
+      expect(reports).toHaveLength(1);
       await grow(app, second.size - cut + 20);
       await expect(app.services.ledger.checkpointNow()).rejects.toMatchObject({
         code: 'LEDGER_STATE_INCONSISTENT',

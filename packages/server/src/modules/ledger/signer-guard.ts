@@ -145,11 +145,13 @@ export class SignerGuard {
   ): Promise<Admission> {
     if (latest) this.signed(latest);
     const size = await this.deps.sources.auditSize();
+    // `seq` (and the message) must not move as new entries arrive: a failure is reported
+    // once per code and seq, and each report is itself a new entry.
     if (size < state.size)
       throw new DomainError(
         ledgerErrors.LEDGER_HISTORY_TRUNCATED,
-        `this signer signed the log up to size ${state.size}, but the audit trail holds ${size} entries: entries were deleted`,
-        { seq: size, stateSize: state.size, entries: size },
+        `this signer signed the log up to size ${state.size}, but the audit trail holds fewer entries: entries after the database's latest checkpoint (size ${latest?.size ?? 0}) were deleted`,
+        { seq: latest?.size ?? 0, stateSize: state.size, entries: size },
       );
     // Diagnosing a wiped database rebuilds the tree from every entry: once per 30 s at most.
     const key = `${latest?.size ?? -1}:${latest?.note ?? ''}:${state.note}`;
