@@ -156,11 +156,6 @@ export class LedgerService {
     return (this.authCache ??= new EntryAuthenticator(this.deps.entryKey()));
   }
 
-  /** The control failure this replica's checkpointer currently stops at, if any. */
-  get controlFailure(): ControlFailure | undefined {
-    return this.failure;
-  }
-
   verifierKey(): { verifierKey: string; origin: string; keyId: string } {
     const s = this.signer;
     return { verifierKey: s.verifierKey, origin: s.name, keyId: keyIdHex(s.keyId) };
