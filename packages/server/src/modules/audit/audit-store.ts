@@ -1,7 +1,7 @@
 import { canonicalJson } from '@custody/ledger';
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
-import { leafHashHex, type AuditEntry } from './audit-entry.ts';
+import { leafHashHexWith, sharedLeafFields, type AuditEntry } from './audit-entry.ts';
 import type { EntryAuthenticator } from './entry-mac.ts';
 
 interface AuditEntriesTable {
@@ -80,11 +80,13 @@ export class KyselyAuditStore {
       .executeTakeFirstOrThrow();
     const first = Number(head.next_seq) - entries.length;
     const rows: AuditEntriesTable[] = [];
+    const one = entries[0];
+    const shared = one && sharedLeafFields(one.actor, one.time, one.requestId);
     for (const [i, entry] of entries.entries()) {
       const seq = first + i;
       // Stored as its canonical JSON: the same text the leaf hash covers, serialized once.
       const details = canonicalJson(entry.details);
-      const leaf = leafHashHex({ ...entry, seq }, details);
+      const leaf = leafHashHexWith(shared, entry, seq, details);
       rows.push({
         seq,
         created_at: entry.time,
