@@ -368,6 +368,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     options: {
       ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}),
       ...(envRequeue > 0 ? { requeueTimeoutMs: envRequeue } : {}),
+      gateWaitTimeoutMs: parseDuration(config.gateWaitTimeout)!,
       ...deps.engine,
     },
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),

@@ -76,6 +76,9 @@ export const configSchema = z
         message: 'must be a duration such as 7d, or off',
       })
       .default('7d'),
+    // A deploy stage held back by the gate (approval, freeze, a block) this long fails with
+    // GATE_WAIT_EXPIRED, so an old run cannot be approved into production months later.
+    gateWaitTimeout: duration.default('7d'),
     bodyLimit: z.coerce
       .number()
       .int()
@@ -111,6 +114,7 @@ const envNames: Record<keyof Config, string> = {
   tokenMaxTtl: 'CUSTODY_TOKEN_MAX_TTL',
   sessionTtl: 'CUSTODY_SESSION_TTL',
   sockPuppetWindow: 'CUSTODY_SOCK_PUPPET_WINDOW',
+  gateWaitTimeout: 'CUSTODY_GATE_WAIT_TIMEOUT',
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   ledgerStateFile: 'CUSTODY_LEDGER_STATE_FILE',
