@@ -527,7 +527,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...identityRoutes(identity),
     ...resourceRoutes(resources),
     ...auditRoutes(audit),
-    ...ledgerRoutes(ledger),
+    ...ledgerRoutes(ledger, uow),
     ...streamRoutes(streams),
     ...pipelineRoutes(),
     ...approvalRoutes(approvals),

@@ -1,6 +1,7 @@
-import { parseTilePath } from '@custody/ledger';
+import { parseTilePath, TILE_WIDTH } from '@custody/ledger';
 import { z } from 'zod';
 import { DomainError } from '../../platform/errors.ts';
+import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { ledgerErrors } from './errors.ts';
 import type { Ledger } from './ledger.ts';
@@ -19,7 +20,9 @@ const checkpointSchema = z.object({
 
 const size = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export function ledgerRoutes(ledger: Ledger): AnyRoute[] {
+// `uow` records every download of the trail's entries: who exported the audit trail is itself
+// evidence (tree hashes and checkpoints carry no content and are not recorded).
+export function ledgerRoutes(ledger: Ledger, uow: UnitOfWork): AnyRoute[] {
   const { service } = ledger;
   return [
     defineRoute({
@@ -200,7 +203,7 @@ export function ledgerRoutes(ledger: Ledger): AnyRoute[] {
       params: z.object({ '*': z.string() }),
       response: z.string(),
       raw: { contentType: 'application/octet-stream' },
-      async handler({ params }, reply) {
+      async handler({ params, ctx }, reply) {
         const parsed = parseTilePath(`tile/${params['*']}`);
         if (!parsed)
           throw new DomainError(
@@ -215,10 +218,19 @@ export function ledgerRoutes(ledger: Ledger): AnyRoute[] {
               ? 'private, max-age=31536000, immutable'
               : 'no-store',
         };
-        const bytes =
-          parsed.kind === 'entries'
-            ? await service.entryBundle(parsed.index, parsed.width)
-            : await service.servedTile(parsed.level, parsed.index, parsed.width);
+        if (parsed.kind !== 'entries')
+          return Buffer.from(
+            await service.servedTile(parsed.level, parsed.index, parsed.width),
+          ) as unknown as string;
+        const bytes = await service.entryBundle(parsed.index, parsed.width);
+        const first = parsed.index * TILE_WIDTH;
+        await uow.run(ctx, async (_tx, record) =>
+          record({
+            action: 'ledger.entries.exported',
+            resource: { type: 'Ledger', id: service.signer.name },
+            details: { bundle: parsed.index, fromSeq: first, toSeq: first + parsed.width - 1 },
+          }),
+        );
         return Buffer.from(bytes) as unknown as string;
       },
     }),

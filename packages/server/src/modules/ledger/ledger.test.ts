@@ -182,6 +182,31 @@ for (const dialect of dialects) {
         url: '/api/v1/ledger/tlog/tile/entries/000',
       });
       expect(bundle.headers['cache-control']).toBe('no-store');
+      // Each download of the trail's entries is itself in the trail, with who took it.
+      const exports = (
+        await t.request({
+          method: 'GET',
+          url: '/api/v1/audit/entries?action=ledger.entries.exported&limit=1000',
+        })
+      ).json().entries as {
+        actor: { name: string };
+        details: { bundle: number; fromSeq: number };
+      }[];
+      expect(exports.length).toBeGreaterThanOrEqual(2);
+      expect(exports.at(-1)).toMatchObject({
+        actor: { name: 'admin' },
+        details: { bundle: 0, fromSeq: 0 },
+      });
+      // Hash tiles carry no content and are not recorded.
+      const before = exports.length;
+      await t.request({ method: 'GET', url: '/api/v1/ledger/tlog/tile/0/000' });
+      const after = (
+        await t.request({
+          method: 'GET',
+          url: '/api/v1/audit/entries?action=ledger.entries.exported&limit=1000',
+        })
+      ).json().entries.length;
+      expect(after).toBe(before);
       const bad = await t.request({ method: 'GET', url: '/api/v1/ledger/tlog/tile/0/999' });
       expect(bad.statusCode).toBe(404);
       expect(bad.json().error.code).toBe('LEDGER_TILE_NOT_FOUND');
