@@ -175,6 +175,13 @@ spec:
       url = started.match[1]!;
       expect(await liveLocal()).toBe(1);
     }
+    // And one local runner, not one per start.
+    const runners = (await (
+      await fetch(`${url}/api/v1/runners?limit=200`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { items: { name: string }[] };
+    expect(runners.items.filter((r) => r.name === 'local')).toHaveLength(1);
     const result = cli(['run', 'hello', '--project', 'local', '--follow']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('hello from greet');

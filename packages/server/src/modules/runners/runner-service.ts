@@ -157,23 +157,36 @@ export class RunnerService {
       );
     }
     const now = this.deps.clock.now().toISOString();
-    const row: RunnerRow = {
-      id: newId('rnr'),
-      name: input.name,
-      pools: JSON.stringify(input.pools),
-      principal,
-      registered_at: now,
-      last_seen_at: now,
-    };
-    await this.deps.uow.run(ctx, async (tx, record) => {
+    const pools = JSON.stringify(input.pools);
+    // A runner that starts again under the same name and credentials (a restart of `custody
+    // up`, a redeployed agent) is the same runner: one row, not one per start.
+    return this.deps.uow.run(ctx, async (tx, record) => {
+      const known = await this.deps.store.findByName(tx, principal, input.name);
+      if (known) {
+        await this.deps.store.reregister(tx, known.id, pools, now);
+        record({
+          action: 'runners.runner.re-registered',
+          resource: { type: 'runner', id: known.id },
+          details: { name: known.name, pools: input.pools, before: JSON.parse(known.pools) },
+        });
+        return toView({ ...known, pools, registered_at: now, last_seen_at: now });
+      }
+      const row: RunnerRow = {
+        id: newId('rnr'),
+        name: input.name,
+        pools,
+        principal,
+        registered_at: now,
+        last_seen_at: now,
+      };
       await this.deps.store.insert(tx, row);
       record({
         action: 'runners.runner.registered',
         resource: { type: 'runner', id: row.id },
         details: { name: row.name, pools: input.pools },
       });
+      return toView(row);
     });
-    return toView(row);
   }
 
   async lease(

@@ -37,6 +37,25 @@ export class KyselyRunnerStore {
     return k(db).selectFrom('runners').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  // The registration a principal made under this name before, if any (the newest).
+  async findByName(db: Db, principal: string, name: string): Promise<RunnerRow | undefined> {
+    return k(db)
+      .selectFrom('runners')
+      .selectAll()
+      .where('principal', '=', principal)
+      .where('name', '=', name)
+      .orderBy('registered_at', 'desc')
+      .executeTakeFirst();
+  }
+
+  async reregister(db: Db, id: string, pools: string, at: string): Promise<void> {
+    await k(db)
+      .updateTable('runners')
+      .set({ pools, registered_at: at, last_seen_at: at })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async touch(db: Db, id: string, at: string): Promise<void> {
     await k(db).updateTable('runners').set({ last_seen_at: at }).where('id', '=', id).execute();
   }

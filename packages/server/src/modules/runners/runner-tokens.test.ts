@@ -62,4 +62,36 @@ for (const dialect of dialects)
         .map((e) => e.resource.id);
       expect(revoked).toEqual(expect.arrayContaining([leftover.id, first.id]));
     });
+
+    it('a runner that registers again under its name is the same runner, not another row', async () => {
+      const made = await callApi(t, 'POST', '/api/v1/runners/tokens', {
+        name: 'again',
+        pools: ['default'],
+      });
+      const token = made.body.token as string;
+      const reg = (pools: string[]) =>
+        callApi(t, 'POST', '/api/v1/runner/register', { name: 'again', pools }, token);
+      const first = await reg(['default']);
+      expect(first.status).toBe(201);
+      const second = await reg(['default']);
+      expect(second.body.id).toBe(first.body.id);
+      const { body } = await callApi(t, 'GET', '/api/v1/runners?limit=200');
+      const rows = (body.items as { id: string; name: string }[]).filter((r) => r.name === 'again');
+      expect(rows.map((r) => r.id)).toEqual([first.body.id]);
+      const audit = await callApi(
+        t,
+        'GET',
+        `/api/v1/audit/entries?limit=100&resourceId=${first.body.id as string}`,
+      );
+      expect((audit.body.entries as { action: string }[]).map((e) => e.action)).toEqual([
+        'runners.runner.registered',
+        'runners.runner.re-registered',
+      ]);
+      // Another principal using the same name is another runner.
+      const admin = await callApi(t, 'POST', '/api/v1/runner/register', {
+        name: 'again',
+        pools: ['default'],
+      });
+      expect(admin.body.id).not.toBe(first.body.id);
+    });
   });
