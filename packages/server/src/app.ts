@@ -94,6 +94,7 @@ import {
 } from './modules/runners/index.ts';
 import {
   KyselySealingKeyStore,
+  KyselySecretChangeStore,
   KyselySecretStore,
   SealingService,
   SecretReleases,
@@ -101,6 +102,7 @@ import {
   secretMigrations,
   secretRoutes,
   secretSealedValues,
+  pendingSecretSealedValues,
 } from './modules/secrets/index.ts';
 import {
   FreezeService,
@@ -315,7 +317,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
   );
   resources.register(pipelineKind({ store: pipelineStore, projects, governance }));
   const secretStore = new KyselySecretStore();
-  const secrets = new SecretService({ database, uow, store: secretStore, clock, projects, sealer });
+  const secretChangeStore = new KyselySecretChangeStore();
+  // Secrets whose scope reaches production wait for a second person (approvals).
+  const secrets = new SecretService({
+    database,
+    uow,
+    store: secretStore,
+    changeStore: secretChangeStore,
+    clock,
+    projects,
+    sealer,
+    approvals,
+  });
   // The deployment gate: protection rules of the Environment, evaluated by the engine when a
   // deploy stage starts and right before its job is leased.
   const deploymentStore = new KyselyDeploymentStore();
@@ -433,6 +446,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: new KyselySealingKeyStore(database.dialect),
     sets: [
       secretSealedValues(secretStore),
+      pendingSecretSealedValues(secretChangeStore),
       webhookSecretSealedValues(scmStore),
       connectorCredentialSealedValues(changeStore),
       streamSecretSealedValues(streamStore),

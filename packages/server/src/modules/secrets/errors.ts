@@ -41,4 +41,11 @@ export const secretErrors = defineErrors({
     solve:
       "Run the stage in the environment's runnerPool, or widen the secret's `pools` (project secrets only).",
   },
+  SECRETS_CHANGE_NOT_PENDING: {
+    category: 'conflict',
+    message:
+      'The approval does not belong to a secret version waiting for approval: it was withdrawn by a newer version, decided already, or the stored version no longer matches what the request was bound to',
+    solve:
+      'List the secret (`custody secret list -p P`) for the version in force and the one waiting, and decide the approval it names; set the secret again if it was altered.',
+  },
 });
