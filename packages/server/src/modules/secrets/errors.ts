@@ -26,13 +26,20 @@ export const secretErrors = defineErrors({
     solve:
       'Leave `pools` out for an environment secret, or include the runnerPool the Environment names.',
   },
-  // The two codes below are recorded on `secrets.secret.withheld` audit entries at lease time:
+  // The three codes below are recorded on `secrets.secret.withheld` audit entries at lease time:
   // the job runs without the value, and the auditor sees who asked for what.
   SECRETS_NOT_IN_SCOPE: {
     category: 'forbidden',
     message: "A step names a secret that does not exist for its job's project and environment",
     solve:
       'Set the secret for the project (or the environment the stage deploys to), or remove it from the step.',
+  },
+  SECRETS_VERSION_PENDING: {
+    category: 'forbidden',
+    message:
+      "A step names a secret whose only version waits for a second person's approval (it reaches production)",
+    solve:
+      'Ask someone other than its author to approve the request `custody secret list -p P` names (`custody approve apr_…`); the next job gets it.',
   },
   SECRETS_POOL_NOT_ALLOWED: {
     category: 'forbidden',

@@ -88,7 +88,12 @@ export class KyselySecretChangeStore {
   async close(
     db: Db,
     approval: string,
-    next: { state: Exclude<SecretChangeState, 'pending'>; by: string; at: string; reason: string | null },
+    next: {
+      state: Exclude<SecretChangeState, 'pending'>;
+      by: string;
+      at: string;
+      reason: string | null;
+    },
   ): Promise<boolean> {
     const r = await k(db)
       .updateTable('secret_changes')

@@ -15,8 +15,7 @@ import type { KyselySecretStore, SecretKey } from './secret-store.ts';
 
 // The approval subject of a secret version waiting for a second person.
 export const secretSubjectType = 'secret-version';
-export const secretSubjectId = (key: SecretKey, version: number) =>
-  `${secretId(key)}@${version}`;
+export const secretSubjectId = (key: SecretKey, version: number) => `${secretId(key)}@${version}`;
 
 /** What a waiting value is sealed to: only this version of this secret, never the row in force. */
 export const pendingContext = (key: SecretKey, version: number) =>
@@ -48,7 +47,11 @@ export function secretVersionHash(input: {
 }
 
 const hashOf = (row: SecretChangeRow) =>
-  secretVersionHash({ ...row, pools: JSON.parse(row.pools) as string[], sealedDigest: row.sealed_digest });
+  secretVersionHash({
+    ...row,
+    pools: JSON.parse(row.pools) as string[],
+    sealedDigest: row.sealed_digest,
+  });
 
 // Four-eyes for secrets whose scope reaches production (secret-reach.ts): the new version waits,
 // sealed to itself, bound by hash to an approval request its author (and any service account,
@@ -102,7 +105,15 @@ export class SecretChanges {
       subjectHash: hash,
       project: key.project,
       environment: key.environment || undefined,
-      summary: summaryOf({ key, version, pools, reaches, author, at, inForce: input.inForceVersion }),
+      summary: summaryOf({
+        key,
+        version,
+        pools,
+        reaches,
+        author,
+        at,
+        inForce: input.inForceVersion,
+      }),
       author,
     });
     await this.deps.changes.insert(tx, {
@@ -254,7 +265,12 @@ export class SecretChanges {
     approvedBy: string,
   ): Promise<void> {
     const value = this.deps.sealer.open(sealed, pendingContext(change, change.version));
-    const inForce = await this.deps.secrets.get(tx, change.project, change.environment, change.name);
+    const inForce = await this.deps.secrets.get(
+      tx,
+      change.project,
+      change.environment,
+      change.name,
+    );
     if (inForce && inForce.version >= change.version)
       throw new DomainError(
         secretErrors.SECRETS_CHANGE_NOT_PENDING,

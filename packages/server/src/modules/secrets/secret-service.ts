@@ -143,8 +143,9 @@ export class SecretService {
       const version =
         Math.max(prev?.version ?? 0, await this.deps.changeStore.newestVersion(tx, key)) + 1;
       await this.changes.withdrawPending(tx, ctx, record, key, version);
-      const reaches = ctx.actor.type === 'system' ? [] : await this.reachOf(key, pools, tx);
-      if (reaches.length) {
+      const reaches = await this.reachOf(key, pools, tx);
+      // The platform's own changes take effect at once: no person to ask.
+      if (reaches.length && ctx.actor.type !== 'system') {
         const approval = await this.changes.open(tx, ctx, record, {
           key,
           version,
@@ -171,7 +172,19 @@ export class SecretService {
       record({
         action: prev ? 'secrets.secret.updated' : 'secrets.secret.created',
         resource: { type: 'secret', id: secretId(key) },
-        details: { version, pools, keyId: this.deps.sealer.currentKeyId },
+        details: {
+          version,
+          pools,
+          keyId: this.deps.sealer.currentKeyId,
+          ...(reaches.length
+            ? {
+                governed: {
+                  because: `reaches production (${reaches.map((e) => `${key.project}/${e}`).join(', ')})`,
+                  tookEffect: 'at once: set by the platform itself',
+                },
+              }
+            : {}),
+        },
       });
       return { ...viewOf(key, row, undefined), version, state: 'in-force', approval: null };
     });
@@ -182,7 +195,10 @@ export class SecretService {
     key: SecretKey,
     pools: readonly string[],
   ): Promise<void> {
-    const scope = { project: key.project, ...(key.environment ? { environment: key.environment } : {}) };
+    const scope = {
+      project: key.project,
+      ...(key.environment ? { environment: key.environment } : {}),
+    };
     await ctx.guard.require(P['secrets.secret.write'], scope, {
       type: 'secret',
       id: secretId(key),
@@ -216,7 +232,11 @@ export class SecretService {
     const environments = await this.deps.projects.environments(key.project, tx);
     return productionReach(
       { environment: key.environment, pools },
-      environments.map((e) => ({ name: e.name, type: e.type, pool: e.spec.runnerPool ?? 'default' })),
+      environments.map((e) => ({
+        name: e.name,
+        type: e.type,
+        pool: e.spec.runnerPool ?? 'default',
+      })),
     );
   }
 
@@ -230,11 +250,7 @@ export class SecretService {
       r.environment === k.environment && r.name === k.name;
     return {
       items: keys.items.map((k) =>
-        viewOf(
-          { project, ...k },
-          inForce.find(same(k)),
-          pending.filter(same(k)).at(-1),
-        ),
+        viewOf({ project, ...k }, inForce.find(same(k)), pending.filter(same(k)).at(-1)),
       ),
       next: keys.next,
     };
@@ -272,15 +288,23 @@ export class SecretService {
     };
     for (const d of releasableRows(req, rows, envPool)) {
       const steps = req.steps.filter((s) => s.secrets.includes(d.name)).map((s) => s.name);
-      const withheld = (code: string, environment: string) =>
+      const withheld = (code: string, environment: string, extra: object = {}) =>
         record({
           action: 'secrets.secret.withheld',
           resource: { type: 'secret', id: secretId({ ...req, environment, name: d.name }) },
           outcome: 'denied',
-          details: { code, ...job, environment: req.environment, steps },
+          details: { code, ...job, environment: req.environment, steps, ...extra },
         });
       if (d.kind === 'withheld') {
-        withheld(d.code, d.environment);
+        // A secret whose first version waits for a second person: say so, not "unknown".
+        const waiting =
+          d.code === 'SECRETS_NOT_IN_SCOPE' ? await this.waitingFor(tx, req, d.name) : undefined;
+        if (waiting)
+          withheld('SECRETS_VERSION_PENDING', waiting.environment, {
+            version: waiting.version,
+            approval: waiting.approval_id,
+          });
+        else withheld(d.code, d.environment);
         continue;
       }
       // A value that does not open (altered, or copied from another row) is withheld, never
@@ -309,6 +333,19 @@ export class SecretService {
       });
     }
     return out;
+  }
+
+  // The version waiting for approval a job of this scope would get once approved, if any.
+  private async waitingFor(
+    tx: AnyTx,
+    req: ReleaseRequest,
+    name: string,
+  ): Promise<SecretChangeRow | undefined> {
+    const rows = await this.deps.changeStore.pendingNamed(tx, req.project, [name]);
+    return (
+      rows.find((r) => req.environment !== null && r.environment === req.environment) ??
+      rows.find((r) => r.environment === '')
+    );
   }
 
   /**
