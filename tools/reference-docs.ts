@@ -84,6 +84,9 @@ audit entry:
 | The requester of an emergency change | activating or reviewing it | \`CHANGES_SELF_ACTIVATION_FORBIDDEN\`, \`CHANGES_SELF_REVIEW_FORBIDDEN\` |
 | Anyone acting through a token another principal created for them | approving or rejecting any request (pipeline and environment versions, deployments), activating or reviewing a change | \`AUTH_DELEGATED_TOKEN_FORBIDDEN\` |
 | A user the request's author created after the request, or less than \`sockPuppetWindow\` (default 7d) before it | approving a pipeline-version or environment-rule request | \`APPROVALS_SOCK_PUPPET_FORBIDDEN\` |
+| Whoever took part in what a deployment ships: the run's triggerer (and the issuer of a delegated token it used), the pipeline version's author, every author, committer and pusher of every commit from the release in force to the deployed commit, the authors of their pull requests — and accounts any of them created within \`sockPuppetWindow\` before | approving or rejecting that deployment (\`dap_…\`) | \`APPROVALS_SELF_APPROVAL_FORBIDDEN\` |
+| Anyone but the run's accountable person | letting their standard or emergency change stand in for another person's run; an emergency change for another commit | \`CHANGES_NOT_REQUESTER\`, \`CHANGES_COMMIT_MISMATCH\` (gate reasons) |
+| Anyone acting through a token another principal created for them | overriding a freeze | \`AUTH_DELEGATED_TOKEN_FORBIDDEN\` |
 
 **Tokens issued for someone else are impersonation.** Every token records the principal that
 created it (\`ISSUED BY\` in \`custody token list\`). A request made with a token whose creator is

@@ -4,9 +4,10 @@
 //
 // "Durable append" is what the product does for every audited change: the unit of work
 // appends the entries in the change's transaction (gap-free seqs reserved by updating the
-// locked head row, RFC 8785 canonical JSON and leaf hash per entry) and the checkpointer
-// (leader) reads the committed leaf hashes, extends the Merkle tree, stores the tile hashes
-// and signs a checkpoint. The rate counts an entry once a signed checkpoint covers it, over a
+// locked head row, RFC 8785 canonical JSON, leaf hash and entry MAC per entry) and the
+// checkpointer (leader) reads the committed leaf hashes, checks every entry's MAC, extends the
+// Merkle tree, records the signer's state outside the database, stores the tile hashes and
+// signs a checkpoint. The rate counts an entry once a signed checkpoint covers it, over a
 // run long enough (several seconds) that the last checkpoint's wait is a small part of it.
 // The baseline inserts the same rows (same columns and values) into a plain table with one
 // INSERT per row, in transactions of the same size, into a table with the same primary key
@@ -14,8 +15,8 @@
 //
 // Two transaction sizes, both judged: 10 entries (what one use case usually records at most:
 // a many-document apply, a run's step reports) and 100 (bulk). Per-entry work (canonical
-// JSON, leaf and chain hashes) does not shrink with the batch while a multi-row insert's
-// does, so the ratio falls as transactions grow.
+// JSON, leaf hash, MAC written and checked) does not shrink with the batch while a multi-row
+// insert's does, so the ratio falls as transactions grow.
 //
 // Run: node --import tsx bench/ledger/append.ts [entries] [batch]   (one configuration)
 //      (PostgreSQL: DATABASE_URL=postgres://..., else an embedded PostgreSQL is started.)
@@ -122,7 +123,7 @@ async function plainInsert(
   // Same columns, primary key and secondary indexes as audit_entries; no triggers.
   await sql
     .raw(
-      `create table ${table} (seq bigint primary key, created_at text not null, actor_type text not null, actor_id text, actor_name text not null, auth_method text not null, actor_ip text, action text not null, resource_type text not null, resource_id text not null, outcome text not null, request_id text, details text not null, leaf_hash text not null)`,
+      `create table ${table} (seq bigint primary key, created_at text not null, actor_type text not null, actor_id text, actor_name text not null, auth_method text not null, actor_ip text, action text not null, resource_type text not null, resource_id text not null, outcome text not null, request_id text, details text not null, leaf_hash text not null, entry_mac text)`,
     )
     .execute(db);
   for (const [name, cols] of [

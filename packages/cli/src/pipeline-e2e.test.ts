@@ -158,6 +158,31 @@ describe('pipelines end to end (server and runner processes)', () => {
     expect(res.status).toBe(200);
     return ((await res.json()) as { token: string }).token;
   };
+  // dev starts a run of the sample release, and rita (the second person) approves its
+  // production deployment once it waits for her; resolves with the `logs --follow` result.
+  const releaseWithApproval = async () => {
+    const started = cli(
+      ['run', 'release', '--project', 'sample', '--output', 'json'],
+      undefined,
+      dev,
+    );
+    expect(started.status, started.stderr).toBe(0);
+    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    const approval = await waitFor(
+      'the production deployment to wait for approval',
+      async () => {
+        const gate = await api<{
+          stages: { stage: string; state: string; approval: { id: string } | null }[];
+        }>('GET', `/api/v1/runs/${id}/gate`);
+        const prod = gate.stages.find((g) => g.stage === 'deploy-prod');
+        return prod?.state === 'waiting_for_approval' ? prod.approval?.id : undefined;
+      },
+      90_000,
+    );
+    const approved = cli(['approve', approval, '--comment', 'reviewed'], undefined, rita);
+    expect(approved.status, approved.stderr).toBe(0);
+    return { id, followed: cli(['logs', id, '--follow']) };
+  };
   const pipelineDocs = (text: string) =>
     text.slice(text.indexOf('apiVersion: custody/v1\nkind: Pipeline'));
   const stepState = async (id: string, step: string) =>
@@ -201,12 +226,18 @@ describe('pipelines end to end (server and runner processes)', () => {
       path.join(repoRoot, 'examples', 'pipelines', 'sample-service.yaml'),
       'utf8',
     )
-      .replace('file:///srv/git/sample-service.git', `file://${repo}`)
+      .replace('file:///tmp/custody-sample-service.git', `file://${repo}`)
       .replace('/tmp/custody-sample-deploys', deploys));
-    const setup = manifest.slice(0, manifest.indexOf('apiVersion: custody/v1\nkind: Pipeline'));
-    const applied = cli(
+    const setup = readFileSync(path.join(repoRoot, 'examples', 'environments', 'sample.yaml'), 'utf8');
+    // People and their roles before production exists; afterwards each is a governed change.
+    const people = cli(
       ['apply', '-f', '-'],
-      `${setup}apiVersion: custody/v1
+      `apiVersion: custody/v1
+kind: Group
+metadata: { name: sample-release-managers }
+spec: { members: [user:rita] }
+---
+apiVersion: custody/v1
 kind: RoleBinding
 metadata: { name: dev-develops }
 spec: { principal: user:dev, role: developer }
@@ -217,6 +248,8 @@ metadata: { name: dev-approves }
 spec: { principal: user:dev, role: approver, scope: project:sample }
 `,
     );
+    expect(people.status, people.stderr).toBe(0);
+    const applied = cli(['apply', '-f', '-'], setup);
     expect(applied.status, applied.stderr).toBe(0);
     expect(
       cli(['user', 'create', 'dev', '--password-stdin'], 'dev chooses a password too\n').status,
@@ -258,12 +291,13 @@ spec: { principal: user:dev, role: approver, scope: project:sample }
   });
 
   it('runs the sample pipeline end to end: JUnit evidence, an artifact with its digest, a deploy per environment', async () => {
-    const result = cli(['run', 'release', '--project', 'sample', '--follow', '--output', 'json']);
-    expect(result.status, result.stderr).toBe(0);
-    const run = JSON.parse(result.stdout) as { id: string; state: string };
-    expect(run.state).toBe('succeeded');
-    expect(result.stderr).toContain('2 passed, 0 failed');
+    // Production needs a second person: rita approves the deployment the run asks for.
+    const { id, followed } = await releaseWithApproval();
+    expect(followed.status, followed.stderr).toBe(0);
+    expect(followed.stdout).toContain('2 passed, 0 failed');
+    const run = { id };
     const d = await detail(run.id);
+    expect(d.state).toBe('succeeded');
     expect(d.stages.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(d.commit).toBe(
       execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo }).toString().trim(),
@@ -309,9 +343,8 @@ spec: { principal: user:dev, role: approver, scope: project:sample }
       cli(['approvals', '--project', 'sample', '--output', 'json']).stdout,
     ) as { id: string }[];
     expect(cli(['approve', pending[0]!.id], undefined, rita).status).toBe(0);
-    const result = cli(['run', 'release', '--project', 'sample', '--follow', '--output', 'json']);
-    expect(result.status).toBe(1);
-    const id = (JSON.parse(result.stdout) as { id: string }).id;
+    const { id, followed } = await releaseWithApproval();
+    expect(followed.status).toBe(1);
     const d = await detail(id);
     expect(d.stages.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'rolled_back']);
     const newDigest = d.files.find((f) => f.kind === 'artifact')!.digest;

@@ -13,7 +13,9 @@ export type LedgerErrorCode =
   | 'LEDGER_CHECKPOINT_INVALID'
   | 'LEDGER_TILE_INVALID'
   | 'LEDGER_ENTRY_TOO_LARGE'
-  | 'LEDGER_ENVELOPE_INVALID';
+  | 'LEDGER_ENVELOPE_INVALID'
+  | 'LEDGER_COSIGNATURE_INVALID'
+  | 'LEDGER_WITNESS_REQUEST_INVALID';
 
 export class LedgerError extends Error {
   readonly code: LedgerErrorCode;

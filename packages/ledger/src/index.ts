@@ -69,6 +69,7 @@ export {
   MAX_NOTE_SIGNATURES,
   openNote,
   parseNote,
+  signatureLine,
   signNote,
   verifyNote,
   type Note,
@@ -158,6 +159,29 @@ export {
   type InTotoStatement,
   type InTotoSubject,
 } from './in-toto.ts';
+export {
+  ALG_COSIGNATURE_V1,
+  cosignatureMessage,
+  generateCosignerKey,
+  parseCosignerKey,
+  parseCosignerVerifierKey,
+  verifyCosignedCheckpoint,
+  type CosignatureVerifier,
+  type CosignedCheckpointResult,
+  type Cosigner,
+  type WitnessCosignature,
+} from './cosignature.ts';
+export {
+  addCosignatureLines,
+  checkAddCheckpoint,
+  formatAddCheckpointRequest,
+  MAX_WITNESS_PROOF_LINES,
+  originHash,
+  parseAddCheckpointRequest,
+  type AddCheckpointDecision,
+  type AddCheckpointRequest,
+  type WitnessedState,
+} from './witness.ts';
 export {
   formatTlogProof,
   parseTlogProof,

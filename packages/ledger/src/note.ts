@@ -97,7 +97,8 @@ export function parseNote(message: string | Uint8Array): Note {
   return { text, signatures };
 }
 
-function signatureLine(s: NoteSignature): string {
+/** One signature line of a note: `— <name> base64(key ID || signature)` and a newline. */
+export function signatureLine(s: NoteSignature): string {
   const raw = new Uint8Array(4 + s.signature.length);
   new DataView(raw.buffer).setUint32(0, s.keyId);
   raw.set(s.signature, 4);

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -6,6 +8,7 @@ import type { Config } from './platform/config/config.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { Sealer } from './platform/crypto/sealer.ts';
 import { loadSealingKeys } from './platform/crypto/sealing-keys.ts';
+import { systemActor } from './platform/context.ts';
 import { createDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrator.ts';
 import { UnitOfWork, type FaultHooks } from './platform/db/unit-of-work.ts';
@@ -51,10 +54,12 @@ import {
 } from './modules/resources/index.ts';
 import {
   Ledger,
+  ledgerEntryKey,
   ledgerMigrations,
   ledgerRoutes,
   type LedgerOptions,
   ledgerKeyPath,
+  toCheckpointView,
 } from './modules/ledger/index.ts';
 import {
   KyselyStreamStore,
@@ -235,10 +240,21 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }),
   );
 
+  // The ledger key file: the checkpoints' signing key, and (through HKDF) the key of the
+  // MAC every audit entry carries, which the checkpointer checks before signing.
+  const ledgerKey = {
+    dataDir: config.dataDir,
+    ledgerKeyFile: config.ledgerKeyFile,
+    ledgerStateFile: config.ledgerStateFile,
+    publicUrl: config.publicUrl,
+  };
+  let entryKey: string | undefined;
+  const ledgerEntryKeyOnce = (): string => (entryKey ??= ledgerEntryKey(ledgerKey));
   const audit = new AuditService({
     database,
     store: new KyselyAuditStore(),
     clock,
+    entryKey: ledgerEntryKeyOnce,
   });
   const uow = new UnitOfWork(database, audit, deps.faults, {
     perWindow: config.deniedAttemptsPerWindow,
@@ -307,6 +323,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     projects,
     clock,
     sealer: new CredentialSealer(sealer),
+    creators: directory,
+    sockPuppetWindowMs,
   });
   for (const handler of changeKinds(changeStore, production)) resources.register(handler);
   const pipelineStore = new KyselyPipelineStore();
@@ -363,6 +381,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     options: {
       ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}),
       ...(envRequeue > 0 ? { requeueTimeoutMs: envRequeue } : {}),
+      gateWaitTimeoutMs: parseDuration(config.gateWaitTimeout)!,
       ...deps.engine,
     },
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),
@@ -403,18 +422,28 @@ export async function createApp(deps: AppDeps): Promise<App> {
     resources,
   });
 
-  const ledger = new Ledger({
+  const ledger: Ledger = new Ledger({
     database,
     audit: {
       list: (filter) => audit.list(filter),
       leafHashes: (afterSeq, limit) => audit.leafHashes(afterSeq, limit),
       size: () => audit.size(),
+      macsFrom: () => audit.macsFrom(),
     },
-    key: {
-      dataDir: config.dataDir,
-      ledgerKeyFile: config.ledgerKeyFile,
-      publicUrl: config.publicUrl,
-    },
+    key: ledgerKey,
+    entryKey: ledgerEntryKeyOnce,
+    witnesses: config.witnesses,
+    // A control failure also goes into the audit trail, and so to the SIEM streams.
+    onControlFailure: (f): Promise<void> =>
+      uow.recordAttempt(
+        { actor: systemActor, requestId: `ledger-${randomUUID()}` },
+        {
+          action: 'ledger.control.failed',
+          resource: { type: 'Ledger', id: ledger.service.signer.name },
+          outcome: 'failed',
+          details: { code: f.code, seq: f.seq, message: f.message },
+        },
+      ),
     clock,
     logger,
     ...deps.ledger,
@@ -434,6 +463,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
     clock,
     logger: logger.child({ component: 'streams' }),
     sealer,
+    // Signed checkpoints for destinations with `checkpoints: true`: a copy of every tree head
+    // outside the database.
+    checkpoints: async (afterSize, limit) => {
+      const rows =
+        afterSize === null
+          ? [await ledger.service.latestOrUndefined()].filter((r) => r !== undefined)
+          : await ledger.service.listCheckpoints({ afterSize, limit });
+      return rows.map((r) => {
+        const v = toCheckpointView(r);
+        const { size, rootHash, origin, note, createdAt } = v;
+        return { kind: 'ledger.checkpoint' as const, size, rootHash, origin, note, createdAt };
+      });
+    },
     ...deps.streams,
   });
   // Every replica proves at start that it holds the deployment's sealing keys and can open

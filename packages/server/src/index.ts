@@ -19,4 +19,4 @@ export { ManualClock, systemClock, type Clock } from './platform/clock.ts';
 export { builtinRoles } from './modules/identity/index.ts';
 export { serverVersion } from './system-routes.ts';
 export { maskedForms } from './modules/secrets/index.ts';
-export { Ledger, leafBytes, type CheckpointView } from './modules/ledger/index.ts';
+export { Ledger, leafBytes, ledgerEntryKey, type CheckpointView } from './modules/ledger/index.ts';

@@ -18,12 +18,13 @@ import {
   tilePath,
   toBase64,
   utf8Decode,
+  verifyCosignedCheckpoint,
   verifyConsistencyBetween,
   verifyExport,
   type ExportReader,
   type VerifyResult,
 } from '@custody/ledger';
-import type { ApiClient } from '../client.ts';
+import { ApiError, type ApiClient } from '../client.ts';
 import type { CommandContext } from '../command-context.ts';
 import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
 
@@ -187,6 +188,8 @@ export async function verifyServer(
   client: ApiClient,
   key: string,
   maxCheckpoints = 256,
+  /** More signed checkpoints the live log must match (a witnessed one). */
+  extra: readonly string[] = [],
 ): Promise<VerifyReport> {
   const checkpoints = await checkpointsToCheck(client, maxCheckpoints);
   if (checkpoints.length === 0)
@@ -234,7 +237,7 @@ export async function verifyServer(
   const newest = trusted[trusted.length - 1]!;
   const result = await verifyExport(httpReader(client, newest.note), key, {
     entryIndex: entrySeq,
-    moreCheckpoints: trusted.slice(0, -1).map((c) => c.note),
+    moreCheckpoints: [...trusted.slice(0, -1).map((c) => c.note), ...extra],
   });
   const report = reportOf(result, `server ${client.server}`);
   if (report.ok && firstUntrusted) {
@@ -291,6 +294,58 @@ export async function verifySince(
         message: `the log at size ${current.size} extends the saved checkpoint of size ${oldSize}`,
       }
     : reportOf(result, 'consistency');
+}
+
+export interface WitnessedCheckpoint {
+  readonly note: string;
+  readonly size: number;
+  readonly witnesses: readonly { name: string; verifierKey: string; timestamp: number }[];
+}
+
+/**
+ * `custody audit verify --witnesses N --witness-key VKEY...`: the server's newest checkpoint
+ * cosigned by witnesses, checked here: signed by the log key and cosigned by at least N of the
+ * witness keys *you* trust. Honest witnesses cosign only checkpoints consistent with every one
+ * they saw before, so a history rewritten and re-signed with the log key cannot reach N.
+ */
+export async function verifyWitnessed(
+  client: ApiClient,
+  key: string,
+  witnessKeys: readonly string[],
+  quorum: number,
+): Promise<{ report: VerifyReport; checkpoint?: WitnessedCheckpoint }> {
+  let cp: { note: string; size: number };
+  try {
+    cp = await client.request('GET', '/api/v1/ledger/checkpoints/cosigned', {
+      query: { witnesses: quorum },
+    });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'LEDGER_COSIGNED_CHECKPOINT_NOT_FOUND')
+      throw err;
+    return {
+      report: {
+        ok: false,
+        code: 'LEDGER_WITNESS_QUORUM_NOT_MET',
+        message: `the server has no checkpoint cosigned by ${quorum} witness(es)`,
+      },
+    };
+  }
+  const result = verifyCosignedCheckpoint(cp.note, { logKeys: key, witnessKeys, quorum });
+  if (!result.ok) return { report: { ok: false, code: result.code, message: result.message } };
+  const witnesses = result.cosignatures.map((c) => ({
+    name: c.name,
+    verifierKey: c.verifierKey,
+    timestamp: c.timestamp,
+  }));
+  return {
+    report: {
+      ok: true,
+      size: result.checkpoint.size,
+      checkpoints: 1,
+      message: `the checkpoint of size ${result.checkpoint.size} is cosigned by ${witnesses.length} trusted witness(es) (${witnesses.map((w) => `${w.name} at ${new Date(w.timestamp * 1000).toISOString()}`).join(', ')})`,
+    },
+    checkpoint: { note: cp.note, size: result.checkpoint.size, witnesses },
+  };
 }
 
 /** The verifier key to trust: --key, else the server's (trust on first use, with a warning). */

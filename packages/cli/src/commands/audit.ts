@@ -13,6 +13,7 @@ import {
   verifyDirectory,
   verifyServer,
   verifySince,
+  verifyWitnessed,
   type CheckpointView,
   type VerifyReport,
 } from './audit-ledger.ts';
@@ -145,29 +146,67 @@ export function registerAuditCommands(program: Command): Command {
       'with the server: how many signed checkpoints to check, spread over the log',
       '256',
     )
+    .option(
+      '--witnesses <n>',
+      'with the server: require a checkpoint cosigned by at least N of the --witness-key witnesses, and the live log to match it',
+    )
+    .option(
+      '--witness-key <vkey>',
+      'a witness verifier key you trust (or a file holding it); repeat for several',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .action(
       run(
         async (
           ctx,
           dir: string | undefined,
-          opts: { key?: string; since?: string; checkpoints: string },
+          opts: {
+            key?: string;
+            since?: string;
+            checkpoints: string;
+            witnesses?: string;
+            witnessKey?: string[];
+          },
         ) => {
+          const witnessKeys = opts.witnessKey ?? [];
+          const quorum =
+            opts.witnesses === undefined ? 0 : parseCount(opts.witnesses, '--witnesses');
+          if (opts.witnesses !== undefined && quorum < 1)
+            throw new UsageError('--witnesses must be at least 1');
+          if (quorum > witnessKeys.length)
+            throw new UsageError(
+              `--witnesses ${quorum} needs at least ${quorum} trusted --witness-key (got ${witnessKeys.length})`,
+            );
           if (dir !== undefined) {
             if (!opts.key)
               throw new UsageError('verifying an export needs --key VKEY (the key you trust)');
             if (opts.since) throw new UsageError('--since checks the live server; do not give DIR');
+            if (quorum) throw new UsageError('--witnesses checks the live server; do not give DIR');
             finish(ctx, await verifyDirectory(dir, readVerifierKey(opts.key)));
             return;
           }
           const key = await trustedKey(ctx, opts.key, () => ctx.client());
           const reports: VerifyReport[] = [];
-          if (opts.since) reports.push(await verifySince(ctx.client(), opts.since, key));
-          if (!opts.since || reports.every((r) => r.ok))
+          const witnessed: string[] = [];
+          if (quorum) {
+            const w = await verifyWitnessed(
+              ctx.client(),
+              key,
+              witnessKeys.map(readVerifierKey),
+              quorum,
+            );
+            reports.push(w.report);
+            if (w.checkpoint) witnessed.push(w.checkpoint.note);
+          }
+          if (opts.since && reports.every((r) => r.ok))
+            reports.push(await verifySince(ctx.client(), opts.since, key));
+          if (reports.every((r) => r.ok))
             reports.push(
               await verifyServer(
                 ctx.client(),
                 key,
                 parseCount(opts.checkpoints, '--checkpoints') || 1,
+                witnessed,
               ),
             );
           const bad = reports.find((r) => !r.ok);

@@ -10,6 +10,7 @@ import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerScmCommands, registerSecretCommands } from './secrets.ts';
 import { registerRunnerCommands } from './runner.ts';
+import { registerWitnessCommands } from './witness.ts';
 
 // Each capability registers its commands here.
 export const commandModules: ((program: Command) => unknown)[] = [
@@ -25,4 +26,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerDeploymentCommands,
   registerSecretCommands,
   registerScmCommands,
+  registerWitnessCommands,
 ];

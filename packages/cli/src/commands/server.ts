@@ -24,6 +24,8 @@ export interface ServerFlags {
   sessionTtl?: string;
   bodyLimit?: string;
   ledgerKeyFile?: string;
+  ledgerStateFile?: string;
+  witnesses?: string;
   publicUrl?: string;
   rateLimitPerAddress?: string;
   rateLimitPerPrincipal?: string;
@@ -73,6 +75,8 @@ async function launch(
         sessionTtl: flags.sessionTtl,
         bodyLimit: flags.bodyLimit,
         ledgerKeyFile: flags.ledgerKeyFile,
+        ledgerStateFile: flags.ledgerStateFile,
+        witnesses: flags.witnesses,
         publicUrl: flags.publicUrl,
         rateLimitPerAddress: flags.rateLimitPerAddress,
         rateLimitPerPrincipal: flags.rateLimitPerPrincipal,
@@ -200,6 +204,14 @@ export function registerServerCommands(program: Command): void {
     .option(
       '--secrets-key-file <file>',
       'sealing keys, one base64 key per line, newest last (the same on every replica; or env CUSTODY_SECRETS_KEY)',
+    )
+    .option(
+      '--ledger-state-file <file>',
+      "the ledger signer's own state file (default: the key file's path + .state)",
+    )
+    .option(
+      '--witnesses <json>',
+      'C2SP witnesses for the ledger checkpoints: [{"url": ..., "verifierKey": ...}]',
     )
     .option('--public-url <url>', 'URL users reach the server at (links in notifications)')
     .option(

@@ -1,7 +1,7 @@
 // A real server (in this process, listening on a loopback port) on SQLite or on a fresh
 // PostgreSQL database, for CLI tests that need an audit trail and a database to tamper with.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
   createApp,
   createDatabase,
   Ledger,
+  ledgerEntryKey,
   systemContext,
   type App,
   type Database,
@@ -97,7 +98,10 @@ export interface LedgerFixture {
   close(): Promise<void>;
 }
 
-export async function startLedgerFixture(dialect: Dialect): Promise<LedgerFixture> {
+export async function startLedgerFixture(
+  dialect: Dialect,
+  extraConfig: Record<string, unknown> = {},
+): Promise<LedgerFixture> {
   const database = await freshDatabase(dialect);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'custody-cli-data-'));
   const config = configSchema.parse({
@@ -105,6 +109,7 @@ export async function startLedgerFixture(dialect: Dialect): Promise<LedgerFixtur
     dataDir,
     logLevel: 'silent',
     port: 0,
+    ...extraConfig,
   });
   const app = await createApp({ config, logger: pino({ level: 'silent' }) });
   const boot = await bootstrapAdmin(app);
@@ -166,7 +171,10 @@ export async function dropAppendOnlyTriggers(f: LedgerFixture): Promise<void> {
 
 /**
  * The attacker rebuilds the ledger from `fromSize` on over the (changed) rows and signs it,
- * with a key of their own or (if they stole it) the log's key file.
+ * with a key of their own or (if they stole it) a copy of the log's key file, on a machine of
+ * their own (no signer state). Our Ledger class stands in for the attacker's tool; it is given
+ * the application's entry MAC key (which rehashRow uses too) so that it signs what the
+ * attacker wants: these tests are about what verification detects.
  */
 export async function rebuildLedger(
   f: LedgerFixture,
@@ -180,9 +188,10 @@ export async function rebuildLedger(
     .rows as Record<string, unknown>[];
   await sql`delete from ledger_checkpoints`.execute(db);
   await sql`delete from ledger_tile_segments`.execute(db);
-  let file = keyFile;
-  if (!file) {
-    file = path.join(f.dataDir, 'attacker.key');
+  const elsewhere = mkdtempSync(path.join(tmpdir(), 'custody-attacker-'));
+  const file = path.join(elsewhere, 'ledger.key');
+  if (keyFile) copyFileSync(keyFile, file);
+  else {
     writeFileSync(file, generateSignerKey('attacker/ledger').signerKey + '\n', { mode: 0o600 });
     await sql`delete from ledger_keys`.execute(db);
   }
@@ -192,8 +201,11 @@ export async function rebuildLedger(
       list: (filter) => f.app.services.audit.list(filter),
       leafHashes: (afterSeq, limit) => f.app.services.audit.leafHashes(afterSeq, limit),
       size: () => f.app.services.audit.size(),
+      macsFrom: () => f.app.services.audit.macsFrom(),
     },
-    key: { dataDir: f.dataDir, ledgerKeyFile: file },
+    key: { dataDir: elsewhere, ledgerKeyFile: file },
+    entryKey: () =>
+      ledgerEntryKey({ dataDir: f.dataDir, ledgerKeyFile: f.app.config.ledgerKeyFile }),
     clock: f.app.clock,
     logger: pino({ level: 'silent' }),
   });
@@ -201,11 +213,23 @@ export async function rebuildLedger(
   for (const row of kept) await db.insertInto('ledger_checkpoints').values(row).execute();
 }
 
-/** Rewrites the stored leaf hash of a changed row, as a careful attacker would. */
-export async function rehashRow(f: LedgerFixture, seq: number): Promise<void> {
+/**
+ * Rewrites the stored leaf hash of a changed row, as a careful attacker would, and its entry
+ * MAC as one holding the ledger key could.
+ */
+export async function rehashRow(f: LedgerFixture, seq: number): Promise<string> {
   const [entry] = await f.app.services.audit.list({ afterSeq: seq - 1, limit: 1 });
   const { leafHash } = await import('@custody/ledger');
   const { leafBytes } = await import('@custody/server');
   const h = Buffer.from(leafHash(leafBytes(entry!))).toString('hex');
   await sql`update audit_entries set leaf_hash = ${h} where seq = ${seq}`.execute(f.db.db);
+  await remacRow(f, seq, h);
+  return h;
+}
+
+/** Gives a row the entry MAC the application would (an attacker holding the ledger key). */
+export async function remacRow(f: LedgerFixture, seq: number, leaf: string): Promise<void> {
+  const key = ledgerEntryKey({ dataDir: f.dataDir, ledgerKeyFile: f.app.config.ledgerKeyFile });
+  const mac = createHmac('sha256', key).update(`${seq}\n${leaf}`).digest('hex');
+  await sql`update audit_entries set entry_mac = ${mac} where seq = ${seq}`.execute(f.db.db);
 }

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   encodeLeaf,
   leafHashHex,
+  leafHashHexWith,
   leafFormatVersion,
   leafText,
+  sharedLeafFields,
   type AuditEntry,
 } from './audit-entry.ts';
 
@@ -58,6 +60,25 @@ describe('audit leaf encoding', () => {
       expect(leafHashHex(e)).toBe(toHex(leafHash(encodeLeaf(e))));
       expect(leafHashHex(e, canonicalJson(e.details))).toBe(toHex(leafHash(encodeLeaf(e))));
     }
+  });
+
+  it('the unit-of-work path (shared fields serialized once) hashes exactly the same bytes', () => {
+    for (const e of variants()) {
+      const { seq, ...rest } = e;
+      const expected = toHex(leafHash(encodeLeaf(e)));
+      const shared = sharedLeafFields(e.actor, e.time, e.requestId);
+      expect(leafHashHexWith(shared, rest, seq, canonicalJson(e.details))).toBe(expected);
+      // Shared fields of another entry (another actor object, time or request) are not used.
+      const other = sharedLeafFields({ ...e.actor }, 'another time', 'another request');
+      expect(leafHashHexWith(other, rest, seq, canonicalJson(e.details))).toBe(expected);
+      expect(leafHashHexWith(undefined, rest, seq, canonicalJson(e.details))).toBe(expected);
+    }
+    const extra = { ...base, extra: 1 } as unknown as AuditEntry;
+    const { seq, ...rest } = extra;
+    const shared = sharedLeafFields(extra.actor, extra.time, extra.requestId);
+    expect(leafHashHexWith(shared, rest, seq, canonicalJson(extra.details))).toBe(
+      toHex(leafHash(encodeLeaf(extra))),
+    );
   });
 
   it('an entry of another shape takes the generic route, and bad strings are refused', () => {

@@ -82,6 +82,84 @@ export function leafText(e: AuditEntry, detailsJson?: string): string | undefine
   );
 }
 
+/** What every entry of one unit of work shares (actor, time, request id), serialized once. */
+export interface SharedLeafFields {
+  readonly actor: AuditEntry['actor'];
+  readonly time: string;
+  readonly requestId: string | null;
+  /** `,"actor":{…},"details":` */
+  readonly afterAction: string;
+  /** `,"requestId":…,"resource":{"id":` */
+  readonly afterOutcome: string;
+  /** `,"time":…,"v":1}` */
+  readonly tail: string;
+}
+
+/** The shared fields' JSON, or undefined if they must take the generic route. */
+export function sharedLeafFields(
+  actor: AuditEntry['actor'],
+  time: string,
+  requestId: string | null,
+): SharedLeafFields | undefined {
+  if (typeof actor !== 'object' || actor === null || Object.keys(actor).length !== 5)
+    return undefined;
+  const parts = [
+    str(actor.authMethod),
+    strOrNull(actor.id),
+    strOrNull(actor.ip),
+    str(actor.name),
+    str(actor.type),
+    strOrNull(requestId),
+    str(time),
+  ];
+  if (parts.includes(undefined)) return undefined;
+  const [authMethod, id, ip, name, type, rid, t] = parts;
+  return {
+    actor,
+    time,
+    requestId,
+    afterAction: `,"actor":{"authMethod":${authMethod},"id":${id},"ip":${ip},"name":${name},"type":${type}},"details":`,
+    afterOutcome: `,"requestId":${rid},"resource":{"id":`,
+    tail: `,"time":${t},"v":${leafFormatVersion}}`,
+  };
+}
+
+/**
+ * leafHashHex of `{...entry, seq}` for the entries of one unit of work: with their shared
+ * fields serialized once, only action, outcome, resource and details are per entry (the
+ * write path's largest cost after the insert itself). Anything that does not match `shared`
+ * exactly takes leafHashHex.
+ */
+export function leafHashHexWith(
+  shared: SharedLeafFields | undefined,
+  entry: Omit<AuditEntry, 'seq'>,
+  seq: number,
+  detailsJson: string,
+): string {
+  const { resource } = entry;
+  if (
+    shared !== undefined &&
+    entry.actor === shared.actor &&
+    entry.time === shared.time &&
+    entry.requestId === shared.requestId &&
+    Number.isSafeInteger(seq) &&
+    typeof resource === 'object' &&
+    resource !== null &&
+    Object.keys(resource).length === 2 &&
+    Object.keys(entry).length === 7
+  ) {
+    const action = str(entry.action);
+    const outcome = str(entry.outcome);
+    const id = str(resource.id);
+    const type = str(resource.type);
+    if (action !== undefined && outcome !== undefined && id !== undefined && type !== undefined)
+      return leafHashHexOfText(
+        `{"action":${action}${shared.afterAction}${detailsJson},"outcome":${outcome}${shared.afterOutcome}${id},"type":${type}},"seq":${seq}${shared.tail}`,
+      );
+  }
+  return leafHashHex({ ...entry, seq }, detailsJson);
+}
+
 // Printable ASCII other than `"` and `\`: JSON (and so RFC 8785) writes it unescaped.
 const plainAscii = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 

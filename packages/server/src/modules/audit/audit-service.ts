@@ -3,12 +3,30 @@ import type { AuditRecord, RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { AuditAppender } from '../../platform/db/unit-of-work.ts';
 import { scrubDetails } from './audit-entry.ts';
-import type { AuditFilter, KyselyAuditStore, StoredAuditEntry } from './audit-store.ts';
+import type {
+  AuditFilter,
+  AuthenticatedLeaf,
+  KyselyAuditStore,
+  StoredAuditEntry,
+} from './audit-store.ts';
+import { EntryAuthenticator } from './entry-mac.ts';
 
 export class AuditService implements AuditAppender {
+  private authenticator: EntryAuthenticator | undefined;
+
   constructor(
-    private readonly deps: { database: Database; store: KyselyAuditStore; clock: Clock },
+    private readonly deps: {
+      database: Database;
+      store: KyselyAuditStore;
+      clock: Clock;
+      /** Hex key of the entry MACs; read on first write (the ledger key may not exist yet). */
+      entryKey: () => string;
+    },
   ) {}
+
+  private get auth(): EntryAuthenticator {
+    return (this.authenticator ??= new EntryAuthenticator(this.deps.entryKey()));
+  }
 
   async append(
     tx: AnyTx,
@@ -46,6 +64,7 @@ export class AuditService implements AuditAppender {
           details: delegatedBy ? { ...details, delegatedBy } : details,
         };
       }),
+      this.auth,
     );
   }
 
@@ -53,8 +72,12 @@ export class AuditService implements AuditAppender {
     return this.deps.store.list(this.deps.database.db, filter);
   }
 
-  async leafHashes(afterSeq: number, limit: number): Promise<{ seq: number; leafHash: string }[]> {
+  async leafHashes(afterSeq: number, limit: number): Promise<AuthenticatedLeaf[]> {
     return this.deps.store.leafHashes(this.deps.database.db, afterSeq, limit);
+  }
+
+  async macsFrom(): Promise<number> {
+    return this.deps.store.macsFrom(this.deps.database.db);
   }
 
   async size(): Promise<number> {

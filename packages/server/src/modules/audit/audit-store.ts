@@ -1,7 +1,8 @@
 import { canonicalJson } from '@custody/ledger';
 import type { Kysely } from 'kysely';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
-import { leafHashHex, type AuditEntry } from './audit-entry.ts';
+import { leafHashHexWith, sharedLeafFields, type AuditEntry } from './audit-entry.ts';
+import type { EntryAuthenticator } from './entry-mac.ts';
 
 interface AuditEntriesTable {
   seq: number;
@@ -18,11 +19,15 @@ interface AuditEntriesTable {
   request_id: string | null;
   details: string;
   leaf_hash: string;
+  /** HMAC-SHA256 by the application (entry-mac.ts); null on rows from before it existed. */
+  entry_mac: string | null;
 }
 
 interface AuditHeadTable {
   id: number;
   next_seq: number;
+  /** The first seq written with an entry MAC (the audit trail's size at that migration). */
+  macs_from: number;
 }
 
 export interface AuditTables {
@@ -48,13 +53,24 @@ export interface StoredAuditEntry extends AuditEntry {
   readonly leafHash: string;
 }
 
+/** What the checkpointer reads: the stored leaf hash and the application's MAC over it. */
+export interface AuthenticatedLeaf {
+  readonly seq: number;
+  readonly leafHash: string;
+  readonly mac: string | null;
+}
+
 export class KyselyAuditStore {
   // Sequence numbers are gap-free and follow commit order: the head row is updated first and
   // stays locked until the surrounding transaction commits, so concurrent writers (even
   // across replicas) queue here, and a rolled-back transaction gives its numbers back.
   // All entries of one transaction go in one head update (which reserves their numbers) and
-  // one multi-row insert, whatever their number.
-  async appendMany(tx: AnyTx, entries: readonly Omit<AuditEntry, 'seq'>[]): Promise<void> {
+  // one multi-row insert, whatever their number. Each row carries the application's MAC.
+  async appendMany(
+    tx: AnyTx,
+    entries: readonly Omit<AuditEntry, 'seq'>[],
+    auth: EntryAuthenticator,
+  ): Promise<void> {
     const db = tx as unknown as Kysely<AuditTables>;
     const head = await db
       .updateTable('audit_head')
@@ -64,10 +80,13 @@ export class KyselyAuditStore {
       .executeTakeFirstOrThrow();
     const first = Number(head.next_seq) - entries.length;
     const rows: AuditEntriesTable[] = [];
+    const one = entries[0];
+    const shared = one && sharedLeafFields(one.actor, one.time, one.requestId);
     for (const [i, entry] of entries.entries()) {
       const seq = first + i;
       // Stored as its canonical JSON: the same text the leaf hash covers, serialized once.
       const details = canonicalJson(entry.details);
+      const leaf = leafHashHexWith(shared, entry, seq, details);
       rows.push({
         seq,
         created_at: entry.time,
@@ -82,10 +101,11 @@ export class KyselyAuditStore {
         outcome: entry.outcome,
         request_id: entry.requestId,
         details,
-        leaf_hash: leafHashHex({ ...entry, seq }, details),
+        leaf_hash: leaf,
+        entry_mac: auth.mac(seq, leaf),
       });
     }
-    // 14 columns per row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
+    // 15 columns per row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
     for (let i = 0; i < rows.length; i += 500)
       await db
         .insertInto('audit_entries')
@@ -93,21 +113,32 @@ export class KyselyAuditStore {
         .execute();
   }
 
-  // Stored leaf hashes (hex) of committed entries after `afterSeq`, in seq order.
+  // Stored leaf hashes (hex) and MACs of committed entries after `afterSeq`, in seq order.
   async leafHashes(
     dbOrTx: AnyDb | AnyTx,
     afterSeq: number,
     limit: number,
-  ): Promise<{ seq: number; leafHash: string }[]> {
+  ): Promise<AuthenticatedLeaf[]> {
     const db = dbOrTx as unknown as Kysely<AuditTables>;
     const rows = await db
       .selectFrom('audit_entries')
-      .select(['seq', 'leaf_hash'])
+      .select(['seq', 'leaf_hash', 'entry_mac'])
       .where('seq', '>', afterSeq)
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ seq: Number(r.seq), leafHash: r.leaf_hash }));
+    return rows.map((r) => ({ seq: Number(r.seq), leafHash: r.leaf_hash, mac: r.entry_mac }));
+  }
+
+  /** The first seq written with an entry MAC; earlier rows predate entry authentication. */
+  async macsFrom(dbOrTx: AnyDb | AnyTx): Promise<number> {
+    const db = dbOrTx as unknown as Kysely<AuditTables>;
+    const head = await db
+      .selectFrom('audit_head')
+      .select('macs_from')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    return Number(head.macs_from);
   }
 
   async list(dbOrTx: AnyDb | AnyTx, filter: AuditFilter): Promise<StoredAuditEntry[]> {

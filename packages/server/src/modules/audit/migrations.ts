@@ -87,4 +87,21 @@ export const auditMigrations: ModuleMigrations = {
       await db.schema.alterTable('audit_head').dropColumn('chain_hash').execute();
     },
   },
+  // Each entry carries an HMAC written by the application (entry-mac.ts) that the
+  // checkpointer checks before signing. Rows written before this migration have none:
+  // `macs_from` records where MACs begin, so the ledger can tell them from rows inserted
+  // later without one (docs/reference/ledger.md, threat model). Adding a column runs no UPDATE, so the append-only
+  // triggers stay as they are.
+  '2026-12-02T1500-audit-entry-macs': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      await db.schema.alterTable('audit_entries').addColumn('entry_mac', 'text').execute();
+      await db.schema
+        .alterTable('audit_head')
+        .addColumn('macs_from', sqlite ? 'integer' : 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`UPDATE audit_head SET macs_from = next_seq`.execute(db);
+    },
+  },
 };

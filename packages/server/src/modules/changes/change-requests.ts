@@ -5,7 +5,12 @@ import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keys
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError, type ErrorDefinition } from '../../platform/errors.ts';
-import { accountablePrincipal, refuseDelegatedDecision } from '../../platform/four-eyes.ts';
+import {
+  accountablePrincipal,
+  refuseDelegatedDecision,
+  refuseSockPuppet,
+  type CreatorLookup,
+} from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { scopeCovers, type ChangeTemplateSpec } from './change-spec.ts';
@@ -45,6 +50,10 @@ export class ChangeRequests {
       store: KyselyChangeStore;
       projects: ProjectService;
       clock: Clock;
+      // Who created whom: an account the requester made for the occasion cannot activate or
+      // review their emergency change.
+      creators: CreatorLookup;
+      sockPuppetWindowMs: number | null;
     },
   ) {}
 
@@ -177,6 +186,7 @@ export class ChangeRequests {
       await this.refuse(ctx, action, resource, E.CHANGES_SELF_ACTIVATION_FORBIDDEN, {
         requestedBy: row.requested_by,
       });
+    await this.refusePuppet(ctx, row, action, resource);
     if (row.risk_class !== 'emergency' || row.state !== 'requested')
       throw new DomainError(
         E.CHANGES_INVALID_STATE,
@@ -238,6 +248,7 @@ export class ChangeRequests {
       await this.refuse(ctx, action, resource, E.CHANGES_SELF_REVIEW_FORBIDDEN, {
         requestedBy: row.requested_by,
       });
+    await this.refusePuppet(ctx, row, action, resource);
     if (row.risk_class !== 'emergency' || row.state !== 'active' || row.reviewed_at)
       throw new DomainError(E.CHANGES_INVALID_STATE, `change ${row.id} owes no review`, {
         state: row.state,
@@ -295,6 +306,22 @@ export class ChangeRequests {
       )
         items.push(presentChange(r, now));
     return { items, next: rows.next };
+  }
+
+  private async refusePuppet(
+    ctx: RequestContext,
+    row: ChangeRequestRow,
+    action: string,
+    resource: AuditResource,
+  ): Promise<void> {
+    await refuseSockPuppet(ctx, this.deps.uow, this.deps.creators, this.deps.database.db, {
+      approver: principalOf(ctx.actor),
+      author: row.requested_by,
+      since: row.created_at,
+      windowMs: this.deps.sockPuppetWindowMs,
+      action,
+      resource,
+    });
   }
 
   private async require(id: string): Promise<ChangeRequestRow> {

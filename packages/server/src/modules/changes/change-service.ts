@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import type { CreatorLookup } from '../../platform/four-eyes.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { ChangeRecordCheck } from './change-check.ts';
 import { ChangeRequests } from './change-requests.ts';
@@ -24,6 +25,8 @@ export class ChangeService {
     projects: ProjectService;
     clock: Clock;
     sealer: CredentialSealer;
+    creators: CreatorLookup;
+    sockPuppetWindowMs: number | null;
   }) {
     this.requests = new ChangeRequests(deps);
     this.tickets = new TicketService(deps);

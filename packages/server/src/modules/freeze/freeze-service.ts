@@ -5,6 +5,7 @@ import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keys
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
 import { DomainError } from '../../platform/errors.ts';
+import { refuseDelegatedDecision } from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { freezeErrors } from './errors.ts';
@@ -166,6 +167,9 @@ export class FreezeService {
         duration: input.duration,
       });
     const resource = { type: 'environment', id: `${input.project}/${input.environment}` };
+    // Letting deploys through a freeze is a person's decision: never through a token someone
+    // else issued for them.
+    await refuseDelegatedDecision(ctx, this.deps.uow, 'freeze.override.create', resource);
     await ctx.guard.require(
       P['freeze.window.override'],
       { project: input.project, environment: input.environment },

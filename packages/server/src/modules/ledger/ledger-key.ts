@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateSignerKey, parseSignerKey, type NoteSigner } from '@custody/ledger';
@@ -9,11 +9,31 @@ export interface LedgerKeyOptions {
   readonly dataDir: string;
   readonly ledgerKeyFile?: string | undefined;
   readonly publicUrl?: string | undefined;
+  /** Where the signer keeps its own state (default: next to the key, `<key file>.state`). */
+  readonly ledgerStateFile?: string | undefined;
 }
 
 /** Where the signing key lives: the configured file, else `<dataDir>/ledger.key`. */
 export function ledgerKeyPath(options: LedgerKeyOptions): string {
   return path.resolve(options.ledgerKeyFile ?? path.join(options.dataDir, 'ledger.key'));
+}
+
+/** The signer's own record of what it signed: `ledgerStateFile`, else `<key file>.state`. */
+export function ledgerStatePath(options: LedgerKeyOptions): string {
+  return path.resolve(options.ledgerStateFile ?? `${ledgerKeyPath(options)}.state`);
+}
+
+/**
+ * The key of the audit entry MACs (64 hex digits), derived with HKDF-SHA256 from the ledger
+ * key file, which every replica holds and the database never does. Creates the key at first
+ * start like loadOrCreateSigner.
+ */
+export function ledgerEntryKey(options: LedgerKeyOptions): string {
+  loadOrCreateSigner(options);
+  const material = readFileSync(ledgerKeyPath(options), 'utf8').trim();
+  return Buffer.from(hkdfSync('sha256', material, 'custody', 'audit/entry-mac/v1', 32)).toString(
+    'hex',
+  );
 }
 
 /** A key name (and log origin) that is unique per installation: `<host>/ledger/<8 hex>`. */

@@ -46,6 +46,24 @@ export function ledgerRoutes(ledger: Ledger): AnyRoute[] {
         checkpointSize: z.number().nullable(),
         entries: z.number(),
         pending: z.number(),
+        controlFailure: z
+          .object({
+            code: z.string(),
+            seq: z.number(),
+            message: z.string(),
+            detectedAt: z.string(),
+          })
+          .nullable(),
+        witnesses: z.array(
+          z.object({
+            name: z.string(),
+            url: z.string(),
+            verifierKey: z.string(),
+            cosignedSize: z.number().nullable(),
+            lastError: z.string().nullable(),
+            lastAttemptAt: z.string().nullable(),
+          }),
+        ),
       }),
       async handler() {
         const latest = await service.latestOrUndefined();
@@ -56,6 +74,8 @@ export function ledgerRoutes(ledger: Ledger): AnyRoute[] {
           checkpointSize: latest?.size ?? null,
           entries,
           pending: entries - (latest?.size ?? 0),
+          controlFailure: (await service.openControlFailure()) ?? null,
+          witnesses: await ledger.witnesses.status(),
         };
       },
     }),
@@ -89,6 +109,26 @@ export function ledgerRoutes(ledger: Ledger): AnyRoute[] {
         return {
           checkpoints: rows.map(toCheckpointView),
           next: rows.length === query.limit && last ? last.size : null,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/ledger/checkpoints/cosigned',
+      summary:
+        'The newest checkpoint cosigned by at least `witnesses` witnesses (C2SP tlog-cosignature), its note carrying their lines',
+      tags: ['ledger'],
+      auth: { permission: P['ledger.checkpoint.read'] },
+      query: z.object({ witnesses: z.coerce.number().int().min(1).max(100).default(1) }).strict(),
+      response: checkpointSchema.extend({
+        cosignatures: z.array(z.object({ witness: z.string(), timestamp: z.number() })),
+      }),
+      async handler({ query }) {
+        const c = await ledger.cosignedCheckpoint(query.witnesses);
+        return {
+          ...toCheckpointView(c.checkpoint),
+          note: c.note,
+          cosignatures: [...c.cosignatures],
         };
       },
     }),

@@ -8,6 +8,7 @@ import {
   createConsistencyProof,
   createInclusionProof,
   keyIdHex,
+  parseVerifierKey,
   rangeNodes,
   signCheckpoint,
   tileHashReader,
@@ -15,21 +16,41 @@ import {
   toBase64,
   toHex,
   type NoteSigner,
+  type NoteVerifier,
 } from '@custody/ledger';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { DomainError } from '../../platform/errors.ts';
-import { encodeLeaf, type AuditEntry, type StoredAuditEntry } from '../audit/index.ts';
+import {
+  EntryAuthenticator,
+  encodeLeaf,
+  type AuditEntry,
+  type AuthenticatedLeaf,
+  type StoredAuditEntry,
+} from '../audit/index.ts';
 import { ledgerErrors } from './errors.ts';
 import type { CheckpointRow, KyselyLedgerStore, NodeHash } from './ledger-store.ts';
+import { SignerGuard } from './signer-guard.ts';
+import { SignerStateFile } from './signer-state.ts';
 
 /** What the ledger needs from the audit module: committed entries in seq order. */
 export interface AuditSource {
   list(filter: { afterSeq: number; limit: number; order: 'asc' }): Promise<StoredAuditEntry[]>;
-  /** Stored leaf hashes (hex) of committed entries after `afterSeq`, in seq order. */
-  leafHashes(afterSeq: number, limit: number): Promise<{ seq: number; leafHash: string }[]>;
+  /** Stored leaf hashes (hex) and entry MACs of committed entries after `afterSeq`, in seq order. */
+  leafHashes(afterSeq: number, limit: number): Promise<AuthenticatedLeaf[]>;
   size(): Promise<number>;
+  /** The first seq written with an entry MAC (rows before it predate entry MACs). */
+  macsFrom(): Promise<number>;
+}
+
+/** A control the checkpointer found broken; it signs nothing past it. */
+export interface ControlFailure {
+  readonly code: string;
+  /** The entry (or tree size) where the log stops being provable. */
+  readonly seq: number;
+  readonly message: string;
+  readonly detectedAt: string;
 }
 
 export interface LedgerServiceDeps {
@@ -38,6 +59,12 @@ export interface LedgerServiceDeps {
   readonly audit: AuditSource;
   /** Loads the signing key on first use (it is created at first start). */
   readonly signer: () => NoteSigner;
+  /** The signer's own state file (last signed size and root), next to the key. */
+  readonly stateFile: string;
+  /** Hex key of the entry MACs (the audit writer uses the same one). */
+  readonly entryKey: () => string;
+  /** Told once per newly detected control failure (the app records an audit entry). */
+  readonly onControlFailure?: (failure: ControlFailure) => Promise<void>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Entries integrated per transaction and checkpoint. */
@@ -56,6 +83,8 @@ export interface CheckpointView {
 }
 
 export class ConcurrentIntegrationError extends Error {}
+
+const leafHex = /^[0-9a-f]{64}$/;
 
 /** The leaf bytes of an audit entry, exactly as the tree commits to them. */
 export function leafBytes(entry: StoredAuditEntry): Uint8Array {
@@ -94,14 +123,37 @@ export function toCheckpointView(row: CheckpointRow): CheckpointView {
 export class LedgerService {
   private readonly replica = `${hostname()}:${process.pid}`;
   private signerCache: NoteSigner | undefined;
+  private verifierCache: NoteVerifier | undefined;
+  private authCache: EntryAuthenticator | undefined;
   private rangeCache: { size: number; root: string; range: CompactRange } | undefined;
   private keyRegistered = false;
   private queue: Promise<unknown> = Promise.resolve();
+  private failure: ControlFailure | undefined;
+  readonly guard: SignerGuard;
 
-  constructor(private readonly deps: LedgerServiceDeps) {}
+  constructor(private readonly deps: LedgerServiceDeps) {
+    const verifier = (): NoteVerifier =>
+      (this.verifierCache ??= parseVerifierKey(this.signer.verifierKey));
+    this.guard = new SignerGuard({
+      stateFile: new SignerStateFile(deps.stateFile, verifier),
+      verifier,
+      clock: deps.clock,
+      logger: deps.logger,
+      sources: {
+        consistencyProof: (from, to) => createConsistencyProof(this.reader(to), from, to),
+        leafHashes: (afterSeq, limit) => deps.audit.leafHashes(afterSeq, limit),
+        auditSize: () => deps.audit.size(),
+        macsFrom: () => deps.audit.macsFrom(),
+      },
+    });
+  }
 
   get signer(): NoteSigner {
     return (this.signerCache ??= this.deps.signer());
+  }
+
+  private get auth(): EntryAuthenticator {
+    return (this.authCache ??= new EntryAuthenticator(this.deps.entryKey()));
   }
 
   verifierKey(): { verifierKey: string; origin: string; keyId: string } {
@@ -139,56 +191,52 @@ export class LedgerService {
 
   /**
    * Integrates up to one batch of new entries and signs a checkpoint over them (or the empty
-   * tree on first run). Returns the new checkpoint, or undefined if nothing was new.
+   * tree on first run). Before anything is signed, the signer's state must admit the
+   * database's tree (SignerGuard) and every new entry must carry a valid entry MAC: at the
+   * first one that does not, the checkpoint stops just before it and `failure` names it.
    * Callers must hold leadership (the PostgreSQL advisory lock) or run on SQLite.
    */
-  async integrateOnce(): Promise<CheckpointRow | undefined> {
+  async integrateOnce(): Promise<{ checkpoint?: CheckpointRow; failure?: ControlFailure }> {
     await this.ensureKeyRegistered();
     const { store, database } = this.deps;
     const latest = await store.latestCheckpoint(database.db);
-    const range = await this.rangeAt(latest);
-    if (latest && !bytesEqual(range.root(), Buffer.from(latest.root_hash, 'hex'))) {
+    const atLatest = await this.rangeAt(latest);
+    if (latest && !bytesEqual(atLatest.root(), Buffer.from(latest.root_hash, 'hex'))) {
       throw new DomainError(
         ledgerErrors.LEDGER_ENTRY_TAMPERED,
         `the stored tree state at size ${latest.size} does not match its checkpoint`,
       );
     }
-    const start = range.size;
-    // The tree commits to the leaf hash the writer computed from the entry inside the
-    // transaction of the change. A row changed afterwards no longer matches it, which every
-    // verification detects; re-deriving it here would add nothing against an attacker who
-    // rewrites the stored hash too, and would cost most of the integration time.
-    const leaves = await this.deps.audit.leafHashes(start - 1, this.deps.batchSize ?? 20_000);
-    if (leaves.length === 0 && latest) return undefined;
-    const hashes: NodeHash[] = [];
+    const admission = await this.guard.admit(latest, atLatest);
+    const recovered = admission.recovered;
+    const range = recovered ? recovered.range.clone() : atLatest;
+    const hashes: NodeHash[] = recovered ? [...recovered.hashes] : [];
     const visit = (level: number, index: number, hash: Uint8Array): void => {
       if (level % TILE_HEIGHT === 0) hashes.push({ level: level / TILE_HEIGHT, idx: index, hash });
     };
-    for (const [i, e] of leaves.entries()) {
-      if (e.seq !== start + i) break; // not yet committed below this one: stop at the gap
-      const h = Buffer.from(e.leafHash, 'hex');
-      if (h.length !== 32 || h.toString('hex') !== e.leafHash) {
-        throw new DomainError(
-          ledgerErrors.LEDGER_ENTRY_TAMPERED,
-          `audit entry ${e.seq} has a malformed leaf hash`,
-          { seq: e.seq },
-        );
-      }
-      range.append(new Uint8Array(h.buffer, h.byteOffset, 32), visit);
-    }
-    if (latest && range.size === start) return undefined;
+    const start = range.size;
+    // The tree commits to the leaf hash the writer computed from the entry inside the
+    // transaction of the change, and the writer's MAC over it proves the application wrote
+    // it. Re-deriving the hash from the row would add nothing (every verification does it).
+    const leaves = await this.deps.audit.leafHashes(start - 1, this.deps.batchSize ?? 20_000);
+    const failure = this.appendAuthentic(range, leaves, admission.macsFrom, visit);
+    if (latest && range.size === latest.size) return failure ? { failure } : {};
     const signer = this.signer;
     const root = range.root();
     const row: CheckpointRow = {
       size: range.size,
       root_hash: toHex(root),
-      note: '',
+      note: signCheckpoint({ origin: signer.name, size: range.size, rootHash: root }, signer),
       // Derived from the tiles when needed (rangeAt); not stored again with every checkpoint.
       range_state: '',
       key_id: keyIdHex(signer.keyId),
       signed_by: this.replica,
       created_at: this.deps.clock.now().toISOString(),
     };
+    // The signer's own record comes first: a checkpoint it would not admit later is never
+    // committed, and one committed is always one it remembers.
+    const cp = { origin: signer.name, size: row.size, rootHash: root };
+    await this.guard.record(row.note, cp, latest?.size ?? 0, admission.macsFrom);
     await database.db.transaction().execute(async (tx) => {
       // Another leader (one that lost its lock unnoticed) may have moved on: never fork.
       const current = await store.latestCheckpoint(tx);
@@ -198,11 +246,46 @@ export class LedgerService {
         );
       }
       await store.insertHashes(tx, hashes);
-      row.note = signCheckpoint({ origin: signer.name, size: range.size, rootHash: root }, signer);
+      if (recovered && recovered.size < row.size)
+        await store.insertCheckpoint(tx, {
+          ...row,
+          size: recovered.size,
+          root_hash: toHex(recovered.range.root()),
+          note: recovered.note,
+        });
       await store.insertCheckpoint(tx, row);
     });
     this.rangeCache = { size: row.size, root: row.root_hash, range: range.clone() };
-    return row;
+    return failure ? { checkpoint: row, failure } : { checkpoint: row };
+  }
+
+  // Appends the leaves that follow the range, in order, while each is authentic; returns the
+  // control failure at the first entry that is not (no MAC where one is due, or a wrong one).
+  private appendAuthentic(
+    range: CompactRange,
+    leaves: readonly AuthenticatedLeaf[],
+    macsFrom: number,
+    visit: (level: number, index: number, hash: Uint8Array) => void,
+  ): ControlFailure | undefined {
+    const auth = this.auth;
+    const start = range.size;
+    for (const [i, e] of leaves.entries()) {
+      if (e.seq !== start + i) break; // not yet committed below this one: stop at the gap
+      // A valid MAC proves the application wrote this very (well-formed) leaf hash; a row
+      // from before entry MACs only has to be well formed.
+      const legacy = e.mac === null && e.seq < macsFrom;
+      const ok = legacy ? leafHex.test(e.leafHash) : auth.verify(e.seq, e.leafHash, e.mac);
+      if (!ok)
+        return {
+          code: ledgerErrors.LEDGER_ENTRY_UNAUTHENTICATED.code,
+          seq: e.seq,
+          message: `audit entry ${e.seq} ${legacy ? 'has a malformed leaf hash' : e.mac === null ? 'has no entry MAC' : 'has an entry MAC that does not verify'}: the application did not write it; nothing from entry ${e.seq} on is signed`,
+          detectedAt: this.deps.clock.now().toISOString(),
+        };
+      const h = Buffer.from(e.leafHash, 'hex');
+      range.append(new Uint8Array(h.buffer, h.byteOffset, 32), visit);
+    }
+    return undefined;
   }
 
   // The compact range at the latest checkpoint: kept in memory between integrations, else
@@ -228,19 +311,90 @@ export class LedgerService {
     }
   }
 
-  /** Integrates everything committed so far; returns the latest checkpoint. */
+  /**
+   * Integrates everything committed so far; returns the latest checkpoint. Throws the control
+   * failure (LEDGER_ENTRY_UNAUTHENTICATED, LEDGER_STATE_INCONSISTENT, LEDGER_HISTORY_TRUNCATED)
+   * when the checkpointer had to stop, after signing what it could.
+   */
   async integrateAll(): Promise<CheckpointRow | undefined> {
     return this.serialize(async () => {
       // Everything committed when this starts (in batches); entries arriving meanwhile wait
       // for the next tick, so a busy log signs about one checkpoint per tick, not per batch
       // of arrivals.
       const target = await this.deps.audit.size();
-      for (;;) {
-        const cp = await this.integrateOnce();
-        if (!cp || cp.size >= target) break;
+      try {
+        for (;;) {
+          const { checkpoint, failure } = await this.integrateOnce();
+          if (failure)
+            throw new DomainError(ledgerErrors.LEDGER_ENTRY_UNAUTHENTICATED, failure.message, {
+              seq: failure.seq,
+            });
+          if (!checkpoint || checkpoint.size >= target) break;
+        }
+      } catch (err) {
+        await this.reportFailure(err);
+        throw err;
       }
+      this.failure = undefined;
       return this.deps.store.latestCheckpoint(this.deps.database.db);
     });
+  }
+
+  private static readonly controlCodes = new Set<string>([
+    ledgerErrors.LEDGER_ENTRY_UNAUTHENTICATED.code,
+    ledgerErrors.LEDGER_STATE_INCONSISTENT.code,
+    ledgerErrors.LEDGER_HISTORY_TRUNCATED.code,
+    ledgerErrors.LEDGER_STATE_INVALID.code,
+    ledgerErrors.LEDGER_ENTRY_TAMPERED.code,
+  ]);
+
+  // A control failure is logged, kept for the status route and recorded once (a table every
+  // replica reads, and an audit entry that reaches the SIEM streams). Other errors (a lost
+  // connection) are the caller's to log.
+  private async reportFailure(err: unknown): Promise<void> {
+    if (!(err instanceof DomainError) || !LedgerService.controlCodes.has(err.code)) return;
+    const seq = typeof err.details?.seq === 'number' ? err.details.seq : -1;
+    const same = this.failure?.code === err.code && this.failure.seq === seq;
+    const failure: ControlFailure = same
+      ? this.failure!
+      : {
+          code: err.code,
+          seq,
+          message: err.message,
+          detectedAt: this.deps.clock.now().toISOString(),
+        };
+    this.failure = failure;
+    if (same) return;
+    this.deps.logger.error(
+      { code: failure.code, seq: failure.seq, stateFile: this.guard.file },
+      `ledger control failure: ${failure.message}`,
+    );
+    try {
+      const fresh = await this.deps.store.recordControlFailure(this.deps.database.db, {
+        code: failure.code,
+        seq: failure.seq,
+        message: failure.message.slice(0, 1000),
+        detected_at: failure.detectedAt,
+        detected_by: this.replica,
+      });
+      if (fresh) await this.deps.onControlFailure?.(failure);
+    } catch (recordErr) {
+      this.deps.logger.error({ err: recordErr }, 'ledger: could not record the control failure');
+    }
+  }
+
+  /**
+   * The failure the log currently stops at: this replica's own, else one recorded by the
+   * leader after the latest checkpoint was signed (so still unresolved).
+   */
+  async openControlFailure(): Promise<ControlFailure | undefined> {
+    if (this.failure) return this.failure;
+    const db = this.deps.database.db;
+    const row = await this.deps.store.latestControlFailure(db);
+    if (!row) return undefined;
+    const latest = await this.deps.store.latestCheckpoint(db);
+    if (latest && latest.created_at > row.detected_at) return undefined;
+    return { code: row.code, seq: row.seq, message: row.message, detectedAt: row.detected_at };
   }
 
   async latest(): Promise<CheckpointRow> {

@@ -24,13 +24,36 @@ interface LedgerKeysTable {
   created_at: string;
 }
 
+interface LedgerCosignaturesTable {
+  /** The witness's verifier key. */
+  witness: string;
+  size: number;
+  /** The witness's note signature line (tlog-cosignature/v1), with its newline. */
+  signature: string;
+  /** The cosignature's own timestamp (POSIX seconds). */
+  cosigned_at: number;
+  created_at: string;
+}
+
+interface LedgerControlFailuresTable {
+  code: string;
+  seq: number;
+  message: string;
+  detected_at: string;
+  detected_by: string;
+}
+
 interface LedgerTables {
   ledger_tile_segments: LedgerTileSegmentsTable;
   ledger_checkpoints: LedgerCheckpointsTable;
   ledger_keys: LedgerKeysTable;
+  ledger_cosignatures: LedgerCosignaturesTable;
+  ledger_control_failures: LedgerControlFailuresTable;
 }
 
 export type CheckpointRow = LedgerCheckpointsTable;
+export type CosignatureRow = LedgerCosignaturesTable;
+export type ControlFailureRow = LedgerControlFailuresTable;
 
 export interface NodeHash {
   /** Tile level: tree level 8 * level. */
@@ -153,6 +176,67 @@ export class KyselyLedgerStore {
       if (next >= end) break;
     }
     return out;
+  }
+
+  async insertCosignature(db: Db, row: CosignatureRow): Promise<void> {
+    await k(db)
+      .insertInto('ledger_cosignatures')
+      .values(row)
+      .onConflict((oc) => oc.columns(['witness', 'size']).doNothing())
+      .execute();
+  }
+
+  /** The largest size the witness cosigned, if any. */
+  async latestCosignedSize(db: Db, witness: string): Promise<number | undefined> {
+    const r = await k(db)
+      .selectFrom('ledger_cosignatures')
+      .select((eb) => eb.fn.max('size').as('size'))
+      .where('witness', '=', witness)
+      .executeTakeFirst();
+    return r?.size === null || r?.size === undefined ? undefined : Number(r.size);
+  }
+
+  /** The largest checkpoint size cosigned by at least `witnesses` witnesses. */
+  async cosignedSize(db: Db, witnesses: number): Promise<number | undefined> {
+    const r = await k(db)
+      .selectFrom('ledger_cosignatures')
+      .select('size')
+      .groupBy('size')
+      .having((eb) => eb.fn.countAll(), '>=', witnesses)
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? Number(r.size) : undefined;
+  }
+
+  async cosignaturesAt(db: Db, size: number): Promise<CosignatureRow[]> {
+    const rows = await k(db)
+      .selectFrom('ledger_cosignatures')
+      .selectAll()
+      .where('size', '=', size)
+      .orderBy('witness')
+      .execute();
+    return rows.map((r) => ({ ...r, size: Number(r.size), cosigned_at: Number(r.cosigned_at) }));
+  }
+
+  /** Records a control failure once; returns whether it was new. */
+  async recordControlFailure(db: Db, row: ControlFailureRow): Promise<boolean> {
+    const r = await k(db)
+      .insertInto('ledger_control_failures')
+      .values(row)
+      .onConflict((oc) => oc.columns(['code', 'seq']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async latestControlFailure(db: Db): Promise<ControlFailureRow | undefined> {
+    const r = await k(db)
+      .selectFrom('ledger_control_failures')
+      .selectAll()
+      .orderBy('detected_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { ...r, seq: Number(r.seq) } : undefined;
   }
 
   async keys(db: Db): Promise<LedgerKeysTable[]> {

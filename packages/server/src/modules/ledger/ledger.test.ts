@@ -137,6 +137,7 @@ for (const dialect of dialects) {
           list: (f) => t.app.services.audit.list(f),
           leafHashes: (a, l) => t.app.services.audit.leafHashes(a, l),
           size: () => t.app.services.audit.size(),
+          macsFrom: () => t.app.services.audit.macsFrom(),
         },
         key: { dataDir: t.app.config.dataDir },
         clock: t.app.clock,

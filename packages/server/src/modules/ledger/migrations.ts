@@ -123,4 +123,63 @@ export const ledgerMigrations: ModuleMigrations = {
       }
     },
   },
+  // Witness cosignatures of checkpoints (c2sp.org/tlog-cosignature) and the control
+  // failures the checkpointer detected (an entry without a valid MAC, a database that does
+  // not extend the signer's state). Both are evidence: append-only like the rest.
+  '2026-12-02T1510-ledger-cosignatures-control-failures': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      const big = sqlite ? 'integer' : 'bigint';
+      await db.schema
+        .createTable('ledger_cosignatures')
+        .addColumn('witness', 'text', (c) => c.notNull())
+        .addColumn('size', big, (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('cosigned_at', big, (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ledger_cosignatures_pk', ['witness', 'size'])
+        .execute();
+      await db.schema
+        .createIndex('ledger_cosignatures_size')
+        .on('ledger_cosignatures')
+        .column('size')
+        .execute();
+      await db.schema
+        .createTable('ledger_control_failures')
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('detected_at', 'text', (c) => c.notNull())
+        .addColumn('detected_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ledger_control_failures_pk', ['code', 'seq'])
+        .execute();
+      for (const table of ['ledger_cosignatures', 'ledger_control_failures']) {
+        if (sqlite) {
+          for (const op of ['update', 'delete'])
+            await sql
+              .raw(
+                `CREATE TRIGGER ${table}_no_${op} BEFORE ${op.toUpperCase()} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+              )
+              .execute(db);
+        } else {
+          await sql
+            .raw(
+              `CREATE FUNCTION ${table}_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '${table} is append-only'; END $$ LANGUAGE plpgsql`,
+            )
+            .execute(db);
+          await sql
+            .raw(
+              `CREATE TRIGGER ${table}_no_update_delete BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_append_only()`,
+            )
+            .execute(db);
+          await sql
+            .raw(
+              `CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only()`,
+            )
+            .execute(db);
+        }
+      }
+    },
+  },
 };

@@ -8,14 +8,17 @@ export {
   streamSecretSealedValues,
   type DestinationView,
   type StreamAuditSource,
+  type StreamCheckpointSource,
 } from './stream-service.ts';
 export { streamRoutes } from './stream-routes.ts';
 export { auditStreamSpec, type AuditStreamSpec } from './stream-spec.ts';
 export {
   deliveryHeader,
+  checkpointHeader,
   octetCounted,
   signBody,
   signatureHeader,
   syslogMessage,
+  type PublishedCheckpoint,
   type StreamedEntry,
 } from './senders.ts';

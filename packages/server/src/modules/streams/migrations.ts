@@ -33,4 +33,15 @@ export const streamMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  // The last ledger checkpoint (size) each destination received, for `checkpoints: true`.
+  '2026-12-02T1520-streams-checkpoint-cursor': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      await db.schema
+        .alterTable('stream_cursors')
+        .addColumn('checkpoint_size', sqlite ? 'integer' : 'bigint')
+        .execute();
+    },
+  },
 };

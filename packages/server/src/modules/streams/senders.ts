@@ -36,14 +36,29 @@ export class DeliveryError extends Error {
   }
 }
 
+/** A signed ledger checkpoint, as published to destinations with `checkpoints: true`. */
+export interface PublishedCheckpoint {
+  readonly kind: 'ledger.checkpoint';
+  readonly size: number;
+  /** Base64 root hash. */
+  readonly rootHash: string;
+  readonly origin: string;
+  /** The signed note (c2sp.org/tlog-checkpoint), verifiable with the ledger's verifier key. */
+  readonly note: string;
+  readonly createdAt: string;
+}
+
 export interface Sender {
   /** Delivers entries in order; resolves with how many went through (all, unless it throws). */
   send(entries: readonly StreamedEntry[]): Promise<number>;
+  /** Delivers checkpoints in order, the same way. */
+  sendCheckpoints(checkpoints: readonly PublishedCheckpoint[]): Promise<number>;
   close(): void;
 }
 
 export const signatureHeader = 'x-custody-signature-256';
 export const deliveryHeader = 'x-custody-delivery';
+export const checkpointHeader = 'x-custody-checkpoint';
 
 /** The webhook signature: HMAC-SHA256 of the exact body bytes, hex, prefixed `sha256=`. */
 export function signBody(secret: string, body: string | Uint8Array): string {
@@ -101,35 +116,52 @@ export function webhookSender(
   secret: string | undefined,
 ): Sender {
   const url = new URL(spec.url);
-  return {
-    async send(entries) {
-      if (!secret) throw new DeliveryError('no secret set: PUT /api/v1/streams/NAME/secret', 0);
-      let delivered = 0;
-      for (const e of entries) {
-        const body = JSON.stringify(e);
-        let res: { status: number; body: string };
-        try {
-          res = await post(
-            url,
-            body,
-            {
-              'content-type': 'application/json',
-              'user-agent': 'custody-audit-stream/1',
-              [deliveryHeader]: String(e.seq),
-              'idempotency-key': `custody-audit-${e.seq}`,
-              [signatureHeader]: signBody(secret, body),
-            },
-            spec,
-          );
-        } catch (err) {
-          throw new DeliveryError(`entry ${e.seq}: ${describe(err)}`, delivered);
-        }
-        if (res.status < 200 || res.status >= 300)
-          throw new DeliveryError(`entry ${e.seq}: HTTP ${res.status}`, delivered);
-        delivered++;
+  // One signed POST per item, in order; stops at the first that is not accepted.
+  const postEach = async <T>(
+    items: readonly T[],
+    describeItem: (item: T) => { what: string; headers: Record<string, string> },
+  ): Promise<number> => {
+    if (!secret) throw new DeliveryError('no secret set: PUT /api/v1/streams/NAME/secret', 0);
+    let delivered = 0;
+    for (const item of items) {
+      const body = JSON.stringify(item);
+      const { what, headers } = describeItem(item);
+      let res: { status: number; body: string };
+      try {
+        res = await post(
+          url,
+          body,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'custody-audit-stream/1',
+            ...headers,
+            [signatureHeader]: signBody(secret, body),
+          },
+          spec,
+        );
+      } catch (err) {
+        throw new DeliveryError(`${what}: ${describe(err)}`, delivered);
       }
-      return delivered;
-    },
+      if (res.status < 200 || res.status >= 300)
+        throw new DeliveryError(`${what}: HTTP ${res.status}`, delivered);
+      delivered++;
+    }
+    return delivered;
+  };
+  return {
+    send: (entries) =>
+      postEach(entries, (e) => ({
+        what: `entry ${e.seq}`,
+        headers: { [deliveryHeader]: String(e.seq), 'idempotency-key': `custody-audit-${e.seq}` },
+      })),
+    sendCheckpoints: (checkpoints) =>
+      postEach(checkpoints, (c) => ({
+        what: `checkpoint ${c.size}`,
+        headers: {
+          [checkpointHeader]: String(c.size),
+          'idempotency-key': `custody-checkpoint-${c.size}`,
+        },
+      })),
     close() {},
   };
 }
@@ -141,41 +173,65 @@ export function splunkSender(
 ): Sender {
   const url = new URL(spec.url.replace(/\/+$/, '') + '/services/collector/event');
   const host = hostname();
+  interface HecEvent {
+    time: number;
+    sourcetype: string;
+    fields: Record<string, string>;
+    event: unknown;
+  }
+  const postEvents = async (events: readonly HecEvent[]): Promise<number> => {
+    if (!token) throw new DeliveryError('no HEC token set: PUT /api/v1/streams/NAME/secret', 0);
+    if (events.length === 0) return 0;
+    const body = events
+      .map((e) =>
+        JSON.stringify({
+          time: e.time,
+          host,
+          source: spec.source,
+          sourcetype: e.sourcetype,
+          ...(spec.index ? { index: spec.index } : {}),
+          fields: e.fields,
+          event: e.event,
+        }),
+      )
+      .join('\n');
+    let res: { status: number; body: string };
+    try {
+      res = await post(
+        url,
+        body,
+        {
+          'content-type': 'application/json',
+          authorization: `Splunk ${token}`,
+          'user-agent': 'custody-audit-stream/1',
+        },
+        spec,
+      );
+    } catch (err) {
+      throw new DeliveryError(describe(err), 0);
+    }
+    if (res.status !== 200) throw new DeliveryError(`HTTP ${res.status}`, 0);
+    return events.length;
+  };
   return {
-    async send(entries) {
-      if (!token) throw new DeliveryError('no HEC token set: PUT /api/v1/streams/NAME/secret', 0);
-      if (entries.length === 0) return 0;
-      const body = entries
-        .map((e) =>
-          JSON.stringify({
-            time: Date.parse(e.time) / 1000,
-            host,
-            source: spec.source,
-            sourcetype: spec.sourcetype,
-            ...(spec.index ? { index: spec.index } : {}),
-            fields: { custody_seq: String(e.seq) },
-            event: e,
-          }),
-        )
-        .join('\n');
-      let res: { status: number; body: string };
-      try {
-        res = await post(
-          url,
-          body,
-          {
-            'content-type': 'application/json',
-            authorization: `Splunk ${token}`,
-            'user-agent': 'custody-audit-stream/1',
-          },
-          spec,
-        );
-      } catch (err) {
-        throw new DeliveryError(describe(err), 0);
-      }
-      if (res.status !== 200) throw new DeliveryError(`HTTP ${res.status}`, 0);
-      return entries.length;
-    },
+    send: (entries) =>
+      postEvents(
+        entries.map((e) => ({
+          time: Date.parse(e.time) / 1000,
+          sourcetype: spec.sourcetype,
+          fields: { custody_seq: String(e.seq) },
+          event: e,
+        })),
+      ),
+    sendCheckpoints: (checkpoints) =>
+      postEvents(
+        checkpoints.map((c) => ({
+          time: Date.parse(c.createdAt) / 1000,
+          sourcetype: `${spec.sourcetype}:checkpoint`,
+          fields: { custody_checkpoint_size: String(c.size) },
+          event: c,
+        })),
+      ),
     close() {},
   };
 }
@@ -197,6 +253,12 @@ export function syslogMessage(e: StreamedEntry, host = hostname()): string {
   const pri = facilityLogAudit * 8 + (severity[e.outcome] ?? 5);
   const sd = `[custody@32473 seq="${e.seq}" outcome="${sdEscape(e.outcome)}" actor="${sdEscape(`${e.actor.type}:${e.actor.name}`)}" resource="${sdEscape(`${e.resource.type}/${e.resource.id}`)}"]`;
   return `<${pri}>1 ${e.time} ${printable(host, 255)} custody ${process.pid} ${printable(e.action, 32)} ${sd} ${JSON.stringify(e)}`;
+}
+
+/** The RFC 5424 message for a signed checkpoint (MSGID `ledger.checkpoint`, severity 6). */
+export function syslogCheckpointMessage(c: PublishedCheckpoint, host = hostname()): string {
+  const sd = `[custody@32473 checkpoint="${c.size}" origin="${sdEscape(c.origin)}"]`;
+  return `<${facilityLogAudit * 8 + 6}>1 ${c.createdAt} ${printable(host, 255)} custody ${process.pid} ledger.checkpoint ${sd} ${JSON.stringify(c)}`;
 }
 
 /** RFC 6587 octet counting: "<length> <message>". */
@@ -231,27 +293,29 @@ export function syslogSender(spec: Extract<AuditStreamSpec, { type: 'syslog' }>)
         resolve(s);
       }
     });
-  return {
-    async send(entries) {
-      if (entries.length === 0) return 0;
-      try {
-        if (!socket || broken || socket.destroyed) {
-          socket?.destroy();
-          socket = await connect();
-        }
-        const s = socket;
-        const frames = Buffer.concat(entries.map((e) => octetCounted(syslogMessage(e))));
-        await new Promise<void>((resolve, reject) =>
-          s.write(frames, (err) => (err ? reject(err) : resolve())),
-        );
-        if (broken) throw broken;
-      } catch (err) {
+  const write = async (messages: readonly string[]): Promise<number> => {
+    if (messages.length === 0) return 0;
+    try {
+      if (!socket || broken || socket.destroyed) {
         socket?.destroy();
-        socket = undefined;
-        throw new DeliveryError(describe(err), 0);
+        socket = await connect();
       }
-      return entries.length;
-    },
+      const s = socket;
+      const frames = Buffer.concat(messages.map(octetCounted));
+      await new Promise<void>((resolve, reject) =>
+        s.write(frames, (err) => (err ? reject(err) : resolve())),
+      );
+      if (broken) throw broken;
+    } catch (err) {
+      socket?.destroy();
+      socket = undefined;
+      throw new DeliveryError(describe(err), 0);
+    }
+    return messages.length;
+  };
+  return {
+    send: (entries) => write(entries.map((e) => syslogMessage(e))),
+    sendCheckpoints: (checkpoints) => write(checkpoints.map((c) => syslogCheckpointMessage(c))),
     close() {
       socket?.end();
       socket = undefined;

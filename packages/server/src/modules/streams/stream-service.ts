@@ -17,6 +17,7 @@ import {
   splunkSender,
   syslogSender,
   webhookSender,
+  type PublishedCheckpoint,
   type Sender,
   type StreamedEntry,
 } from './senders.ts';
@@ -29,6 +30,12 @@ export interface StreamAuditSource {
   /** Entries committed so far, read inside the given transaction. */
   sizeIn(tx: AnyTx): Promise<number>;
 }
+
+/** Signed ledger checkpoints, smallest first: after `size`, or only the latest when null. */
+export type StreamCheckpointSource = (
+  afterSize: number | null,
+  limit: number,
+) => Promise<PublishedCheckpoint[]>;
 
 export interface DestinationView {
   name: string;
@@ -90,6 +97,8 @@ export class StreamService {
       clock: Clock;
       logger: Logger;
       sealer: Sealer;
+      /** Where `checkpoints: true` destinations get the ledger's signed checkpoints. */
+      checkpoints?: StreamCheckpointSource;
       retryBaseMs?: number;
       retryMaxMs?: number;
     },
@@ -241,21 +250,49 @@ export class StreamService {
         next = upTo;
         await store.advance(database.db, row.name, next, at);
       }
-      if (failure !== undefined) {
-        await store.recordFailure(database.db, row.name, failure, at);
-        const failures = (b?.failures ?? 0) + 1;
-        const base = this.deps.retryBaseMs ?? 1000;
-        const delay = Math.min(this.deps.retryMaxMs ?? 60_000, base * 2 ** (failures - 1));
-        this.backoff.set(row.name, { failures, until: Date.now() + delay });
-        this.deps.logger.warn(
-          { destination: row.name, error: failure, retryInMs: delay },
-          'audit stream delivery failed',
-        );
-        return;
-      }
+      if (failure !== undefined) return this.failed(row, failure, at);
       this.backoff.delete(row.name);
       if (entries.length < spec.batchSize) break;
     }
+    if (spec.checkpoints) await this.deliverCheckpoints(row, spec);
+  }
+
+  private async failed(row: DestinationRow, failure: string, at: string): Promise<void> {
+    await this.deps.store.recordFailure(this.deps.database.db, row.name, failure, at);
+    const failures = (this.backoff.get(row.name)?.failures ?? 0) + 1;
+    const base = this.deps.retryBaseMs ?? 1000;
+    const delay = Math.min(this.deps.retryMaxMs ?? 60_000, base * 2 ** (failures - 1));
+    this.backoff.set(row.name, { failures, until: Date.now() + delay });
+    this.deps.logger.warn(
+      { destination: row.name, error: failure, retryInMs: delay },
+      'audit stream delivery failed',
+    );
+  }
+
+  // Signed checkpoints after the destination's checkpoint cursor, in order (at least once);
+  // a destination that just opted in starts with the latest one.
+  private async deliverCheckpoints(row: DestinationRow, spec: AuditStreamSpec): Promise<void> {
+    const source = this.deps.checkpoints;
+    if (!source) return;
+    const checkpoints = await source(row.checkpoint_size, spec.batchSize);
+    if (checkpoints.length === 0) return;
+    let delivered = 0;
+    let failure: string | undefined;
+    try {
+      delivered = await (await this.senderFor(row, spec)).sendCheckpoints(checkpoints);
+    } catch (err) {
+      delivered = err instanceof DeliveryError ? err.delivered : 0;
+      failure = err instanceof DeliveryError ? err.message : 'delivery failed';
+    }
+    const at = this.deps.clock.now().toISOString();
+    if (delivered > 0)
+      await this.deps.store.advanceCheckpoint(
+        this.deps.database.db,
+        row.name,
+        checkpoints[delivered - 1]!.size,
+        at,
+      );
+    if (failure !== undefined) await this.failed(row, failure, at);
   }
 
   close(): void {

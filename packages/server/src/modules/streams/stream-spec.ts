@@ -32,6 +32,9 @@ const common = {
   // Deliver the whole audit trail from the first entry, or only entries from now on.
   startAt: z.enum(['beginning', 'now']).default('beginning'),
   enabled: z.boolean().default(true),
+  // Also publish every signed ledger checkpoint (from the latest when enabled), so a copy of
+  // the signed tree heads lives outside the database.
+  checkpoints: z.boolean().default(false),
   // Entries read per round; webhooks still get one request per entry.
   batchSize: z.number().int().min(1).max(1000).default(100),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),

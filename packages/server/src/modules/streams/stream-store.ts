@@ -19,6 +19,8 @@ interface CursorsTable {
   last_error: string | null;
   last_attempt_at: string | null;
   last_delivery_at: string | null;
+  /** Size of the last ledger checkpoint delivered (`checkpoints: true`), null before any. */
+  checkpoint_size: number | null;
 }
 
 interface SecretsTable {
@@ -56,6 +58,7 @@ export class KyselyStreamStore {
         last_error: null,
         last_attempt_at: null,
         last_delivery_at: null,
+        checkpoint_size: null,
       })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
@@ -73,10 +76,15 @@ export class KyselyStreamStore {
         'c.last_error',
         'c.last_attempt_at',
         'c.last_delivery_at',
+        'c.checkpoint_size',
       ])
       .orderBy('d.name')
       .execute();
-    return rows.map((r) => ({ ...r, next_seq: Number(r.next_seq) }));
+    return rows.map((r) => ({
+      ...r,
+      next_seq: Number(r.next_seq),
+      checkpoint_size: r.checkpoint_size === null ? null : Number(r.checkpoint_size),
+    }));
   }
 
   async destinationsPage(db: Db, page: PageRequest): Promise<PageOf<DestinationRow>> {
@@ -91,10 +99,15 @@ export class KyselyStreamStore {
         'c.last_error',
         'c.last_attempt_at',
         'c.last_delivery_at',
+        'c.checkpoint_size',
       ]);
     const rows = await fetchPage(q, byName, page);
     return {
-      items: rows.items.map((r) => ({ ...r, next_seq: Number(r.next_seq) })),
+      items: rows.items.map((r) => ({
+        ...r,
+        next_seq: Number(r.next_seq),
+        checkpoint_size: r.checkpoint_size === null ? null : Number(r.checkpoint_size),
+      })),
       next: rows.next,
     };
   }
@@ -115,6 +128,16 @@ export class KyselyStreamStore {
       .set({ next_seq: nextSeq, last_error: null, last_attempt_at: at, last_delivery_at: at })
       .where('name', '=', name)
       .where('next_seq', '<', nextSeq)
+      .execute();
+  }
+
+  /** Moves the checkpoint cursor forward only. */
+  async advanceCheckpoint(db: Db, name: string, size: number, at: string): Promise<void> {
+    await k(db)
+      .updateTable('stream_cursors')
+      .set({ checkpoint_size: size, last_error: null, last_attempt_at: at, last_delivery_at: at })
+      .where('name', '=', name)
+      .where((eb) => eb.or([eb('checkpoint_size', 'is', null), eb('checkpoint_size', '<', size)]))
       .execute();
   }
 

@@ -52,4 +52,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ file, env: {} })).toThrow(/colour|Unrecognized/);
     expect(() => loadConfig({ env: {} })).toThrow(/databaseUrl/);
   });
+
+  it('takes the gate wait limit as a duration and refuses anything else', () => {
+    const env = { CUSTODY_DATABASE_URL: 'x.db' };
+    expect(loadConfig({ env }).gateWaitTimeout).toBe('7d');
+    expect(loadConfig({ env: { ...env, CUSTODY_GATE_WAIT_TIMEOUT: '36h' } }).gateWaitTimeout).toBe(
+      '36h',
+    );
+    expect(() => loadConfig({ env: { ...env, CUSTODY_GATE_WAIT_TIMEOUT: 'soon' } })).toThrow(
+      /gateWaitTimeout/,
+    );
+  });
 });

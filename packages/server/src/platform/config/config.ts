@@ -29,6 +29,33 @@ function isAddressOrCidr(text: string): boolean {
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
+// C2SP tlog-witness witnesses the ledger leader submits checkpoints to. From the environment
+// or a flag, a JSON array: [{"url": "https://witness.example/w1", "verifierKey": "..."}].
+const witnesses = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  },
+  z
+    .array(
+      z
+        .object({
+          url: z
+            .string()
+            .url()
+            .refine((u) => /^https?:\/\//.test(u), 'must be http(s)'),
+          verifierKey: z.string().regex(/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/, {
+            message: 'must be a witness verifier key name+keyid+base64',
+          }),
+        })
+        .strict(),
+    )
+    .max(20),
+);
 
 export const configSchema = z
   .object({
@@ -49,6 +76,9 @@ export const configSchema = z
         message: 'must be a duration such as 7d, or off',
       })
       .default('7d'),
+    // A deploy stage held back by the gate (approval, freeze, a block) this long fails with
+    // GATE_WAIT_EXPIRED, so an old run cannot be approved into production months later.
+    gateWaitTimeout: duration.default('7d'),
     bodyLimit: z.coerce
       .number()
       .int()
@@ -56,6 +86,8 @@ export const configSchema = z
       .max(512 * 1024 * 1024)
       .default(1024 * 1024),
     ledgerKeyFile: z.string().min(1).optional(),
+    ledgerStateFile: z.string().min(1).optional(),
+    witnesses: witnesses.default([]),
     publicUrl: z.string().url().optional(),
     // Abuse limits, in memory per replica (docs/reference/api.md#rate-limits).
     rateLimitPerAddress: rate.default('60000/1m'),
@@ -82,8 +114,11 @@ const envNames: Record<keyof Config, string> = {
   tokenMaxTtl: 'CUSTODY_TOKEN_MAX_TTL',
   sessionTtl: 'CUSTODY_SESSION_TTL',
   sockPuppetWindow: 'CUSTODY_SOCK_PUPPET_WINDOW',
+  gateWaitTimeout: 'CUSTODY_GATE_WAIT_TIMEOUT',
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
+  ledgerStateFile: 'CUSTODY_LEDGER_STATE_FILE',
+  witnesses: 'CUSTODY_WITNESSES',
   publicUrl: 'CUSTODY_PUBLIC_URL',
   rateLimitPerAddress: 'CUSTODY_RATE_LIMIT_PER_ADDRESS',
   rateLimitPerPrincipal: 'CUSTODY_RATE_LIMIT_PER_PRINCIPAL',
