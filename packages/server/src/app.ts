@@ -99,6 +99,7 @@ import {
 } from './modules/runners/index.ts';
 import {
   KyselySealingKeyStore,
+  KyselySecretChangeStore,
   KyselySecretStore,
   SealingService,
   SecretReleases,
@@ -106,6 +107,7 @@ import {
   secretMigrations,
   secretRoutes,
   secretSealedValues,
+  pendingSecretSealedValues,
 } from './modules/secrets/index.ts';
 import {
   FreezeService,
@@ -333,7 +335,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
   );
   resources.register(pipelineKind({ store: pipelineStore, projects, governance }));
   const secretStore = new KyselySecretStore();
-  const secrets = new SecretService({ database, uow, store: secretStore, clock, projects, sealer });
+  const secretChangeStore = new KyselySecretChangeStore();
+  // Secrets whose scope reaches production wait for a second person (approvals).
+  const secrets = new SecretService({
+    database,
+    uow,
+    store: secretStore,
+    changeStore: secretChangeStore,
+    clock,
+    projects,
+    sealer,
+    approvals,
+  });
   // The deployment gate: protection rules of the Environment, evaluated by the engine when a
   // deploy stage starts and right before its job is leased.
   const deploymentStore = new KyselyDeploymentStore();
@@ -475,6 +488,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: new KyselySealingKeyStore(database.dialect),
     sets: [
       secretSealedValues(secretStore),
+      pendingSecretSealedValues(secretChangeStore),
       webhookSecretSealedValues(scmStore),
       connectorCredentialSealedValues(changeStore),
       streamSecretSealedValues(streamStore),

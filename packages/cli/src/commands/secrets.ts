@@ -28,6 +28,44 @@ interface Release {
   receivedBy: string;
 }
 
+interface SecretVersion {
+  version: number;
+  pools: string[];
+  updatedBy: string;
+  updatedAt: string;
+  approval: string | null;
+  approvedBy: string | null;
+}
+
+interface SecretItem {
+  name: string;
+  environment: string | null;
+  inForce: SecretVersion | null;
+  pending: {
+    version: number;
+    pools: string[];
+    author: string;
+    createdAt: string;
+    approval: string;
+    reaches: string[];
+  } | null;
+}
+
+interface SecretSet extends SecretItem {
+  version: number;
+  state: 'in-force' | 'pending';
+  approval: string | null;
+}
+
+// A version that reaches production waits for a second person: say so, and how it goes on.
+function setMessage(s: SecretSet): string {
+  if (s.state === 'in-force') return `secret ${s.name} set (version ${s.version}, in force)`;
+  const meanwhile = s.inForce
+    ? `version ${s.inForce.version} stays in force`
+    : 'jobs get no value for it';
+  return `secret ${s.name} version ${s.version} is pending: it reaches production (${s.pending?.reaches.join(', ') ?? ''}); ${meanwhile} until someone else runs custody approve ${s.approval}`;
+}
+
 export function registerSecretCommands(program: Command): void {
   const secret = program
     .command('secret')
@@ -53,7 +91,7 @@ export function registerSecretCommands(program: Command): void {
           const value = await secretValue(opts.fromEnv);
           const s = await ctx
             .client()
-            .request<{ name: string; version: number }>(
+            .request<SecretSet>(
               'PUT',
               `/api/v1/projects/${enc(opts.project)}/secrets/${enc(name)}`,
               {
@@ -64,39 +102,44 @@ export function registerSecretCommands(program: Command): void {
                 },
               },
             );
-          ctx.out.result(s, () => `secret ${s.name} set (version ${s.version})`);
+          ctx.out.result(s, () => setMessage(s));
         },
       ),
     );
 
   secret
     .command('list')
-    .description('List secret names, scopes and versions (never values)')
+    .description(
+      'List secrets: the version in force and any version waiting for approval (never values)',
+    )
     .requiredOption('-p, --project <project>', 'project')
     .option(...limitOption)
     .option(...allOption)
     .action(
       run(async (ctx, opts: { project: string } & PageFlags) => {
-        const listed = await fetchList<{
-          name: string;
-          environment: string | null;
-          version: number;
-          pools: string[];
-          updatedBy: string;
-          updatedAt: string;
-        }>(ctx.client(), `/api/v1/projects/${enc(opts.project)}/secrets`, { flags: opts });
+        const listed = await fetchList<SecretItem>(
+          ctx.client(),
+          `/api/v1/projects/${enc(opts.project)}/secrets`,
+          { flags: opts },
+        );
         const { items } = listed;
         hintMore(ctx.out, listed, 'secrets');
         ctx.out.result(items, () =>
           table([
-            ['NAME', 'ENVIRONMENT', 'POOLS', 'VERSION', 'UPDATED BY', 'UPDATED AT'],
+            ['NAME', 'ENVIRONMENT', 'IN FORCE', 'POOLS', 'UPDATED BY', 'UPDATED AT', 'PENDING'],
             ...items.map((s) => [
               s.name,
               s.environment ?? '*',
-              s.pools.join(',') || '*',
-              String(s.version),
-              s.updatedBy,
-              s.updatedAt,
+              s.inForce ? `v${s.inForce.version}` : '-',
+              (s.inForce?.pools ?? []).join(',') || (s.inForce ? '*' : '-'),
+              s.inForce
+                ? s.inForce.updatedBy +
+                  (s.inForce.approvedBy ? ` (approved by ${s.inForce.approvedBy})` : '')
+                : '-',
+              s.inForce?.updatedAt ?? '-',
+              s.pending
+                ? `v${s.pending.version} by ${s.pending.author} at ${s.pending.createdAt}, pools ${s.pending.pools.join(',') || '*'}: ${s.pending.approval}`
+                : '-',
             ]),
           ]),
         );

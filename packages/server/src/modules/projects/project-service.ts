@@ -1,7 +1,7 @@
 import type { Database } from '../../platform/db/database.ts';
 import type { AnyTx } from '../../platform/db/database.ts';
 import type { EnvironmentSpec } from './environment-spec.ts';
-import type { KyselyProjectStore } from './project-store.ts';
+import type { EnvironmentRow, KyselyProjectStore } from './project-store.ts';
 
 export interface EnvironmentView {
   project: string;
@@ -26,14 +26,20 @@ export class ProjectService {
     tx?: AnyTx,
   ): Promise<EnvironmentView | undefined> {
     const row = await this.deps.store.environment(tx ?? this.deps.database.db, project, name);
-    if (!row) return undefined;
-    return {
-      project: row.project,
-      name: row.name,
-      type: row.type as EnvironmentView['type'],
-      spec: JSON.parse(row.spec) as EnvironmentSpec,
-      version: row.version,
-      contentHash: row.content_hash,
-    };
+    return row ? toView(row) : undefined;
+  }
+
+  /** The project's environments as in force, by name. */
+  async environments(project: string, tx?: AnyTx): Promise<EnvironmentView[]> {
+    return (await this.deps.store.environments(tx ?? this.deps.database.db, project)).map(toView);
   }
 }
+
+const toView = (row: EnvironmentRow): EnvironmentView => ({
+  project: row.project,
+  name: row.name,
+  type: row.type as EnvironmentView['type'],
+  spec: JSON.parse(row.spec) as EnvironmentSpec,
+  version: row.version,
+  contentHash: row.content_hash,
+});

@@ -26,7 +26,7 @@ export const secretErrors = defineErrors({
     solve:
       'Leave `pools` out for an environment secret, or include the runnerPool the Environment names.',
   },
-  // The two codes below are recorded on `secrets.secret.withheld` audit entries at lease time:
+  // The three codes below are recorded on `secrets.secret.withheld` audit entries at lease time:
   // the job runs without the value, and the auditor sees who asked for what.
   SECRETS_NOT_IN_SCOPE: {
     category: 'forbidden',
@@ -34,11 +34,25 @@ export const secretErrors = defineErrors({
     solve:
       'Set the secret for the project (or the environment the stage deploys to), or remove it from the step.',
   },
+  SECRETS_VERSION_PENDING: {
+    category: 'forbidden',
+    message:
+      "A step names a secret whose only version waits for a second person's approval (it reaches production)",
+    solve:
+      'Ask someone other than its author to approve the request `custody secret list -p P` names (`custody approve apr_…`); the next job gets it.',
+  },
   SECRETS_POOL_NOT_ALLOWED: {
     category: 'forbidden',
     message:
       "The job's runner pool may not hold the secret: an environment's secrets go only to its own runnerPool, and `pools` limits the others",
     solve:
       "Run the stage in the environment's runnerPool, or widen the secret's `pools` (project secrets only).",
+  },
+  SECRETS_CHANGE_NOT_PENDING: {
+    category: 'conflict',
+    message:
+      'The approval does not belong to a secret version waiting for approval: it was withdrawn by a newer version, decided already, or the stored version no longer matches what the request was bound to',
+    solve:
+      'List the secret (`custody secret list -p P`) for the version in force and the one waiting, and decide the approval it names; set the secret again if it was altered.',
   },
 });

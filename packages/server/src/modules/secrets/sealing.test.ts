@@ -62,6 +62,17 @@ async function sealedRows(app: App): Promise<SealedRows> {
   };
 }
 
+// A version of a production secret waiting for a second person: sealed to its own version.
+const pendingValue = 'pending-prod-value-5';
+const pendingContext = 'secrets-pending/vault/prod/TOKEN@1';
+const pendingSealed = async (app: App) =>
+  (
+    await sql<{
+      s: string;
+    }>`select sealed as s from secret_changes where state = 'pending'`.execute(app.database.db)
+  ).rows[0]!.s;
+const setNames = ['secrets', 'secrets-pending', ...Object.keys(contexts).slice(1)];
+
 const expected: Record<keyof SealedRows, string> = {
   secrets: plain.secret,
   'scm-webhook-secrets': plain.webhook,
@@ -127,6 +138,18 @@ for (const dialect of dialects) {
         ['/api/v1/streams/siem/secret', { value: plain.stream }],
       ] as const)
         expect((await t.request({ method: 'PUT', url, json })).statusCode, url).toBe(200);
+      const prod = `apiVersion: custody/v1
+kind: Environment
+metadata: { name: prod, project: vault }
+spec: { type: production }
+`;
+      expect((await t.apply(prod)).statusCode).toBe(200);
+      const pending = await t.request({
+        method: 'PUT',
+        url: '/api/v1/projects/vault/secrets/TOKEN',
+        json: { value: pendingValue, environment: 'prod' },
+      });
+      expect(pending.json()).toMatchObject({ state: 'pending', version: 1 });
     });
     afterAll(async () => {
       for (const app of opened) await app.close();
@@ -139,6 +162,11 @@ for (const dialect of dialects) {
       for (const sealed of Object.values(rows))
         expect(sealer.keyIdOf(sealed)).toBe(sealer.currentKeyId);
       expect(openAll(sealer, rows)).toEqual(expected);
+      const waiting = await pendingSealed(t.app);
+      expect(sealer.keyIdOf(waiting)).toBe(sealer.currentKeyId);
+      expect(sealer.open(waiting, pendingContext)).toBe(pendingValue);
+      // Bound to its version: it does not open as the row in force.
+      expect(() => sealer.open(waiting, 'secrets/vault/prod/TOKEN')).toThrow();
     });
 
     it('a replica with a wrong key, or none configured, refuses to start with SEALING_KEY_MISSING', async () => {
@@ -173,23 +201,47 @@ for (const dialect of dialects) {
         keyId: both.sealer.currentKeyId,
         retired: [new Sealer([k1]).currentKeyId],
       });
-      expect(resealed.body.sets).toEqual(
-        Object.keys(contexts).map((name) => ({ name, total: 1, resealed: 1 })),
-      );
+      expect(resealed.body.sets).toEqual(setNames.map((name) => ({ name, total: 1, resealed: 1 })));
       const rows = await sealedRows(both);
       const onlyNew = new Sealer([k2]);
       for (const sealed of Object.values(rows)) expect(onlyNew.isCurrent(sealed)).toBe(true);
       expect(openAll(onlyNew, rows)).toEqual(expected);
+      const waiting = await pendingSealed(both);
+      expect(onlyNew.isCurrent(waiting)).toBe(true);
+      expect(onlyNew.open(waiting, pendingContext)).toBe(pendingValue);
 
       // Idempotent: nothing left to do, and still recorded.
       const again = await call(both, 'POST', '/api/v1/secrets/reseal');
-      expect(again.body.sets).toEqual(
-        Object.keys(contexts).map((name) => ({ name, total: 1, resealed: 0 })),
-      );
+      expect(again.body.sets).toEqual(setNames.map((name) => ({ name, total: 1, resealed: 0 })));
       expect(again.body.retired).toEqual([]);
       const entries = await t.app.services.audit.list({ action: 'secrets.sealing.*', limit: 100 });
-      expect(entries.filter((e) => e.action === 'secrets.sealing.resealed')).toHaveLength(8);
-      expect(JSON.stringify(entries)).not.toMatch(/value-[1-4]|password-3/);
+      expect(entries.filter((e) => e.action === 'secrets.sealing.resealed')).toHaveLength(10);
+      expect(JSON.stringify(entries)).not.toMatch(/value-[1-5]|password-3/);
+
+      // Resealed while it waited, the version is still the one approved: a second person
+      // approves it and it is in force, sealed to the secret's row under the new key.
+      const cab = await t.user('cab', ['approver']);
+      const listed = await both.http.inject({
+        method: 'GET',
+        url: '/api/v1/projects/vault/secrets',
+        headers: { authorization: `Bearer ${t.adminToken}` },
+      });
+      const prodToken = (
+        listed.json().items as { environment: string | null; pending: { approval: string } }[]
+      ).find((i) => i.environment === 'prod')!;
+      const approved = await both.http.inject({
+        method: 'POST',
+        url: `/api/v1/approvals/${prodToken.pending.approval}/approve`,
+        headers: { authorization: `Bearer ${cab}`, 'content-type': 'application/json' },
+        payload: '{}',
+      });
+      expect(approved.statusCode, approved.body).toBe(200);
+      const inForce = (
+        await sql<{
+          s: string;
+        }>`select sealed as s from secrets where environment = 'prod'`.execute(both.database.db)
+      ).rows[0]!.s;
+      expect(onlyNew.open(inForce, 'secrets/vault/prod/TOKEN')).toBe(pendingValue);
 
       // The new key alone is enough now; the old key alone is not.
       const newOnly = await replica([k2]);

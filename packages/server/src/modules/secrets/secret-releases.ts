@@ -2,7 +2,7 @@ import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { StoredAuditEntry } from '../audit/index.ts';
 import { secretPermissions as P } from './permissions.ts';
-import { secretId } from './secret-service.ts';
+import { secretId } from './secret-names.ts';
 import type { KyselySecretStore } from './secret-store.ts';
 
 export interface SecretAuditReader {

@@ -9,14 +9,34 @@ import type { SecretService } from './secret-service.ts';
 const label = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label');
-const view = z.object({
-  project: z.string(),
-  environment: z.string().nullable(),
-  name: z.string(),
+const inForce = z.object({
   version: z.number(),
   pools: z.array(z.string()),
   updatedBy: z.string(),
   updatedAt: z.string(),
+  approval: z.string().nullable(),
+  approvedBy: z.string().nullable(),
+});
+const pending = z.object({
+  version: z.number(),
+  pools: z.array(z.string()),
+  author: z.string(),
+  createdAt: z.string(),
+  approval: z.string(),
+  reaches: z.array(z.string()),
+});
+// Names, scopes, versions and who: never a value, sealed or not.
+const view = z.object({
+  project: z.string(),
+  environment: z.string().nullable(),
+  name: z.string(),
+  inForce: inForce.nullable(),
+  pending: pending.nullable(),
+});
+const setResult = view.extend({
+  version: z.number(),
+  state: z.enum(['in-force', 'pending']),
+  approval: z.string().nullable(),
 });
 const release = z.object({
   seq: z.number(),
@@ -44,7 +64,8 @@ export function secretRoutes(
     defineRoute({
       method: 'PUT',
       url: '/api/v1/projects/:project/secrets/:name',
-      summary: 'Set a secret (write-only; the response never holds the value)',
+      summary:
+        'Set a secret (write-only; the response never holds the value). A version whose scope reaches production waits for a second person (state pending, approval)',
       tags: ['secrets'],
       auth: {
         permission: P['secrets.secret.write'],
@@ -63,7 +84,7 @@ export function secretRoutes(
           pools: z.array(label).max(50).optional(),
         })
         .strict(),
-      response: view,
+      response: setResult,
       async handler({ params, body, ctx }) {
         return service.set(ctx, { project: params.project, name: params.name, ...body });
       },
@@ -72,7 +93,7 @@ export function secretRoutes(
       method: 'GET',
       url: '/api/v1/projects/:project/secrets',
       summary:
-        'List secret names, scopes and versions (never values), by environment and name (paginated)',
+        'List secrets by environment and name (paginated): the version in force and any version waiting for approval, with its approval id (never values)',
       tags: ['secrets'],
       auth: {
         permission: P['secrets.secret.read'],

@@ -1,5 +1,7 @@
 import type { SealedValueSet } from '../../platform/crypto/sealed-values.ts';
-import { secretContext, secretId } from './secret-service.ts';
+import { secretContext, secretId } from './secret-names.ts';
+import { pendingContext } from './secret-changes.ts';
+import type { KyselySecretChangeStore } from './secret-change-store.ts';
 import type { KyselySecretStore } from './secret-store.ts';
 
 // The secrets table as the sealing check and `reseal` see it.
@@ -20,6 +22,31 @@ export function secretSealedValues(store: KyselySecretStore): SealedValueSet {
           ? { project: parts[0]!, environment: '', name: parts[1]! }
           : { project: parts[0]!, environment: parts[1]!, name: parts[2]! };
       return store.replaceSealed(tx, key, from, to);
+    },
+  };
+}
+
+// Versions waiting for a second person: sealed to their own version, checked at start-up and
+// moved to the newest key by `reseal` like every other value.
+export function pendingSecretSealedValues(store: KyselySecretChangeStore): SealedValueSet {
+  return {
+    name: 'secrets-pending',
+    async list(db) {
+      return (await store.sealed(db)).map((r) => ({
+        id: `${secretId(r)}@${r.version}`,
+        context: pendingContext(r, r.version),
+        sealed: r.sealed,
+      }));
+    },
+    replace(tx, id, from, to) {
+      const at = id.lastIndexOf('@');
+      const parts = id.slice(0, at).split('/');
+      const version = Number(id.slice(at + 1));
+      const key =
+        parts.length === 2
+          ? { project: parts[0]!, environment: '', name: parts[1]! }
+          : { project: parts[0]!, environment: parts[1]!, name: parts[2]! };
+      return store.replaceSealed(tx, { ...key, version }, from, to);
     },
   };
 }

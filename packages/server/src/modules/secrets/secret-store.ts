@@ -6,6 +6,7 @@ import {
   type PageOf,
   type PageRequest,
 } from '../../platform/db/keyset.ts';
+import type { SecretChangeRow } from './secret-change-store.ts';
 
 export interface SecretRow {
   project: string;
@@ -16,15 +17,20 @@ export interface SecretRow {
   sealed: string;
   updated_by: string;
   updated_at: string;
+  // The request a second person approved to put this version in force (null: immediate).
+  approval_id: string | null;
+  approved_by: string | null;
 }
 
 export type SecretKey = Pick<SecretRow, 'project' | 'environment' | 'name'>;
 
 type Db = AnyDb | AnyTx;
-const k = (db: Db) => db as unknown as Kysely<{ secrets: SecretRow }>;
-const byScopeAndName: KeyColumn<SecretRow>[] = [
-  { column: 'environment', type: 'string', value: (r) => r.environment },
-  { column: 'name', type: 'string', value: (r) => r.name },
+const k = (db: Db) =>
+  db as unknown as Kysely<{ secrets: SecretRow; secret_changes: SecretChangeRow }>;
+type Named = Pick<SecretRow, 'environment' | 'name'>;
+const byScopeAndName: KeyColumn<Named>[] = [
+  { column: 'k.environment', type: 'string', value: (r) => r.environment },
+  { column: 'k.name', type: 'string', value: (r) => r.name },
 ];
 
 export class KyselySecretStore {
@@ -62,9 +68,30 @@ export class KyselySecretStore {
       .execute();
   }
 
-  async listPage(db: Db, project: string, page: PageRequest): Promise<PageOf<SecretRow>> {
-    const q = k(db).selectFrom('secrets').selectAll().where('project', '=', project);
+  /** Every secret of the project: with a version in force, or only one waiting for approval. */
+  async listPage(db: Db, project: string, page: PageRequest): Promise<PageOf<Named>> {
+    const inForce = k(db)
+      .selectFrom('secrets')
+      .select(['environment', 'name'])
+      .where('project', '=', project);
+    const waiting = k(db)
+      .selectFrom('secret_changes')
+      .select(['environment', 'name'])
+      .where('project', '=', project)
+      .where('state', '=', 'pending');
+    const q = k(db).selectFrom(inForce.union(waiting).as('k')).select(['k.environment', 'k.name']);
     return fetchPage(q, byScopeAndName, page);
+  }
+
+  /** The versions in force of the named secrets of a project, any scope. */
+  async ofNames(db: Db, project: string, names: readonly string[]): Promise<SecretRow[]> {
+    if (names.length === 0) return [];
+    return k(db)
+      .selectFrom('secrets')
+      .selectAll()
+      .where('project', '=', project)
+      .where('name', 'in', [...names])
+      .execute();
   }
 
   /** The named secrets of a project, project-wide and of the given environments. */
