@@ -1,26 +1,7 @@
 import type { Command } from 'commander';
 import { run } from '../command-context.ts';
 import { table } from '../output.ts';
-
-interface GateReason {
-  check: string;
-  code: string;
-  message: string;
-  unblock: string | null;
-  blocking: boolean;
-}
-
-interface RunGate {
-  run: string;
-  state: string;
-  stages: {
-    stage: string;
-    environment: string;
-    state: string;
-    decision: { allowed: boolean; status: string; reasons: GateReason[]; decidedAt: string } | null;
-    approval: { id: string; state: string; intentHash: string } | null;
-  }[];
-}
+import type { RunGate } from '../run-views.ts';
 
 const enc = encodeURIComponent;
 
