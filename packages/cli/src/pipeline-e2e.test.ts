@@ -5,7 +5,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custody, custodyBin, repoRoot, startCustody, stop } from './testing/cli-process.ts';
+import {
+  CliProcess,
+  custody,
+  custodyBin,
+  repoRoot,
+  startCustody,
+  stop,
+  type CliResult,
+} from './testing/cli-process.ts';
 
 // The acceptance path of pipelines: a real server process, separate `custody runner`
 // processes, a local git repository made from examples/sample-service, and kill -9 of both.
@@ -187,26 +195,24 @@ describe('pipelines end to end (server and runner processes)', () => {
     await startServer();
     admin = readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
     // The second person comes first: once a production environment exists, granting a
-    // release role there is itself a change that needs a second person.
+    // release role there (or any role bound at a scope reaching it) is itself a change that
+    // needs a second person.
     expect(
       cli(['user', 'create', 'rita', '--password-stdin'], 'rita chooses her own password\n').status,
     ).toBe(0);
-    expect(
-      cli(
-        ['apply', '-f', '-'],
-        'apiVersion: custody/v1\nkind: RoleBinding\nmetadata: { name: rita-rm }\nspec: { principal: user:rita, role: release-manager, scope: project:sample }\n',
-      ).status,
-    ).toBe(0);
-    const manifest = (manifestText = readFileSync(
-      path.join(repoRoot, 'examples', 'pipelines', 'sample-service.yaml'),
-      'utf8',
-    )
-      .replace('file:///srv/git/sample-service.git', `file://${repo}`)
-      .replace('/tmp/custody-sample-deploys', deploys));
-    const setup = manifest.slice(0, manifest.indexOf('apiVersion: custody/v1\nkind: Pipeline'));
-    const applied = cli(
+    const people = cli(
       ['apply', '-f', '-'],
-      `${setup}apiVersion: custody/v1
+      `apiVersion: custody/v1
+kind: Project
+metadata: { name: sample }
+spec: { description: The sample service from examples/sample-service }
+---
+apiVersion: custody/v1
+kind: RoleBinding
+metadata: { name: rita-rm }
+spec: { principal: user:rita, role: release-manager, scope: project:sample }
+---
+apiVersion: custody/v1
 kind: RoleBinding
 metadata: { name: dev-develops }
 spec: { principal: user:dev, role: developer }
@@ -217,6 +223,15 @@ metadata: { name: dev-approves }
 spec: { principal: user:dev, role: approver, scope: project:sample }
 `,
     );
+    expect(people.status, people.stderr).toBe(0);
+    const manifest = (manifestText = readFileSync(
+      path.join(repoRoot, 'examples', 'pipelines', 'sample-service.yaml'),
+      'utf8',
+    )
+      .replace('file:///srv/git/sample-service.git', `file://${repo}`)
+      .replace('/tmp/custody-sample-deploys', deploys));
+    const setup = manifest.slice(0, manifest.indexOf('apiVersion: custody/v1\nkind: Pipeline'));
+    const applied = cli(['apply', '-f', '-'], setup.replace(/---\s*$/, ''));
     expect(applied.status, applied.stderr).toBe(0);
     expect(
       cli(['user', 'create', 'dev', '--password-stdin'], 'dev chooses a password too\n').status,
@@ -257,8 +272,35 @@ spec: { principal: user:dev, role: approver, scope: project:sample }
     expect(approved.stdout).toContain('approved');
   });
 
+  // A production deploy needs a second person (four eyes by default): dev starts the run and
+  // follows it in the background until it waits, and rita approves the deployment it names
+  // (not when the administrator who created her account triggered it: the sock-puppet rule).
+  const runApprovedByRita = async (): Promise<CliResult> => {
+    const follow = new CliProcess(
+      [
+        '--server',
+        url,
+        '--token',
+        dev,
+        'run',
+        'release',
+        '--project',
+        'sample',
+        '--follow',
+        '--output',
+        'json',
+      ],
+      env,
+    );
+    const dap = (await follow.waitFor(/to unblock: custody approve (dap_[0-9a-f]+)/, 60_000))[1]!;
+    const approved = await new CliProcess(['--server', url, '--token', rita, 'approve', dap], env)
+      .done;
+    expect(approved.status, approved.stderr).toBe(0);
+    return follow.done;
+  };
+
   it('runs the sample pipeline end to end: JUnit evidence, an artifact with its digest, a deploy per environment', async () => {
-    const result = cli(['run', 'release', '--project', 'sample', '--follow', '--output', 'json']);
+    const result = await runApprovedByRita();
     expect(result.status, result.stderr).toBe(0);
     const run = JSON.parse(result.stdout) as { id: string; state: string };
     expect(run.state).toBe('succeeded');
@@ -309,7 +351,7 @@ spec: { principal: user:dev, role: approver, scope: project:sample }
       cli(['approvals', '--project', 'sample', '--output', 'json']).stdout,
     ) as { id: string }[];
     expect(cli(['approve', pending[0]!.id], undefined, rita).status).toBe(0);
-    const result = cli(['run', 'release', '--project', 'sample', '--follow', '--output', 'json']);
+    const result = await runApprovedByRita();
     expect(result.status).toBe(1);
     const id = (JSON.parse(result.stdout) as { id: string }).id;
     const d = await detail(id);

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { bootstrapAdmin, configSchema, createApp, systemContext, type App } from '@custody/server';
-import { custodyBin, repoRoot, type CliResult } from './cli-process.ts';
+import { CliProcess } from './cli-process.ts';
 
 // An in-process server (SQLite, real HTTP, no background scheduler: tests call `tick`) with a
 // project `shop` whose pipeline `release` builds (stage `build`: steps compile, test) and
@@ -212,42 +211,5 @@ export class ReleaseFixture {
   // while the command follows it.
   spawn(user: keyof ReleaseFixture['tokens'], args: readonly string[]): CliProcess {
     return new CliProcess(['--server', this.server, '--token', this.tokens[user], ...args]);
-  }
-}
-
-export class CliProcess {
-  stdout = '';
-  stderr = '';
-  readonly done: Promise<CliResult>;
-
-  constructor(args: readonly string[]) {
-    const child = spawn(custodyBin, args, {
-      cwd: repoRoot,
-      env: { ...process.env, CUSTODY_SERVER: '', CUSTODY_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (d: Buffer) => (this.stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.done = new Promise((resolve) =>
-      child.once('exit', (code) =>
-        resolve({ status: code ?? -1, stdout: this.stdout, stderr: this.stderr }),
-      ),
-    );
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    void this.done.then(() => clearTimeout(timer));
-  }
-
-  // Resolves once `pattern` appears in standard output or error.
-  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const m = (this.stdout + this.stderr).match(pattern);
-      if (m) return m;
-      if (Date.now() > until)
-        throw new Error(
-          `timed out waiting for ${pattern}; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
-        );
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 }
