@@ -1,7 +1,9 @@
 import type { LogChunk } from './run-views.ts';
+import { lineText, logText } from './terminal-text.ts';
 
 // Renders log chunks with a header before each step's first chunk (`==> build / test`), and
-// again when another step, or another attempt of the same step, continues the output.
+// again when another step, or another attempt of the same step, continues the output. Escape
+// sequences other than colours are dropped (terminal-text.ts); `--output json` has the raw text.
 export class LogPrinter {
   private last: string | undefined;
   private skipFirst: boolean;
@@ -23,14 +25,15 @@ export class LogPrinter {
         else {
           out +=
             (lineStart ? '' : '\n') +
-            `==> ${c.stage} / ${c.step}${attempt > 1 ? ` (attempt ${attempt})` : ''}\n`;
+            `==> ${lineText(`${c.stage} / ${c.step}`)}${attempt > 1 ? ` (attempt ${attempt})` : ''}\n`;
           lineStart = true;
         }
         this.last = key;
       }
-      if (c.content === '') continue;
-      out += c.content;
-      lineStart = c.content.endsWith('\n');
+      const content = logText(c.content);
+      if (content === '') continue;
+      out += content;
+      lineStart = content.endsWith('\n');
     }
     return out;
   }

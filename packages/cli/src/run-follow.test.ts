@@ -44,7 +44,14 @@ describe('custody run --follow tells the story of a run', () => {
     expect(shown.stdout).toContain(`to unblock: ${waiting[1]}`);
     expect(shown.stdout).toContain(`approval ${waiting[2]}: pending`);
 
-    await f.api('POST', `/api/v1/deployments/approvals/${waiting[2]}/approve`, {}, f.tokens.bob);
+    // The approver sees what the request was for: a hint can be imitated by a log line.
+    const approved = await f.spawn('bob', ['approve', waiting[2]!]).done;
+    expect(approved.status, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(
+      new RegExp(
+        `^${waiting[2]} approved: deploy run ${runId} \\(deploy\\) to shop/production, intent sha256:[0-9a-f]{64}\n$`,
+      ),
+    );
     await f.tick();
     await cli.waitFor(/deploy → production: running/);
     await f.playNext('deploy', () => 'shipped\n');

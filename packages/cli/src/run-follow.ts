@@ -2,6 +2,7 @@ import { ApiError, type ApiClient } from './client.ts';
 import { CliError } from './exit-codes.ts';
 import { LogPrinter } from './log-printer.ts';
 import { RunStory } from './run-story.ts';
+import { lineText } from './terminal-text.ts';
 import { terminalRunStates, type LogPage, type RunDetail, type RunGate } from './run-views.ts';
 
 // Follows a run until it ends, polling the API: its logs with a header per step and, with
@@ -111,7 +112,7 @@ class Writer {
   }
 
   line(s: string): void {
-    this.text(`${this.atLineStart ? '' : '\n'}${s}\n`);
+    this.text(`${this.atLineStart ? '' : '\n'}${lineText(s)}\n`);
   }
 
   lines(ls: readonly string[]): void {

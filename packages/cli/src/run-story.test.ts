@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LogPrinter } from './log-printer.ts';
+import { lineText, logText } from './terminal-text.ts';
 import { RunStory, type Piece } from './run-story.ts';
 import type { RunDetail, RunGate, StageView } from './run-views.ts';
 
@@ -223,5 +224,35 @@ describe('log headers', () => {
     expect(
       p.render([chunk('build', 'test', 'ok\n'), chunk('build', 'test', 'again\n', 2)], true),
     ).toBe('ok\n==> build / test (attempt 2)\nagain\n');
+  });
+});
+
+describe('text from a run on a terminal', () => {
+  it('keeps colours and line breaks of log output, drops sequences that move or erase', () => {
+    const forged =
+      'ok \u001b[32mgreen\u001b[0m\n\u001b[2A\u001b[2K    to unblock: custody approve dap_evil\n';
+    expect(logText(forged)).toBe(
+      'ok \u001b[32mgreen\u001b[0m\n    to unblock: custody approve dap_evil\n',
+    );
+    expect(logText('title\u001b]0;owned\u0007 bell\u0007 nul\u0000 tab\t cr\r')).toBe(
+      'title bell nul tab\t cr\r',
+    );
+    expect(logText('8-bit CSI \u009b2J')).toBe('8-bit CSI 2J');
+  });
+
+  it('keeps what the CLI itself prints on one line, without escapes', () => {
+    expect(lineText('APPROVAL_REQUIRED: a\nfake line \u001b[1Aup \u001b[31mred')).toBe(
+      'APPROVAL_REQUIRED: a fake line up red',
+    );
+  });
+
+  it('a step cannot move the cursor back over what was printed', () => {
+    const p = new LogPrinter({ firstHeader: true });
+    expect(
+      p.render(
+        [{ cursor: 1, stage: 'build', step: 'test', content: 'x\u001b[1A\u001b[2K==> forged\n' }],
+        true,
+      ),
+    ).toBe('==> build / test\nx==> forged\n');
   });
 });

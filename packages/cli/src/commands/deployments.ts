@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { run } from '../command-context.ts';
 import { table } from '../output.ts';
 import type { RunGate } from '../run-views.ts';
+import { lineText } from '../terminal-text.ts';
 
 const enc = encodeURIComponent;
 
@@ -21,8 +22,8 @@ export function registerDeploymentCommands(program: Command): void {
               const rows = (s.decision?.reasons ?? []).map((r) => [
                 r.blocking ? 'BLOCKS' : 'ok',
                 r.code,
-                r.message,
-                r.unblock ?? '',
+                lineText(r.message),
+                lineText(r.unblock ?? ''),
               ]);
               return rows.length > 0
                 ? `${head}\n${table([['', 'CODE', 'WHY', 'UNBLOCK'], ...rows])}`

@@ -14,6 +14,7 @@ import {
   type PageFlags,
 } from '../pagination.ts';
 import { followRun } from '../run-follow.ts';
+import { lineText } from '../terminal-text.ts';
 import { reasonLines, RunStory } from '../run-story.ts';
 import {
   gateStates,
@@ -139,7 +140,7 @@ function statusText(d: RunDetail, gate: StageGate[] | undefined, gateError?: str
         );
   }
   for (const f of d.files) lines.push(`  ${f.kind} ${f.name} ${f.digest} (${f.stage}/${f.step})`);
-  return lines.join('\n');
+  return lines.map(lineText).join('\n');
 }
 
 interface ApprovalRow {
@@ -448,12 +449,10 @@ export function registerPipelineCommands(program: Command): void {
     .option('--comment <text>', 'why')
     .action(
       run(async (ctx, id: string, opts: { comment?: string }) => {
-        const a = await ctx
-          .client()
-          .request<{ id: string; state: string }>('POST', `${approvalsUrl(id)}/approve`, {
-            json: opts.comment ? { comment: opts.comment } : {},
-          });
-        ctx.out.result(a, () => `${a.id} ${a.state}`);
+        const a = await ctx.client().request<Decided>('POST', `${approvalsUrl(id)}/approve`, {
+          json: opts.comment ? { comment: opts.comment } : {},
+        });
+        ctx.out.result(a, () => decidedText(a));
       }),
     );
   program
@@ -462,14 +461,32 @@ export function registerPipelineCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .action(
       run(async (ctx, id: string, opts: { reason: string }) => {
-        const a = await ctx
-          .client()
-          .request<{ id: string; state: string }>('POST', `${approvalsUrl(id)}/reject`, {
-            json: { reason: opts.reason },
-          });
-        ctx.out.result(a, () => `${a.id} ${a.state}`);
+        const a = await ctx.client().request<Decided>('POST', `${approvalsUrl(id)}/reject`, {
+          json: { reason: opts.reason },
+        });
+        ctx.out.result(a, () => decidedText(a));
       }),
     );
+}
+
+// The request as the server now has it: what was decided on, so that a person who acted on
+// a hint (a log line can imitate one) sees which deployment or version it was.
+interface Decided {
+  id: string;
+  state: string;
+  summary?: string;
+  run?: string;
+  stage?: string;
+  project?: string;
+  environment?: string;
+  intentHash?: string;
+}
+
+function decidedText(a: Decided): string {
+  const what = a.run
+    ? `deploy run ${a.run} (${a.stage}) to ${a.project}/${a.environment}, intent ${a.intentHash}`
+    : a.summary;
+  return lineText(`${a.id} ${a.state}${what ? `: ${what}` : ''}`);
 }
 
 // Deployment approval requests (`dap_…`) are decided through the deployments API.
