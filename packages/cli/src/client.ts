@@ -11,16 +11,27 @@ export interface ApiErrorBody {
   error?: { code?: string; message?: string; details?: unknown; requestId?: string };
 }
 
+// The server's schema refused a value the CLI passed on from the command line: a usage error.
+const usageCodes = new Set(['REQUEST_INVALID']);
+
 export class ApiError extends CliError {
   constructor(
     readonly status: number,
     readonly body: ApiErrorBody,
   ) {
     const code = body.error?.code ?? `HTTP_${status}`;
+    const details = body.error?.details;
     super(
-      `${code}: ${body.error?.message ?? 'request failed'}`,
-      status === 403 ? exitCodes.permissionDenied : exitCodes.failure,
+      `${code}: ${body.error?.message ?? `the server answered HTTP ${status}`}`,
+      status === 403
+        ? exitCodes.permissionDenied
+        : usageCodes.has(code)
+          ? exitCodes.usage
+          : exitCodes.failure,
       code,
+      typeof details === 'object' && details !== null && !Array.isArray(details)
+        ? (details as Record<string, unknown>)
+        : undefined,
     );
   }
 }

@@ -15,8 +15,17 @@ export interface CommandContext {
   client(): ApiClient;
 }
 
+// The global options may be given before the command (the program's) or after it (the
+// command's hidden copies, see main.ts); the one nearest the command wins.
 export function globalOptions(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as Partial<GlobalOptions>;
+  const o: Partial<Record<keyof GlobalOptions, string>> = {};
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.unshift(c);
+  for (const c of chain)
+    for (const key of ['server', 'token', 'output'] as const) {
+      const value: unknown = c.getOptionValue(key);
+      if (typeof value === 'string') o[key] = value;
+    }
   const output = o.output ?? 'text';
   if (output !== 'text' && output !== 'json')
     throw new UsageError(`--output must be text or json, not ${String(output)}`);

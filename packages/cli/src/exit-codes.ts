@@ -11,6 +11,8 @@ export class CliError extends Error {
     message: string,
     readonly exitCode: number = exitCodes.failure,
     readonly code?: string,
+    // Printed under the message (text) or as `error.details` (JSON).
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }

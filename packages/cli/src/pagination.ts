@@ -13,6 +13,8 @@ export interface PageFlags {
 }
 
 const allPageSize = 1000;
+// What the server returns when no `limit` is given.
+export const defaultPageSize = 100;
 
 // Spread into `.option(...)`: `.option(...limitOption).option(...allOption)`.
 export const limitOption = [
@@ -71,7 +73,7 @@ export async function fetchList<T>(
   }
 }
 
-function parseLimit(text: string | undefined): number | undefined {
+export function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < 1)
     throw new UsageError(`--limit must be a positive whole number, not ${text}`);

@@ -212,7 +212,8 @@ describe('pipelines end to end (server and runner processes)', () => {
     await startServer();
     admin = readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
     // The second person comes first: once a production environment exists, granting a
-    // release role there is itself a change that needs a second person.
+    // release role there (or any role bound at a scope reaching it) is itself a change that
+    // needs a second person.
     expect(
       cli(['user', 'create', 'rita', '--password-stdin'], 'rita chooses her own password\n').status,
     ).toBe(0);
@@ -228,7 +229,10 @@ describe('pipelines end to end (server and runner processes)', () => {
     )
       .replace('file:///tmp/custody-sample-service.git', `file://${repo}`)
       .replace('/tmp/custody-sample-deploys', deploys));
-    const setup = readFileSync(path.join(repoRoot, 'examples', 'environments', 'sample.yaml'), 'utf8');
+    const setup = readFileSync(
+      path.join(repoRoot, 'examples', 'environments', 'sample.yaml'),
+      'utf8',
+    );
     // People and their roles before production exists; afterwards each is a governed change.
     const people = cli(
       ['apply', '-f', '-'],

@@ -541,7 +541,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...identityRoutes(identity),
     ...resourceRoutes(resources),
     ...auditRoutes(audit),
-    ...ledgerRoutes(ledger, uow),
+    ...ledgerRoutes(ledger, async (ctx, details) => {
+      try {
+        await uow.run(ctx, async (_tx, record) =>
+          record({
+            action: 'ledger.entries.exported',
+            resource: { type: 'Ledger', id: ledger.service.signer.name },
+            details,
+          }),
+        );
+      } catch (err) {
+        logger.error({ err, ...details }, 'could not record a download of ledger entries');
+      }
+    }),
     ...streamRoutes(streams),
     ...pipelineRoutes(),
     ...approvalRoutes(approvals),

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { ApiClient, ApiError, resolveConnection } from '../client.ts';
+import { ApiClient, resolveConnection } from '../client.ts';
 import { readCliConfig, writeCliConfig } from '../cli-config.ts';
 import { readStdin, run } from '../command-context.ts';
-import { CliError, UsageError } from '../exit-codes.ts';
+import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
 
 interface Whoami {
@@ -41,18 +41,14 @@ export function registerAuthCommands(program: Command): void {
         if (!opts.passwordStdin)
           throw new UsageError('pass the password on standard input with --password-stdin');
         const password = (await readStdin()).replace(/\r?\n$/, '');
-        const session = await new ApiClient(server, undefined)
-          .request<{
-            token: string;
-            expiresAt: string;
-            user: string;
-          }>('POST', '/api/v1/auth/login', {
-            json: { name: opts.user, password },
-            auth: false,
-          })
-          .catch((err: unknown) => {
-            throw withRetryTime(err);
-          });
+        const session = await new ApiClient(server, undefined).request<{
+          token: string;
+          expiresAt: string;
+          user: string;
+        }>('POST', '/api/v1/auth/login', {
+          json: { name: opts.user, password },
+          auth: false,
+        });
         const file = writeCliConfig({ ...readCliConfig(), server, token: session.token });
         ctx.out.result(
           { server, user: session.user, expiresAt: session.expiresAt, configFile: file },
@@ -83,16 +79,4 @@ export function registerAuthCommands(program: Command): void {
         });
       }),
     );
-}
-
-// A throttled or locked login says when to try again.
-function withRetryTime(err: unknown): unknown {
-  if (!(err instanceof ApiError)) return err;
-  const details = err.body.error?.details as { retryAfter?: unknown } | undefined;
-  if (typeof details?.retryAfter !== 'string') return err;
-  return new CliError(
-    `${err.message}; try again after ${details.retryAfter}`,
-    err.exitCode,
-    err.code,
-  );
 }

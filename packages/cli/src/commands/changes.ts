@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
@@ -46,10 +46,12 @@ interface FreezeStatus {
   reasons: string[];
 }
 
+const riskClasses = ['standard', 'normal', 'emergency'];
+
 // `project/environment`, as everywhere else in the CLI.
 function target(value: string): { project: string; environment: string } {
   const m = /^([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(value);
-  if (!m) throw new UsageError(`expected PROJECT/ENVIRONMENT, got "${value}"`);
+  if (!m) throw new UsageError(`expected PROJECT/ENVIRONMENT, such as shop/prod, not "${value}".`);
   return { project: m[1]!, environment: m[2]! };
 }
 
@@ -78,7 +80,9 @@ export function registerChangeCommands(program: Command): void {
   change
     .command('create <target>')
     .description('Request a change for PROJECT/ENVIRONMENT')
-    .requiredOption('--risk <class>', 'standard, normal or emergency')
+    .addOption(
+      new Option('--risk <class>', 'the risk class').choices(riskClasses).makeOptionMandatory(),
+    )
     .requiredOption('--title <title>', 'what changes')
     .option('--reason <reason>', 'why (required for emergency changes)')
     .option('--template <name>', 'ChangeTemplate that pre-approves a standard change')
@@ -96,8 +100,6 @@ export function registerChangeCommands(program: Command): void {
     )
     .action(
       run(async (ctx, t: string, opts: Record<string, string | undefined>) => {
-        if (!['standard', 'normal', 'emergency'].includes(opts.risk ?? ''))
-          throw new UsageError('--risk must be standard, normal or emergency');
         const c = await ctx.client().request<ChangeView>('POST', '/api/v1/changes', {
           json: {
             ...target(t),
@@ -152,7 +154,7 @@ export function registerChangeCommands(program: Command): void {
     .command('list')
     .description('List change requests, newest first')
     .option('--target <project/environment>', 'only this environment')
-    .option('--risk <class>', 'standard, normal or emergency')
+    .addOption(new Option('--risk <class>', 'only this risk class').choices(riskClasses))
     .option(...limitOption)
     .option(...allOption)
     .action(
@@ -196,7 +198,13 @@ export function registerChangeCommands(program: Command): void {
     .command('status <target>')
     .description('Whether a freeze is in force for PROJECT/ENVIRONMENT, and why')
     .option('--at <time>', 'ISO 8601 time (default now)')
-    .option('--lane <lane>', 'normal, rollback or emergency')
+    .addOption(
+      new Option('--lane <lane>', 'the lane a deployment would take').choices([
+        'normal',
+        'rollback',
+        'emergency',
+      ]),
+    )
     .action(
       run(async (ctx, t: string, opts: { at?: string; lane?: string }) => {
         const s = await ctx.client().request<FreezeStatus>('GET', '/api/v1/freeze/status', {

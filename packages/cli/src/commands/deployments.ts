@@ -1,26 +1,8 @@
 import type { Command } from 'commander';
 import { run } from '../command-context.ts';
 import { table } from '../output.ts';
-
-interface GateReason {
-  check: string;
-  code: string;
-  message: string;
-  unblock: string | null;
-  blocking: boolean;
-}
-
-interface RunGate {
-  run: string;
-  state: string;
-  stages: {
-    stage: string;
-    environment: string;
-    state: string;
-    decision: { allowed: boolean; status: string; reasons: GateReason[]; decidedAt: string } | null;
-    approval: { id: string; state: string; intentHash: string } | null;
-  }[];
-}
+import type { RunGate } from '../run-views.ts';
+import { lineText } from '../terminal-text.ts';
 
 const enc = encodeURIComponent;
 
@@ -40,8 +22,8 @@ export function registerDeploymentCommands(program: Command): void {
               const rows = (s.decision?.reasons ?? []).map((r) => [
                 r.blocking ? 'BLOCKS' : 'ok',
                 r.code,
-                r.message,
-                r.unblock ?? '',
+                lineText(r.message),
+                lineText(r.unblock ?? ''),
               ]);
               return rows.length > 0
                 ? `${head}\n${table([['', 'CODE', 'WHY', 'UNBLOCK'], ...rows])}`

@@ -1,85 +1,69 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ApiError } from '../client.ts';
 import { run, type CommandContext } from '../command-context.ts';
 import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
+import { LogPrinter } from '../log-printer.ts';
 import { table } from '../output.ts';
-import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
+import {
+  allOption,
+  defaultPageSize,
+  fetchList,
+  hintMore,
+  limitOption,
+  parseLimit,
+  type PageFlags,
+} from '../pagination.ts';
+import { followRun } from '../run-follow.ts';
+import { lineText } from '../terminal-text.ts';
+import { reasonLines, RunStory } from '../run-story.ts';
+import {
+  gateStates,
+  runStates,
+  stageLabel,
+  type LogChunk,
+  type RunDetail,
+  type RunGate,
+  type RunView,
+  type StageGate,
+} from '../run-views.ts';
 
-interface RunView {
+interface ChangeView {
   id: string;
-  project: string;
-  pipeline: string;
-  pipelineVersion: number;
-  commit: string | null;
+  riskClass: string;
   state: string;
-  reason: string | null;
-  createdBy: string;
-  createdAt: string;
-  finishedAt: string | null;
-}
-interface RunDetail extends RunView {
-  stages: {
-    name: string;
-    state: string;
-    jobs: { steps: { name: string; state: string; exitCode: number | null }[] }[];
-  }[];
-  files: { kind: string; name: string; digest: string; stage: string; step: string }[];
-}
-interface LogChunk {
-  cursor: number;
-  stage: string;
-  step: string;
-  content: string;
+  commit: string | null;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const terminal = ['succeeded', 'failed', 'cancelled'];
 const enc = encodeURIComponent;
+
+function wholeNumber(flag: string) {
+  return (value: string): string => {
+    if (!/^\d+$/.test(value) || Number(value) < 1)
+      throw new InvalidArgumentError(`${flag} takes a whole number, such as 3.`);
+    return value;
+  };
+}
 
 function parseInputs(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of pairs) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new UsageError(`--input takes name=value, not ${p}`);
+    if (i <= 0) throw new UsageError(`--input takes NAME=VALUE, not "${p}".`);
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
 }
 
-// Streams a run's logs until it ends; resolves with the final run.
-async function follow(
-  ctx: CommandContext,
-  id: string,
-  step: string | undefined,
-  write: (s: string) => void,
-): Promise<RunView> {
-  const client = ctx.client();
-  let cursor = 0;
-  for (;;) {
-    const runView = await client.request<RunView>('GET', `/api/v1/runs/${enc(id)}`);
-    const logs = await client.request<{ cursor: number; chunks: LogChunk[] }>(
-      'GET',
-      `/api/v1/runs/${enc(id)}/logs`,
-      {
-        query: { after: cursor, step },
-      },
-    );
-    for (const c of logs.chunks) write(c.content);
-    cursor = logs.cursor;
-    if (terminal.includes(runView.state)) {
-      const rest = await client.request<{ cursor: number; chunks: LogChunk[] }>(
-        'GET',
-        `/api/v1/runs/${enc(id)}/logs`,
-        {
-          query: { after: cursor, step },
-        },
-      );
-      for (const c of rest.chunks) write(c.content);
-      return runView;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+// The story (run --follow, watch) and the logs go to standard output, or to standard error
+// with --output json, whose standard output is the final run alone.
+function storyWriter(ctx: CommandContext): (s: string) => void {
+  return ctx.out.format === 'json'
+    ? (s) => process.stderr.write(s)
+    : (s) => process.stdout.write(s);
 }
 
+// Exit 0 only for a run that succeeded.
 function resultOf(runView: RunView): void {
   if (runView.state === 'succeeded') return;
   throw new CliError(
@@ -88,6 +72,100 @@ function resultOf(runView: RunView): void {
     'RUN_' + runView.state.toUpperCase(),
   );
 }
+
+// Follows a run to its end, telling its story, and prints the result.
+async function watchRun(ctx: CommandContext, id: string, fromNow: boolean): Promise<void> {
+  const final = await followRun(ctx.client(), id, {
+    story: true,
+    fromNow,
+    write: storyWriter(ctx),
+  });
+  ctx.out.result(final, () => new RunStory().ending(final));
+  resultOf(final);
+}
+
+const commitsMatch = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
+
+// An emergency change serves the commit it was requested for: without --commit the run is
+// pinned to it, so the gate does not find another commit at the deploy stage.
+async function commitFor(
+  ctx: CommandContext,
+  change: string,
+  commit: string | undefined,
+): Promise<string | undefined> {
+  let c: ChangeView;
+  try {
+    c = await ctx.client().request<ChangeView>('GET', `/api/v1/changes/${enc(change)}`);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 403) throw err;
+    ctx.out.info(
+      `note: change ${change} cannot be read with these credentials (${err.code}); the run builds ${commit ?? 'the head of the branch'} and the gate checks the change at the deploy stage.`,
+    );
+    return commit;
+  }
+  if (c.riskClass !== 'emergency' || !c.commit) return commit;
+  if (commit === undefined) {
+    ctx.out.info(
+      `Emergency change ${c.id} was requested for commit ${c.commit}: the run is pinned to that commit.`,
+    );
+    return c.commit;
+  }
+  if (!commitsMatch(commit, c.commit))
+    ctx.out.info(
+      `warning: emergency change ${c.id} was requested for commit ${c.commit}, not ${commit}; the gate will not let it cover this run.`,
+    );
+  return commit;
+}
+
+function statusText(d: RunDetail, gate: StageGate[] | undefined, gateError?: string): string {
+  const lines = [
+    `run ${d.id} ${d.state}${d.reason ? ` (${d.reason})` : ''} — ${d.project}/${d.pipeline} version ${d.pipelineVersion} commit ${d.commit ?? '-'}`,
+  ];
+  for (const s of d.stages) {
+    const held = gateStates.includes(s.state) || s.state === 'rejected';
+    const g = gate?.find((x) => x.stage === s.name);
+    const why = held && g ? reasonLines(g) : [];
+    const own = s.reason && why.length === 0 ? ` (${s.reason})` : '';
+    lines.push(`  ${stageLabel(s)}: ${s.state}${own}`);
+    lines.push(...why);
+    if (held && g?.approval) lines.push(`    approval ${g.approval.id}: ${g.approval.state}`);
+    if (held && !g && gateError)
+      lines.push(`    (the gate's reasons cannot be read: ${gateError})`);
+    if (s.state === 'waiting')
+      lines.push('    waiting for the environment: another run deploys to it (one at a time)');
+    for (const j of s.jobs)
+      for (const st of j.steps)
+        lines.push(
+          `    ${st.name}: ${st.state}${st.exitCode !== null ? ` (exit ${st.exitCode})` : ''}`,
+        );
+  }
+  for (const f of d.files) lines.push(`  ${f.kind} ${f.name} ${f.digest} (${f.stage}/${f.step})`);
+  return lines.map(lineText).join('\n');
+}
+
+interface ApprovalRow {
+  id: string;
+  summary: string;
+  author: string;
+  state: string;
+  createdAt: string;
+}
+
+interface DeploymentApproval {
+  id: string;
+  run: string;
+  stage: string;
+  project: string;
+  environment: string;
+  state: string;
+  createdAt: string;
+  intentHash: string;
+}
+
+// The approvals module knows pipeline-version (and other resource) requests in these states;
+// deployment requests can also be voided (the intent changed) or withdrawn (the run ended).
+const versionStates = ['pending', 'approved', 'rejected'];
+const approvalStates = [...versionStates, 'voided', 'withdrawn'];
 
 export function registerPipelineCommands(program: Command): void {
   const pipeline = program.command('pipeline').description('Pipeline versions: history and diff');
@@ -150,13 +228,17 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('run <pipeline>')
     .description(
-      'Start a run of a pipeline; with --follow, stream its logs and exit with its result',
+      'Start a run of a pipeline; with --follow, tell its story (stages, jobs, why a deploy waits, logs) until it ends and exit 0 only if it succeeded',
     )
     .requiredOption('-p, --project <project>', 'project of the pipeline')
     .option('--input <name=value>', 'an input of the pipeline (repeatable)', collect, [])
     .option('--commit <sha>', 'the commit to build (default: the head of the pipeline branch)')
-    .option('--version <n>', 'pipeline version (default: the latest)')
-    .option('-f, --follow', 'stream logs until the run ends; exit 0 only if it succeeded')
+    .option('--version <n>', 'pipeline version (default: the latest)', wholeNumber('--version'))
+    .option(
+      '--change <id>',
+      'a change request for the stages deploying to its environment; an emergency change pins the run to its commit',
+    )
+    .option('-f, --follow', 'follow the run until it ends; exit 0 only if it succeeded')
     .action(
       run(
         async (
@@ -167,11 +249,12 @@ export function registerPipelineCommands(program: Command): void {
             input: string[];
             commit?: string;
             version?: string;
+            change?: string;
             follow?: boolean;
           },
         ) => {
-          if (opts.version !== undefined && !/^\d+$/.test(opts.version))
-            throw new UsageError('--version is a number');
+          const inputs = parseInputs(opts.input);
+          const commit = opts.change ? await commitFor(ctx, opts.change, opts.commit) : opts.commit;
           const created = await ctx
             .client()
             .request<RunView>(
@@ -179,9 +262,10 @@ export function registerPipelineCommands(program: Command): void {
               `/api/v1/projects/${enc(opts.project)}/pipelines/${enc(name)}/runs`,
               {
                 json: {
-                  inputs: parseInputs(opts.input),
-                  ...(opts.commit ? { commit: opts.commit } : {}),
+                  inputs,
+                  ...(commit ? { commit } : {}),
                   ...(opts.version ? { version: Number(opts.version) } : {}),
+                  ...(opts.change ? { change: opts.change } : {}),
                 },
               },
             );
@@ -193,73 +277,72 @@ export function registerPipelineCommands(program: Command): void {
             );
             return;
           }
-          ctx.out.info(
-            `run ${created.id} (pipeline ${created.pipeline} version ${created.pipelineVersion})`,
-          );
-          const write =
-            ctx.out.format === 'json'
-              ? (s: string) => process.stderr.write(s)
-              : (s: string) => process.stdout.write(s);
-          const final = await follow(ctx, created.id, undefined, write);
-          ctx.out.result(
-            final,
-            () => `run ${final.id} ${final.state}${final.reason ? ` (${final.reason})` : ''}`,
-          );
-          resultOf(final);
+          await watchRun(ctx, created.id, false);
         },
       ),
     );
 
   program
+    .command('watch <run>')
+    .description(
+      'Follow a run from now on: stage and job transitions, why a deploy stage waits, logs; exit 0 only if it succeeded',
+    )
+    .action(run(async (ctx, id: string) => watchRun(ctx, id, true)));
+
+  program
     .command('runs')
-    .description('List runs, newest first')
+    .description('List the runs you may read, newest first')
     .option('-p, --project <project>', 'only this project')
     .option('--pipeline <pipeline>', 'only this pipeline')
-    .option('--state <state>', 'queued, running, succeeded, failed or cancelled')
+    .addOption(new Option('--state <state>', 'only runs in this state').choices(runStates))
+    .option(...limitOption)
+    .option(...allOption)
     .action(
-      run(async (ctx, opts: { project?: string; pipeline?: string; state?: string }) => {
-        const { items } = await ctx
-          .client()
-          .request<{ items: RunView[] }>('GET', '/api/v1/runs', { query: opts });
-        ctx.out.result(items, () =>
-          table([
-            ['RUN', 'PIPELINE', 'VERSION', 'STATE', 'REASON', 'CREATED BY', 'CREATED AT'],
-            ...items.map((r) => [
-              r.id,
-              `${r.project}/${r.pipeline}`,
-              String(r.pipelineVersion),
-              r.state,
-              r.reason ?? '',
-              r.createdBy,
-              r.createdAt,
+      run(
+        async (ctx, opts: { project?: string; pipeline?: string; state?: string } & PageFlags) => {
+          const listed = await fetchList<RunView>(ctx.client(), '/api/v1/runs', {
+            query: { project: opts.project, pipeline: opts.pipeline, state: opts.state },
+            flags: opts,
+          });
+          const { items } = listed;
+          hintMore(ctx.out, listed, 'runs');
+          ctx.out.result(items, () =>
+            table([
+              ['RUN', 'PIPELINE', 'VERSION', 'STATE', 'REASON', 'CREATED BY', 'CREATED AT'],
+              ...items.map((r) => [
+                r.id,
+                `${r.project}/${r.pipeline}`,
+                String(r.pipelineVersion),
+                r.state,
+                r.reason ?? '',
+                r.createdBy,
+                r.createdAt,
+              ]),
             ]),
-          ]),
-        );
-      }),
+          );
+        },
+      ),
     );
 
   program
     .command('status <run>')
-    .description('Show a run: stages, steps, artifacts and evidence')
+    .description(
+      "Show a run: stages (for a deploy stage that waits, the gate's reasons and what unblocks it), steps, artifacts and evidence",
+    )
     .action(
       run(async (ctx, id: string) => {
         const d = await ctx.client().request<RunDetail>('GET', `/api/v1/runs/${enc(id)}`);
-        ctx.out.result(d, () => {
-          const lines = [
-            `run ${d.id} ${d.state}${d.reason ? ` (${d.reason})` : ''} — ${d.project}/${d.pipeline} version ${d.pipelineVersion} commit ${d.commit ?? '-'}`,
-          ];
-          for (const s of d.stages) {
-            lines.push(`  ${s.name}: ${s.state}`);
-            for (const j of s.jobs)
-              for (const st of j.steps)
-                lines.push(
-                  `    ${st.name}: ${st.state}${st.exitCode !== null ? ` (exit ${st.exitCode})` : ''}`,
-                );
+        let gate: StageGate[] | undefined;
+        let gateError: string | undefined;
+        if (d.stages.some((s) => s.environment))
+          try {
+            gate = (await ctx.client().request<RunGate>('GET', `/api/v1/runs/${enc(id)}/gate`))
+              .stages;
+          } catch (err) {
+            if (!(err instanceof ApiError)) throw err;
+            gateError = err.message;
           }
-          for (const f of d.files)
-            lines.push(`  ${f.kind} ${f.name} ${f.digest} (${f.stage}/${f.step})`);
-          return lines.join('\n');
-        });
+        ctx.out.result(gate ? { ...d, gate } : d, () => statusText(d, gate, gateError));
       }),
     );
 
@@ -275,13 +358,20 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command('logs <run>')
-    .description('Print the logs of a run (or one step); --follow streams until the run ends')
+    .description(
+      'Print the logs of a run (or one step), with a header before each step; --follow streams until the run ends',
+    )
     .option('--step <name>', 'only this step (NAME or STAGE/NAME)')
-    .option('-f, --follow', 'stream until the run ends')
+    .option('-f, --follow', 'stream until the run ends; exit 0 only if it succeeded')
     .action(
       run(async (ctx, id: string, opts: { step?: string; follow?: boolean }) => {
         if (opts.follow) {
-          const final = await follow(ctx, id, opts.step, (s) => process.stdout.write(s));
+          const final = await followRun(ctx.client(), id, {
+            story: false,
+            step: opts.step,
+            write: storyWriter(ctx),
+          });
+          if (ctx.out.format === 'json') ctx.out.result(final, () => '');
           resultOf(final);
           return;
         }
@@ -290,60 +380,60 @@ export function registerPipelineCommands(program: Command): void {
           .request<{ chunks: LogChunk[] }>('GET', `/api/v1/runs/${enc(id)}/logs`, {
             query: { step: opts.step },
           });
-        ctx.out.result(logs.chunks, () => logs.chunks.map((c) => c.content).join(''));
+        ctx.out.result(logs.chunks, () =>
+          new LogPrinter({ firstHeader: opts.step === undefined }).render(logs.chunks, true),
+        );
       }),
     );
 
   program
     .command('approvals [list]')
-    .description('List approval requests (pipeline versions and deployments)')
-    .option('--state <state>', 'pending, approved or rejected', 'pending')
+    .description(
+      'List approval requests you may read, newest first: resource versions (pipelines, governed configuration) and deployments',
+    )
+    .addOption(
+      new Option('--state <state>', 'only requests in this state')
+        .choices(approvalStates)
+        .default('pending'),
+    )
     .option('-p, --project <project>', 'only this project')
     .option('--mine', 'only deployments you may still approve')
+    .option(...limitOption)
+    .option(...allOption)
     .action(
       run(
         async (
           ctx,
           _list: string | undefined,
-          opts: { state: string; project?: string; mine?: boolean },
+          opts: { state: string; project?: string; mine?: boolean } & PageFlags,
         ) => {
-          const { mine, ...query } = opts;
-          const { items: versions } = mine
-            ? { items: [] }
-            : await ctx.client().request<{
-                items: {
-                  id: string;
-                  summary: string;
-                  author: string;
-                  state: string;
-                  createdAt: string;
-                }[];
-              }>('GET', '/api/v1/approvals', { query });
+          const limit = parseLimit(opts.limit) ?? defaultPageSize;
+          const flags: PageFlags = opts.all ? opts : { limit: String(limit) };
+          const query = { state: opts.state, project: opts.project };
+          const versions =
+            opts.mine || !versionStates.includes(opts.state)
+              ? { items: [] as ApprovalRow[], next: null }
+              : await fetchList<ApprovalRow>(ctx.client(), '/api/v1/approvals', { query, flags });
           // Deployment approvals (bound to the deployment intent) live in the deployments module.
-          const { items: deployments } = await ctx.client().request<{
-            items: {
-              id: string;
-              run: string;
-              stage: string;
-              project: string;
-              environment: string;
-              state: string;
-              createdAt: string;
-              intentHash: string;
-            }[];
-          }>('GET', '/api/v1/deployments/approvals', {
-            query: { ...query, ...(mine ? { mine: 'true' } : {}) },
-          });
-          const items = [
-            ...versions,
-            ...deployments.map((d) => ({
+          const deployments = await fetchList<DeploymentApproval>(
+            ctx.client(),
+            '/api/v1/deployments/approvals',
+            { query: { ...query, ...(opts.mine ? { mine: 'true' } : {}) }, flags },
+          );
+          const merged = [
+            ...versions.items,
+            ...deployments.items.map((d) => ({
               id: d.id,
               summary: `deploy run ${d.run} (${d.stage}) to ${d.project}/${d.environment}, intent ${d.intentHash.slice(0, 19)}`,
               author: '',
               state: d.state,
               createdAt: d.createdAt,
             })),
-          ];
+          ].sort((x, y) => (x.createdAt < y.createdAt ? 1 : x.createdAt > y.createdAt ? -1 : 0));
+          const items = opts.all ? merged : merged.slice(0, limit);
+          const more =
+            items.length < merged.length || versions.next !== null || deployments.next !== null;
+          hintMore(ctx.out, { items, next: more ? 'more' : null }, 'approval requests');
           ctx.out.result(items, () =>
             table([
               ['ID', 'STATE', 'AUTHOR', 'SUMMARY'],
@@ -359,12 +449,10 @@ export function registerPipelineCommands(program: Command): void {
     .option('--comment <text>', 'why')
     .action(
       run(async (ctx, id: string, opts: { comment?: string }) => {
-        const a = await ctx
-          .client()
-          .request<{ id: string; state: string }>('POST', `${approvalsUrl(id)}/approve`, {
-            json: opts.comment ? { comment: opts.comment } : {},
-          });
-        ctx.out.result(a, () => `${a.id} ${a.state}`);
+        const a = await ctx.client().request<Decided>('POST', `${approvalsUrl(id)}/approve`, {
+          json: opts.comment ? { comment: opts.comment } : {},
+        });
+        ctx.out.result(a, () => decidedText(a));
       }),
     );
   program
@@ -373,14 +461,32 @@ export function registerPipelineCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .action(
       run(async (ctx, id: string, opts: { reason: string }) => {
-        const a = await ctx
-          .client()
-          .request<{ id: string; state: string }>('POST', `${approvalsUrl(id)}/reject`, {
-            json: { reason: opts.reason },
-          });
-        ctx.out.result(a, () => `${a.id} ${a.state}`);
+        const a = await ctx.client().request<Decided>('POST', `${approvalsUrl(id)}/reject`, {
+          json: { reason: opts.reason },
+        });
+        ctx.out.result(a, () => decidedText(a));
       }),
     );
+}
+
+// The request as the server now has it: what was decided on, so that a person who acted on
+// a hint (a log line can imitate one) sees which deployment or version it was.
+interface Decided {
+  id: string;
+  state: string;
+  summary?: string;
+  run?: string;
+  stage?: string;
+  project?: string;
+  environment?: string;
+  intentHash?: string;
+}
+
+function decidedText(a: Decided): string {
+  const what = a.run
+    ? `deploy run ${a.run} (${a.stage}) to ${a.project}/${a.environment}, intent ${a.intentHash}`
+    : a.summary;
+  return lineText(`${a.id} ${a.state}${what ? `: ${what}` : ''}`);
 }
 
 // Deployment approval requests (`dap_…`) are decided through the deployments API.

@@ -65,3 +65,42 @@ export async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+// `custody` in the background, for commands that follow a run while the test drives it (a
+// synchronous spawn would block the test, and an in-process server with it).
+export class CliProcess {
+  stdout = '';
+  stderr = '';
+  readonly done: Promise<CliResult>;
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    const child = spawn(custodyBin, args, {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.done = new Promise((resolve) =>
+      child.once('exit', (code) =>
+        resolve({ status: code ?? -1, stdout: this.stdout, stderr: this.stderr }),
+      ),
+    );
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    void this.done.then(() => clearTimeout(timer));
+  }
+
+  // Resolves once `pattern` appears in standard output or error.
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const m = (this.stdout + this.stderr).match(pattern);
+      if (m) return m;
+      if (Date.now() > until)
+        throw new Error(
+          `timed out waiting for ${pattern}; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import { parseTilePath, TILE_WIDTH } from '@custody/ledger';
 import { z } from 'zod';
 import { DomainError } from '../../platform/errors.ts';
-import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import type { RequestContext } from '../../platform/context.ts';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.ts';
 import { ledgerErrors } from './errors.ts';
 import type { Ledger } from './ledger.ts';
@@ -20,9 +20,15 @@ const checkpointSchema = z.object({
 
 const size = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-// `uow` records every download of the trail's entries: who exported the audit trail is itself
-// evidence (tree hashes and checkpoints carry no content and are not recorded).
-export function ledgerRoutes(ledger: Ledger, uow: UnitOfWork): AnyRoute[] {
+// Records a download of the trail's entries: who exported the audit trail is itself evidence
+// (hash tiles and checkpoints carry no content and are not recorded). It must not fail the
+// download: a database someone tampered with is exactly when an auditor verifies.
+export type ExportRecorder = (
+  ctx: RequestContext,
+  details: { bundle: number; fromSeq: number; toSeq: number },
+) => Promise<void>;
+
+export function ledgerRoutes(ledger: Ledger, recordExport: ExportRecorder): AnyRoute[] {
   const { service } = ledger;
   return [
     defineRoute({
@@ -224,13 +230,11 @@ export function ledgerRoutes(ledger: Ledger, uow: UnitOfWork): AnyRoute[] {
           ) as unknown as string;
         const bytes = await service.entryBundle(parsed.index, parsed.width);
         const first = parsed.index * TILE_WIDTH;
-        await uow.run(ctx, async (_tx, record) =>
-          record({
-            action: 'ledger.entries.exported',
-            resource: { type: 'Ledger', id: service.signer.name },
-            details: { bundle: parsed.index, fromSeq: first, toSeq: first + parsed.width - 1 },
-          }),
-        );
+        await recordExport(ctx, {
+          bundle: parsed.index,
+          fromSeq: first,
+          toSeq: first + parsed.width - 1,
+        });
         return Buffer.from(bytes) as unknown as string;
       },
     }),
