@@ -43,6 +43,7 @@ describe('custody run --follow tells the story of a run', () => {
     expect(shown.stdout).toContain('APPROVAL_REQUIRED');
     expect(shown.stdout).toContain(`to unblock: ${waiting[1]}`);
     expect(shown.stdout).toContain(`approval ${waiting[2]}: pending`);
+    expect(shown.stdout).toMatch(/waiting since \S+; fails with GATE_WAIT_EXPIRED at \S+/);
 
     // The approver sees what the request was for: a hint can be imitated by a log line.
     const approved = await f.spawn('bob', ['approve', waiting[2]!]).done;
@@ -79,7 +80,11 @@ describe('custody run --follow tells the story of a run', () => {
       at(/^==> build \/ test$/),
       at(new RegExp(`^${iso} build / test: succeeded \\(exit 0\\)$`)),
       at(new RegExp(`^${iso} build: succeeded$`)),
-      at(new RegExp(`^${iso} deploy → production: waiting_for_approval$`)),
+      at(
+        new RegExp(
+          `^${iso} deploy → production: waiting_for_approval \\(fails with GATE_WAIT_EXPIRED at ${iso} unless unblocked\\)$`,
+        ),
+      ),
       at(/^ {4}APPROVAL_REQUIRED: /),
       at(/^ {6}to unblock: custody approve dap_/),
       at(new RegExp(`^${iso} deploy → production: running$`)),

@@ -177,7 +177,9 @@ function stageText(s: StageView): string {
   if (s.state === 'waiting')
     return `${label}: waiting for the environment (one deployment at a time; another run holds it)`;
   // Held back or refused by the gate: its reasons follow on their own lines.
-  if (gateStates.includes(s.state) || s.state === 'rejected') return `${label}: ${s.state}`;
+  if (s.state === 'rejected') return `${label}: ${s.state}`;
+  if (gateStates.includes(s.state))
+    return `${label}: ${s.state}${s.waitExpiresAt ? ` (fails with GATE_WAIT_EXPIRED at ${stamp(s.waitExpiresAt)} unless unblocked)` : ''}`;
   return `${label}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`;
 }
 

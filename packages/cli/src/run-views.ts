@@ -42,6 +42,8 @@ export interface StageView {
   environment?: string | null;
   state: string;
   reason?: string | null;
+  waitingSince?: string | null;
+  waitExpiresAt?: string | null;
   startedAt?: string | null;
   finishedAt?: string | null;
   jobs: JobView[];

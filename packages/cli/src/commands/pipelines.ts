@@ -15,7 +15,7 @@ import {
 } from '../pagination.ts';
 import { followRun } from '../run-follow.ts';
 import { lineText } from '../terminal-text.ts';
-import { reasonLines, RunStory } from '../run-story.ts';
+import { reasonLines, RunStory, stamp } from '../run-story.ts';
 import {
   gateStates,
   runStates,
@@ -133,6 +133,10 @@ function statusText(d: RunDetail, gate: StageGate[] | undefined, gateError?: str
       lines.push(`    (the gate's reasons cannot be read: ${gateError})`);
     if (s.state === 'waiting')
       lines.push('    waiting for the environment: another run deploys to it (one at a time)');
+    if (s.waitingSince && s.waitExpiresAt)
+      lines.push(
+        `    waiting since ${stamp(s.waitingSince)}; fails with GATE_WAIT_EXPIRED at ${stamp(s.waitExpiresAt)}`,
+      );
     for (const j of s.jobs)
       for (const st of j.steps)
         lines.push(

@@ -303,6 +303,11 @@ spec:
       const waiting = await d.stage(id, 'deploy-prod');
       expect(waiting.state).toBe('waiting_for_approval');
       expect(waiting.reason).toMatch(/^APPROVAL_REQUIRED/);
+      // The wait and its end are visible while it lasts.
+      expect(waiting.waitingSince).not.toBeNull();
+      expect(Date.parse(waiting.waitExpiresAt!) - Date.parse(waiting.waitingSince!)).toBe(
+        7 * 86_400_000,
+      );
       clock.advance(6 * 86_400_000);
       await d.tick();
       expect((await d.stage(id, 'deploy-prod')).state).toBe('waiting_for_approval');

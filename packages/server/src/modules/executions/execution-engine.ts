@@ -74,6 +74,7 @@ export class ExecutionEngine {
       governance: deps.governance,
       advance: (id) => this.scheduler.advance(id),
       environmentPool,
+      gateWaitTimeoutMs: options.gateWaitTimeoutMs,
     });
     const checkpoints = new GateCheckpoints({ store, clock, lifecycle, gate });
     const payloads = new JobPayloadBuilder({

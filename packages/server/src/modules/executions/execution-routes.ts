@@ -45,6 +45,8 @@ const runDetailSchema = runViewSchema.extend({
       pool: z.string(),
       state: z.string(),
       reason: z.string().nullable(),
+      waitingSince: z.string().nullable(),
+      waitExpiresAt: z.string().nullable(),
       startedAt: z.string().nullable(),
       finishedAt: z.string().nullable(),
       jobs: z.array(

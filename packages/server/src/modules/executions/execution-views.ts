@@ -52,6 +52,9 @@ export interface StageView {
   pool: string;
   state: StageState;
   reason: string | null;
+  // While the stage waits on the gate or its environment: since when, and when it fails.
+  waitingSince: string | null;
+  waitExpiresAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
   jobs: JobView[];
@@ -103,6 +106,7 @@ export function toRunDetail(
   jobs: JobRow[],
   steps: StepRow[],
   files: FileRow[],
+  gateWaitTimeoutMs: number,
 ): RunDetail {
   const stepsOf = (jobId: string): StepView[] =>
     steps
@@ -128,6 +132,10 @@ export function toRunDetail(
       pool: s.pool,
       state: s.state as StageState,
       reason: s.reason,
+      waitingSince: s.waiting_since,
+      waitExpiresAt: s.waiting_since
+        ? new Date(Date.parse(s.waiting_since) + gateWaitTimeoutMs).toISOString()
+        : null,
       startedAt: s.started_at,
       finishedAt: s.finished_at,
       jobs: jobs

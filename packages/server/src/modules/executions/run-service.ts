@@ -52,6 +52,8 @@ export class RunService {
         environment: string,
         tx?: AnyTx,
       ) => Promise<string | undefined>;
+      // How long a stage may wait on the gate (shown as the wait's expiry).
+      gateWaitTimeoutMs: number;
     },
   ) {}
 
@@ -249,7 +251,7 @@ export class RunService {
       this.deps.store.stepsOfRun(db, id),
       this.deps.store.filesOfRun(db, id),
     ]);
-    return toRunDetail(run, stages, jobs, steps, files);
+    return toRunDetail(run, stages, jobs, steps, files, this.deps.gateWaitTimeoutMs);
   }
 
   // The runs the caller may read, each checked at its project (a page may hold fewer than

@@ -105,12 +105,20 @@ export class DeployDriver {
   async stage(
     id: string,
     name: string,
-  ): Promise<{ state: string; reason: string | null; pool: string }> {
+  ): Promise<{
+    state: string;
+    reason: string | null;
+    pool: string;
+    waitingSince: string | null;
+    waitExpiresAt: string | null;
+  }> {
     const stages = (await this.api('GET', `/api/v1/runs/${id}`)).body.stages as {
       name: string;
       state: string;
       reason: string | null;
       pool: string;
+      waitingSince: string | null;
+      waitExpiresAt: string | null;
     }[];
     return stages.find((s) => s.name === name)!;
   }
