@@ -8,9 +8,11 @@ import {
   SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  type SqliteDatabase,
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { cachingStatements } from './sqlite-statement-cache.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -64,8 +66,12 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
 // Kysely's ROLLBACK then fails with "no transaction is active" and that error would replace
 // the real one. The driver skips the ROLLBACK when there is no transaction left to undo.
 class KeepErrorSqliteDialect extends SqliteDialect {
+  private readonly statements: SqliteDatabase;
+
   constructor(private readonly sqlite: SQLite.Database) {
-    super({ database: sqlite });
+    const statements = cachingStatements(sqlite);
+    super({ database: statements });
+    this.statements = statements;
   }
 
   override createDriver(): Driver {
@@ -74,6 +80,6 @@ class KeepErrorSqliteDialect extends SqliteDialect {
       override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
         if (sqlite.inTransaction) await super.rollbackTransaction(connection);
       }
-    })({ database: sqlite });
+    })({ database: this.statements });
   }
 }
