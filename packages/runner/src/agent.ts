@@ -4,7 +4,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { commitRanges } from './commit-range.ts';
-import { createMasker } from './masking.ts';
+import { createMasker } from '@custody/masking';
 import {
   HttpError,
   LeaseLostError,

@@ -1,7 +1,7 @@
 export { runAgent, unsandboxedNotice, type AgentOptions } from './agent.ts';
 export { commitRanges, maxRangeCommits, signatureState } from './commit-range.ts';
 export { RunnerError, runnerErrorCodes, type RunnerErrorCode } from './errors.ts';
-export { createMasker } from './masking.ts';
+export { createMasker } from '@custody/masking';
 export {
   RunnerClient,
   LeaseLostError,

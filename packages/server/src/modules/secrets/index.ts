@@ -14,6 +14,6 @@ export { secretSubjectType, secretVersionHash } from './secret-changes.ts';
 export { SecretReleases, type SecretAuditReader, type SecretRelease } from './secret-releases.ts';
 export { SealingService, type SealingStatus, type ResealResult } from './sealing-service.ts';
 export { secretSealedValues, pendingSecretSealedValues } from './secret-sealed-values.ts';
-export { SecretMasker, createMasker, maskedForms } from './masking.ts';
+export { SecretMasker, createMasker, maskedForms } from '@custody/masking';
 export type { ReleaseRequest } from './secret-release.ts';
 export { secretRoutes } from './secret-routes.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
 import { callApi, TestRunner } from '../../platform/testing/test-runner.ts';
-import { maskedForms } from './masking.ts';
+import { maskedForms } from '@custody/masking';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

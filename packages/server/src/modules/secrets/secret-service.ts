@@ -8,7 +8,7 @@ import { DomainError } from '../../platform/errors.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { secretErrors } from './errors.ts';
-import { SecretMasker } from './masking.ts';
+import { SecretMasker } from '@custody/masking';
 import { secretPermissions as P } from './permissions.ts';
 import { releasableRows, type ReleaseRequest } from './secret-release.ts';
 import { SecretChanges } from './secret-changes.ts';

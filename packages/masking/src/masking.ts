@@ -4,8 +4,8 @@
 // reversed), also when line breaks split it, and the pieces of one cut by a chunk boundary.
 // What it cannot catch is listed in docs/reference/secrets.md.
 //
-// The runner keeps a verbatim copy in packages/runner/src/masking.ts (it imports nothing from
-// the server); a test fails when the two differ.
+// A library of its own because the server (stored logs, API output) and the runner (live
+// logs, before they leave the machine) must mask exactly alike.
 
 export const maskReplacement = '***';
 

@@ -1,0 +1,1 @@
+export { SecretMasker, createMasker, maskReplacement, maskedForms } from './masking.ts';
