@@ -91,6 +91,14 @@ describe('runner agent (stand-in server, real git and bwrap)', () => {
         if (req.url === '/api/v1/runner/lease') return reply(200, { job: queue.shift() ?? null });
         if (req.url!.endsWith('/commit')) return reply(200, { commit: body.commit });
         if (req.url!.endsWith('/heartbeat')) return reply(200, { cancel: false });
+        // The server refuses a malformed report (it parses every upload).
+        if (req.url!.endsWith('/files') && String(body.path).startsWith('broken'))
+          return reply(400, {
+            error: {
+              code: 'EVIDENCE_MALFORMED',
+              message: `junit: ${String(body.path)}:1: not XML`,
+            },
+          });
         return reply(200, { ok: true });
       });
     });
@@ -167,5 +175,76 @@ describe('runner agent (stand-in server, real git and bwrap)', () => {
     expect(
       requests.find((r) => r.path === '/api/v1/runner/jobs/job_with/complete')!.body,
     ).toMatchObject({ result: 'succeeded' });
+  });
+
+  const step = (name: string, run: string, evidence: Job['steps'][0]['evidence']) => ({
+    name,
+    run,
+    env: {},
+    timeoutMs: null,
+    retries: 0,
+    evidence,
+    artifacts: [],
+    secrets: {},
+  });
+  const finishes = (id: string) =>
+    requests
+      .filter((r) => r.path === `/api/v1/runner/jobs/${id}/steps/finish`)
+      .map((r) => ({ result: r.body.result, reason: r.body.reason }));
+  const uploads = (id: string) =>
+    requests
+      .filter((r) => r.path === `/api/v1/runner/jobs/${id}/files`)
+      .map((r) => `${String(r.body.kind)}:${String(r.body.type)}:${String(r.body.path)}`);
+
+  it('collects the reports of a failing step, and fails a step whose declared report is missing or refused unless optional', async () => {
+    const junit = { type: 'junit', path: 'report.xml' };
+    queue.push(
+      job('job_fails', {
+        steps: [step('test', 'echo "<testsuite/>" > report.xml; exit 3', [junit])],
+      }),
+      job('job_missing', { steps: [step('test', 'true', [junit])] }),
+      job('job_optional', {
+        steps: [
+          step('test', 'echo "<testsuite/>" > report.xml; echo x > broken-opt.xml', [
+            junit,
+            { type: 'sarif', path: 'scan.sarif', optional: true },
+            { type: 'junit', path: 'broken-opt.xml', optional: true },
+          ]),
+          step('next', 'true', []),
+        ],
+      }),
+      job('job_refused', {
+        steps: [step('test', 'echo x > broken.xml', [{ type: 'junit', path: 'broken.xml' }])],
+      }),
+    );
+    await runAgent({
+      server: url,
+      token: runnerToken,
+      pools: ['default'],
+      workDir: path.join(dir, 'work2'),
+      maxJobs: 4,
+      leaseWaitMs: 0,
+      log: () => {},
+    });
+    // A step that failed still sends its report, and keeps its own failure.
+    expect(uploads('job_fails')).toEqual(['evidence:junit:report.xml']);
+    expect(finishes('job_fails')).toEqual([{ result: 'failed', reason: 'EXIT_3' }]);
+    // Declared, not produced: the step fails though its script exited 0.
+    expect(uploads('job_missing')).toEqual([]);
+    expect(finishes('job_missing')).toEqual([
+      { result: 'failed', reason: 'EVIDENCE_MISSING: report.xml' },
+    ]);
+    expect(logText('job_missing')).toContain('junit report report.xml not recorded');
+    // Optional ones are only noted; the job goes on.
+    expect(finishes('job_optional')).toEqual([
+      { result: 'succeeded', reason: undefined },
+      { result: 'succeeded', reason: undefined },
+    ]);
+    expect(logText('job_optional')).toContain('optional sarif report scan.sarif not recorded');
+    expect(logText('job_optional')).toContain('optional junit report broken-opt.xml not recorded');
+    // Refused by the server as malformed: the step fails with the server's code.
+    expect(finishes('job_refused')).toEqual([
+      { result: 'failed', reason: expect.stringContaining('EVIDENCE_MALFORMED') },
+    ]);
   });
 });

@@ -17,15 +17,10 @@ import {
 } from './protocol.ts';
 import { assertReachable, createSandbox, type Sandbox } from './sandbox.ts';
 import { stepEnvironment } from './step-env.ts';
+import { collectEvidence, uploadFile, type Post } from './step-files.ts';
 import { SandboxedSteps } from './job-sandbox.ts';
 import { DirectSteps, Reaper, type StepRunner } from './step-process.ts';
-import {
-  createWorkspace,
-  handOver,
-  readWorkspaceFile,
-  removeWorkspace,
-  type Workspace,
-} from './workspace.ts';
+import { createWorkspace, handOver, removeWorkspace, type Workspace } from './workspace.ts';
 
 export interface AgentOptions {
   server: string;
@@ -148,8 +143,6 @@ interface Running {
   kill?: () => void;
 }
 
-type Post = <T>(what: string, body?: Record<string, unknown>) => Promise<T>;
-
 async function runJob(ctx: Context, job: Job): Promise<StepResult> {
   const { client, options, sandbox, log } = ctx;
   const lease = { leaseId: job.leaseId };
@@ -228,12 +221,17 @@ async function runJob(ctx: Context, job: Job): Promise<StepResult> {
         post,
         preamble,
       });
+      if (outcome.result !== 'cancelled') {
+        const refused = await collectEvidence(post, ws, { index, spec: step }, outcome.note);
+        if (refused && outcome.result === 'succeeded') {
+          outcome.result = 'failed';
+          outcome.reason = refused;
+        }
+      }
       if (outcome.result === 'succeeded') {
         try {
-          for (const e of step.evidence)
-            await upload(post, ws, index, 'evidence', e.type, e.type, e.path);
           for (const a of step.artifacts) {
-            await upload(post, ws, index, 'artifact', a.name, 'file', a.path);
+            await uploadFile(post, ws, index, { kind: 'artifact', ...a, type: 'file' });
             env[artifactEnvName(a.name)] = ws.view(path.resolve(ws.src, a.path));
           }
         } catch (err) {
@@ -242,6 +240,7 @@ async function runJob(ctx: Context, job: Job): Promise<StepResult> {
           outcome.reason = (err as Error).message.slice(0, 200);
         }
       }
+      await outcome.flushed();
       const next =
         outcome.result === 'succeeded' && index + 1 < job.steps.length && !state.cancelled
           ? index + 1
@@ -302,28 +301,13 @@ async function checkOut(
   return { commit: (await exec('git', ['rev-parse', 'HEAD'], ws.src)).output.trim() };
 }
 
-async function upload(
-  post: Post,
-  ws: Workspace,
-  step: number,
-  kind: 'artifact' | 'evidence',
-  name: string,
-  type: string,
-  rel: string,
-): Promise<void> {
-  const label = kind === 'artifact' ? 'ARTIFACT' : 'EVIDENCE';
-  const bytes = await readWorkspaceFile(ws, rel);
-  if (bytes === 'missing') throw new Error(`${label}_MISSING: ${rel}`);
-  if (bytes === 'outside') throw new Error(`${label}_OUTSIDE_WORKSPACE: ${rel}`);
-  await post('files', {
-    step,
-    kind,
-    name,
-    type,
-    path: rel,
-    sha256: sha256(bytes),
-    contentBase64: bytes.toString('base64'),
-  });
+interface StepOutcome {
+  result: StepResult;
+  exitCode: number | null;
+  attempts: number;
+  reason?: string;
+  note: (line: string) => void;
+  flushed: () => Promise<unknown>;
 }
 
 interface StepRun {
@@ -338,9 +322,7 @@ interface StepRun {
   preamble: string;
 }
 
-async function runStep(
-  run: StepRun,
-): Promise<{ result: StepResult; exitCode: number | null; attempts: number; reason?: string }> {
+async function runStep(run: StepRun): Promise<StepOutcome> {
   const { step, index, state } = run;
   let seq = 0;
   let sending: Promise<unknown> = Promise.resolve();
@@ -360,14 +342,26 @@ async function runStep(
   }
   await sending;
   if (state.leaseLost) throw new LeaseLostError('lease lost during the step');
+  // What the runner itself says in the step's log after the script ended.
+  const note = (line: string) => send(line);
+  const flushed = () => sending;
   if (state.cancelled)
-    return { result: 'cancelled', exitCode: last.code, attempts, reason: 'CANCELLED' };
-  if (last.code === 0) return { result: 'succeeded', exitCode: 0, attempts };
+    return {
+      result: 'cancelled',
+      exitCode: last.code,
+      attempts,
+      reason: 'CANCELLED',
+      note,
+      flushed,
+    };
+  if (last.code === 0) return { result: 'succeeded', exitCode: 0, attempts, note, flushed };
   return {
     result: 'failed',
     exitCode: last.code,
     attempts,
     reason: last.timedOut ? 'STEP_TIMEOUT' : `EXIT_${last.code ?? 'SIGNAL'}`,
+    note,
+    flushed,
   };
 }
 

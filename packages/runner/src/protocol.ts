@@ -7,7 +7,7 @@ export interface JobStep {
   env: Record<string, string>;
   timeoutMs: number | null;
   retries: number;
-  evidence: { type: string; path: string }[];
+  evidence: { type: string; path: string; optional?: boolean }[];
   artifacts: { name: string; path: string }[];
   // Only the secrets this step names: exposed to this step alone, masked in every step's logs.
   secrets: Record<string, string>;
