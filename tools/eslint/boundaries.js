@@ -1,13 +1,13 @@
 // Layering rule: fails lint on an import that crosses a package or module boundary.
 // Rules (docs/architecture.md):
 //  - server modules are sealed: only `modules/<name>/index.ts` may be imported from outside <name>;
-//  - library packages (ledger, masking, rego) import nothing from other workspace packages;
+//  - library packages (evidence, ledger, masking, rego) import nothing from other workspace packages;
 //  - runner and cli reach server code only through the `@custody/server` entry point;
 //  - nothing imports another package by relative path (`../../server/src/...`).
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const libraries = new Set(['ledger', 'masking', 'rego']);
+const libraries = new Set(['evidence', 'ledger', 'masking', 'rego']);
 
 function packageOf(file) {
   const rel = path.relative(path.join(root, 'packages'), file);

@@ -138,6 +138,14 @@ import {
   deploymentMigrations,
   deploymentRoutes,
 } from './modules/deployments/index.ts';
+import {
+  EvidenceIngest,
+  EvidenceService,
+  KyselyEvidenceStore,
+  WaiverService,
+  evidenceMigrations,
+  evidenceRoutes,
+} from './modules/evidence/index.ts';
 import { systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -194,6 +202,8 @@ export interface App {
     readonly changes: ChangeService;
     readonly gate: DeploymentGate;
     readonly deployments: DeploymentService;
+    readonly evidence: EvidenceService;
+    readonly waivers: WaiverService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -217,6 +227,7 @@ export const allMigrations = [
   changeMigrations,
   streamMigrations,
   deploymentMigrations,
+  evidenceMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -352,6 +363,25 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const scmStore = new KyselyScmStore();
   const executionStore = new KyselyExecutionStore(database.dialect);
   const executionReads = new ExecutionReads(executionStore);
+  const evidenceStore = new KyselyEvidenceStore();
+  const waivers = new WaiverService({
+    database,
+    uow,
+    store: evidenceStore,
+    clock,
+    projects,
+    creators: directory,
+    sockPuppetWindowMs,
+    maxDays: config.waiverMaxDays,
+  });
+  const evidence = new EvidenceService({
+    database,
+    store: evidenceStore,
+    executions: executionReads,
+    projects,
+    waivers,
+    clock,
+  });
   const gate = new DeploymentGate({
     store: deploymentStore,
     executions: executionReads,
@@ -365,6 +395,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     rbac,
     directory,
     sockPuppetWindowMs,
+    evidence,
   });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
   const envRequeue = Number(process.env.CUSTODY_REQUEUE_TIMEOUT_MS);
@@ -377,6 +408,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     governance,
     secrets,
     gate,
+    evidence: new EvidenceIngest({
+      store: evidenceStore,
+      limits: { maxBytes: config.fileMaxBytes },
+    }),
     options: {
       ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}),
       ...(envRequeue > 0 ? { requeueTimeoutMs: envRequeue } : {}),
@@ -557,7 +592,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...pipelineRoutes(),
     ...approvalRoutes(approvals),
     ...executionRoutes(engine),
-    ...runnerRoutes(runners, engine),
+    ...runnerRoutes(runners, engine, { fileBytes: config.fileMaxBytes }),
+    ...evidenceRoutes(evidence, waivers),
     ...secretRoutes(secrets, secretReleases, sealing),
     ...scmRoutes(scm),
     ...freezeRoutes(freeze),
@@ -610,6 +646,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       changes,
       gate,
       deployments,
+      evidence,
+      waivers,
     },
     background,
     uow,

@@ -3,6 +3,7 @@ import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerChangeCommands } from './changes.ts';
 import { registerDeploymentCommands } from './deployments.ts';
+import { registerEvidenceCommands } from './evidence.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
@@ -24,6 +25,7 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerChangeCommands,
   registerPolicyCommands,
   registerDeploymentCommands,
+  registerEvidenceCommands,
   registerSecretCommands,
   registerScmCommands,
   registerWitnessCommands,

@@ -5,6 +5,7 @@ import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
 import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ChangeService } from '../changes/index.ts';
+import type { EvidenceService } from '../evidence/index.ts';
 import type {
   DeploymentGatePort,
   ExecutionReads,
@@ -32,6 +33,7 @@ import {
   checkPromotion,
 } from './gate-checks.ts';
 import { GateEvaluation, type GateDecision } from './gate-evaluation.ts';
+import { checkQuality } from './quality-check.ts';
 
 export type { GateCheck, GateDecision, GateReason } from './gate-evaluation.ts';
 
@@ -66,6 +68,8 @@ export interface GateDeps {
   directory: IdentityResolver & CreatorLookup;
   sockPuppetWindowMs: number | null;
   policy?: DeploymentPolicyHook | undefined;
+  // Parsed evidence of the artifacts, for the environment's quality gates.
+  evidence?: EvidenceService | undefined;
 }
 
 // Decisions made at the same (clock) instant still sort in the order they were made.
@@ -137,6 +141,7 @@ export class DeploymentGate implements DeploymentGatePort {
     checkDeployers(e);
     await checkPipelineVersion(e, this.deps);
     await checkPromotion(e, this.deps);
+    await checkQuality(e, this.deps.evidence);
     const change = await checkChangeRecord(e, this.deps);
     await checkFreeze(e, this.deps, change.breakGlass);
     const sod = await analyseSod(tx, this.deps, run, env.name);

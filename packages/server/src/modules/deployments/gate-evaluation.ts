@@ -14,7 +14,15 @@ export const gateActor = (): Pick<RequestContext, 'actor' | 'requestId'> => ({
 });
 
 export type GateCheck =
-  'deployers' | 'pipeline' | 'promotion' | 'change' | 'freeze' | 'sod' | 'approvals' | 'policy';
+  | 'deployers'
+  | 'pipeline'
+  | 'promotion'
+  | 'quality'
+  | 'change'
+  | 'freeze'
+  | 'sod'
+  | 'approvals'
+  | 'policy';
 
 export interface GateReason {
   readonly check: GateCheck;

@@ -75,6 +75,12 @@ export const executionErrors = defineErrors({
     solve:
       'A runner reports only the steps, files and commit ranges of the job its lease names; `details` says what did not match.',
   },
+  EXECUTIONS_EVIDENCE_MISSING: {
+    category: 'conflict',
+    message: 'A step cannot succeed without the reports it declares',
+    solve:
+      'The step declares evidence that was never recorded: make the step write it, or mark the entry `optional: true`. `details.missing` lists what is missing.',
+  },
   EXECUTIONS_TRANSITION_ILLEGAL: {
     category: 'conflict',
     message: 'The report asks for a transition the job or step cannot make from its state',

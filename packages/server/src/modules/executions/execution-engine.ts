@@ -6,6 +6,7 @@ import { defaultEngineOptions, type EngineOptions } from './engine-options.ts';
 import { ExecutionReads } from './execution-reads.ts';
 import type { KyselyExecutionStore } from './execution-store.ts';
 import { GateCheckpoints } from './gate-checkpoints.ts';
+import type { AttestationPort, EvidencePort } from './evidence-port.ts';
 import type { DeploymentGatePort } from './gate-port.ts';
 import { JobLeasing } from './job-leasing.ts';
 import { JobLifecycle } from './job-lifecycle.ts';
@@ -25,6 +26,10 @@ export interface ExecutionEngineDeps {
   governance: PipelineGovernance;
   secrets?: SecretSource;
   gate?: DeploymentGatePort;
+  // Parses and keeps the reports steps record (the evidence module).
+  evidence?: EvidencePort;
+  // Signs the provenance of what each job built (the attestations module).
+  attestations?: AttestationPort;
   options?: Partial<EngineOptions>;
   onError?: (err: unknown) => void;
   // The runner pool an environment names (its production pool).
@@ -106,8 +111,19 @@ export class ExecutionEngine {
       scheduler: this.scheduler,
       guard,
       leaseTtlMs: options.leaseTtlMs,
+      evidence: deps.evidence,
+      attestations: deps.attestations,
     });
-    this.files = new JobFiles({ database, uow, store, clock, pipelines, guard, secrets });
+    this.files = new JobFiles({
+      database,
+      uow,
+      store,
+      clock,
+      pipelines,
+      guard,
+      secrets,
+      evidence: deps.evidence,
+    });
     this.reads = new ExecutionReads(store);
   }
 

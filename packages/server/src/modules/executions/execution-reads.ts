@@ -90,6 +90,26 @@ export class ExecutionReads {
     };
   }
 
+  // The runs that built any of `digests` (recorded it as an artifact), newest first.
+  async artifactOrigins(
+    db: AnyDb | AnyTx,
+    project: string,
+    digests: readonly string[],
+  ): Promise<{ digest: string; runId: string }[]> {
+    return (await this.store.artifactOrigins(db, project, digests)).map((r) => ({
+      digest: r.digest,
+      runId: r.run_id,
+    }));
+  }
+
+  latestRunTo(
+    db: AnyDb | AnyTx,
+    project: string,
+    environment: string,
+  ): Promise<string | undefined> {
+    return this.store.latestRunTo(db, project, environment);
+  }
+
   async releases(
     db: AnyDb | AnyTx,
     project: string,

@@ -152,6 +152,29 @@ export function executionRoutes(engine: ExecutionEngine): AnyRoute[] {
       },
     }),
     defineRoute({
+      method: 'GET',
+      url: '/api/v1/runs/:id/files/:file',
+      summary: 'Download an artifact or report a step recorded (base64; each download is audited)',
+      tags: ['executions'],
+      auth: { permission: P['executions.run.read'], scope: () => ({ any: true }) },
+      params: z
+        .object({ id: z.string().min(1).max(100), file: z.string().min(1).max(100) })
+        .strict(),
+      response: z.object({
+        id: z.string(),
+        kind: z.string(),
+        name: z.string(),
+        type: z.string(),
+        path: z.string(),
+        digest: z.string(),
+        size: z.number(),
+        contentBase64: z.string(),
+      }),
+      async handler({ params, ctx }) {
+        return engine.runs.fileContent(ctx, params.id, params.file);
+      },
+    }),
+    defineRoute({
       method: 'POST',
       url: '/api/v1/runs/:id/cancel',
       summary: 'Cancel a run: queued work ends now, running steps are stopped by their runner',

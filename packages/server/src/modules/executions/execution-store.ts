@@ -442,6 +442,53 @@ export class KyselyExecutionStore {
     await k(db).insertInto('run_files').values(row).execute();
   }
 
+  async filesOfJob(db: Db, jobId: string): Promise<FileRow[]> {
+    return k(db)
+      .selectFrom('run_files')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  // The runs of `project` that recorded any of `digests` as an artifact.
+  async artifactOrigins(
+    db: Db,
+    project: string,
+    digests: readonly string[],
+  ): Promise<{ digest: string; run_id: string; created_at: string }[]> {
+    if (digests.length === 0) return [];
+    return k(db)
+      .selectFrom('run_files as f')
+      .innerJoin('runs as r', 'r.id', 'f.run_id')
+      .select(['f.digest', 'f.run_id', 'f.created_at'])
+      .where('r.project', '=', project)
+      .where('f.kind', '=', 'artifact')
+      .where('f.digest', 'in', [...digests])
+      .orderBy('f.created_at', 'desc')
+      .execute();
+  }
+
+  // The newest run of `project` with a stage deploying to `environment`.
+  async latestRunTo(db: Db, project: string, environment: string): Promise<string | undefined> {
+    const row = await k(db)
+      .selectFrom('runs as r')
+      .innerJoin('run_stages as s', 's.run_id', 'r.id')
+      .select('r.id')
+      .where('r.project', '=', project)
+      .where('s.environment', '=', environment)
+      .orderBy('r.created_at', 'desc')
+      .orderBy('r.id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  async file(db: Db, id: string): Promise<FileRow | undefined> {
+    return k(db).selectFrom('run_files').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   async filesOfRun(db: Db, runId: string): Promise<FileRow[]> {
     return k(db)
       .selectFrom('run_files')

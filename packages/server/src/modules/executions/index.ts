@@ -7,6 +7,14 @@ export { defaultEngineOptions, type EngineOptions } from './engine-options.ts';
 export type { JobPayload, SecretSource } from './job-payload.ts';
 export type { CommitRangeReport } from './commit-ranges.ts';
 export type { StepResult } from './job-lifecycle.ts';
+export type {
+  AttestationPort,
+  AttestationRequest,
+  EvidenceOrigin,
+  EvidencePort,
+  JobEvidence,
+  ParsedEvidence,
+} from './evidence-port.ts';
 export type { DeploymentGatePort, GateRun, GateStage, GateVerdict } from './gate-port.ts';
 export {
   ExecutionReads,

@@ -7,6 +7,7 @@ import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { PipelineService, StepSpec } from '../pipelines/index.ts';
 import { executionErrors } from './errors.ts';
+import type { EvidencePort, ParsedEvidence } from './evidence-port.ts';
 import type { JobRow, KyselyExecutionStore } from './execution-store.ts';
 import { jobArtifacts, type SecretSource } from './job-payload.ts';
 import type { LeaseGuard } from './lease-guard.ts';
@@ -35,6 +36,7 @@ export class JobFiles {
       pipelines: PipelineService;
       guard: LeaseGuard;
       secrets?: SecretSource | undefined;
+      evidence?: EvidencePort | undefined;
     },
   ) {}
 
@@ -96,10 +98,12 @@ export class JobFiles {
       throw new DomainError(executionErrors.EXECUTIONS_DIGEST_MISMATCH);
     const digest = `sha256:${file.sha256}`;
     await this.deps.guard.held(this.deps.database.db, ctx, jobId, leaseId);
+    const parsed = file.kind === 'evidence' ? await this.parse(ctx, jobId, file, bytes) : undefined;
     return this.deps.uow.run(ctx, async (tx, record) => {
       const job = await this.deps.guard.current(tx, jobId, leaseId);
       await this.declared(tx, job, file);
       const id = newId('file');
+      const at = this.now();
       await this.deps.store.putBlob(tx, digest, bytes.length, file.contentBase64);
       await this.deps.store.insertFile(tx, {
         id,
@@ -112,8 +116,20 @@ export class JobFiles {
         path: file.path,
         digest,
         size: bytes.length,
-        created_at: this.now(),
+        created_at: at,
       });
+      const report = parsed
+        ? await this.deps.evidence!.record(tx, record, {
+            parsed,
+            origin: await this.origin(
+              tx,
+              job,
+              { id, digest, path: file.path, type: file.type },
+              file.step,
+              at,
+            ),
+          })
+        : {};
       record({
         action: `executions.${file.kind}.recorded`,
         resource: { type: file.kind, id },
@@ -124,10 +140,54 @@ export class JobFiles {
           path: file.path,
           digest,
           size: bytes.length,
+          ...report,
         },
       });
       return { id, digest, size: bytes.length };
     });
+  }
+
+  // A report that does not parse as the type its step declared is refused before anything is
+  // written; the refusal is in the ledger with its code.
+  private async parse(
+    ctx: RequestContext,
+    jobId: string,
+    file: FileUpload,
+    bytes: Buffer,
+  ): Promise<ParsedEvidence | undefined> {
+    if (!this.deps.evidence) return undefined;
+    try {
+      return this.deps.evidence.parse({ type: file.type, path: file.path, bytes });
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      await this.deps.uow.recordAttempt(ctx, {
+        action: 'executions.evidence.recorded',
+        resource: { type: 'evidence', id: `${jobId}/${file.step}` },
+        outcome: 'denied',
+        details: { code: err.code, job: jobId, type: file.type, path: file.path },
+      });
+      throw err;
+    }
+  }
+
+  private async origin(
+    tx: AnyTx,
+    job: JobRow,
+    file: { id: string; digest: string; path: string; type: string },
+    step: number,
+    at: string,
+  ) {
+    const run = (await this.deps.store.run(tx, job.run_id))!;
+    const stage = (await this.deps.store.stages(tx, job.run_id)).find(
+      (s) => s.idx === job.stage_idx,
+    )!;
+    return {
+      run: { id: run.id, project: run.project },
+      job: { id: job.id, stageIdx: stage.idx, stage: stage.name, environment: stage.environment },
+      step,
+      file,
+      at,
+    };
   }
 
   private async declared(tx: AnyTx, job: JobRow, file: FileUpload): Promise<void> {

@@ -52,7 +52,7 @@ export interface JobPayload {
     env: Record<string, string>;
     timeoutMs: number | null;
     retries: number;
-    evidence: { type: string; path: string }[];
+    evidence: { type: string; path: string; optional: boolean }[];
     artifacts: { name: string; path: string }[];
     // Only the secrets this step names; the runner exposes them to this step alone.
     secrets: Record<string, string>;
@@ -125,7 +125,7 @@ export class JobPayloadBuilder {
         env: s.env ?? {},
         timeoutMs: s.timeout ? parseDuration(s.timeout)! : null,
         retries: s.retries ?? 0,
-        evidence: s.evidence ?? [],
+        evidence: (s.evidence ?? []).map((e) => ({ ...e, optional: e.optional === true })),
         artifacts: s.artifacts ?? [],
         secrets: secrets[i] ?? {},
       })),

@@ -5,6 +5,7 @@ import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { executionErrors } from './errors.ts';
+import type { AttestationPort, EvidencePort } from './evidence-port.ts';
 import { stepTransition, type StepState } from './execution-state.ts';
 import { commitRows, rangesToReport, type CommitRangeReport } from './commit-ranges.ts';
 import type { JobRow, KyselyExecutionStore, RunRow, StepRow } from './execution-store.ts';
@@ -42,6 +43,8 @@ export class JobReports {
       scheduler: Scheduler;
       guard: LeaseGuard;
       leaseTtlMs: number;
+      evidence?: EvidencePort | undefined;
+      attestations?: AttestationPort | undefined;
     },
   ) {}
 
@@ -241,6 +244,7 @@ export class JobReports {
       () => stepTransition(step.state as StepState, { type: 'finish', result: report.result }),
       `step ${step.idx}`,
     );
+    if (report.result === 'succeeded') await this.assertEvidence(tx, job, step);
     const chunks = await this.deps.store.logChunks(tx, job.id, job.attempt, step.idx);
     const logDigest = `sha256:${sha256(chunks.map((c) => c.sha256).join('\n'))}`;
     await this.deps.store.updateStep(tx, job.id, step.idx, {
@@ -264,6 +268,76 @@ export class JobReports {
       },
     });
     return next;
+  }
+
+  // A step succeeds only with every report it declared (unless `optional`): a runner that
+  // skips the upload cannot pass a step whose tests it never showed.
+  private async assertEvidence(tx: AnyTx, job: JobRow, step: StepRow): Promise<void> {
+    if (!this.deps.evidence) return;
+    const spec = await this.stepSpecOf(tx, job, step.idx);
+    const recorded = (await this.deps.store.filesOfJob(tx, job.id))
+      .filter(
+        (f) =>
+          f.kind === 'evidence' &&
+          f.step_idx === step.idx &&
+          f.created_at >= (step.started_at ?? ''),
+      )
+      .map((f) => `${f.type}\u0000${f.path}`);
+    const missing = (spec.evidence ?? []).filter(
+      (e) => !e.optional && e.type !== 'file' && !recorded.includes(`${e.type}\u0000${e.path}`),
+    );
+    if (missing.length > 0)
+      throw new DomainError(
+        executionErrors.EXECUTIONS_EVIDENCE_MISSING,
+        `step ${step.name} cannot succeed without ${missing.map((e) => `${e.type} ${e.path}`).join(', ')}`,
+        { step: step.idx, missing },
+      );
+  }
+
+  private async stepSpecOf(tx: AnyTx, job: JobRow, idx: number) {
+    const run = (await this.deps.store.run(tx, job.run_id))!;
+    const pv = await this.deps.pipelines.version(
+      run.project,
+      run.pipeline,
+      run.pipeline_version,
+      tx,
+    );
+    const stage = pv.spec.stages[job.stage_idx]!;
+    return (job.kind === 'main' ? stage.steps : (stage.rollback ?? []))[idx]!;
+  }
+
+  // Provenance of what the job built, signed in the transaction that completes it.
+  private async attest(tx: AnyTx, record: RecordAudit, job: JobRow): Promise<void> {
+    if (!this.deps.attestations) return;
+    const artifacts = (await this.deps.store.filesOfJob(tx, job.id))
+      .filter((f) => f.kind === 'artifact')
+      .map((f) => ({ name: f.name, digest: f.digest }));
+    if (artifacts.length === 0) return;
+    const run = (await this.deps.store.run(tx, job.run_id))!;
+    const stage = (await this.deps.store.stages(tx, run.id)).find((s) => s.idx === job.stage_idx)!;
+    const evidence = this.deps.evidence
+      ? await this.deps.evidence.ofJob(tx, job.id)
+      : { sboms: [] };
+    await this.deps.attestations.issueForJob(tx, record, {
+      run: {
+        id: run.id,
+        project: run.project,
+        pipeline: run.pipeline,
+        pipelineVersion: run.pipeline_version,
+        contentHash: run.content_hash,
+        repository: run.repository || null,
+        branch: run.branch,
+        commit: run.commit_sha,
+        inputs: JSON.parse(run.inputs) as Record<string, string>,
+        createdBy: run.created_by,
+        startedAt: run.started_at ?? run.created_at,
+        finishedAt: this.now(),
+      },
+      job: { id: job.id, stage: stage.name },
+      artifacts,
+      ...(evidence.tests ? { tests: evidence.tests } : {}),
+      ...(evidence.sboms.length > 0 ? { sboms: evidence.sboms } : {}),
+    });
   }
 
   async completeJob(
@@ -293,6 +367,7 @@ export class JobReports {
       const from = { state: 'leased', lease_id: leaseId };
       if (!(await this.deps.lifecycle.finish(tx, job, from, report.result, reason)))
         throw new DomainError(executionErrors.EXECUTIONS_LEASE_LOST);
+      if (report.result === 'succeeded') await this.attest(tx, record, job);
       record({
         action: `executions.job.${report.result}`,
         resource: { type: 'job', id: jobId },

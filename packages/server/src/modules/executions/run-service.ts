@@ -254,6 +254,54 @@ export class RunService {
     return toRunDetail(run, stages, jobs, steps, files, this.deps.gateWaitTimeoutMs);
   }
 
+  // A file a step recorded (an artifact or a report), for a person or service with read access
+  // to the run's project; every download is a ledger entry.
+  async fileContent(
+    ctx: RequestContext,
+    runId: string,
+    fileId: string,
+  ): Promise<{
+    id: string;
+    kind: string;
+    name: string;
+    type: string;
+    path: string;
+    digest: string;
+    size: number;
+    contentBase64: string;
+  }> {
+    const db = this.deps.database.db;
+    const run = await this.deps.store.run(db, runId);
+    if (!run) throw new DomainError(executionErrors.EXECUTIONS_RUN_NOT_FOUND);
+    await ctx.guard.require(
+      P['executions.run.read'],
+      { project: run.project },
+      { type: 'run', id: runId },
+    );
+    const file = await this.deps.store.file(db, fileId);
+    if (!file || file.run_id !== runId)
+      throw new DomainError(executionErrors.EXECUTIONS_BLOB_NOT_FOUND);
+    const blob = await this.deps.store.blob(db, file.digest);
+    if (!blob) throw new DomainError(executionErrors.EXECUTIONS_BLOB_NOT_FOUND);
+    await this.deps.uow.run(ctx, async (_tx, record) => {
+      record({
+        action: `executions.${file.kind}.downloaded`,
+        resource: { type: file.kind, id: file.id },
+        details: { run: runId, digest: file.digest, path: file.path },
+      });
+    });
+    return {
+      id: file.id,
+      kind: file.kind,
+      name: file.name,
+      type: file.type,
+      path: file.path,
+      digest: file.digest,
+      size: file.size,
+      contentBase64: blob.content_base64,
+    };
+  }
+
   // The runs the caller may read, each checked at its project (a page may hold fewer than
   // `limit`; `next` continues where it stopped).
   async list(

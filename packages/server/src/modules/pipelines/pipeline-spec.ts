@@ -21,7 +21,17 @@ const secretName = z
   .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be a secret name: A-Z, 0-9 and _')
   .refine((n) => !n.startsWith('CUSTODY_'), 'CUSTODY_* names are set by the runner');
 
-export const evidenceTypes = ['junit', 'lcov', 'cobertura', 'sarif', 'sbom', 'file'] as const;
+// `sbom` is CycloneDX or SPDX, told apart by content; `file` is stored and never parsed.
+export const evidenceTypes = [
+  'junit',
+  'lcov',
+  'cobertura',
+  'sarif',
+  'sbom',
+  'cyclonedx',
+  'spdx',
+  'file',
+] as const;
 
 export const stepSchema = z
   .object({
@@ -37,7 +47,16 @@ export const stepSchema = z
     timeout: duration.optional(),
     retries: z.number().int().min(0).max(10).optional(),
     evidence: z
-      .array(z.object({ type: z.enum(evidenceTypes), path: z.string().min(1) }).strict())
+      .array(
+        z
+          .object({
+            type: z.enum(evidenceTypes),
+            path: z.string().min(1),
+            // Not produced, or malformed: noted in the log instead of failing the step.
+            optional: z.boolean().optional(),
+          })
+          .strict(),
+      )
       .optional(),
     artifacts: z
       .array(

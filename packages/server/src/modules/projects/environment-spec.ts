@@ -19,6 +19,59 @@ export const approvalRuleSchema = z
     message: 'give exactly one of group or users',
   });
 
+const count = z.number().int().min(0);
+const severityLimits = z
+  .object({
+    critical: count.optional(),
+    high: count.optional(),
+    medium: count.optional(),
+    low: count.optional(),
+    info: count.optional(),
+  })
+  .strict();
+
+// Quality gates: what the evidence of the artifacts being deployed must show (evaluated by the
+// deployment gate; docs/reference/evidence.md).
+export const qualityGatesSchema = z
+  .object({
+    tests: z
+      .object({
+        required: z.boolean().default(true),
+        maxFailures: count.default(0),
+        minTests: count.default(1),
+      })
+      .strict()
+      .optional(),
+    coverage: z
+      .object({
+        // Percent of lines (and branches) hit; the drop is against the release in this environment.
+        minLines: z.number().min(0).max(100).optional(),
+        minBranches: z.number().min(0).max(100).optional(),
+        maxDrop: z.number().min(0).max(100).optional(),
+      })
+      .strict()
+      .optional(),
+    findings: z
+      .object({
+        // Unwaived, unsuppressed findings that are not in the release now in the environment.
+        maxNew: severityLimits.optional(),
+        // Every unwaived finding, new or existing.
+        maxTotal: severityLimits.optional(),
+      })
+      .strict()
+      .optional(),
+    sbom: z
+      .object({
+        required: z.boolean().default(true),
+        deniedLicenses: z.array(z.string().min(1).max(200)).max(200).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type QualityGates = z.infer<typeof qualityGatesSchema>;
+
 export const environmentSpecSchema = z
   .object({
     type: z.enum(['production', 'pre-production']),
@@ -57,6 +110,7 @@ export const environmentSpecSchema = z
       .strict()
       .optional(),
     policies: z.array(label).optional(),
+    qualityGates: qualityGatesSchema.optional(),
   })
   .strict();
 

@@ -6,4 +6,8 @@ export { projectKinds } from './project-kinds.ts';
 export { environmentKind } from './environment-kind.ts';
 export { ProductionScope, type EnvironmentSelector } from './production-scope.ts';
 export { ProjectService, type EnvironmentView } from './project-service.ts';
-export { environmentSpecSchema, type EnvironmentSpec } from './environment-spec.ts';
+export {
+  environmentSpecSchema,
+  type EnvironmentSpec,
+  type QualityGates,
+} from './environment-spec.ts';

@@ -82,7 +82,11 @@ const jobPayload = z.object({
   }),
 });
 
-export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): AnyRoute[] {
+export function runnerRoutes(
+  service: RunnerService,
+  engine: ExecutionEngine,
+  limits: { fileBytes: number } = { fileBytes: 32 * 1024 * 1024 },
+): AnyRoute[] {
   const report = P['runners.job.report'];
   return [
     defineRoute({
@@ -259,6 +263,8 @@ export function runnerRoutes(service: RunnerService, engine: ExecutionEngine): A
       tags: ['runners'],
       auth: { permission: report },
       params: jobParams,
+      // Base64 grows a file by a third; the rest of the body is small.
+      bodyLimit: Math.ceil((limits.fileBytes * 4) / 3) + 64 * 1024,
       body: lease
         .extend({
           step: z.number().int().min(0),

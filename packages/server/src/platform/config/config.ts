@@ -85,6 +85,15 @@ export const configSchema = z
       .min(1024)
       .max(512 * 1024 * 1024)
       .default(1024 * 1024),
+    // The largest file a step may record (an artifact or a report); reports are parsed up to it.
+    fileMaxBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(32 * 1024 * 1024),
+    // The longest a waiver of a finding may last.
+    waiverMaxDays: z.coerce.number().int().min(1).max(365).default(90),
     ledgerKeyFile: z.string().min(1).optional(),
     ledgerStateFile: z.string().min(1).optional(),
     witnesses: witnesses.default([]),
@@ -116,6 +125,8 @@ const envNames: Record<keyof Config, string> = {
   sockPuppetWindow: 'CUSTODY_SOCK_PUPPET_WINDOW',
   gateWaitTimeout: 'CUSTODY_GATE_WAIT_TIMEOUT',
   bodyLimit: 'CUSTODY_BODY_LIMIT',
+  fileMaxBytes: 'CUSTODY_FILE_MAX_BYTES',
+  waiverMaxDays: 'CUSTODY_WAIVER_MAX_DAYS',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   ledgerStateFile: 'CUSTODY_LEDGER_STATE_FILE',
   witnesses: 'CUSTODY_WITNESSES',

@@ -138,6 +138,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     app.route({
       method: route.method,
       url: route.url,
+      ...(route.bodyLimit ? { bodyLimit: Math.max(route.bodyLimit, options.bodyLimit) } : {}),
       handler: async (req, reply) => handle(route, req, reply, options.accessControl, limits),
     });
   }

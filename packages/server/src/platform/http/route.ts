@@ -45,6 +45,8 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown, R = unknown> {
   readonly response: z.ZodType<R>;
   readonly status?: number;
   readonly contentTypes?: readonly string[];
+  // A larger body than the server's `bodyLimit` (the runner's file uploads).
+  readonly bodyLimit?: number;
   // Raw (text) responses such as Prometheus metrics skip JSON presentation.
   readonly raw?: { readonly contentType: string };
   handler(input: RouteInput<B, Q, P>, reply: RouteReply): Promise<R>;

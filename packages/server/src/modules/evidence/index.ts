@@ -1,0 +1,10 @@
+export { evidenceMigrations } from './migrations.ts';
+export { evidencePermissions } from './permissions.ts';
+export { evidenceErrors } from './errors.ts';
+export { KyselyEvidenceStore } from './evidence-store.ts';
+export { EvidenceIngest } from './evidence-ingest.ts';
+export { EvidenceService, type ReportView } from './evidence-service.ts';
+export type { EvidenceSummary, SummaryTarget } from './evidence-summary.ts';
+export { WaiverService, type WaiverView, type WaiverRequest } from './waiver-service.ts';
+export { evaluateQualityGates, type QualityReason } from './quality-gates.ts';
+export { evidenceRoutes } from './evidence-routes.ts';
