@@ -1,7 +1,15 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import {
+  EvidenceError,
+  evidenceFormats,
+  parseReport,
+  type EvidenceFormat,
+  type ParsedReport,
+} from '@custody/evidence';
 import { Option, type Command } from 'commander';
 import { run } from '../command-context.ts';
-import { UsageError } from '../exit-codes.ts';
+import { CliError, UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
 import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 
@@ -95,10 +103,75 @@ function target(value: string): { project: string; environment: string } {
 const where = (f: FindingView) =>
   `${f.location.path ?? '-'}${f.location.startLine ? `:${f.location.startLine}` : ''}`;
 
+// What `evidence parse` prints: the format and its figures at the top level, and with
+// --details the cases, coverage files, findings or components.
+function parsedView(r: ParsedReport, details: boolean): Record<string, unknown> {
+  const view: Record<string, unknown> = { format: r.format, file: r.file, ...r.figures };
+  if (!details) return view;
+  switch (r.format) {
+    case 'junit':
+      return { ...view, cases: r.cases };
+    case 'lcov':
+    case 'cobertura':
+      return { ...view, files: r.files };
+    case 'sarif':
+      return { ...view, findings: r.findings };
+    default:
+      return { ...view, components: r.components, findings: r.findings };
+  }
+}
+
+function parsedText(r: ParsedReport): string {
+  const f = r.figures as unknown as Record<string, unknown>;
+  const nested = Object.entries(f)
+    .filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v))
+    .map(
+      ([k, v]) =>
+        `${k}: ${Object.entries(v as Record<string, unknown>)
+          .map(([a, b]) => `${a}=${String(b)}`)
+          .join(' ')}`,
+    );
+  return [`${r.file}: ${r.format}`, `  ${figuresLine(f)}`, ...nested.map((l) => `  ${l}`)].join(
+    '\n',
+  );
+}
+
 export function registerEvidenceCommands(program: Command): void {
   const evidence =
     program.commands.find((c) => c.name() === 'evidence') ??
     program.command('evidence').description('Parsed reports: tests, coverage, scans, SBOMs');
+  evidence
+    .command('parse <file>')
+    .description(
+      "Parse a report locally with the server's parser and print its figures, or why it is refused",
+    )
+    .addOption(
+      new Option('--type <format>', 'the format (default: detected from the content)').choices([
+        ...evidenceFormats,
+        'sbom',
+      ]),
+    )
+    .option('--details', 'also print every test case, coverage file, finding or component')
+    .action(
+      run(
+        async (ctx, file: string, opts: { type?: EvidenceFormat | 'sbom'; details?: boolean }) => {
+          if (!existsSync(file)) throw new UsageError(`report ${file} does not exist`);
+          let report: ParsedReport;
+          try {
+            report = parseReport({
+              bytes: readFileSync(file),
+              fileName: file,
+              ...(opts.type ? { format: opts.type } : {}),
+            });
+          } catch (err) {
+            if (!(err instanceof EvidenceError)) throw err;
+            const { code: _code, message: _message, ...where } = err.toJSON();
+            throw new CliError(`${err.code}: ${err.message}`, 1, err.code, where);
+          }
+          ctx.out.result(parsedView(report, opts.details ?? false), () => parsedText(report));
+        },
+      ),
+    );
   evidence
     .command('list <run>')
     .description('The reports a run recorded, with their figures')

@@ -23,6 +23,8 @@ export interface ServerFlags {
   tokenMaxTtl?: string;
   sessionTtl?: string;
   bodyLimit?: string;
+  fileMaxBytes?: string;
+  waiverMaxDays?: string;
   ledgerKeyFile?: string;
   ledgerStateFile?: string;
   witnesses?: string;
@@ -74,6 +76,8 @@ async function launch(
         tokenMaxTtl: flags.tokenMaxTtl,
         sessionTtl: flags.sessionTtl,
         bodyLimit: flags.bodyLimit,
+        fileMaxBytes: flags.fileMaxBytes,
+        waiverMaxDays: flags.waiverMaxDays,
         ledgerKeyFile: flags.ledgerKeyFile,
         ledgerStateFile: flags.ledgerStateFile,
         witnesses: flags.witnesses,
@@ -200,6 +204,8 @@ export function registerServerCommands(program: Command): void {
     .option('--token-max-ttl <duration>', 'longest API token lifetime allowed')
     .option('--session-ttl <duration>', 'lifetime of login sessions')
     .option('--body-limit <bytes>', 'largest request body accepted')
+    .option('--file-max-bytes <bytes>', 'largest artifact or report a runner may upload')
+    .option('--waiver-max-days <days>', 'longest a finding waiver may last')
     .option('--ledger-key-file <file>', 'ledger signing key (created in the data dir when unset)')
     .option(
       '--secrets-key-file <file>',

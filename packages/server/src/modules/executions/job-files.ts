@@ -97,7 +97,9 @@ export class JobFiles {
     if (sha256(bytes) !== file.sha256)
       throw new DomainError(executionErrors.EXECUTIONS_DIGEST_MISMATCH);
     const digest = `sha256:${file.sha256}`;
-    await this.deps.guard.held(this.deps.database.db, ctx, jobId, leaseId);
+    const held = await this.deps.guard.held(this.deps.database.db, ctx, jobId, leaseId);
+    // What the step did not declare is refused as such before its content is even read.
+    await this.declared(this.deps.database.db, held, file);
     const parsed = file.kind === 'evidence' ? await this.parse(ctx, jobId, file, bytes) : undefined;
     return this.deps.uow.run(ctx, async (tx, record) => {
       const job = await this.deps.guard.current(tx, jobId, leaseId);
@@ -190,7 +192,7 @@ export class JobFiles {
     };
   }
 
-  private async declared(tx: AnyTx, job: JobRow, file: FileUpload): Promise<void> {
+  private async declared(tx: AnyDb | AnyTx, job: JobRow, file: FileUpload): Promise<void> {
     const spec = await this.stepSpec(tx, job, file.step);
     const step = (await this.deps.store.steps(tx, job.id)).find((s) => s.idx === file.step)!;
     if (step.state !== 'running' && step.state !== 'succeeded')

@@ -144,6 +144,18 @@ for (const dialect of dialects) {
       const elsewhere = await upload(a, mine, { path: '../../etc/passwd' });
       expect(elsewhere.body.error.code).toBe('EXECUTIONS_REPORT_INVALID');
       expect((await upload(a, mine)).status).toBe(201);
+      // The step declared a JUnit report: it cannot succeed without it.
+      expect((await finish(a, mine, 0)).body.error.code).toBe('EXECUTIONS_EVIDENCE_MISSING');
+      const report = '<testsuite name="s"><testcase name="ok"/></testsuite>';
+      const junit = await upload(a, mine, {
+        kind: 'evidence',
+        name: 'junit',
+        type: 'junit',
+        path: 'reports/junit.xml',
+        sha256: sha(report),
+        contentBase64: Buffer.from(report).toString('base64'),
+      });
+      expect(junit.status, JSON.stringify(junit.body)).toBe(201);
       expect((await finish(a, mine, 0)).status).toBe(200);
       expect((await finish(a, mine, 0)).body.error.code).toBe('EXECUTIONS_TRANSITION_ILLEGAL');
       expect((await a.report(mine, 'steps/start', { step: 1 })).status).toBe(200);
