@@ -77,5 +77,6 @@ describe('the README release walk-through', () => {
     const admin = readFileSync(path.join(home, 'data', 'admin.token'), 'utf8').trim();
     cli(['login', '--with-token', '--token', admin]);
     cli(['audit', 'verify']);
-  });
+    // About twenty CLI processes, each starting Node and tsx (2–3 s apiece on two cores).
+  }, 180_000);
 });

@@ -1,12 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import {
-  EvidenceError,
-  evidenceFormats,
-  parseReport,
-  type EvidenceFormat,
-  type ParsedReport,
-} from '@custody/evidence';
+import type { EvidenceFormat, ParsedReport } from '@custody/evidence';
 import { Option, type Command } from 'commander';
 import { run } from '../command-context.ts';
 import { CliError, UsageError } from '../exit-codes.ts';
@@ -103,6 +97,16 @@ function target(value: string): { project: string; environment: string } {
 const where = (f: FindingView) =>
   `${f.location.path ?? '-'}${f.location.startLine ? `:${f.location.startLine}` : ''}`;
 
+const reportTypes: (EvidenceFormat | 'sbom')[] = [
+  'junit',
+  'lcov',
+  'cobertura',
+  'sarif',
+  'cyclonedx',
+  'spdx',
+  'sbom',
+];
+
 // What `evidence parse` prints: the format and its figures at the top level, and with
 // --details the cases, coverage files, findings or components.
 function parsedView(r: ParsedReport, details: boolean): Record<string, unknown> {
@@ -146,16 +150,17 @@ export function registerEvidenceCommands(program: Command): void {
       "Parse a report locally with the server's parser and print its figures, or why it is refused",
     )
     .addOption(
-      new Option('--type <format>', 'the format (default: detected from the content)').choices([
-        ...evidenceFormats,
-        'sbom',
-      ]),
+      new Option('--type <format>', 'the format (default: detected from the content)').choices(
+        reportTypes,
+      ),
     )
     .option('--details', 'also print every test case, coverage file, finding or component')
     .action(
       run(
         async (ctx, file: string, opts: { type?: EvidenceFormat | 'sbom'; details?: boolean }) => {
           if (!existsSync(file)) throw new UsageError(`report ${file} does not exist`);
+          // Loaded here, so that every other command starts without the parsers.
+          const { EvidenceError, parseReport } = await import('@custody/evidence');
           let report: ParsedReport;
           try {
             report = parseReport({
