@@ -428,6 +428,12 @@ for (const dialect of dialects) {
       const again = await api('POST', `/api/v1/waivers/${waiver}/reject`, {}, rita);
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('EVIDENCE_WAIVER_NOT_PENDING');
+      const replays = await t.app.services.audit.list({
+        action: 'evidence.waiver.rejected',
+        outcome: 'denied',
+        limit: 10,
+      });
+      expect(replays.map((e) => e.details.code)).toContain('EVIDENCE_WAIVER_NOT_PENDING');
       await tick();
       const blocking = await prodGate(second);
       expect(blocking.filter((r) => r.check === 'quality')).toEqual([]);

@@ -182,14 +182,12 @@ export class WaiverService {
         resource,
       });
     const now = this.deps.clock.now().toISOString();
+    // A replayed or late decision is a denied attempt in the ledger like any other.
     if (row.state !== 'pending' || row.expires_at <= now)
-      throw new DomainError(evidenceErrors.EVIDENCE_WAIVER_NOT_PENDING, undefined, {
-        state: this.present(row).state,
-      });
-    return this.deps.uow.run(ctx, async (tx, record) => {
+      await this.refuse(ctx, action, resource, evidenceErrors.EVIDENCE_WAIVER_NOT_PENDING);
+    const decided = await this.deps.uow.run(ctx, async (tx, record) => {
       const set = { state, decided_by: me, decided_at: now, comment: comment?.trim() || null };
-      if (!(await this.deps.store.decideWaiver(tx, id, 'pending', set)))
-        throw new DomainError(evidenceErrors.EVIDENCE_WAIVER_NOT_PENDING);
+      if (!(await this.deps.store.decideWaiver(tx, id, 'pending', set))) return undefined;
       record({
         action,
         resource,
@@ -204,6 +202,10 @@ export class WaiverService {
       });
       return this.present({ ...row, ...set });
     });
+    // Someone else decided it between the read and the write.
+    return (
+      decided ?? this.refuse(ctx, action, resource, evidenceErrors.EVIDENCE_WAIVER_NOT_PENDING)
+    );
   }
 
   // Approved waivers past their expiry become `expired`, each with its ledger entry (they stop
