@@ -91,6 +91,14 @@ describe('SLSA provenance v1', () => {
       (noCommit.predicate as { buildDefinition: { resolvedDependencies: unknown[] } })
         .buildDefinition.resolvedDependencies,
     ).toEqual([{ uri: 'git+https://git.example.com/shop/web.git@refs/heads/main' }]);
+    // An abbreviated commit is a parameter, never a digest.
+    const short = makeSlsaProvenance({ ...input, commit: '7fd1a60' });
+    const shortDef = (short.predicate as { buildDefinition: Record<string, unknown> })
+      .buildDefinition;
+    expect(shortDef.externalParameters).toMatchObject({ commit: '7fd1a60' });
+    expect(shortDef.resolvedDependencies).toEqual([
+      { uri: 'git+https://git.example.com/shop/web.git@refs/heads/main' },
+    ]);
   });
 
   it.each([
@@ -102,7 +110,7 @@ describe('SLSA provenance v1', () => {
     ['a date only', { finishedOn: '2026-12-01' }],
     ['finished before started', { finishedOn: '2026-12-01T09:00:00Z' }],
     ['a builder id that is no URI', { builderId: 'runners' }],
-    ['a short commit', { commit: '7fd1a60' }],
+    ['a commit that is not hex', { commit: 'main' }],
     ['version 0', { pipeline: { ...input.pipeline, version: 0 } }],
   ])('refuses %s with LEDGER_PREDICATE_INVALID', (_name, change) => {
     expect(codeOf(() => makeSlsaProvenance({ ...input, ...change } as SlsaProvenanceInput))).toBe(

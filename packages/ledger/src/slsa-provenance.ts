@@ -8,7 +8,9 @@
 //                       pipeline version in force, by content hash) and inputs (the run's
 //                       inputs, name → value)
 //   internalParameters  set by the platform: stage and job (the job's id)
-//   resolvedDependencies  the source: `git+<repository>@<ref>` with digest { gitCommit }
+//   resolvedDependencies  the source: `git+<repository>@<ref>` with digest { gitCommit } (when
+//                       the commit is a full SHA-1 or SHA-256 id; an abbreviated one is only
+//                       an external parameter)
 //   runDetails          builder.id (the server's runner fleet, e.g. `https://ci.example/runners`),
 //                       metadata { invocationId: the run id, startedOn, finishedOn }
 // Fields whose value is unknown (a run without a repository or commit) are left out: SLSA
@@ -36,7 +38,7 @@ export interface SlsaProvenanceInput {
   readonly repository: string | null;
   /** The git ref that was built, e.g. `refs/heads/main`. */
   readonly ref: string;
-  /** The commit the ref resolved to (40 or 64 hex digits), or null when unknown. */
+  /** The commit the run names (7 to 64 hex digits), or null when unknown. */
   readonly commit: string | null;
   readonly pipeline: {
     readonly project: string;
@@ -61,8 +63,13 @@ export function makeSlsaProvenance(input: SlsaProvenanceInput): InTotoStatement 
   checkUri(`${what} builderId`, input.builderId);
   checkName(`${what} ref`, input.ref);
   if (input.repository !== null) checkUri(`${what} repository`, input.repository);
-  if (input.commit !== null && !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(input.commit))
-    invalidPredicate(what, 'commit must be 40 or 64 lowercase hex digits');
+  if (input.commit !== null && !/^[0-9a-f]{7,64}$/.test(input.commit))
+    invalidPredicate(what, 'commit must be 7 to 64 lowercase hex digits');
+  // A digest must name the object: an abbreviated commit stays a parameter only.
+  const fullCommit =
+    input.commit !== null && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(input.commit)
+      ? input.commit
+      : null;
   const { project, name, version, contentHash } = input.pipeline;
   checkName(`${what} pipeline.project`, project);
   checkName(`${what} pipeline.name`, name);
@@ -88,7 +95,7 @@ export function makeSlsaProvenance(input: SlsaProvenanceInput): InTotoStatement 
       : [
           {
             uri: `git+${input.repository}@${input.ref}`,
-            ...(input.commit !== null ? { digest: { gitCommit: input.commit } } : {}),
+            ...(fullCommit !== null ? { digest: { gitCommit: fullCommit } } : {}),
           },
         ];
   return makeStatement({
