@@ -138,7 +138,14 @@ import {
   deploymentMigrations,
   deploymentRoutes,
 } from './modules/deployments/index.ts';
-import { systemRoutes } from './system-routes.ts';
+import {
+  AttestationService,
+  KyselyAttestationStore,
+  attestationMigrations,
+  attestationRoutes,
+  loadOrCreateAttestationKey,
+} from './modules/attestations/index.ts';
+import { serverVersion, systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -194,6 +201,9 @@ export interface App {
     readonly changes: ChangeService;
     readonly gate: DeploymentGate;
     readonly deployments: DeploymentService;
+    // Signs the provenance, test results and SBOMs of what a job built (issueForJob, in the
+    // transaction that completes the job).
+    readonly attestations: AttestationService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -217,6 +227,7 @@ export const allMigrations = [
   changeMigrations,
   streamMigrations,
   deploymentMigrations,
+  attestationMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -386,6 +397,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: (err) => logger.error({ err }, 'scheduler tick failed'),
     environmentPool: async (project, environment, tx) =>
       (await projects.environment(project, environment, tx))?.spec.runnerPool,
+  });
+  // The attestation key (`attest.key` in the data dir unless `attestKeyFile` names one).
+  const publicUrl = config.publicUrl?.replace(/\/+$/, '');
+  const attestationKey = loadOrCreateAttestationKey({
+    dataDir: config.dataDir,
+    attestKeyFile: config.attestKeyFile,
+  });
+  const attestations = new AttestationService({
+    database,
+    store: new KyselyAttestationStore(),
+    key: attestationKey,
+    clock,
+    builderId: publicUrl
+      ? `${publicUrl}/runners`
+      : `urn:custody:builder:${attestationKey.keyId.slice(0, 16)}`,
+    builderVersion: { custody: serverVersion },
+    ...(publicUrl ? { runUrl: (run: string) => `${publicUrl}/api/v1/runs/${run}` } : {}),
   });
   const scm = new ScmService({
     database,
@@ -563,6 +591,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...freezeRoutes(freeze),
     ...changeRoutes(changes),
     ...deploymentRoutes(deployments),
+    ...attestationRoutes(attestations),
   );
   const http = createHttpServer({
     routes,
@@ -610,6 +639,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       changes,
       gate,
       deployments,
+      attestations,
     },
     background,
     uow,

@@ -25,6 +25,7 @@ export interface ServerFlags {
   bodyLimit?: string;
   ledgerKeyFile?: string;
   ledgerStateFile?: string;
+  attestKeyFile?: string;
   witnesses?: string;
   publicUrl?: string;
   rateLimitPerAddress?: string;
@@ -76,6 +77,7 @@ async function launch(
         bodyLimit: flags.bodyLimit,
         ledgerKeyFile: flags.ledgerKeyFile,
         ledgerStateFile: flags.ledgerStateFile,
+        attestKeyFile: flags.attestKeyFile,
         witnesses: flags.witnesses,
         publicUrl: flags.publicUrl,
         rateLimitPerAddress: flags.rateLimitPerAddress,
@@ -208,6 +210,10 @@ export function registerServerCommands(program: Command): void {
     .option(
       '--ledger-state-file <file>',
       "the ledger signer's own state file (default: the key file's path + .state)",
+    )
+    .option(
+      '--attest-key-file <file>',
+      'attestation signing key, ECDSA P-256 PKCS#8 PEM (created in the data dir when unset)',
     )
     .option(
       '--witnesses <json>',

@@ -87,6 +87,8 @@ export const configSchema = z
       .default(1024 * 1024),
     ledgerKeyFile: z.string().min(1).optional(),
     ledgerStateFile: z.string().min(1).optional(),
+    // The attestation signing key (ECDSA P-256, PKCS#8 PEM); default `<dataDir>/attest.key`.
+    attestKeyFile: z.string().min(1).optional(),
     witnesses: witnesses.default([]),
     publicUrl: z.string().url().optional(),
     // Abuse limits, in memory per replica (docs/reference/api.md#rate-limits).
@@ -118,6 +120,7 @@ const envNames: Record<keyof Config, string> = {
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   ledgerStateFile: 'CUSTODY_LEDGER_STATE_FILE',
+  attestKeyFile: 'CUSTODY_ATTEST_KEY_FILE',
   witnesses: 'CUSTODY_WITNESSES',
   publicUrl: 'CUSTODY_PUBLIC_URL',
   rateLimitPerAddress: 'CUSTODY_RATE_LIMIT_PER_ADDRESS',
