@@ -15,7 +15,13 @@ export type LedgerErrorCode =
   | 'LEDGER_ENTRY_TOO_LARGE'
   | 'LEDGER_ENVELOPE_INVALID'
   | 'LEDGER_COSIGNATURE_INVALID'
-  | 'LEDGER_WITNESS_REQUEST_INVALID';
+  | 'LEDGER_WITNESS_REQUEST_INVALID'
+  // Attestations (sigstore-bundle.ts and the predicate builders).
+  | 'LEDGER_PREDICATE_INVALID'
+  | 'LEDGER_BUNDLE_INVALID'
+  | 'LEDGER_SIGNATURE_INVALID'
+  | 'LEDGER_PREDICATE_TYPE_MISMATCH'
+  | 'LEDGER_SUBJECT_MISMATCH';
 
 export class LedgerError extends Error {
   readonly code: LedgerErrorCode;

@@ -189,3 +189,40 @@ export {
   verifyTlogProof,
   type TlogProof,
 } from './tlog-proof.ts';
+export {
+  CUSTODY_PIPELINE_BUILD_TYPE,
+  makeSlsaProvenance,
+  SLSA_PROVENANCE_V1,
+  type SlsaProvenanceInput,
+} from './slsa-provenance.ts';
+export {
+  makeTestResultStatement,
+  TEST_RESULT_V01,
+  testResultOf,
+  type TestReportDescriptor,
+  type TestResult,
+  type TestResultInput,
+} from './test-result-predicate.ts';
+export {
+  CYCLONEDX_BOM,
+  makeSbomStatement,
+  sbomMediaTypes,
+  sbomPredicateType,
+  SPDX_DOCUMENT,
+  type SbomEncoding,
+  type SbomFormat,
+  type SbomInput,
+} from './sbom-predicate.ts';
+export { predicateTypeAliases, resolvePredicateType } from './predicate-types.ts';
+export {
+  makeSigstoreBundle,
+  parseSigstoreBundle,
+  publicKeyDerFromPem,
+  publicKeyId,
+  SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
+  signAttestationBundle,
+  verifyAttestationBundle,
+  type SigstoreBundle,
+  type VerifiedAttestation,
+  type VerifyAttestationBundleOptions,
+} from './sigstore-bundle.ts';

@@ -146,7 +146,14 @@ import {
   evidenceMigrations,
   evidenceRoutes,
 } from './modules/evidence/index.ts';
-import { systemRoutes } from './system-routes.ts';
+import {
+  AttestationService,
+  KyselyAttestationStore,
+  attestationMigrations,
+  attestationRoutes,
+  loadOrCreateAttestationKey,
+} from './modules/attestations/index.ts';
+import { serverVersion, systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -204,6 +211,9 @@ export interface App {
     readonly deployments: DeploymentService;
     readonly evidence: EvidenceService;
     readonly waivers: WaiverService;
+    // Signs the provenance, test results and SBOMs of what a job built (issueForJob, in the
+    // transaction that completes the job).
+    readonly attestations: AttestationService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -228,6 +238,7 @@ export const allMigrations = [
   streamMigrations,
   deploymentMigrations,
   evidenceMigrations,
+  attestationMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -397,6 +408,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     sockPuppetWindowMs,
     evidence,
   });
+  // The attestation key (`attest.key` in the data dir unless `attestKeyFile` names one).
+  const publicUrl = config.publicUrl?.replace(/\/+$/, '');
+  const attestationKey = loadOrCreateAttestationKey({
+    dataDir: config.dataDir,
+    attestKeyFile: config.attestKeyFile,
+  });
+  const attestations = new AttestationService({
+    database,
+    store: new KyselyAttestationStore(),
+    key: attestationKey,
+    clock,
+    builderId: publicUrl
+      ? `${publicUrl}/runners`
+      : `urn:custody:builder:${attestationKey.keyId.slice(0, 16)}`,
+    builderVersion: { custody: serverVersion },
+    ...(publicUrl ? { runUrl: (run: string) => `${publicUrl}/api/v1/runs/${run}` } : {}),
+  });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
   const envRequeue = Number(process.env.CUSTODY_REQUEUE_TIMEOUT_MS);
   const engine = new ExecutionEngine({
@@ -412,6 +440,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       store: evidenceStore,
       limits: { maxBytes: config.fileMaxBytes },
     }),
+    attestations,
     options: {
       ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}),
       ...(envRequeue > 0 ? { requeueTimeoutMs: envRequeue } : {}),
@@ -599,6 +628,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...freezeRoutes(freeze),
     ...changeRoutes(changes),
     ...deploymentRoutes(deployments),
+    ...attestationRoutes(attestations),
   );
   const http = createHttpServer({
     routes,
@@ -648,6 +678,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       deployments,
       evidence,
       waivers,
+      attestations,
     },
     background,
     uow,

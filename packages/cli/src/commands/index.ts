@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAttestationCommands } from './attestation.ts';
 import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerChangeCommands } from './changes.ts';
@@ -29,4 +30,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerSecretCommands,
   registerScmCommands,
   registerWitnessCommands,
+  registerAttestationCommands,
 ];

@@ -27,6 +27,7 @@ export interface ServerFlags {
   waiverMaxDays?: string;
   ledgerKeyFile?: string;
   ledgerStateFile?: string;
+  attestKeyFile?: string;
   witnesses?: string;
   publicUrl?: string;
   rateLimitPerAddress?: string;
@@ -80,6 +81,7 @@ async function launch(
         waiverMaxDays: flags.waiverMaxDays,
         ledgerKeyFile: flags.ledgerKeyFile,
         ledgerStateFile: flags.ledgerStateFile,
+        attestKeyFile: flags.attestKeyFile,
         witnesses: flags.witnesses,
         publicUrl: flags.publicUrl,
         rateLimitPerAddress: flags.rateLimitPerAddress,
@@ -214,6 +216,10 @@ export function registerServerCommands(program: Command): void {
     .option(
       '--ledger-state-file <file>',
       "the ledger signer's own state file (default: the key file's path + .state)",
+    )
+    .option(
+      '--attest-key-file <file>',
+      'attestation signing key, ECDSA P-256 PKCS#8 PEM (created in the data dir when unset)',
     )
     .option(
       '--witnesses <json>',

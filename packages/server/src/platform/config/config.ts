@@ -96,6 +96,8 @@ export const configSchema = z
     waiverMaxDays: z.coerce.number().int().min(1).max(365).default(90),
     ledgerKeyFile: z.string().min(1).optional(),
     ledgerStateFile: z.string().min(1).optional(),
+    // The attestation signing key (ECDSA P-256, PKCS#8 PEM); default `<dataDir>/attest.key`.
+    attestKeyFile: z.string().min(1).optional(),
     witnesses: witnesses.default([]),
     publicUrl: z.string().url().optional(),
     // Abuse limits, in memory per replica (docs/reference/api.md#rate-limits).
@@ -129,6 +131,7 @@ const envNames: Record<keyof Config, string> = {
   waiverMaxDays: 'CUSTODY_WAIVER_MAX_DAYS',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   ledgerStateFile: 'CUSTODY_LEDGER_STATE_FILE',
+  attestKeyFile: 'CUSTODY_ATTEST_KEY_FILE',
   witnesses: 'CUSTODY_WITNESSES',
   publicUrl: 'CUSTODY_PUBLIC_URL',
   rateLimitPerAddress: 'CUSTODY_RATE_LIMIT_PER_ADDRESS',
