@@ -385,29 +385,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     sockPuppetWindowMs,
     maxDays: config.waiverMaxDays,
   });
-  const evidence = new EvidenceService({
-    database,
-    store: evidenceStore,
-    executions: executionReads,
-    projects,
-    waivers,
-    clock,
-  });
-  const gate = new DeploymentGate({
-    store: deploymentStore,
-    executions: executionReads,
-    clock,
-    projects,
-    freeze,
-    changes,
-    pipelines,
-    governance,
-    scm: scmStore,
-    rbac,
-    directory,
-    sockPuppetWindowMs,
-    evidence,
-  });
   // The attestation key (`attest.key` in the data dir unless `attestKeyFile` names one).
   const publicUrl = config.publicUrl?.replace(/\/+$/, '');
   const attestationKey = loadOrCreateAttestationKey({
@@ -424,6 +401,30 @@ export async function createApp(deps: AppDeps): Promise<App> {
       : `urn:custody:builder:${attestationKey.keyId.slice(0, 16)}`,
     builderVersion: { custody: serverVersion },
     ...(publicUrl ? { runUrl: (run: string) => `${publicUrl}/api/v1/runs/${run}` } : {}),
+  });
+  const evidence = new EvidenceService({
+    database,
+    store: evidenceStore,
+    executions: executionReads,
+    projects,
+    waivers,
+    clock,
+    attestations,
+  });
+  const gate = new DeploymentGate({
+    store: deploymentStore,
+    executions: executionReads,
+    clock,
+    projects,
+    freeze,
+    changes,
+    pipelines,
+    governance,
+    scm: scmStore,
+    rbac,
+    directory,
+    sockPuppetWindowMs,
+    evidence,
   });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
   const envRequeue = Number(process.env.CUSTODY_REQUEUE_TIMEOUT_MS);

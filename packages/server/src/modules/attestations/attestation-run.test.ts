@@ -186,6 +186,23 @@ for (const dialect of dialects) {
         listed.map((a) => a.digest).sort(),
       );
 
+      // The evidence summary (the gates' and the policy engine's input) lists them by digest.
+      const summary = (
+        await callApi(t, 'GET', `/api/v1/runs/${runId}/evidence/summary`, undefined, dev)
+      ).body;
+      expect(
+        (summary.attestations as { predicateType: string; digest: string }[])
+          .map((a) => a.predicateType)
+          .sort(),
+      ).toEqual(
+        [
+          'https://cyclonedx.org/bom',
+          'https://in-toto.io/attestation/test-result/v0.1',
+          'https://slsa.dev/provenance/v1',
+        ].sort(),
+      );
+      expect(summary.tests).toMatchObject({ tests: 2, passed: 1, skipped: 1 });
+
       // One byte of the artifact changed: the signature holds but the subject is not it.
       const tampered = `${artifact.slice(0, -1)}!`;
       expect(() => verify(got.body, pem, keyId, tampered)).toThrow(/subject/);

@@ -12,7 +12,7 @@ import {
 } from '@custody/ledger';
 import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
-import type { AnyTx, Database } from '../../platform/db/database.ts';
+import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
 import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
@@ -278,5 +278,24 @@ export class AttestationService implements AttestationPort {
       { type: 'attestation', id },
     );
     return row.bundle;
+  }
+
+  // What the evidence summary reports of a deployment's artifacts: which signed statements
+  // exist for each digest (no permission check: the caller already checked its own).
+  async ofDigests(
+    db: AnyDb | AnyTx,
+    project: string,
+    digests: readonly string[],
+  ): Promise<
+    { digest: string; id: string; run: string; predicateType: string; bundleDigest: string }[]
+  > {
+    const rows = await this.deps.store.bySubjects(db, project, digests);
+    return rows.map((r) => ({
+      digest: r.subject,
+      id: r.id,
+      run: r.run_id,
+      predicateType: r.predicate_type,
+      bundleDigest: r.digest,
+    }));
   }
 }

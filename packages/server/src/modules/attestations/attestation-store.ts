@@ -94,4 +94,24 @@ export class KyselyAttestationStore {
     }
     return rows.map((row) => ({ row, subjects: byId.get(row.id) ?? [] }));
   }
+
+  // The attestations in a project whose subjects include one of `digests`.
+  async bySubjects(
+    db: Db,
+    project: string,
+    digests: readonly string[],
+  ): Promise<
+    { id: string; run_id: string; predicate_type: string; digest: string; subject: string }[]
+  > {
+    if (digests.length === 0) return [];
+    return k(db)
+      .selectFrom('attestation_subjects as s')
+      .innerJoin('attestations as a', 'a.id', 's.attestation_id')
+      .select(['a.id', 'a.run_id', 'a.predicate_type', 'a.digest', 's.digest as subject'])
+      .where('a.project', '=', project)
+      .where('s.digest', 'in', [...digests])
+      .orderBy('a.created_at')
+      .orderBy('a.id')
+      .execute();
+  }
 }

@@ -7,7 +7,12 @@ import { executionErrors, type ExecutionReads } from '../executions/index.ts';
 import type { ProjectService } from '../projects/index.ts';
 import { evidenceErrors } from './errors.ts';
 import type { KyselyEvidenceStore, ReportRow } from './evidence-store.ts';
-import { EvidenceSummaries, type EvidenceSummary, type SummaryTarget } from './evidence-summary.ts';
+import {
+  EvidenceSummaries,
+  type EvidenceSummary,
+  type SummaryTarget,
+  type AttestationLookup,
+} from './evidence-summary.ts';
 import type { FindingView } from './finding-status.ts';
 import { evidencePermissions as P } from './permissions.ts';
 import { evaluateQualityGates, type QualityReason } from './quality-gates.ts';
@@ -59,6 +64,7 @@ export class EvidenceService {
       projects: ProjectService;
       waivers: WaiverService;
       clock: Clock;
+      attestations?: AttestationLookup | undefined;
     },
   ) {
     this.summaries = new EvidenceSummaries(deps);

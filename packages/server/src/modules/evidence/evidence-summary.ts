@@ -58,6 +58,23 @@ export interface EvidenceSummary {
     licenses: string[];
     componentsByLicense: Record<string, string[]>;
   };
+  // The signed statements of the artifacts, by the runs that built them.
+  attestations: {
+    digest: string;
+    id: string;
+    run: string;
+    predicateType: string;
+    bundleDigest: string;
+  }[];
+}
+
+// The attestations module answers it (no reading of its tables from here).
+export interface AttestationLookup {
+  ofDigests(
+    db: AnyDb | AnyTx,
+    project: string,
+    digests: readonly string[],
+  ): Promise<EvidenceSummary['attestations']>;
 }
 
 export interface SummaryTarget {
@@ -75,7 +92,13 @@ const percent = (hit: number, found: number) =>
   found === 0 ? null : Math.round((hit / found) * 10_000) / 100;
 
 export class EvidenceSummaries {
-  constructor(private readonly deps: { store: KyselyEvidenceStore; executions: ExecutionReads }) {}
+  constructor(
+    private readonly deps: {
+      store: KyselyEvidenceStore;
+      executions: ExecutionReads;
+      attestations?: AttestationLookup | undefined;
+    },
+  ) {}
 
   async summary(db: AnyDb | AnyTx, target: SummaryTarget): Promise<EvidenceSummary> {
     const built = await this.buildRuns(db, target.project, target.run, target.artifacts);
@@ -111,7 +134,23 @@ export class EvidenceSummaries {
       coverage: await this.coverage(reports, baseReports),
       findings: await this.findings(db, reports, baseReports, waivers, target.environment),
       sbom: await this.sbom(db, reports),
+      attestations: await this.attestationsOf(db, target.project, target.artifacts, built.byDigest),
     };
+  }
+
+  private async attestationsOf(
+    db: AnyDb | AnyTx,
+    project: string,
+    artifacts: readonly { digest: string }[],
+    builtBy: Map<string, string[]>,
+  ): Promise<EvidenceSummary['attestations']> {
+    if (!this.deps.attestations || artifacts.length === 0) return [];
+    const found = await this.deps.attestations.ofDigests(
+      db,
+      project,
+      artifacts.map((a) => a.digest),
+    );
+    return found.filter((a) => builtBy.get(a.digest)?.includes(a.run));
   }
 
   // Evidence follows the digest: the runs that built each artifact (only the deploying run when

@@ -90,6 +90,7 @@ const summary = (over: Partial<EvidenceSummary>): EvidenceSummary => ({
   artifacts: [],
   baseline: null,
   reports: [],
+  attestations: [],
   tests: {
     reports: 1,
     tests: 10,
