@@ -177,6 +177,18 @@ for (const dialect of dialects) {
         'spicy',
       );
 
+      // The SBOM attestation of a JSON SBOM carries the document itself as its predicate.
+      const sbomAtt = listed.find((a) => a.predicateType === 'https://cyclonedx.org/bom')!;
+      const sbomBundle = await t.request({
+        method: 'GET',
+        url: `/api/v1/attestations/${sbomAtt.id}`,
+        token: dev,
+      });
+      const sbomStatement = verify(sbomBundle.body, pem, keyId, artifact) as InTotoStatement & {
+        predicate: unknown;
+      };
+      expect(sbomStatement.predicate).toEqual(JSON.parse(bom));
+
       // The digest of every attestation is in the ledger, with the run.
       const issued = await t.app.services.audit.list({
         action: 'attestations.attestation.issued',

@@ -5,7 +5,7 @@ import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { executionErrors } from './errors.ts';
-import type { AttestationPort, EvidencePort } from './evidence-port.ts';
+import type { AttestationPort, JobEvidence, EvidencePort } from './evidence-port.ts';
 import { stepTransition, type StepState } from './execution-state.ts';
 import { commitRows, rangesToReport, type CommitRangeReport } from './commit-ranges.ts';
 import type { JobRow, KyselyExecutionStore, RunRow, StepRow } from './execution-store.ts';
@@ -336,8 +336,31 @@ export class JobReports {
       job: { id: job.id, stage: stage.name },
       artifacts,
       ...(evidence.tests ? { tests: evidence.tests } : {}),
-      ...(evidence.sboms.length > 0 ? { sboms: evidence.sboms } : {}),
+      ...(evidence.sboms.length > 0 ? { sboms: await this.withDocuments(tx, evidence.sboms) } : {}),
     });
+  }
+
+  // A JSON SBOM is attested as itself (the in-toto CycloneDX and SPDX predicates are the
+  // document); its bytes are this module's blob, already parsed once on upload.
+  private async withDocuments(
+    tx: AnyTx,
+    sboms: JobEvidence['sboms'],
+  ): Promise<JobEvidence['sboms']> {
+    const out: JobEvidence['sboms'] = [];
+    for (const sbom of sboms) {
+      const blob =
+        sbom.encoding === 'json' ? await this.deps.store.blob(tx, sbom.digest) : undefined;
+      let document: unknown;
+      try {
+        document = blob
+          ? (JSON.parse(Buffer.from(blob.content_base64, 'base64').toString('utf8')) as unknown)
+          : undefined;
+      } catch {
+        document = undefined;
+      }
+      out.push(document === undefined ? sbom : { ...sbom, document });
+    }
+    return out;
   }
 
   async completeJob(
