@@ -17,4 +17,4 @@ export { stringifyJSON as stringifyJSONValue } from './value.ts';
 export type { BuiltinDef, BuiltinTable, BuiltinCtx } from './builtins/types.ts';
 export { builtins } from './builtins/index.ts';
 export { runConformance, type ConformanceSummary, type CaseResult } from './conformance/runner.ts';
-export { runPolicyTests, findRegoFiles, type TestOutcome } from './testing.ts';
+export { runPolicyTests, runModuleTests, findRegoFiles, type TestOutcome } from './testing.ts';

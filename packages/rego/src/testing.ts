@@ -9,6 +9,8 @@ export interface TestOutcome {
   /** Full rule path, e.g. `data.pipeline.test_deny_curl`. */
   name: string;
   file: string;
+  row: number;
+  col: number;
   pass: boolean;
   /** Why a test failed: undefined/false result, or the error message. */
   reason: string;
@@ -29,12 +31,15 @@ export function findRegoFiles(dir: string): string[] {
   return out;
 }
 
-function testRules(root: RuleNode): { path: string[]; file: string }[] {
-  const out: { path: string[]; file: string }[] = [];
+type TestRule = { path: string[]; file: string; row: number; col: number };
+
+function testRules(root: RuleNode): TestRule[] {
+  const out: TestRule[] = [];
   const visit = (n: RuleNode): void => {
     const last = n.path[n.path.length - 1];
     const rule = n.complete[0];
-    if (last?.startsWith('test_') && rule) out.push({ path: n.path, file: rule.loc.file });
+    if (last?.startsWith('test_') && rule)
+      out.push({ path: n.path, file: rule.loc.file, row: rule.loc.row, col: rule.loc.col });
     for (const c of n.children.values()) visit(c);
   };
   visit(root);
@@ -48,13 +53,21 @@ export function runPolicyTests(
   opts: { regoVersion?: 'v0' | 'v1'; data?: unknown } = {},
 ): TestOutcome[] {
   const files = findRegoFiles(dir);
-  const policy = compile({
-    modules: files.map((f) => ({
+  return runModuleTests(
+    files.map((f) => ({
       name: path.relative(process.cwd(), f) || f,
       source: readFileSync(f, 'utf8'),
     })),
-    regoVersion: opts.regoVersion ?? 'v1',
-  });
+    opts,
+  );
+}
+
+/** The same over modules held in memory (a policy resource's sources). */
+export function runModuleTests(
+  modules: readonly { name: string; source: string }[],
+  opts: { regoVersion?: 'v0' | 'v1'; data?: unknown; timeoutMs?: number } = {},
+): TestOutcome[] {
+  const policy = compile({ modules: [...modules], regoVersion: opts.regoVersion ?? 'v1' });
   const outcomes: TestOutcome[] = [];
   for (const t of testRules(policy.compiled.root)) {
     const name =
@@ -64,7 +77,9 @@ export function runPolicyTests(
     let pass = false;
     let reason = '';
     try {
-      const r = policy.query(`x := ${name}`).eval({ data: opts.data ?? {} });
+      const r = policy
+        .query(`x := ${name}`)
+        .eval({ data: opts.data ?? {}, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
       const v = r.results[0]?.values['x'];
       pass = v === true;
       if (!pass)
@@ -75,7 +90,15 @@ export function runPolicyTests(
     } catch (e) {
       reason = e instanceof RegoError ? e.message : String(e);
     }
-    outcomes.push({ name, file: t.file, pass, reason, durationMs: performance.now() - start });
+    outcomes.push({
+      name,
+      file: t.file,
+      row: t.row,
+      col: t.col,
+      pass,
+      reason,
+      durationMs: performance.now() - start,
+    });
   }
   return outcomes;
 }

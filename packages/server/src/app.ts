@@ -139,6 +139,7 @@ import {
   deploymentRoutes,
 } from './modules/deployments/index.ts';
 import {
+  EvidenceDocuments,
   EvidenceIngest,
   EvidenceService,
   KyselyEvidenceStore,
@@ -153,6 +154,18 @@ import {
   attestationRoutes,
   loadOrCreateAttestationKey,
 } from './modules/attestations/index.ts';
+import {
+  DecisionLog,
+  DecisionReplayer,
+  KyselyPolicyStore,
+  PolicyEngine,
+  PolicyService,
+  policyKind,
+  policyLine,
+  policyMigrations,
+  policyRoutes,
+  type InputArchive,
+} from './modules/policies/index.ts';
 import { serverVersion, systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -214,6 +227,9 @@ export interface App {
     // Signs the provenance, test results and SBOMs of what a job built (issueForJob, in the
     // transaction that completes the job).
     readonly attestations: AttestationService;
+    // Policy as code: the decision points' engine and the decision log.
+    readonly policyEngine: PolicyEngine;
+    readonly policies: PolicyService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -239,6 +255,7 @@ export const allMigrations = [
   deploymentMigrations,
   evidenceMigrations,
   attestationMigrations,
+  policyMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -328,11 +345,34 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const production = (read: GovernanceReader) => ProductionScope.read(read);
   const projects = new ProjectService({ database, store: projectStore });
   for (const handler of [
-    ...projectKinds(projectStore),
+    ...projectKinds(projectStore, production),
     environmentKind({ store: projectStore }),
     ...identityKinds(rbac, production),
   ])
     resources.register(handler);
+  // Policies (Rego) and their decision log; inputs are kept in the evidence store.
+  const policyStore = new KyselyPolicyStore();
+  const evidenceDocuments = new EvidenceDocuments();
+  const inputArchive: InputArchive = {
+    put: (tx, body, at) => evidenceDocuments.put(tx, { body, mediaType: 'application/json', at }),
+    get: async (db, digest) => (await evidenceDocuments.get(db, digest))?.body,
+  };
+  const policyEngine = new PolicyEngine({
+    store: policyStore,
+    projects,
+    log: new DecisionLog({ store: policyStore, archive: inputArchive }),
+  });
+  resources.register(policyKind({ store: policyStore, projects, clock }));
+  const policies = new PolicyService({
+    database,
+    uow,
+    store: policyStore,
+    projects,
+    replayer: new DecisionReplayer({ store: policyStore, archive: inputArchive }),
+    clock,
+  });
+  // Policy decisions the gate makes are the gate's own (as its approval requests are).
+  const gateDecider = { ...systemActor, name: 'deployment-gate' };
   const freezeStore = new KyselyFreezeStore();
   const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
   for (const handler of freezeKinds(freezeStore, production)) resources.register(handler);
@@ -354,7 +394,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
   governance.registerAuthorization((project, name, version) =>
     pipelines.version(project, name, version),
   );
-  resources.register(pipelineKind({ store: pipelineStore, projects, governance }));
+  resources.register(
+    pipelineKind({
+      store: pipelineStore,
+      projects,
+      governance,
+      policy: policyEngine,
+      now: () => clock.now(),
+    }),
+  );
   const secretStore = new KyselySecretStore();
   const secretChangeStore = new KyselySecretChangeStore();
   // Secrets whose scope reaches production wait for a second person (approvals).
@@ -425,6 +473,38 @@ export async function createApp(deps: AppDeps): Promise<App> {
     directory,
     sockPuppetWindowMs,
     evidence,
+    policy: {
+      decide: async (tx, record, req) => {
+        const v = await policyEngine.decide(tx, record, gateDecider, {
+          point: 'deploy',
+          project: req.project,
+          environment: req.environment,
+          environments: [req.environment],
+          subject: req.subject,
+          at: req.at,
+          input: req.input,
+        });
+        return {
+          deny: v.deny.map(policyLine),
+          warn: v.warn.map(policyLine),
+          errors: v.errors.map(policyLine),
+          missing: v.missing,
+          decision: v.decision,
+          recorded: v.recorded,
+        };
+      },
+      enforceApproval: async (tx, record, actor, req) => {
+        await policyEngine.enforce(tx, record, actor, {
+          point: 'approval',
+          project: req.project,
+          environment: req.environment,
+          environments: [req.environment],
+          subject: req.subject,
+          at: req.at,
+          input: req.input,
+        });
+      },
+    },
   });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
   const envRequeue = Number(process.env.CUSTODY_REQUEUE_TIMEOUT_MS);
@@ -442,6 +522,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
       limits: { maxBytes: config.fileMaxBytes },
     }),
     attestations,
+    policy: {
+      enforce: (tx, record, actor, req) => policyEngine.enforce(tx, record, actor, req),
+      commitsOf: async (tx, project, shas) =>
+        (await scmStore.commitsWithShas(tx, project, shas)).map((c) => ({
+          sha: c.sha,
+          author: c.author,
+          committer: c.committer,
+          pushedBy: c.pushed_by,
+        })),
+    },
     options: {
       ...(envLeaseTtl > 0 ? { leaseTtlMs: envLeaseTtl } : {}),
       ...(envRequeue > 0 ? { requeueTimeoutMs: envRequeue } : {}),
@@ -630,6 +720,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...changeRoutes(changes),
     ...deploymentRoutes(deployments),
     ...attestationRoutes(attestations),
+    ...policyRoutes(policies),
   );
   const http = createHttpServer({
     routes,
@@ -680,6 +771,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       evidence,
       waivers,
       attestations,
+      policyEngine,
+      policies,
     },
     background,
     uow,

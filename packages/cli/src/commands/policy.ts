@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { RegoError, compile, runPolicyTests, stringifyJSONValue } from '@custody/rego';
 import { run } from '../command-context.ts';
 import { CliError, UsageError } from '../exit-codes.ts';
+import { registerDecisionCommands } from './policy-decisions.ts';
 
 // `custody policy eval` and `custody policy test`: the Rego engine, offline.
 
@@ -23,7 +24,11 @@ function policyError(err: unknown): never {
 }
 
 export function registerPolicyCommands(program: Command): Command {
-  const policy = program.command('policy').description('Evaluate and test Rego policies locally');
+  const policy = program
+    .command('policy')
+    .description(
+      'Rego policies: evaluate and test locally; the decision log, replay and impact on the server',
+    );
 
   policy
     .command('eval')
@@ -37,13 +42,20 @@ export function registerPolicyCommands(program: Command): Command {
     )
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--v0', 'parse policies as Rego v0')
+    .option('--v0-compatible', "the same as --v0, by OPA's name for it")
     .option('--strict-builtin-errors', 'treat builtin errors as evaluation errors')
     .action(
       run(
         async (
           ctx,
           query: string,
-          opts: { data: string[]; input?: string; v0?: boolean; strictBuiltinErrors?: boolean },
+          opts: {
+            data: string[];
+            input?: string;
+            v0?: boolean;
+            v0Compatible?: boolean;
+            strictBuiltinErrors?: boolean;
+          },
         ) => {
           const modules: { name: string; source: string }[] = [];
           let data: Record<string, unknown> = {};
@@ -58,7 +70,10 @@ export function registerPolicyCommands(program: Command): Command {
               : parseDoc(readFile(opts.input, 'input file'), opts.input);
           let result;
           try {
-            const prepared = compile({ modules, regoVersion: opts.v0 ? 'v0' : 'v1' });
+            const prepared = compile({
+              modules,
+              regoVersion: opts.v0 || opts.v0Compatible ? 'v0' : 'v1',
+            });
             let q = prepared.query(query);
             // A query without variables (data.pkg.allow) reports its value, as opa eval does.
             if (q.compiled.outputs.length === 0 && !/[;\n]/.test(query.trim()))
@@ -86,12 +101,15 @@ export function registerPolicyCommands(program: Command): Command {
     .description('Run test_ rules in the .rego files under a directory (like opa test)')
     .argument('<dir>', 'directory (or file) with policies and their tests')
     .option('--v0', 'parse policies as Rego v0')
+    .option('--v0-compatible', "the same as --v0, by OPA's name for it")
     .action(
-      run(async (ctx, dir: string, opts: { v0?: boolean }) => {
+      run(async (ctx, dir: string, opts: { v0?: boolean; v0Compatible?: boolean }) => {
         if (!existsSync(dir)) throw new UsageError(`${dir} does not exist`);
         let outcomes;
         try {
-          outcomes = runPolicyTests(dir, { regoVersion: opts.v0 ? 'v0' : 'v1' });
+          outcomes = runPolicyTests(dir, {
+            regoVersion: opts.v0 || opts.v0Compatible ? 'v0' : 'v1',
+          });
         } catch (err) {
           policyError(err);
         }
@@ -118,6 +136,7 @@ export function registerPolicyCommands(program: Command): Command {
           throw new CliError(`${failed.length} policy test(s) failed`, 1, 'POLICY_TESTS_FAILED');
       }),
     );
+  registerDecisionCommands(policy);
   return policy;
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { readStdin, run } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
+import { resolvePolicyFiles } from '../policy-files.ts';
 import { table } from '../output.ts';
 import { allOption, fetchList, hintMore, limitOption, type PageFlags } from '../pagination.ts';
 
@@ -93,11 +94,13 @@ export function registerResourceCommands(program: Command): void {
       run(async (ctx, opts: { file: string[] }) => {
         const parts: string[] = [];
         for (const f of opts.file) {
+          let text: string;
           try {
-            parts.push(f === '-' ? await readStdin() : readFileSync(f, 'utf8'));
+            text = f === '-' ? await readStdin() : readFileSync(f, 'utf8');
           } catch (err) {
             throw new UsageError(`cannot read ${f}: ${(err as Error).message}`);
           }
+          parts.push(resolvePolicyFiles(text, f));
         }
         const { results } = await ctx
           .client()

@@ -1,3 +1,6 @@
+import type { AuditRecord } from './context.ts';
+import type { AnyTx } from './db/database.ts';
+
 // Domain errors carry a stable code; HTTP status is derived from the error's category by
 // the one error mapper in http/error-mapper.ts. Every code is declared in a module's
 // `errors.ts` through `defineErrors` so docs/reference/errors.md can be checked against it.
@@ -21,10 +24,15 @@ export interface ErrorDefinition {
   readonly solve: string;
 }
 
+// Written after the use case's transaction rolled back, in a transaction of its own: the
+// record of a denied attempt that must outlive the refusal (a policy decision).
+export type AfterRollback = (tx: AnyTx, record: (r: AuditRecord) => void) => Promise<void>;
+
 export class DomainError extends Error {
   readonly code: string;
   readonly category: ErrorCategory;
   readonly details: Record<string, unknown> | undefined;
+  afterRollback: AfterRollback | undefined;
 
   constructor(
     def: ErrorDefinition,

@@ -33,6 +33,7 @@ export async function checkChangeRecord(
     },
     e.tx,
   );
+  e.facts.change = change;
   const external = env.spec.changeRecord === 'servicenow' || env.spec.changeRecord === 'jira';
   const unblock = external
     ? `reference an approved ${env.spec.changeRecord} ticket (input "ticket"), or an active emergency change`

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
-import { systemActor } from '../../platform/context.ts';
+import { systemActor, type Actor } from '../../platform/context.ts';
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
 import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import { newId } from '../../platform/ids.ts';
@@ -16,7 +16,7 @@ import type {
 import type { FreezeLane, FreezeService } from '../freeze/index.ts';
 import type { KyselyRbacStore } from '../identity/index.ts';
 import type { PipelineGovernance, PipelineService } from '../pipelines/index.ts';
-import type { EnvironmentView, ProjectService } from '../projects/index.ts';
+import type { ProjectService } from '../projects/index.ts';
 import type { KyselyScmStore } from '../scm/index.ts';
 import type { CreatorLookup } from '../../platform/four-eyes.ts';
 import { analyseSod, exclusionOf, type IdentityResolver } from './segregation.ts';
@@ -45,12 +45,41 @@ export interface GateInput {
   readonly lane?: FreezeLane | undefined;
 }
 
-// The Rego issue plugs its policy engine in here; the gate calls it when configured.
+// The policy engine (policies module), as the gate sees it: evaluates the `custody.deploy`
+// policies bound to the environment, records the decision in the gate's transaction.
 export interface DeploymentPolicyHook {
-  evaluate(
+  decide(
     tx: AnyTx,
-    input: { run: GateRun; environment: EnvironmentView; intent: DeploymentIntent; at: Date },
-  ): Promise<{ allowed: boolean; reasons: { code: string; message: string }[] }>;
+    record: RecordAudit,
+    request: {
+      project: string;
+      environment: string;
+      subject: { type: string; id: string };
+      at: Date;
+      input: () => Promise<Record<string, unknown>>;
+    },
+  ): Promise<{
+    deny: string[];
+    warn: string[];
+    errors: string[];
+    missing: string[];
+    decision: string | null;
+    // A decision was written (not a repeat of the last one for this stage).
+    recorded: boolean;
+  }>;
+  // `custody.approval`: refuses an approval a bound policy denies (and records the decision).
+  enforceApproval(
+    tx: AnyTx,
+    record: RecordAudit,
+    actor: Actor,
+    request: {
+      project: string;
+      environment: string;
+      subject: { type: string; id: string };
+      at: Date;
+      input: unknown;
+    },
+  ): Promise<void>;
 }
 
 export interface GateDeps {
@@ -86,6 +115,10 @@ export class DeploymentGate implements DeploymentGatePort {
 
   constructor(private readonly deps: GateDeps) {
     this.approvals = new ApprovalCheck(deps);
+  }
+
+  get policy(): DeploymentPolicyHook | undefined {
+    return this.deps.policy;
   }
 
   // What a deploy stage would deploy: the artifacts built before it (not the files its own
@@ -147,7 +180,7 @@ export class DeploymentGate implements DeploymentGatePort {
     const sod = await analyseSod(tx, this.deps, run, env.name);
     await checkSegregation(e, sod, this.deps);
     await this.approvals.run(e, sod, change.standsInForApprovals);
-    await checkPolicy(e, this.deps.policy);
+    await checkPolicy(e, sod, this.deps);
     const decision = e.decision();
     // A deployment let through by a standard or emergency change: kept on the change.
     if (decision.allowed && change.reliedOn)

@@ -20,6 +20,7 @@ import type { KyselyScmStore } from '../scm/index.ts';
 import { eligible, intentHash, rulesInForce } from './approval-rules.ts';
 import type { DeploymentGate, GateReason } from './deployment-gate.ts';
 import type { ApprovalRequestRow, KyselyDeploymentStore, VoteRow } from './deployment-store.ts';
+import { approvalPolicyInput } from './approval-policy-input.ts';
 import { deploymentErrors as E } from './errors.ts';
 
 export interface DeploymentApprovalView {
@@ -318,6 +319,14 @@ export class DeploymentService {
         comment,
         decided_at: at.toISOString(),
       };
+      if (decision === 'approve' && this.deps.gate.policy)
+        await this.deps.gate.policy.enforceApproval(tx, record, ctx.actor, {
+          project: row.project,
+          environment: row.environment,
+          subject: { type: 'deployment-approval', id },
+          at,
+          input: await approvalPolicyInput(tx, this.deps, { row, run, env, groups, at, ctx }),
+        });
       if (!(await this.deps.store.insertVote(tx, vote)))
         throw new DomainError(
           approvalErrors.APPROVALS_NOT_PENDING,

@@ -1,7 +1,11 @@
 import type { ExecutionReads } from '../executions/index.ts';
 import type { FreezeService } from '../freeze/index.ts';
 import type { PipelineGovernance, PipelineService } from '../pipelines/index.ts';
+import type { EvidenceService } from '../evidence/index.ts';
+import type { KyselyScmStore } from '../scm/index.ts';
 import type { DeploymentPolicyHook } from './deployment-gate.ts';
+import { deployPolicyInput } from './policy-input.ts';
+import type { SodAnalysis } from './segregation.ts';
 import { gateActor, type GateEvaluation } from './gate-evaluation.ts';
 
 // The gate's simpler checks, each reading one protection rule of the environment in force.
@@ -113,6 +117,7 @@ export async function checkFreeze(
     },
     e.tx,
   );
+  e.facts.freeze = freeze;
   if (freeze.frozen && !breakGlass) {
     for (const w of freeze.windows)
       e.block(
@@ -128,21 +133,38 @@ export async function checkFreeze(
   if (freeze.frozen && breakGlass) e.note('freeze', 'FREEZE_BYPASSED', breakGlass);
 }
 
-// 5. Policies, when a policy engine is plugged in.
+// 5. Policies (`custody.deploy`) bound to the environment, its project or the organization.
+// Denials, evaluation errors and missing bound policies block (fail closed); warnings are
+// notes.
 export async function checkPolicy(
   e: GateEvaluation,
-  policy: DeploymentPolicyHook | undefined,
+  sod: SodAnalysis,
+  deps: {
+    policy?: DeploymentPolicyHook | undefined;
+    scm: KyselyScmStore;
+    evidence?: EvidenceService | undefined;
+  },
 ): Promise<void> {
-  if (!policy) return;
-  const verdict = await policy.evaluate(e.tx, {
-    run: e.run,
-    environment: e.env,
-    intent: e.intent,
+  // A server always wires the policy engine; without one nothing can be bound.
+  if (!deps.policy) return;
+  const verdict = await deps.policy.decide(e.tx, e.record, {
+    project: e.run.project,
+    environment: e.env.name,
+    subject: { type: 'stage', id: `${e.run.id}/${e.stage.name}` },
     at: e.at,
+    input: () => deployPolicyInput(e, sod, deps),
   });
-  for (const r of verdict.reasons)
-    if (verdict.allowed) e.note('policy', r.code, r.message);
-    else e.block('policy', r.code, r.message, 'change the deployment so that the policies pass');
-  if (!verdict.allowed && verdict.reasons.length === 0)
-    e.block('policy', 'POLICY_DENIED', 'a policy denied the deployment', 'make the policies pass');
+  if (verdict.recorded) e.recorded = true;
+  for (const m of verdict.deny)
+    e.block('policy', 'POLICIES_DENIED', m, 'change the deployment so that the policy passes');
+  for (const m of verdict.errors)
+    e.block('policy', 'POLICIES_EVALUATION_FAILED', m, 'fix the policy so that it evaluates');
+  for (const m of verdict.missing)
+    e.block(
+      'policy',
+      'POLICIES_MISSING',
+      `bound policy ${m} does not exist`,
+      `apply Policy ${m}, or unbind it from the environment or project`,
+    );
+  for (const m of verdict.warn) e.note('policy', 'POLICIES_WARNING', m);
 }

@@ -3,7 +3,9 @@ import type { AnyTx } from '../../platform/db/database.ts';
 import { newId } from '../../platform/ids.ts';
 import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 import type { GateBlockedState, GateRun } from '../executions/index.ts';
-import type { FreezeLane } from '../freeze/index.ts';
+import type { ChangeCheck } from '../changes/index.ts';
+import type { EvidenceSummary } from '../evidence/index.ts';
+import type { FreezeDecision, FreezeLane } from '../freeze/index.ts';
 import type { EnvironmentView } from '../projects/index.ts';
 import type { DeploymentIntent, RuleProgress } from './approval-rules.ts';
 
@@ -56,6 +58,12 @@ export class GateEvaluation {
   recorded = false;
   final = false;
   approval: GateDecision['approval'] = null;
+  // What the checks found, for the policies' input (policy-input.ts).
+  readonly facts: {
+    change?: ChangeCheck;
+    freeze?: FreezeDecision;
+    evidence?: EvidenceSummary;
+  } = {};
 
   constructor(
     readonly tx: AnyTx,

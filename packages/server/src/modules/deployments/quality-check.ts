@@ -22,7 +22,7 @@ export async function checkQuality(
     return;
   }
   try {
-    const { reasons, recorded } = await evidence.evaluateGates(
+    const { summary, reasons, recorded } = await evidence.evaluateGates(
       e.tx,
       e.record,
       {
@@ -34,6 +34,7 @@ export async function checkQuality(
       },
       gates,
     );
+    e.facts.evidence = summary;
     if (recorded) e.recorded = true;
     for (const r of reasons) e.block('quality', r.code, r.message, r.unblock);
   } catch (err) {

@@ -8,3 +8,4 @@ export type { EvidenceSummary, SummaryTarget } from './evidence-summary.ts';
 export { WaiverService, type WaiverView, type WaiverRequest } from './waiver-service.ts';
 export { evaluateQualityGates, type QualityReason } from './quality-gates.ts';
 export { evidenceRoutes } from './evidence-routes.ts';
+export { EvidenceDocuments, type EvidenceDocumentRow } from './evidence-documents.ts';

@@ -110,4 +110,16 @@ export const evidenceMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  '2026-12-04T0100-evidence-documents': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('evidence_documents')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('media_type', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.ts';
+import type { RunPolicyHook } from './run-policy-port.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import type { PipelineGovernance, PipelineService } from '../pipelines/index.ts';
@@ -31,6 +32,8 @@ export interface ExecutionEngineDeps {
   // Signs the provenance of what each job built (the attestations module).
   attestations?: AttestationPort;
   options?: Partial<EngineOptions>;
+  // `custody.run` policies, when the policies module is wired.
+  policy?: RunPolicyHook | undefined;
   onError?: (err: unknown) => void;
   // The runner pool an environment names (its production pool).
   environmentPool?: (
@@ -80,6 +83,7 @@ export class ExecutionEngine {
       advance: (id) => this.scheduler.advance(id),
       environmentPool,
       gateWaitTimeoutMs: options.gateWaitTimeoutMs,
+      policy: deps.policy,
     });
     const checkpoints = new GateCheckpoints({ store, clock, lifecycle, gate });
     const payloads = new JobPayloadBuilder({

@@ -28,3 +28,4 @@ export { executionRoutes } from './execution-routes.ts';
 export { rollbackTargetOf, type RollbackTarget } from './rollback-plan.ts';
 export type { RunView, RunDetail } from './execution-views.ts';
 export * from './execution-state.ts';
+export type { RunPolicyHook } from './run-policy-port.ts';

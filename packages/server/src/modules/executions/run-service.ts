@@ -2,7 +2,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type RequestContext } from '../../platform/context.ts';
 import type { AnyTx, Database } from '../../platform/db/database.ts';
 import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
-import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
+import type { RecordAudit, UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { accountablePrincipal } from '../../platform/four-eyes.ts';
 import { newId } from '../../platform/ids.ts';
@@ -14,6 +14,7 @@ import { toRunDetail, toRunView, type RunDetail, type RunView } from './executio
 import { executionPermissions as P } from './permissions.ts';
 import { outsideRollbackReason, rollbackTargetOf, type RollbackTarget } from './rollback-plan.ts';
 import { resolveInputs } from './run-inputs.ts';
+import type { RunPolicyHook } from './run-policy-port.ts';
 
 export interface CreateRunInput {
   project: string;
@@ -54,6 +55,7 @@ export class RunService {
       ) => Promise<string | undefined>;
       // How long a stage may wait on the gate (shown as the wait's expiry).
       gateWaitTimeoutMs: number;
+      policy?: RunPolicyHook | undefined;
     },
   ) {}
 
@@ -122,6 +124,7 @@ export class RunService {
         `run ${rollback.release} cannot be redeployed to ${rollback.environment}`,
       );
     await this.deps.uow.run(ctx, async (tx, record) => {
+      await this.admit(tx, record, ctx, pv, run, rollback);
       await this.deps.store.insertRun(tx, run, stages);
       // The rollback deploys the release's own artifacts: same digests, same stored blobs.
       for (const f of released)
@@ -142,6 +145,53 @@ export class RunService {
     await this.deps.advance(run.id);
     const after = await this.deps.store.run(this.deps.database.db, run.id);
     return toRunView(after ?? run);
+  }
+
+  // `custody.run` policies: refuse (and record) a run they deny, in the run's transaction.
+  private async admit(
+    tx: AnyTx,
+    record: RecordAudit,
+    ctx: RequestContext,
+    pv: PipelineVersion,
+    run: RunRow,
+    rollback: RollbackTarget | undefined,
+  ): Promise<void> {
+    const policy = this.deps.policy;
+    if (!policy) return;
+    const at = new Date(run.created_at);
+    await policy.enforce(tx, record, ctx.actor, {
+      point: 'run',
+      project: run.project,
+      environments: deployTargets(pv, rollback),
+      subject: { type: 'run', id: run.id },
+      at,
+      input: async () => ({
+        point: 'run',
+        at: at.toISOString(),
+        project: run.project,
+        run: { id: run.id, branch: run.branch, commit: run.commit_sha },
+        pipeline: {
+          name: pv.name,
+          version: pv.version,
+          contentHash: pv.contentHash,
+          author: pv.author,
+          spec: pv.spec,
+        },
+        trigger: JSON.parse(run.trigger) as unknown,
+        triggeredBy: {
+          principal: run.created_by,
+          type: ctx.actor.type,
+          name: ctx.actor.name,
+          ...(ctx.actor.delegatedBy ? { via: principalOf(ctx.actor) } : {}),
+        },
+        inputs: JSON.parse(run.inputs) as unknown,
+        environments: deployTargets(pv, rollback),
+        commits:
+          run.commit_sha && policy.commitsOf
+            ? await policy.commitsOf(tx, run.project, [run.commit_sha])
+            : [],
+      }),
+    });
   }
 
   // A version that deploys to a production environment (as the environments are now) runs

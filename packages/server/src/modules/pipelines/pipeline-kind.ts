@@ -1,6 +1,9 @@
 import { DomainError } from '../../platform/errors.ts';
 import { principalOf } from '../../platform/context.ts';
 import type { ProjectService } from '../projects/index.ts';
+import type { AnyTx } from '../../platform/db/database.ts';
+import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
+import type { Actor } from '../../platform/context.ts';
 import type { KindHandler } from '../resources/index.ts';
 import { pipelineErrors } from './errors.ts';
 import type { PipelineGovernance } from './pipeline-governance.ts';
@@ -8,12 +11,32 @@ import { pipelinePermissions as P } from './permissions.ts';
 import { pipelineSpecSchema, type PipelineSpec } from './pipeline-spec.ts';
 import type { KyselyPipelineStore } from './pipeline-store.ts';
 
+// The policy engine's `custody.pipeline` decision point (policies module): refuses a version
+// a bound policy denies, and records the decision.
+export interface PipelinePolicyHook {
+  enforce(
+    tx: AnyTx,
+    record: RecordAudit,
+    actor: Actor,
+    request: {
+      point: 'pipeline';
+      project: string;
+      environments: readonly string[];
+      subject: { type: string; id: string };
+      at: Date;
+      input: unknown;
+    },
+  ): Promise<unknown>;
+}
+
 // A pipeline that deploys to a production environment is governed: each new version opens
 // an approval request that its author cannot decide (and runs check again when they start).
 export function pipelineKind(deps: {
   store: KyselyPipelineStore;
   projects: ProjectService;
   governance: PipelineGovernance;
+  policy?: PipelinePolicyHook | undefined;
+  now?: () => Date;
 }): KindHandler<PipelineSpec> {
   return {
     kind: 'Pipeline',
@@ -48,6 +71,34 @@ export function pipelineKind(deps: {
             { path: `spec.stages[${i}].runnerPool`, pool },
           );
       }
+    },
+    async admit(tx, doc, ctx, record) {
+      if (!deps.policy) return;
+      const project = doc.metadata.project!;
+      const environments = [
+        ...new Set(doc.spec.stages.flatMap((s) => (s.environment ? [s.environment] : []))),
+      ];
+      const envs = [];
+      for (const name of environments) {
+        const env = await deps.projects.environment(project, name, tx);
+        if (env) envs.push({ name, type: env.type });
+      }
+      const at = deps.now?.() ?? new Date();
+      await deps.policy.enforce(tx, record, ctx.actor, {
+        point: 'pipeline',
+        project,
+        environments,
+        subject: { type: 'pipeline', id: `${project}/${doc.metadata.name}` },
+        at,
+        input: {
+          point: 'pipeline',
+          at: at.toISOString(),
+          project,
+          pipeline: { name: doc.metadata.name, labels: doc.metadata.labels ?? {}, spec: doc.spec },
+          author: { principal: principalOf(ctx.actor), type: ctx.actor.type, name: ctx.actor.name },
+          environments: envs,
+        },
+      });
     },
     async materialize(tx, applied, ctx) {
       const project = applied.metadata.project!;

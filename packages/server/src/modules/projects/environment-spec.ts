@@ -117,6 +117,10 @@ export const environmentSpecSchema = z
 export type EnvironmentSpec = z.infer<typeof environmentSpecSchema>;
 
 export const projectSpecSchema = z
-  .object({ description: z.string().max(500).default('') })
+  .object({
+    description: z.string().max(500).default(''),
+    // Policies (by name) evaluated for every environment of the project.
+    policies: z.array(label).max(50).optional(),
+  })
   .strict();
 export type ProjectSpec = z.infer<typeof projectSpecSchema>;

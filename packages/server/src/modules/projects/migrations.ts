@@ -44,4 +44,14 @@ export const projectMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  '2026-12-04T0110-projects-policies': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // The policies a project binds (`Project.spec.policies`), as a JSON array of names.
+      await db.schema
+        .alterTable('projects')
+        .addColumn('policies', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+  },
 };

@@ -29,6 +29,11 @@ export class ProjectService {
     return row ? toView(row) : undefined;
   }
 
+  /** The policies the project binds (`Project.spec.policies`), as in force. */
+  async projectPolicies(name: string, tx?: AnyTx): Promise<string[]> {
+    return this.deps.store.projectPolicies(tx ?? this.deps.database.db, name);
+  }
+
   /** The project's environments as in force, by name. */
   async environments(project: string, tx?: AnyTx): Promise<EnvironmentView[]> {
     return (await this.deps.store.environments(tx ?? this.deps.database.db, project)).map(toView);

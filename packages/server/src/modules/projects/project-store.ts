@@ -5,6 +5,8 @@ interface ProjectsTable {
   name: string;
   description: string;
   version: number;
+  // JSON array of the policy names the project binds.
+  policies: string;
 }
 
 interface EnvironmentsTable {
@@ -34,9 +36,22 @@ export class KyselyProjectStore {
       .insertInto('projects')
       .values(row)
       .onConflict((oc) =>
-        oc.column('name').doUpdateSet({ description: row.description, version: row.version }),
+        oc.column('name').doUpdateSet({
+          description: row.description,
+          version: row.version,
+          policies: row.policies,
+        }),
       )
       .execute();
+  }
+
+  async projectPolicies(db: Db, name: string): Promise<string[]> {
+    const row = await k(db)
+      .selectFrom('projects')
+      .select('policies')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.policies) as string[]) : [];
   }
 
   async projectExists(db: Db, name: string): Promise<boolean> {

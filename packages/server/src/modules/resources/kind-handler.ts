@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { RequestContext, Scope } from '../../platform/context.ts';
 import type { AnyTx } from '../../platform/db/database.ts';
+import type { RecordAudit } from '../../platform/db/unit-of-work.ts';
 
 export interface ResourceDocument<S = unknown> {
   readonly apiVersion: 'custody/v1';
@@ -55,7 +56,8 @@ export interface Governance {
 // owns meaning.
 export interface KindHandler<S = unknown> {
   readonly kind: string;
-  readonly scope: 'organization' | 'project';
+  // `either`: applied organization-wide without metadata.project, or to one project with it.
+  readonly scope: 'organization' | 'project' | 'either';
   readonly spec: z.ZodType<S>;
   // Permission needed to apply this kind, checked at `scopeOf(doc)`.
   readonly applyPermission: string;
@@ -64,6 +66,14 @@ export interface KindHandler<S = unknown> {
   scopeOf?(doc: ResourceDocument<S>): Scope;
   // Cross-resource checks inside the apply transaction; throw a DomainError to refuse.
   validate?(tx: AnyTx, doc: ResourceDocument<S>, ctx: RequestContext): Promise<void>;
+  // Policies (`custody.pipeline`) on a new version's content, after validation and before it
+  // is stored; throws to refuse. Not asked when the content is unchanged.
+  admit?(
+    tx: AnyTx,
+    doc: ResourceDocument<S>,
+    ctx: RequestContext,
+    record: RecordAudit,
+  ): Promise<void>;
   // Whether this new version weakens a control enough to need a second person. A governed
   // version is stored but pending: `materialize` runs only once someone other than its
   // author approves it. Not asked when the content equals the version in force.

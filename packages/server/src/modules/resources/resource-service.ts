@@ -173,6 +173,7 @@ export class ResourceService {
         ...(newest.approval ? { approval: newest.approval } : {}),
       };
     }
+    await handler.admit?.(tx, doc, ctx, record);
     const inForceVersion = head && !head.deleted ? head.in_force_version : null;
     const inForceRow =
       inForceVersion === null ? undefined : await store.version(tx, key, inForceVersion);
@@ -317,7 +318,7 @@ export class ResourceService {
     const db = this.deps.database.db;
     const heads = await this.deps.store.heads(
       db,
-      { kind: handler.kind, project: handler.scope === 'project' ? project : undefined },
+      { kind: handler.kind, project: handler.scope === 'organization' ? undefined : project },
       page,
     );
     const items: ResourceView[] = [];

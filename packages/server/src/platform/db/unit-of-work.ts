@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { AuditRecord, RequestContext } from '../context.ts';
 import type { AnyTx, Database } from './database.ts';
 import { DeniedAttemptAggregator } from './denied-attempts.ts';
+import { DomainError } from '../errors.ts';
 
 // The audit module implements this; the platform only knows the shape.
 export interface AuditAppender {
@@ -57,16 +58,26 @@ export class UnitOfWork {
     ctx: Pick<RequestContext, 'actor' | 'requestId'>,
     work: (tx: AnyTx, record: RecordAudit) => Promise<T>,
   ): Promise<T> {
-    return this.database.db.transaction().execute(async (tx) => {
-      const records: AuditRecord[] = [];
-      const result = await work(tx, (r) => records.push(r));
-      if (records.length === 0)
-        throw new MutationWithoutAuditError('a mutation committed no audit record');
-      if (this.audit.appendAll) await this.audit.appendAll(tx, ctx, records);
-      else for (const r of records) await this.audit.append(tx, ctx, r);
-      await this.faults.beforeCommit?.(records);
-      return result;
-    });
+    try {
+      return await this.database.db.transaction().execute(async (tx) => {
+        const records: AuditRecord[] = [];
+        const result = await work(tx, (r) => records.push(r));
+        if (records.length === 0)
+          throw new MutationWithoutAuditError('a mutation committed no audit record');
+        if (this.audit.appendAll) await this.audit.appendAll(tx, ctx, records);
+        else for (const r of records) await this.audit.append(tx, ctx, r);
+        await this.faults.beforeCommit?.(records);
+        return result;
+      });
+    } catch (err) {
+      // The refusal is kept even though the use case's writes are not.
+      const after = err instanceof DomainError ? err.afterRollback : undefined;
+      if (after) {
+        (err as DomainError).afterRollback = undefined;
+        await this.run(ctx, after);
+      }
+      throw err;
+    }
   }
 
   // Denied and failed attempts are recorded on their own, since the attempt itself rolls back.
