@@ -1,18 +1,25 @@
 package custody.pipeline
 
-production_envs := {e.name | some e in input.environments; e.type == "production"}
+# The environments the pipeline deploys to, as in force: name, type and runner pool.
+envs := {e.name: e | some e in input.environments}
+
+# The pool a stage runs in: a deploy stage always runs in its environment's pool.
+pool_of(stage) := envs[stage.environment].runnerPool
+
+pool_of(stage) := object.get(stage, "runnerPool", "default") if not envs[stage.environment]
+
+production(stage) if envs[stage.environment].type == "production"
 
 deny contains msg if {
 	some stage in input.pipeline.spec.stages
-	startswith(object.get(stage, "runnerPool", "default"), "prod")
-	not stage.environment in production_envs
-	msg := sprintf("stage %s asks for production pool %s but does not deploy to production", [stage.name, stage.runnerPool])
+	not production(stage)
+	startswith(pool_of(stage), "prod")
+	msg := sprintf("stage %s asks for production pool %s but does not deploy to production", [stage.name, pool_of(stage)])
 }
 
 deny contains msg if {
 	some stage in input.pipeline.spec.stages
-	stage.environment in production_envs
-	pool := object.get(stage, "runnerPool", "default")
-	not startswith(pool, "prod")
-	msg := sprintf("stage %s deploys to production %s from pool %s, not a prod pool", [stage.name, stage.environment, pool])
+	production(stage)
+	not startswith(pool_of(stage), "prod")
+	msg := sprintf("stage %s deploys to production %s from pool %s, not a prod pool", [stage.name, stage.environment, pool_of(stage)])
 }

@@ -228,3 +228,137 @@ spec:
     expect(v1.status).not.toBe(0);
   });
 });
+
+// examples/policies: every one applies through `custody apply -f` (its files read, its tests run
+// by the server) and the deploy ones judge a real gate input.
+describe('examples/policies', () => {
+  let app: App;
+  let dir: string;
+  let server: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'custody-cli-examples-'));
+    app = await createApp({
+      config: configSchema.parse({
+        databaseUrl: path.join(dir, 'c.db'),
+        dataDir: dir,
+        logLevel: 'silent',
+      }),
+    });
+    admin = (await bootstrapAdmin(app))!.token;
+    await app.services.resources.applyManifest(
+      systemContext(app, 'test'),
+      `apiVersion: custody/v1
+kind: Project
+metadata: { name: payments }
+---
+apiVersion: custody/v1
+kind: Environment
+metadata: { name: prod, project: payments }
+spec: { type: production, runnerPool: prod }
+`,
+    );
+    await app.http.listen({ port: 0, host: '127.0.0.1' });
+    server = `http://127.0.0.1:${(app.http.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies all seven and denies an unticketed, unreviewed, untested production deploy', async () => {
+    const names = [
+      'ticket-required',
+      'no-new-critical-findings',
+      'minimum-coverage',
+      'reviewed-commits',
+      'deploy-hours',
+      'production-runner-pools',
+      'test-before-deploy',
+    ];
+    const files = names.flatMap((n) => ['-f', path.join(examples, n, 'policy.yaml')]);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let status: number;
+    try {
+      status = await main([
+        'node',
+        'custody',
+        '--server',
+        server,
+        '--token',
+        admin,
+        'apply',
+        ...files,
+      ]);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    expect(status).toBe(0);
+    const applyPipeline = (build: string) =>
+      app.http.inject({
+        method: 'POST',
+        url: '/api/v1/apply',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' },
+        payload: `apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: release, project: payments }
+spec:
+  source: { repository: file:///tmp/none.git, branch: main }
+  stages:
+    - ${build}
+    - { name: ship, type: deploy, environment: prod, steps: [{ name: d, run: ./deploy.sh }] }
+`,
+      });
+    // A build in the production pool, and no test step before the deploy.
+    const refused = await applyPipeline(
+      '{ name: build, type: ci, runnerPool: prod, steps: [{ name: compile, run: make }] }',
+    );
+    expect(refused.statusCode).toBe(403);
+    const messages = (
+      refused.json() as { error: { details: { deny: { message: string }[] } } }
+    ).error.details.deny
+      .map((m) => m.message)
+      .sort();
+    expect(messages).toEqual([
+      'stage build asks for production pool prod but does not deploy to production',
+      'stage ship deploys before any test step has run',
+    ]);
+    const ok = await applyPipeline(
+      '{ name: build, type: ci, steps: [{ name: compile, run: make && make test }] }',
+    );
+    expect(ok.statusCode, ok.body).toBe(200);
+    const decision = await app.uow.run(systemContext(app, 'test'), async (tx, record) => {
+      const d = await app.services.gate.evaluate(tx, record, {
+        run: {
+          id: 'run_example',
+          project: 'payments',
+          pipeline: 'release',
+          pipelineVersion: 1,
+          contentHash: 'sha256:00',
+          branch: 'main',
+          commit: null,
+          inputs: {},
+          trigger: { type: 'manual' },
+          createdBy: 'user:dev',
+        },
+        stage: { name: 'ship' },
+        environment: 'prod',
+        at: new Date('2026-12-02T15:00:00Z'), // a Wednesday, 10:00 in New York
+      });
+      record({ action: 'test.gate.evaluated', resource: { type: 'test', id: 'example' } });
+      return d;
+    });
+    expect(
+      decision.reasons
+        .filter((r) => r.check === 'policy')
+        .map((r) => r.message)
+        .sort(),
+    ).toEqual([
+      'policy minimum-coverage v1: no coverage report reaches production',
+      'policy ticket-required v1: deploying to prod needs an approved change ticket (input "ticket")',
+    ]);
+  });
+});

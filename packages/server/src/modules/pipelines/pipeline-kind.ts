@@ -81,7 +81,7 @@ export function pipelineKind(deps: {
       const envs = [];
       for (const name of environments) {
         const env = await deps.projects.environment(project, name, tx);
-        if (env) envs.push({ name, type: env.type });
+        if (env) envs.push({ name, type: env.type, runnerPool: env.spec.runnerPool ?? 'default' });
       }
       const at = deps.now?.() ?? new Date();
       await deps.policy.enforce(tx, record, ctx.actor, {
