@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { Sealer } from './platform/crypto/sealer.ts';
 import { loadSealingKeys } from './platform/crypto/sealing-keys.ts';
 import { systemActor } from './platform/context.ts';
-import { createDatabase, type Database } from './platform/db/database.ts';
+import { createDatabase, type AnyTx, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrator.ts';
 import { UnitOfWork, type FaultHooks } from './platform/db/unit-of-work.ts';
 import { parseDuration } from './platform/duration.ts';
@@ -361,8 +361,28 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: policyStore,
     projects,
     log: new DecisionLog({ store: policyStore, archive: inputArchive }),
+    // A version is evaluated only if the ledger recorded it being applied.
+    applied: async (db, p) =>
+      (
+        await audit.list(
+          {
+            resourceType: 'Policy',
+            resourceId: p.project ? `${p.project}/${p.name}` : p.name,
+            limit: 1000,
+            order: 'desc',
+          },
+          db as AnyTx,
+        )
+      ).some((e) => (e.details as { contentHash?: unknown } | null)?.contentHash === p.hash),
   });
-  resources.register(policyKind({ store: policyStore, projects, clock }));
+  resources.register(
+    policyKind({
+      store: policyStore,
+      projects,
+      clock,
+      materialized: (hash) => policyEngine.trust(hash),
+    }),
+  );
   const policies = new PolicyService({
     database,
     uow,

@@ -68,8 +68,8 @@ export class AuditService implements AuditAppender {
     );
   }
 
-  async list(filter: AuditFilter): Promise<StoredAuditEntry[]> {
-    return this.deps.store.list(this.deps.database.db, filter);
+  async list(filter: AuditFilter, tx?: AnyTx): Promise<StoredAuditEntry[]> {
+    return this.deps.store.list(tx ?? this.deps.database.db, filter);
   }
 
   async leafHashes(afterSeq: number, limit: number): Promise<AuthenticatedLeaf[]> {

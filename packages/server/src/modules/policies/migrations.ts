@@ -66,4 +66,12 @@ export const policyMigrations: ModuleMigrations = {
         .execute();
     },
   },
+  '2026-12-04T0210-policies-documents': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // The whole resource document, so its content hash can be recomputed before use.
+      for (const table of ['policy_versions', 'policies'])
+        await db.schema.alterTable(table).addColumn('document', 'text').execute();
+    },
+  },
 };

@@ -445,6 +445,84 @@ spec: { type: pre-production, policies: [not-applied-yet] }
       );
     });
 
+    it('a policy row rewritten in the database is not evaluated: the gate fails closed', async () => {
+      const setup = await t.applyApproved(`
+apiVersion: custody/v1
+kind: Project
+metadata: { name: side }
+spec: { policies: [side-guard] }
+---
+apiVersion: custody/v1
+kind: Environment
+metadata: { name: live, project: side }
+spec: { type: pre-production }
+---
+apiVersion: custody/v1
+kind: Pipeline
+metadata: { name: release, project: side }
+spec:
+  source: { repository: file:///tmp/none.git, branch: main }
+  stages:
+    - { name: deploy, type: deploy, environment: live, steps: [{ name: d, run: ./deploy.sh }] }
+---
+${policyYaml({ name: 'side-guard', project: 'side', point: 'deploy', rego: 'package custody.deploy\n\ndeny contains "side deploys are closed" if true' })}
+`);
+      expect(setup.statusCode, setup.body).toBe(200);
+      const db = t.app.database.db;
+      const row = (await db
+        .selectFrom('policies' as never)
+        .selectAll()
+        .where('name' as never, '=', 'side-guard' as never)
+        .executeTakeFirst()) as unknown as { document: string; content_hash: string };
+      const forged = JSON.parse(row.document) as { spec: { modules: { source: string }[] } };
+      forged.spec.modules[0]!.source = 'package custody.deploy\n\ndeny := set()\n';
+      const gate = (run: string) =>
+        t.app.uow.run(systemContext(t.app, 'test'), async (tx, record) => {
+          const d = await t.app.services.gate.evaluate(tx, record, {
+            run: {
+              id: run,
+              project: 'side',
+              pipeline: 'release',
+              pipelineVersion: 1,
+              contentHash: 'sha256:00',
+              branch: 'main',
+              commit: null,
+              inputs: {},
+              trigger: { type: 'manual' },
+              createdBy: 'user:dev',
+            },
+            stage: { name: 'deploy' },
+            environment: 'live',
+            at: clock.now(),
+          });
+          record({ action: 'test.gate.evaluated', resource: { type: 'test', id: run } });
+          return d;
+        });
+      // A careless edit (the document no longer matches its hash).
+      await db
+        .updateTable('policies' as never)
+        .set({ document: JSON.stringify(forged) } as never)
+        .where('name' as never, '=', 'side-guard' as never)
+        .execute();
+      const careless = policyReasons(await gate('run_forged_1'));
+      expect(careless.map((r) => [r.code, r.blocking])).toEqual([
+        ['POLICIES_EVALUATION_FAILED', true],
+      ]);
+      expect(careless[0]!.message).toContain('does not match its content hash');
+      // A careful one (hash recomputed): no ledger entry ever applied that version.
+      const { canonicalJson } = await import('@custody/ledger');
+      await db
+        .updateTable('policies' as never)
+        .set({ content_hash: sha256(canonicalJson(forged)) } as never)
+        .where('name' as never, '=', 'side-guard' as never)
+        .execute();
+      const careful = policyReasons(await gate('run_forged_2'));
+      expect(careful.map((r) => [r.code, r.blocking])).toEqual([
+        ['POLICIES_EVALUATION_FAILED', true],
+      ]);
+      expect(careful[0]!.message).toContain('has no ledger entry of being applied');
+    });
+
     it('a new version of a prod-bound policy takes effect only when a second person approves', async () => {
       const alice = await t.user('alice', ['admin']);
       const bob = await t.user('bob', ['admin']);

@@ -7,6 +7,7 @@ import type { DecisionLog } from './decision-log.ts';
 import { policyErrors as E } from './errors.ts';
 import { boundPolicies } from './policy-bindings.ts';
 import { PolicyCache } from './policy-compiler.ts';
+import { verifyStored, type AppliedInLedger } from './policy-integrity.ts';
 import {
   evaluateAll,
   type DecisionRequest,
@@ -51,8 +52,18 @@ export class PolicyEngine {
       store: KyselyPolicyStore;
       projects: ProjectService;
       log: DecisionLog;
+      applied?: AppliedInLedger | undefined;
     },
   ) {}
+
+  // Content hashes checked (document and ledger) in this process, or put in force by it: the
+  // apply's ledger entry is written with its transaction, after a pipeline in the same
+  // manifest was already judged.
+  private readonly verified = new Set<string>();
+
+  trust(contentHash: string): void {
+    this.verified.add(contentHash);
+  }
 
   async evaluate(tx: AnyTx, req: DecisionRequest): Promise<PolicyEvaluation | undefined> {
     const bound = await boundPolicies(tx, this.deps, req.point, req.project, req.environments);
@@ -61,7 +72,24 @@ export class PolicyEngine {
     // some policy is bound.
     const input =
       typeof req.input === 'function' ? await (req.input as () => Promise<unknown>)() : req.input;
-    return evaluateAll(this.cache, bound.policies, bound.missing, { ...req, input });
+    const rows = [];
+    const failed: PolicyMessage[] = [];
+    for (const row of bound.policies) {
+      const problem = this.verified.has(row.content_hash)
+        ? undefined
+        : await verifyStored(tx, row, this.deps.applied);
+      if (problem)
+        failed.push({
+          policy: row.project ? `${row.project}/${row.name}` : row.name,
+          version: row.version,
+          message: `the stored policy ${problem}`,
+        });
+      else {
+        this.verified.add(row.content_hash);
+        rows.push(row);
+      }
+    }
+    return evaluateAll(this.cache, rows, bound.missing, { ...req, input }, undefined, failed);
   }
 
   // For checks that report rather than refuse (the deployment gate): evaluate and record.

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '@custody/ledger';
 import { fromJS } from '@custody/rego';
 import { evaluatePolicy, type PolicyCache } from './policy-compiler.ts';
-import type { DecisionPoint, PolicySpec } from './policy-spec.ts';
+import { storedSpec } from './policy-integrity.ts';
+import type { DecisionPoint } from './policy-spec.ts';
 import type { PolicyRow } from './policy-store.ts';
 
 export interface PolicyMessage {
@@ -73,17 +74,22 @@ export function evaluateAll(
   missing: readonly string[],
   req: DecisionRequest,
   input: { text: string; hash: string } = canonicalInput(req.input),
+  failed: readonly PolicyMessage[] = [],
 ): PolicyEvaluation {
   const start = process.hrtime.bigint();
   const value = fromJS(JSON.parse(input.text));
   const deny: PolicyMessage[] = [];
   const warn: PolicyMessage[] = [];
-  const errors: PolicyMessage[] = [];
+  const errors: PolicyMessage[] = [...failed];
   for (const row of rows) {
     const label = policyLabel(refOf(row));
     let outcome;
     try {
-      const compiled = cache.get(row.content_hash, () => JSON.parse(row.spec) as PolicySpec);
+      const compiled = cache.get(row.content_hash, () => {
+        const spec = storedSpec(row);
+        if (typeof spec === 'string') throw new Error(`the stored policy ${spec}`);
+        return spec;
+      });
       outcome = evaluatePolicy(compiled, value, req.at);
     } catch (err) {
       outcome = { deny: [], warn: [], error: err instanceof Error ? err.message : String(err) };

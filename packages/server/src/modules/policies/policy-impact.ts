@@ -47,6 +47,12 @@ export async function analyseImpact(
     content_hash: candidate.contentHash,
     decision_point: candidate.spec.decisionPoint,
     spec: JSON.stringify(candidate.spec),
+    document: JSON.stringify({
+      apiVersion: candidate.apiVersion,
+      kind: candidate.kind,
+      metadata: candidate.metadata,
+      spec: candidate.spec,
+    }),
   };
   const label = policyLabel({ name: row.name, project: project || null });
   const changed: ImpactChange[] = [];

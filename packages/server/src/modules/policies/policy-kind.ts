@@ -41,6 +41,8 @@ export function policyKind(deps: {
   store: KyselyPolicyStore;
   projects: ProjectService;
   clock: Clock;
+  // A version this process put in force (its ledger entry commits with it).
+  materialized?: (contentHash: string) => void;
 }): KindHandler<PolicySpec> {
   return {
     kind: 'Policy',
@@ -78,9 +80,16 @@ export function policyKind(deps: {
           content_hash: doc.contentHash,
           decision_point: doc.spec.decisionPoint,
           spec: JSON.stringify(doc.spec),
+          document: JSON.stringify({
+            apiVersion: doc.apiVersion,
+            kind: doc.kind,
+            metadata: doc.metadata,
+            spec: doc.spec,
+          }),
         },
         deps.clock.now().toISOString(),
       );
+      deps.materialized?.(doc.contentHash);
     },
   };
 }

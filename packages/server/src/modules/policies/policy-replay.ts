@@ -3,6 +3,7 @@ import { DomainError } from '../../platform/errors.ts';
 import type { InputArchive } from './decision-log.ts';
 import { policyErrors as E } from './errors.ts';
 import { PolicyCache } from './policy-compiler.ts';
+import { storedSpec } from './policy-integrity.ts';
 import {
   canonicalInput,
   evaluateAll,
@@ -76,10 +77,10 @@ export class DecisionReplayer {
     const rows: PolicyRow[] = [];
     for (const ref of refs) {
       const v = await this.deps.store.version(db, ref.project ?? '', ref.name, ref.version);
-      if (!v || v.content_hash !== ref.hash)
+      if (!v || v.content_hash !== ref.hash || typeof storedSpec(v) === 'string')
         throw new DomainError(
           E.POLICIES_NOT_FOUND,
-          `policy ${ref.name} v${ref.version} (${ref.hash}) is not stored`,
+          `policy ${ref.name} v${ref.version} (${ref.hash}) is not stored, or not as it was applied`,
         );
       rows.push(v);
     }

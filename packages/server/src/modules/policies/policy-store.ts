@@ -16,6 +16,8 @@ export interface PolicyRow {
   content_hash: string;
   decision_point: string;
   spec: string;
+  // The resource document as applied (hashes to content_hash); what is compiled.
+  document: string | null;
 }
 
 export interface PolicyVersionRow extends PolicyRow {
@@ -78,6 +80,7 @@ export class KyselyPolicyStore {
           content_hash: row.content_hash,
           decision_point: row.decision_point,
           spec: row.spec,
+          document: row.document,
         }),
       )
       .execute();
