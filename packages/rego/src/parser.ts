@@ -562,6 +562,19 @@ class Parser {
         if (t.text === '(') {
           this.next();
           const inner = this.parseTermIn(false);
+          if (this.isP(',')) {
+            // `(k, v in xs)`: membership with key, usable anywhere a term is.
+            this.next();
+            const v = this.parseTermIn(false);
+            if (!(v.type === 'call' && isMember(v))) throw this.err('unexpected , token');
+            this.expectP(')');
+            return {
+              type: 'call',
+              fn: builtinRef('internal.member_3', inner.loc),
+              args: [inner, v.args[0] as Term, v.args[1] as Term],
+              loc: inner.loc,
+            };
+          }
           this.expectP(')');
           return inner;
         }

@@ -157,6 +157,8 @@ export const coreBuiltins: BuiltinTable = {
       const x = c.get(k);
       return x !== undefined && equal(x, v);
     }
+    // A set member is its own key.
+    if (c instanceof RSet) return equal(k, v) && c.has(v);
     return false;
   }),
   'internal.first': def('internal.first', 1, (a) => (Array.isArray(a[0]) ? a[0][0] : undefined)),
@@ -197,6 +199,9 @@ export const coreBuiltins: BuiltinTable = {
     if (typeof v === 'number' || typeof v === 'bigint') return v;
     if (typeof v === 'string') {
       const t = v.trim();
+      // Go's ParseFloat accepts these, and OPA rejects the result as a type error.
+      if (/^[+-]?(inf|infinity|nan)$/i.test(t))
+        throw typeError(`to_number: invalid number ${JSON.stringify(v)}`);
       if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(t))
         throw builtinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
       if (/^[-+]?\d+$/.test(t)) {
