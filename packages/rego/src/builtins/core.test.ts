@@ -19,3 +19,12 @@ describe('to_number', () => {
     expect(evalExpr('to_number(" 12 ")')).toBe(12);
   });
 });
+
+describe('bits shifts', () => {
+  it('shifts by an unsigned count and rejects a negative one', () => {
+    expect(evalExpr('bits.lsh(7, 2)')).toBe(28);
+    expect(evalExpr('bits.rsh(28, 2)')).toBe(7);
+    expect(evalError('bits.lsh(7, -1)')).toContain('must be an unsigned integer number');
+    expect(evalError('bits.rsh(7, -1)')).toContain('eval_type_error');
+  });
+});

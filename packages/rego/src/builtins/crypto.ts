@@ -44,7 +44,8 @@ function parseUUID(s: string): Value | undefined {
     o.set('nodeid', node.join('-'));
     o.set(
       'macvariables',
-      (parseInt(node[0] as string, 16) & 1 ? 'local' : 'global') +
+      // The U/L bit is 0x02 of the first octet, the I/G (multicast) bit is 0x01.
+      (parseInt(node[0] as string, 16) & 2 ? 'local' : 'global') +
         ':' +
         (parseInt(node[0] as string, 16) & 1 ? 'multicast' : 'unicast'),
     );
