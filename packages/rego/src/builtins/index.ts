@@ -11,6 +11,7 @@ import { stringBuiltins } from './strings.ts';
 import { timeBuiltins } from './time.ts';
 import type { BuiltinTable } from './types.ts';
 import { unitsSemverBuiltins } from './units-semver.ts';
+import { uriBuiltins } from './uri.ts';
 
 export const builtins: BuiltinTable = {
   ...coreBuiltins,
@@ -25,4 +26,5 @@ export const builtins: BuiltinTable = {
   ...hostBuiltins,
   ...jwtBuiltins,
   ...jsonPatchBuiltins,
+  ...uriBuiltins,
 };
