@@ -7,6 +7,7 @@ import { globsMatchBuiltins } from './globs-match.ts';
 import { jsonPatchBuiltins } from './json-patch.ts';
 import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
+import { netLookupBuiltins } from './net-lookup.ts';
 import { regexBuiltins } from './regex.ts';
 import { stringBuiltins } from './strings.ts';
 import { timeBuiltins } from './time.ts';
@@ -29,4 +30,5 @@ export const builtins: BuiltinTable = {
   ...jsonPatchBuiltins,
   ...uriBuiltins,
   ...globsMatchBuiltins,
+  ...netLookupBuiltins,
 };
