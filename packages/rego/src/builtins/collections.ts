@@ -47,7 +47,7 @@ function isSubset(sup: Value, sub: Value): boolean {
 }
 
 /** Parses json.filter/json.remove paths: "a/b" strings or arrays of segments. */
-function parsePaths(v: Value, name: string): Value[][] {
+function parsePaths(v: Value): Value[][] {
   const items = Array.isArray(v) ? v : v instanceof RSet ? v.values() : undefined;
   if (!items)
     throw typeError(
@@ -299,11 +299,11 @@ export const collectionBuiltins: BuiltinTable = {
   }),
   'json.filter': def('json.filter', 2, (a) => {
     const o = obj(a, 0);
-    return filterTree(o, pathTree(parsePaths(a[1] as Value, 'json.filter'))) ?? new RObject();
+    return filterTree(o, pathTree(parsePaths(a[1] as Value))) ?? new RObject();
   }),
   'json.remove': def('json.remove', 2, (a) => {
     const o = obj(a, 0);
-    return removeTree(o, pathTree(parsePaths(a[1] as Value, 'json.remove'))) ?? new RObject();
+    return removeTree(o, pathTree(parsePaths(a[1] as Value))) ?? new RObject();
   }),
   union: def('union', 1, (a) => {
     const out = new RSet();

@@ -1,6 +1,6 @@
 // String builtins. Indexes and lengths count Unicode code points, as OPA does.
 import { builtinError, typeError } from '../errors.ts';
-import { RObject, RSet, formatNumber, type Value } from '../value.ts';
+import { RObject, RSet, type Value } from '../value.ts';
 import { arr, collection, int, num, obj, operandErr, str } from './helpers.ts';
 import { renderTemplate } from './go-template.ts';
 import { sprintf } from './sprintf.ts';
