@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evalExpr } from './test-eval.ts';
+import { evalError, evalExpr } from './test-eval.ts';
 
 describe('uuid.parse', () => {
   it('reads the U/L and I/G bits of the node id', () => {
@@ -14,5 +14,16 @@ describe('uuid.parse', () => {
       unknown
     >;
     expect(global['macvariables']).toBe('global:unicast');
+  });
+});
+
+describe('http.send request checks', () => {
+  it('names unknown and missing parameters as type errors', () => {
+    expect(evalError('http.send({"bad": 1, "zz": 2, "method": "get", "url": "x"})')).toContain(
+      'eval_type_error: http.send: invalid request parameters(s): {"bad", "zz"}',
+    );
+    expect(evalError('http.send({"method": "get"})')).toContain(
+      'missing required request parameters(s): {"url"}',
+    );
   });
 });
