@@ -9,6 +9,7 @@ import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
 import { netLookupBuiltins } from './net-lookup.ts';
 import { regexBuiltins } from './regex.ts';
+import { regoModuleBuiltins } from './rego-module.ts';
 import { stringBuiltins } from './strings.ts';
 import { timeBuiltins } from './time.ts';
 import type { BuiltinTable } from './types.ts';
@@ -31,4 +32,5 @@ export const builtins: BuiltinTable = {
   ...uriBuiltins,
   ...globsMatchBuiltins,
   ...netLookupBuiltins,
+  ...regoModuleBuiltins,
 };
