@@ -1,4 +1,5 @@
 // The builtin registry: every family contributes a table.
+import { awsBuiltins } from './aws-sign.ts';
 import { collectionBuiltins } from './collections.ts';
 import { coreBuiltins } from './core.ts';
 import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
@@ -33,4 +34,5 @@ export const builtins: BuiltinTable = {
   ...globsMatchBuiltins,
   ...netLookupBuiltins,
   ...regoModuleBuiltins,
+  ...awsBuiltins,
 };
