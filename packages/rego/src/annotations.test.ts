@@ -39,9 +39,9 @@ describe('METADATA annotations', () => {
   });
   it('builds the chain from rule to document to package', () => {
     expect(run(SRC, 'data.a.b.q')).toEqual([
-      { path: ['data', 'a', 'b', 'q'] },
-      { path: ['data', 'a', 'b', 'q'], annotations: { scope: 'document', title: 'Doc q' } },
-      { path: ['data', 'a', 'b'], annotations: { scope: 'package', title: 'Pkg' } },
+      { path: ['a', 'b', 'q'] },
+      { path: ['a', 'b', 'q'], annotations: { scope: 'document', title: 'Doc q' } },
+      { path: ['a', 'b'], annotations: { scope: 'package', title: 'Pkg' } },
     ]);
   });
   it('reports bad YAML as a parse error', () => {

@@ -40,6 +40,11 @@ export function metadataBlocks(comments: Comment[]): Block[] {
     run = [];
   };
   for (const c of comments) {
+    // OPA only reads annotation comments that start in column 1.
+    if (c.col !== 1) {
+      flush();
+      continue;
+    }
     const last = run[run.length - 1];
     if (last && (c.row !== last.row + 1 || c.col !== last.col)) flush();
     run.push(c);
@@ -106,7 +111,8 @@ export function parseAnnotation(
 
 /** A rule's data path as far as its head ref is made of names. */
 function rulePath(mod: Module, rule: Rule): string[] {
-  const path = ['data', ...mod.pkg];
+  // Chain paths leave out the `data` root, as OPA prints them.
+  const path = [...mod.pkg];
   rule.head.ref.forEach((t, i) => {
     if (i === 0 && t.type === 'var') path.push(t.name);
     else if (t.type === 'scalar' && typeof t.value === 'string') path.push(t.value);
@@ -166,7 +172,7 @@ export function resolveMetadataCalls(mod: Module, ann: ModuleAnnotations): void 
     if (a) o.set('annotations', a.value);
     return o;
   };
-  const pkgPath = ['data', ...mod.pkg];
+  const pkgPath = [...mod.pkg];
   for (const rule of mod.rules) {
     const path = rulePath(mod, rule);
     const own = (ann.rules.get(rule) ?? []).filter((a) => a.scope === 'rule');
