@@ -26,7 +26,21 @@ const PUNCT3 = new Set<string>();
 const PUNCT2 = new Set([':=', '==', '!=', '<=', '>=']);
 const PUNCT1 = new Set('{}[]().,;:=<>+-*/%|&!'.split(''));
 
-export function tokenize(src: string, file: string, rowBase = 1, colBase = 1): Token[] {
+/** A `#` comment; METADATA annotation blocks are read from these. */
+export interface Comment {
+  row: number;
+  col: number;
+  /** Text after the `#`. */
+  text: string;
+}
+
+export function tokenize(
+  src: string,
+  file: string,
+  rowBase = 1,
+  colBase = 1,
+  comments?: Comment[],
+): Token[] {
   const out: Token[] = [];
   let i = 0;
   let row = rowBase;
@@ -49,7 +63,13 @@ export function tokenize(src: string, file: string, rowBase = 1, colBase = 1): T
       continue;
     }
     if (ch === '#') {
+      const start = i;
       while (i < n && src[i] !== '\n') i++;
+      comments?.push({
+        row,
+        col: start - lineStart + 1,
+        text: src.slice(start + 1, i).replace(/\r$/, ''),
+      });
       continue;
     }
     const startRow = row;

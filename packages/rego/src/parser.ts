@@ -1,7 +1,13 @@
 // Recursive-descent parser for Rego v1 (and v0, behind an option).
 import type { Expr, ExprBody, Import, Loc, Module, Rule, RuleHead, Term, With } from './ast.ts';
 import { RegoError } from './errors.ts';
-import { tokenize, type Token } from './lexer.ts';
+import {
+  metadataBlocks,
+  parseAnnotation,
+  resolveMetadataCalls,
+  type Annotation,
+} from './annotations.ts';
+import { tokenize, type Comment, type Token } from './lexer.ts';
 import { RSet, normInt, type Value } from './value.ts';
 
 export interface ParseOptions {
@@ -40,11 +46,12 @@ class Parser {
   private file: string;
   private keywords = new Set<string>();
   private opts: ParseOptions;
+  private comments: Comment[] = [];
 
   constructor(src: string, file: string, opts: ParseOptions, rowBase = 1, colBase = 1) {
     this.file = file;
     this.opts = opts;
-    this.toks = tokenize(src, file, rowBase, colBase);
+    this.toks = tokenize(src, file, rowBase, colBase, this.comments);
     if (opts.experimental) {
       this.keywords.add('and');
       this.keywords.add('or');
@@ -117,7 +124,31 @@ class Parser {
       if (this.isKw('import') && !this.dotted()) throw this.err('import must come before rules');
       mod.rules.push(this.parseRule(mod));
     }
+    this.attachAnnotations(mod, pkgTok.row);
     return mod;
+  }
+
+  /** Each METADATA block annotates the package or rule that follows it. */
+  private attachAnnotations(mod: Module, pkgRow: number): void {
+    const blocks = metadataBlocks(this.comments);
+    // Nothing to attach or resolve: skip walking the rules.
+    if (!blocks.length && !this.toks.some((t) => t.kind === 'ident' && t.text === 'metadata'))
+      return;
+    const pkg: Annotation[] = [];
+    const rules = new Map<Rule, Annotation[]>();
+    for (const b of blocks) {
+      if (b.endRow < pkgRow) {
+        pkg.push(parseAnnotation(b, this.file, 'package', pkgRow));
+        continue;
+      }
+      const rule = mod.rules.find((r) => r.loc.row > b.endRow);
+      if (!rule) continue;
+      rules.set(rule, [
+        ...(rules.get(rule) ?? []),
+        parseAnnotation(b, this.file, 'rule', rule.loc.row),
+      ]);
+    }
+    resolveMetadataCalls(mod, { pkg, rules });
   }
 
   private parseRefPath(): string[] {
@@ -130,7 +161,8 @@ class Parser {
       if (this.isP('.') && !this.tok.nl) {
         this.next();
         const t = this.next();
-        if (t.kind !== 'ident') throw this.err('expected ident', t);
+        if (t.kind !== 'ident')
+          throw this.err(`unexpected ${this.describe(t)} token: expected ident`, t);
         out.push(t.text);
       } else if (this.isP('[') && !this.tok.nl) {
         this.next();
@@ -562,6 +594,19 @@ class Parser {
         if (t.text === '(') {
           this.next();
           const inner = this.parseTermIn(false);
+          if (this.isP(',')) {
+            // `(k, v in xs)`: membership with key, usable anywhere a term is.
+            this.next();
+            const v = this.parseTermIn(false);
+            if (!(v.type === 'call' && isMember(v))) throw this.err('unexpected , token');
+            this.expectP(')');
+            return {
+              type: 'call',
+              fn: builtinRef('internal.member_3', inner.loc),
+              args: [inner, v.args[0] as Term, v.args[1] as Term],
+              loc: inner.loc,
+            };
+          }
           this.expectP(')');
           return inner;
         }

@@ -40,15 +40,19 @@ function isSubset(sup: Value, sub: Value): boolean {
     return false;
   }
   if (sup instanceof RSet && Array.isArray(sub)) return sub.every((x) => sup.has(x));
+  // An array holds a set when it holds every member, in any order.
+  if (Array.isArray(sup) && sub instanceof RSet)
+    return sub.values().every((x) => sup.some((y) => equal(x, y)));
   return equal(sup, sub);
 }
 
 /** Parses json.filter/json.remove paths: "a/b" strings or arrays of segments. */
-function parsePaths(v: Value, name: string): Value[][] {
+function parsePaths(v: Value): Value[][] {
   const items = Array.isArray(v) ? v : v instanceof RSet ? v.values() : undefined;
   if (!items)
     throw typeError(
-      `${name}: operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(v)}`,
+      // The evaluator prefixes the builtin name.
+      `operand 2 must be one of {set, array} but got ${typeName(v)}`,
     );
   return items.map((p) => {
     if (typeof p === 'string')
@@ -59,7 +63,7 @@ function parsePaths(v: Value, name: string): Value[][] {
         .map(unescapePointer);
     if (Array.isArray(p)) return p;
     throw typeError(
-      `${name}: operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`,
+      `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`,
     );
   });
 }
@@ -295,11 +299,11 @@ export const collectionBuiltins: BuiltinTable = {
   }),
   'json.filter': def('json.filter', 2, (a) => {
     const o = obj(a, 0);
-    return filterTree(o, pathTree(parsePaths(a[1] as Value, 'json.filter'))) ?? new RObject();
+    return filterTree(o, pathTree(parsePaths(a[1] as Value))) ?? new RObject();
   }),
   'json.remove': def('json.remove', 2, (a) => {
     const o = obj(a, 0);
-    return removeTree(o, pathTree(parsePaths(a[1] as Value, 'json.remove'))) ?? new RObject();
+    return removeTree(o, pathTree(parsePaths(a[1] as Value))) ?? new RObject();
   }),
   union: def('union', 1, (a) => {
     const out = new RSet();

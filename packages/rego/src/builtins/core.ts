@@ -157,6 +157,8 @@ export const coreBuiltins: BuiltinTable = {
       const x = c.get(k);
       return x !== undefined && equal(x, v);
     }
+    // A set member is its own key.
+    if (c instanceof RSet) return equal(k, v) && c.has(v);
     return false;
   }),
   'internal.first': def('internal.first', 1, (a) => (Array.isArray(a[0]) ? a[0][0] : undefined)),
@@ -197,6 +199,9 @@ export const coreBuiltins: BuiltinTable = {
     if (typeof v === 'number' || typeof v === 'bigint') return v;
     if (typeof v === 'string') {
       const t = v.trim();
+      // Go's ParseFloat accepts these, and OPA rejects the result as a type error.
+      if (/^[+-]?(inf|infinity|nan)$/i.test(t))
+        throw typeError(`to_number: invalid number ${JSON.stringify(v)}`);
       if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(t))
         throw builtinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
       if (/^[-+]?\d+$/.test(t)) {
@@ -211,8 +216,8 @@ export const coreBuiltins: BuiltinTable = {
   'bits.and': def('bits.and', 2, (a) => bits(a, (x, y) => x & y)),
   'bits.xor': def('bits.xor', 2, (a) => bits(a, (x, y) => x ^ y)),
   'bits.negate': def('bits.negate', 1, (a) => normInt(~toBig(intOperand(a, 0)))),
-  'bits.lsh': def('bits.lsh', 2, (a) => bits(a, (x, y) => x << y)),
-  'bits.rsh': def('bits.rsh', 2, (a) => bits(a, (x, y) => x >> y)),
+  'bits.lsh': def('bits.lsh', 2, (a) => shift(a, (x, y) => x << y)),
+  'bits.rsh': def('bits.rsh', 2, (a) => shift(a, (x, y) => x >> y)),
   print: {
     name: 'print',
     arity: -1,
@@ -237,6 +242,14 @@ function intOperand(a: Value[], i: number): Num {
   if (!isInt(v))
     throw typeError(`operand ${i + 1} must be integer number but got floating-point number`);
   return v;
+}
+
+/** Shifts take an unsigned count, as Go's shift operators do. */
+function shift(a: Value[], f: (x: bigint, y: bigint) => bigint): Value {
+  const y = toBig(intOperand(a, 1));
+  if (y < 0n)
+    throw typeError('operand 2 must be an unsigned integer number but got a negative integer');
+  return normInt(f(toBig(intOperand(a, 0)), y));
 }
 
 function bits(a: Value[], f: (x: bigint, y: bigint) => bigint): Value {

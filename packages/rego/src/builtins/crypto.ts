@@ -1,8 +1,8 @@
 // Hashes, HMACs and UUIDs via node:crypto.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { builtinError } from '../errors.ts';
-import { RObject, type Value } from '../value.ts';
-import { str } from './helpers.ts';
+import { builtinError, typeError } from '../errors.ts';
+import { RObject, RSet, formatValue, type Value } from '../value.ts';
+import { obj, str } from './helpers.ts';
 import { def, type BuiltinTable } from './types.ts';
 
 const hash = (alg: string) => (a: Value[]) =>
@@ -44,7 +44,8 @@ function parseUUID(s: string): Value | undefined {
     o.set('nodeid', node.join('-'));
     o.set(
       'macvariables',
-      (parseInt(node[0] as string, 16) & 1 ? 'local' : 'global') +
+      // The U/L bit is 0x02 of the first octet, the I/G (multicast) bit is 0x01.
+      (parseInt(node[0] as string, 16) & 2 ? 'local' : 'global') +
         ':' +
         (parseInt(node[0] as string, 16) & 1 ? 'multicast' : 'unicast'),
     );
@@ -86,10 +87,52 @@ export function unsupported(name: string): never {
   throw builtinError(`${name} is not supported`);
 }
 
+const HTTP_KEYS = new Set([
+  'method',
+  'url',
+  'body',
+  'raw_body',
+  'headers',
+  'enable_redirect',
+  'force_json_decode',
+  'force_yaml_decode',
+  'tls_use_system_certs',
+  'tls_ca_cert',
+  'tls_ca_cert_file',
+  'tls_ca_cert_env_variable',
+  'tls_client_cert',
+  'tls_client_cert_file',
+  'tls_client_cert_env_variable',
+  'tls_client_key',
+  'tls_client_key_file',
+  'tls_client_key_env_variable',
+  'tls_insecure_skip_verify',
+  'tls_server_name',
+  'timeout',
+  'cache',
+  'force_cache',
+  'force_cache_duration_seconds',
+  'raise_error',
+  'caching_mode',
+  'max_retry_attempts',
+  'cache_ignored_headers',
+]);
+
+/** http.send's request object is checked before anything is sent; bad keys are type errors. */
+export function checkHttpRequest(req: RObject): void {
+  const bad = req.keys().filter((k) => typeof k !== 'string' || !HTTP_KEYS.has(k));
+  if (bad.length) throw typeError(`invalid request parameters(s): ${formatValue(RSet.of(bad))}`);
+  const missing = ['method', 'url'].filter((k) => !req.has(k));
+  if (missing.length)
+    throw typeError(`missing required request parameters(s): ${formatValue(RSet.of(missing))}`);
+}
+
 /** Builtins that need the network or the OPA runtime; present so policies compile and
  * tests can mock them with `with`, but they fail when actually called. */
 export const hostBuiltins: BuiltinTable = {
-  'http.send': def('http.send', 1, () => unsupported('http.send')),
-  'net.lookup_ip_addr': def('net.lookup_ip_addr', 1, () => unsupported('net.lookup_ip_addr')),
+  'http.send': def('http.send', 1, (a) => {
+    checkHttpRequest(obj(a, 0));
+    return unsupported('http.send');
+  }),
   'opa.runtime': def('opa.runtime', 0, () => new RObject()),
 };

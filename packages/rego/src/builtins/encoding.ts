@@ -1,6 +1,6 @@
 // Encoding builtins: json.*, yaml.*, base64*, hex.*, urlquery.*.
 import YAML from 'yaml';
-import { builtinError } from '../errors.ts';
+import { builtinError, typeError } from '../errors.ts';
 import { RObject, RSet, fromJS, stringifyJSON, toJS, toJSONText, type Value } from '../value.ts';
 import { obj, operandErr, str } from './helpers.ts';
 import { parseJSON } from './json-parse.ts';
@@ -51,7 +51,7 @@ export const encodingBuiltins: BuiltinTable = {
     const prefix = o.get('prefix');
     for (const [k] of o.entries())
       if (k !== 'pretty' && k !== 'indent' && k !== 'prefix')
-        throw builtinError(`object contained unknown key ${JSON.stringify(k)}`);
+        throw typeError(`object contained unknown key ${JSON.stringify(k)}`);
     const usePretty =
       pretty === true || (pretty === undefined && (indent !== undefined || prefix !== undefined));
     if (!usePretty) return toJSONText(a[0] as Value);

@@ -1,16 +1,21 @@
 // The builtin registry: every family contributes a table.
+import { awsBuiltins } from './aws-sign.ts';
 import { collectionBuiltins } from './collections.ts';
 import { coreBuiltins } from './core.ts';
 import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
 import { encodingBuiltins } from './encoding.ts';
+import { globsMatchBuiltins } from './globs-match.ts';
 import { jsonPatchBuiltins } from './json-patch.ts';
 import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
+import { netLookupBuiltins } from './net-lookup.ts';
 import { regexBuiltins } from './regex.ts';
+import { regoModuleBuiltins } from './rego-module.ts';
 import { stringBuiltins } from './strings.ts';
 import { timeBuiltins } from './time.ts';
 import type { BuiltinTable } from './types.ts';
 import { unitsSemverBuiltins } from './units-semver.ts';
+import { uriBuiltins } from './uri.ts';
 
 export const builtins: BuiltinTable = {
   ...coreBuiltins,
@@ -25,4 +30,9 @@ export const builtins: BuiltinTable = {
   ...hostBuiltins,
   ...jwtBuiltins,
   ...jsonPatchBuiltins,
+  ...uriBuiltins,
+  ...globsMatchBuiltins,
+  ...netLookupBuiltins,
+  ...regoModuleBuiltins,
+  ...awsBuiltins,
 };

@@ -65,6 +65,13 @@ function update(
     a[i] = next;
     return a;
   }
+  if (doc instanceof RSet) {
+    // A set member is addressed by itself; the updated member replaces it.
+    const out = doc.copy();
+    out.delete(seg);
+    out.add(next);
+    return out;
+  }
   return undefined;
 }
 
@@ -82,6 +89,8 @@ function add(doc: Value, path: Value[], value: Value): Value | undefined {
       return [...parent.slice(0, i), value, ...parent.slice(i)];
     }
     if (parent instanceof RSet) {
+      // The key of a set member is the member itself.
+      if (!equal(key, value)) return undefined;
       const s = parent.copy();
       s.add(value);
       return s;
@@ -141,7 +150,8 @@ function apply(doc: Value, op: Value): Value | undefined {
     }
     case 'test': {
       const v = get(doc, path);
-      return v !== undefined && equal(v, op.get('value') ?? null) ? doc : undefined;
+      const want = op.get('value');
+      return v !== undefined && want !== undefined && equal(v, want) ? doc : undefined;
     }
     default:
       throw builtinError(`unknown patch operation ${String(kind)}`);

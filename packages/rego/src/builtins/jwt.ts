@@ -15,6 +15,9 @@ import { obj, str } from './helpers.ts';
 import { parseJSON } from './json-parse.ts';
 import { def, type BuiltinCtx, type BuiltinTable } from './types.ts';
 
+/** What a signature check needs from one token level. */
+type Sig = Pick<Decoded, 'headerB64' | 'payloadB64' | 'signature'>;
+
 interface Decoded {
   header: RObject;
   payload: Value;
@@ -23,39 +26,90 @@ interface Decoded {
   signature: Buffer;
 }
 
-function b64urlDecode(s: string): Buffer {
-  if (!/^[A-Za-z0-9_\-=]*$/.test(s)) throw builtinError('JWT is not valid base64url');
-  return Buffer.from(s, 'base64url');
+/** Base64url decoding with Go's error text (OPA reports the offending byte). */
+function b64urlDecode(s: string, what: string): Buffer {
+  const t = s.replace(/=+$/, '');
+  const bad = t.search(/[^A-Za-z0-9_-]/);
+  const at = bad >= 0 ? bad : t.length % 4 === 1 ? t.length - 1 : -1;
+  if (at >= 0)
+    throw builtinError(`JWT ${what} had invalid encoding: illegal base64 data at input byte ${at}`);
+  return Buffer.from(t, 'base64url');
 }
 
-function decode(token: string): Decoded {
+interface Part {
+  header: RObject;
+  payloadText: string;
+  headerB64: string;
+  payloadB64: string;
+  signature: Buffer;
+}
+
+function splitToken(token: string): Part {
   const parts = token.split('.');
   if (parts.length !== 3)
     throw builtinError(`encoded JWT must have 3 sections, found ${parts.length}`);
   const [h, p, sig] = parts as [string, string, string];
+  const headerText = b64urlDecode(h, 'header').toString('utf8');
   let header: Value;
   try {
-    header = parseJSON(b64urlDecode(h).toString('utf8'));
+    header = parseJSON(headerText);
   } catch {
     throw builtinError('JWT header had invalid encoding');
   }
   if (!(header instanceof RObject)) throw builtinError('JWT header is not an object');
-  const raw = b64urlDecode(p).toString('utf8');
-  let payload: Value;
-  if (header.get('cty') === 'JWT') {
+  return {
+    header,
+    payloadText: b64urlDecode(p, 'payload').toString('utf8'),
+    headerB64: h,
+    payloadB64: p,
+    signature: b64urlDecode(sig, 'signature'),
+  };
+}
+
+/** A nested token (`cty: JWT`) carries the inner token as its payload, possibly as a JSON string. */
+function innerToken(part: Part): string | undefined {
+  const cty = part.header.get('cty');
+  if (typeof cty !== 'string' || cty.toUpperCase() !== 'JWT') return undefined;
+  const t = part.payloadText.trim();
+  if (t.startsWith('"')) {
     try {
-      payload = parseJSON(raw);
+      const v = JSON.parse(t) as unknown;
+      if (typeof v === 'string') return v;
     } catch {
-      throw builtinError('type is JWT but payload is not JSON');
-    }
-  } else {
-    try {
-      payload = parseJSON(raw);
-    } catch {
-      throw builtinError('JWT payload had invalid encoding');
+      // Not a JSON string: the raw text is the token.
     }
   }
-  return { header, payload, headerB64: h, payloadB64: p, signature: b64urlDecode(sig) };
+  return t;
+}
+
+/** Every level of a possibly nested token, outermost first. */
+function levels(token: string): Part[] {
+  const out: Part[] = [];
+  for (let t: string | undefined = token; t !== undefined;) {
+    if (out.length > 16) throw builtinError('JWT nesting too deep');
+    const part = splitToken(t);
+    out.push(part);
+    t = innerToken(part);
+  }
+  return out;
+}
+
+function decode(token: string): Decoded {
+  const all = levels(token);
+  const last = all[all.length - 1] as Part;
+  let payload: Value;
+  try {
+    payload = parseJSON(last.payloadText);
+  } catch {
+    throw builtinError('JWT payload had invalid encoding');
+  }
+  return {
+    header: last.header,
+    payload,
+    headerB64: last.headerB64,
+    payloadB64: last.payloadB64,
+    signature: last.signature,
+  };
 }
 
 const HASH: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' };
@@ -100,19 +154,21 @@ function publicKeys(material: string): KeyObject[] {
   throw builtinError('failed to extract a Key from the PEM certificate');
 }
 
-function verifyAsym(alg: string, d: Decoded, material: string): boolean {
+function verifyAsym(alg: string, d: Sig, material: string): boolean {
   const family = alg.slice(0, 2);
-  const hash = HASH[alg.slice(2)];
-  if (!hash) return false;
+  const hash = alg === 'EdDSA' ? null : HASH[alg.slice(2)];
+  if (hash === undefined) return false;
   const data = Buffer.from(`${d.headerB64}.${d.payloadB64}`);
   for (const key of publicKeys(material)) {
     try {
       const ok =
-        family === 'ES'
-          ? cryptoVerify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, d.signature)
-          : family === 'PS'
-            ? cryptoVerify(hash, data, { key, padding: 6, saltLength: -1 }, d.signature)
-            : cryptoVerify(hash, data, key, d.signature);
+        hash === null
+          ? key.asymmetricKeyType === 'ed25519' && cryptoVerify(null, data, key, d.signature)
+          : family === 'ES'
+            ? cryptoVerify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, d.signature)
+            : family === 'PS'
+              ? cryptoVerify(hash, data, { key, padding: 6, saltLength: -1 }, d.signature)
+              : cryptoVerify(hash, data, key, d.signature);
       if (ok) return true;
     } catch {
       // Key type does not fit the algorithm: try the next key.
@@ -121,7 +177,7 @@ function verifyAsym(alg: string, d: Decoded, material: string): boolean {
   return false;
 }
 
-function verifyHmac(alg: string, d: Decoded, secret: string): boolean {
+function verifyHmac(alg: string, d: Sig, secret: string): boolean {
   const hash = HASH[alg.slice(2)];
   if (!hash) return false;
   const mac = createHmac(hash, Buffer.from(secret, 'utf8'))
@@ -132,7 +188,7 @@ function verifyHmac(alg: string, d: Decoded, secret: string): boolean {
 
 function verifyWith(alg: string) {
   return (a: Value[]): Value => {
-    const d = decode(str(a, 0));
+    const d = splitToken(str(a, 0));
     if (alg.startsWith('HS')) return verifyHmac(alg, d, str(a, 1));
     return verifyAsym(alg, d, str(a, 1));
   };
@@ -142,27 +198,37 @@ function decodeVerify(a: Value[], ctx: BuiltinCtx): Value {
   const token = str(a, 0);
   const c = obj(a, 1);
   const invalid = [false, new RObject(), new RObject()];
+  let all: Part[];
+  try {
+    all = levels(token);
+  } catch {
+    return invalid;
+  }
+  const cert = c.get('cert');
+  const secret = c.get('secret');
+  for (const [k] of c.entries())
+    if (!['cert', 'secret', 'alg', 'iss', 'aud', 'time'].includes(k as string))
+      throw builtinError(`unknown token validation constraint: ${String(k)}`);
+  if (cert === undefined && secret === undefined) throw builtinError('no key or secret provided');
+  // Each level of a nested token must verify with the same constraints.
+  for (const level of all) {
+    const alg = level.header.get('alg');
+    if (typeof alg !== 'string') return invalid;
+    const want = c.get('alg');
+    if (want !== undefined && want !== alg) return invalid;
+    // No critical extension is understood, so any `crit` header fails verification.
+    if (level.header.has('crit')) return invalid;
+    let ok = false;
+    if (typeof secret === 'string' && alg.startsWith('HS')) ok = verifyHmac(alg, level, secret);
+    else if (typeof cert === 'string' && !alg.startsWith('HS')) ok = verifyAsym(alg, level, cert);
+    if (!ok) return invalid;
+  }
   let d: Decoded;
   try {
     d = decode(token);
   } catch {
     return invalid;
   }
-  const alg = d.header.get('alg');
-  if (typeof alg !== 'string') return invalid;
-  const want = c.get('alg');
-  if (want !== undefined && want !== alg) return invalid;
-  const cert = c.get('cert');
-  const secret = c.get('secret');
-  for (const [k] of c.entries())
-    if (!['cert', 'secret', 'alg', 'iss', 'aud', 'time'].includes(k as string))
-      throw builtinError(`unknown token validation constraint: ${String(k)}`);
-  let ok = false;
-  if (typeof secret === 'string' && alg.startsWith('HS')) ok = verifyHmac(alg, d, secret);
-  else if (typeof cert === 'string' && !alg.startsWith('HS')) ok = verifyAsym(alg, d, cert);
-  else if (cert === undefined && secret === undefined)
-    throw builtinError('no key or secret provided');
-  if (!ok) return invalid;
   const p = d.payload;
   if (!(p instanceof RObject)) return invalid;
   const t = c.get('time');
@@ -191,16 +257,41 @@ function decodeVerify(a: Value[], ctx: BuiltinCtx): Value {
   return [true, d.header, p];
 }
 
-function signToken(headerText: string, payloadText: string, keyText: string): string {
-  let header: unknown;
+/**
+ * The JWS header as the signer reads it: OPA's JWS library only parses text that
+ * looks like an object, and otherwise reports the `alg` member as missing.
+ */
+function parseHeader(text: string): Record<string, unknown> {
+  const t = text.trim();
+  if (t === '')
+    throw builtinError(
+      `missing or invalid 'alg' header: cannot parse JSON: cannot parse empty string`,
+    );
+  if (!t.startsWith('{')) return {};
   try {
-    header = JSON.parse(headerText);
-  } catch {
-    throw builtinError('invalid JWS header');
+    const v = JSON.parse(t) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : {};
+  } catch (e) {
+    throw builtinError(
+      `missing or invalid 'alg' header: cannot parse JSON: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
-  const alg = (header as { alg?: unknown }).alg;
+}
+
+function signToken(headerText: string, payloadText: string, keyText: string): string {
+  const header = parseHeader(headerText);
+  const alg = header['alg'];
   if (typeof alg !== 'string')
     throw builtinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
+  if (header['typ'] === 'JWT') {
+    try {
+      JSON.parse(payloadText);
+    } catch {
+      throw builtinError('type is JWT but payload is not JSON');
+    }
+  }
   let jwk: Record<string, string>;
   try {
     jwk = JSON.parse(keyText) as Record<string, string>;
@@ -209,20 +300,32 @@ function signToken(headerText: string, payloadText: string, keyText: string): st
   }
   const input = `${Buffer.from(headerText).toString('base64url')}.${Buffer.from(payloadText).toString('base64url')}`;
   const hash = HASH[alg.slice(2)];
-  if (!hash || !['HS', 'RS', 'PS', 'ES'].includes(alg.slice(0, 2)))
+  if (alg !== 'EdDSA' && (!hash || !['HS', 'RS', 'PS', 'ES'].includes(alg.slice(0, 2))))
     throw builtinError(`unknown JWS algorithm: ${alg}`);
+  const data = Buffer.from(input);
   let sig: Buffer;
   if (alg.startsWith('HS')) {
     const k = jwk['k'];
     if (typeof k !== 'string') throw builtinError('invalid JWK for HMAC');
-    sig = createHmac(hash, Buffer.from(k, 'base64url')).update(input).digest();
+    sig = createHmac(hash as string, Buffer.from(k, 'base64url'))
+      .update(input)
+      .digest();
   } else {
-    const key = createPrivateKey({ key: jwk as never, format: 'jwk' });
-    sig = alg.startsWith('ES')
-      ? cryptoSign(hash, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
-      : alg.startsWith('PS')
-        ? cryptoSign(hash, Buffer.from(input), { key, padding: 6, saltLength: -1 })
-        : cryptoSign(hash, Buffer.from(input), key);
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: jwk as never, format: 'jwk' });
+    } catch {
+      throw builtinError('failed to parse a JWK private key');
+    }
+    // EdDSA signs the message itself; the other families sign a digest.
+    sig =
+      alg === 'EdDSA'
+        ? cryptoSign(null, data, key)
+        : alg.startsWith('ES')
+          ? cryptoSign(hash as string, data, { key, dsaEncoding: 'ieee-p1363' })
+          : alg.startsWith('PS')
+            ? cryptoSign(hash as string, data, { key, padding: 6, saltLength: -1 })
+            : cryptoSign(hash as string, data, key);
   }
   return `${input}.${sig.toString('base64url')}`;
 }

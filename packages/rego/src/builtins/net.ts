@@ -92,6 +92,16 @@ function parseNetOrIP(s: string): Net {
   return { v6: ip.v6, addr: ip.addr, bits: ip.v6 ? 128 : 32 };
 }
 
+/** A bare IPv4 address in cidr_merge stands for its classful network (Go's DefaultMask). */
+function classfulNet(s: string): Net {
+  const ip = parseIP(s);
+  if (!ip) throw builtinError(`invalid IP address: ${s}`);
+  if (ip.v6) return { v6: true, addr: ip.addr, bits: 128 };
+  const first = Number(ip.addr >> 24n);
+  const bits = first < 0x80 ? 8 : first < 0xc0 ? 16 : 24;
+  return { v6: false, addr: ip.addr & mask(bits, 32), bits };
+}
+
 function contains(outer: Net, inner: Net): boolean {
   if (outer.v6 !== inner.v6 || inner.bits < outer.bits) return false;
   const w = outer.v6 ? 128 : 32;
@@ -195,7 +205,7 @@ export const netBuiltins: BuiltinTable = {
     const items = collection(a, 0, 'one of {array, set}');
     const nets = items.map((x) => {
       if (typeof x !== 'string') throw operandErr(0, 'array of strings', x);
-      return parseNetOrIP(x);
+      return x.includes('/') ? parseCIDR(x) : classfulNet(x);
     });
     return RSet.of(merge(nets).map(fmtNet));
   }),
@@ -204,7 +214,8 @@ export const netBuiltins: BuiltinTable = {
       if (typeof v === 'string') return [[v, v]];
       const pick = (k: Value, x: Value): [Value, string] => {
         const s = Array.isArray(x) ? x[0] : x;
-        if (typeof s !== 'string') throw operandErr(i, 'string', s as Value);
+        if (typeof s !== 'string')
+          throw builtinError(`operand ${i + 1}: element must be string or non-empty array`);
         return [k, s];
       };
       if (Array.isArray(v)) return v.map((x, j) => pick(j, x));

@@ -1,7 +1,8 @@
 // String builtins. Indexes and lengths count Unicode code points, as OPA does.
 import { builtinError, typeError } from '../errors.ts';
-import { RObject, RSet, formatNumber, type Value } from '../value.ts';
+import { RObject, RSet, type Value } from '../value.ts';
 import { arr, collection, int, num, obj, operandErr, str } from './helpers.ts';
+import { renderTemplate } from './go-template.ts';
 import { sprintf } from './sprintf.ts';
 import { def, type BuiltinTable } from './types.ts';
 
@@ -45,7 +46,8 @@ function typeName(x: Value): string {
 }
 
 function formatInt(n: number | bigint, base: number): string {
-  const v = typeof n === 'bigint' ? n : BigInt(Math.trunc(n) === n ? n : Math.floor(n));
+  // Fractions truncate toward zero, as OPA's big.Int conversion does.
+  const v = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
   return v.toString(base);
 }
 
@@ -192,15 +194,3 @@ export const stringBuiltins: BuiltinTable = {
     renderTemplate(str(a, 0), obj(a, 1)),
   ),
 };
-
-/** Minimal Go text/template support: {{.name}} and {{ .a.b }} substitutions. */
-function renderTemplate(tpl: string, vars: RObject): string {
-  return tpl.replace(/\{\{\s*\.([A-Za-z0-9_.]+)\s*\}\}/g, (_m, path: string) => {
-    let cur: Value | undefined = vars;
-    for (const p of path.split('.')) cur = cur instanceof RObject ? cur.get(p) : undefined;
-    if (cur === undefined) return '<no value>';
-    if (typeof cur === 'string') return cur;
-    if (typeof cur === 'number' || typeof cur === 'bigint') return formatNumber(cur);
-    return String(cur);
-  });
-}

@@ -341,7 +341,12 @@ function breakDown(ns: bigint, tz: string): Broken {
 function timeArg(args: Value[], i: number): { ns: bigint; tz: string; layout: string | undefined } {
   const v = args[i] as Value;
   const toNsValue = (x: Value): bigint => {
-    if (typeof x === 'bigint') return x;
+    if (typeof x === 'bigint') {
+      // Timestamps are Go int64 nanoseconds.
+      if (x > 9223372036854775807n || x < -9223372036854775808n)
+        throw builtinError('timestamp too big');
+      return x;
+    }
     if (typeof x === 'number') {
       if (!Number.isFinite(x) || Math.abs(x) > 9.223372036854776e18)
         throw builtinError('timestamp too big');
@@ -598,7 +603,14 @@ export const timeBuiltins: BuiltinTable = {
   'time.diff': def('time.diff', 2, (a) => {
     const x = timeArg(a, 0);
     const y = timeArg(a, 1);
-    return diff(breakDown(x.ns, x.tz), breakDown(y.ns, y.tz));
+    // Both instants are read in the first one's zone, so only real elapsed time counts.
+    return diff(breakDown(x.ns, x.tz), breakDown(y.ns, x.tz));
+  }),
+  // OPA's test builtin: blocks for a duration; used to show time.now_ns is fixed per query.
+  'test.sleep': def('test.sleep', 1, (a) => {
+    const ms = Number(parseDuration(str(a, 0)) / 1000000n);
+    if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return null;
   }),
   'time.format': def('time.format', 1, (a) => {
     const t = timeArg(a, 0);
