@@ -1,6 +1,7 @@
 // Runs `test_` rules like `opa test`: each test passes when its rule is defined and true.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { BuiltinTable } from './builtins/types.ts';
 import type { RuleNode } from './compiler/ir.ts';
 import { RegoError } from './errors.ts';
 import { compile } from './policy.ts';
@@ -65,9 +66,18 @@ export function runPolicyTests(
 /** The same over modules held in memory (a policy resource's sources). */
 export function runModuleTests(
   modules: readonly { name: string; source: string }[],
-  opts: { regoVersion?: 'v0' | 'v1'; data?: unknown; timeoutMs?: number } = {},
+  opts: {
+    regoVersion?: 'v0' | 'v1';
+    data?: unknown;
+    timeoutMs?: number;
+    builtins?: BuiltinTable;
+  } = {},
 ): TestOutcome[] {
-  const policy = compile({ modules: [...modules], regoVersion: opts.regoVersion ?? 'v1' });
+  const policy = compile({
+    modules: [...modules],
+    regoVersion: opts.regoVersion ?? 'v1',
+    ...(opts.builtins ? { builtins: opts.builtins } : {}),
+  });
   const outcomes: TestOutcome[] = [];
   for (const t of testRules(policy.compiled.root)) {
     const name =

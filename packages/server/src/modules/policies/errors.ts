@@ -25,6 +25,12 @@ export const policyErrors = defineErrors({
     solve:
       'Each module (not its tests) declares `package custody.<decisionPoint>`, e.g. `package custody.deploy` for `decisionPoint: deploy`.',
   },
+  POLICIES_BUILTIN_FORBIDDEN: {
+    category: 'invalid',
+    message: 'The policy calls a builtin Custody policies may not use',
+    solve:
+      'Remove the call named in `details` (http.send, net.lookup_ip_addr, test.sleep, rand.intn, uuid.rfc4122, opa.runtime): a decision may not reach the network or the host, block the server, or depend on chance, so that it can be replayed. Put the data the policy needs in its input instead.',
+  },
   POLICIES_DENIED: {
     category: 'forbidden',
     message: 'A policy denied the action',

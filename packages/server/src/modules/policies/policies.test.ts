@@ -236,6 +236,28 @@ deny contains msg if {
       );
       expect(wrongPackage.json()).toMatchObject({ error: { code: 'POLICIES_PACKAGE_MISMATCH' } });
 
+      const network = await t.apply(
+        policyYaml({
+          name: 'phones-home',
+          point: 'deploy',
+          rego: `
+package custody.deploy
+
+deny contains "blocked" if {
+  r := http.send({"method": "GET", "url": "https://example.com"})
+  r.status_code != 200
+}
+`,
+        }),
+      );
+      expect(network.statusCode).toBe(400);
+      expect(network.json()).toMatchObject({
+        error: {
+          code: 'POLICIES_BUILTIN_FORBIDDEN',
+          details: { file: 'phones-home.rego', line: 4, builtin: 'http.send' },
+        },
+      });
+
       const unresolved = await t.apply(`
 apiVersion: custody/v1
 kind: Policy
@@ -584,6 +606,23 @@ spec: { type: production, policies: [] }
       expect((unbindEnv.json() as { results: { state: string }[] }).results[0]!.state).toBe(
         'pending',
       );
+      const bindProject = await t.applyApproved(`
+apiVersion: custody/v1
+kind: Project
+metadata: { name: pay }
+spec: { policies: [ticket-required] }
+`);
+      expect(bindProject.json().results[0].state).toBe('in-force');
+      const unbindProject = await t.apply(
+        `
+apiVersion: custody/v1
+kind: Project
+metadata: { name: pay }
+spec: { policies: [] }
+`,
+        alice,
+      );
+      expect(unbindProject.json().results[0].state).toBe('pending');
     });
   });
 }

@@ -1,8 +1,10 @@
 import {
+  BuiltinError,
   compile,
   RegoCompileErrors,
   RegoError,
   runModuleTests,
+  type BuiltinTable,
   type PreparedQuery,
   type Value,
 } from '@custody/rego';
@@ -22,6 +24,56 @@ export interface PolicyOutcome {
   readonly deny: string[];
   readonly warn: string[];
   readonly error?: string | undefined;
+}
+
+// Builtins a Custody policy may not call: they reach the network or the host, block the
+// server, or answer differently each time (a decision must replay to the same result).
+export const forbiddenBuiltins = [
+  'http.send',
+  'net.lookup_ip_addr',
+  'test.sleep',
+  'rand.intn',
+  'uuid.rfc4122',
+  'opa.runtime',
+] as const;
+
+const arity: Record<(typeof forbiddenBuiltins)[number], number> = {
+  'http.send': 1,
+  'net.lookup_ip_addr': 1,
+  'test.sleep': 1,
+  'rand.intn': 2,
+  'uuid.rfc4122': 1,
+  'opa.runtime': 0,
+};
+
+// The same names, each failing when called (in case one is reached some other way).
+const restricted: BuiltinTable = Object.fromEntries(
+  forbiddenBuiltins.map((name) => [
+    name,
+    {
+      name,
+      arity: arity[name],
+      fn: () => {
+        throw new BuiltinError('eval_builtin_error', `${name} is not allowed in Custody policies`);
+      },
+    },
+  ]),
+);
+
+function refuseForbidden(files: readonly { name: string; source: string }[]): void {
+  for (const f of files)
+    for (const [i, text] of f.source.split('\n').entries()) {
+      const code = text.replace(/#.*$/, '');
+      for (const name of forbiddenBuiltins) {
+        const at = code.search(new RegExp(`\\b${name.replace('.', '\\s*\\.\\s*')}\\s*\\(`));
+        if (at >= 0)
+          throw new DomainError(
+            E.POLICIES_BUILTIN_FORBIDDEN,
+            `${f.name}:${i + 1}:${at + 1}: ${name} is not allowed in Custody policies`,
+            { file: f.name, line: i + 1, column: at + 1, builtin: name },
+          );
+      }
+    }
 }
 
 const sourcesOf = (files: readonly RegoFile[]) =>
@@ -54,11 +106,13 @@ export function checkPolicy(spec: PolicySpec): void {
         { file: m.name, package: pkg, expected: want },
       );
   }
+  refuseForbidden([...modules, ...tests]);
   let outcomes;
   try {
     outcomes = runModuleTests([...modules, ...tests], {
       regoVersion: spec.regoVersion,
       timeoutMs: 1000,
+      builtins: restricted,
     });
   } catch (err) {
     throw compileError(err);
@@ -110,7 +164,11 @@ function compileError(err: unknown): DomainError {
 }
 
 export function compilePolicy(spec: PolicySpec): CompiledPolicy {
-  const prepared = compile({ modules: sourcesOf(spec.modules), regoVersion: spec.regoVersion });
+  const prepared = compile({
+    modules: sourcesOf(spec.modules),
+    regoVersion: spec.regoVersion,
+    builtins: restricted,
+  });
   const base = `data.${packageOf(spec.decisionPoint)}`;
   return {
     deny: prepared.query(`x := ${base}.deny`),
