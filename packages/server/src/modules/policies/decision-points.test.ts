@@ -130,6 +130,9 @@ ${policy(
       });
       expect(ok.statusCode, ok.body).toBe(201);
       expect((await decisions('run')).map((x) => x.result)).toEqual(['allowed', 'denied']);
+      // Played to its end, so the runner's next job is the next test's.
+      await d.playNext('build');
+      expect(await d.runState(ok.json().id)).toBe('succeeded');
     });
 
     it('custody.approval: a bound policy refuses an approver; another approves', async () => {
@@ -149,6 +152,9 @@ ${policy(
       expect((await d.gate(run, 'deploy')).approval?.state).toBe('pending');
       const ok = await d.vote(run, 'deploy', rita);
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      await d.tick();
+      await d.playNext('deploy');
+      expect(await d.runState(run)).toBe('succeeded');
       expect((await decisions('approval')).map((x) => x.result)).toEqual(['allowed', 'denied']);
     });
 
@@ -212,6 +218,39 @@ spec:
         dev,
       );
       expect(ok.statusCode, ok.body).toBe(200);
+      for (const r of ok.json().results as { approval?: string }[])
+        if (r.approval) await t.approve(r.approval);
+    });
+
+    it('custody.deploy: a real run waits at the gate with the policy name, version and message', async () => {
+      const bound = await t.applyApproved(`
+apiVersion: custody/v1
+kind: Environment
+metadata: { name: prod, project: shop }
+spec: { type: production, policies: [prod-guard] }
+---
+${policy(
+  'prod-guard',
+  'deploy',
+  `deny contains sprintf("%s is closed for %s", [input.environment.name, input.run.pipeline]) if true`,
+  'shop',
+)}
+`);
+      expect(bound.statusCode, bound.body).toBe(200);
+      const run = await d.startRun('shop', 'release', dev);
+      await d.playNext('build');
+      await d.tick();
+      const gate = await d.gate(run, 'deploy');
+      expect(gate.decision?.allowed).toBe(false);
+      expect(gate.decision?.reasons).toContainEqual(
+        expect.objectContaining({
+          check: 'policy',
+          code: 'POLICIES_DENIED',
+          message: 'policy shop/prod-guard v1: prod is closed for release',
+          blocking: true,
+        }),
+      );
+      expect((await d.stage(run, 'deploy')).reason).toContain('POLICIES_DENIED');
     });
   });
 }

@@ -77,7 +77,7 @@ export class DeployDriver {
           sha256: sha(artifact),
           contentBase64: Buffer.from(artifact).toString('base64'),
         });
-        expect(up.status).toBe(201);
+        expect(up.status, JSON.stringify(up.body)).toBe(201);
       }
       const done = await this.runner.report(job, 'steps/finish', {
         step: i,
