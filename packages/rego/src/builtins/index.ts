@@ -3,6 +3,7 @@ import { collectionBuiltins } from './collections.ts';
 import { coreBuiltins } from './core.ts';
 import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
 import { encodingBuiltins } from './encoding.ts';
+import { graphqlBuiltins } from './graphql.ts';
 import { jsonPatchBuiltins } from './json-patch.ts';
 import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
@@ -25,4 +26,5 @@ export const builtins: BuiltinTable = {
   ...hostBuiltins,
   ...jwtBuiltins,
   ...jsonPatchBuiltins,
+  ...graphqlBuiltins,
 };
