@@ -5,6 +5,7 @@ import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
 import { encodingBuiltins } from './encoding.ts';
 import { graphqlBuiltins } from './graphql.ts';
 import { jsonPatchBuiltins } from './json-patch.ts';
+import { jsonSchemaBuiltins } from './json-schema.ts';
 import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
 import { regexBuiltins } from './regex.ts';
@@ -27,4 +28,5 @@ export const builtins: BuiltinTable = {
   ...jwtBuiltins,
   ...jsonPatchBuiltins,
   ...graphqlBuiltins,
+  ...jsonSchemaBuiltins,
 };
