@@ -13,6 +13,7 @@ import { stringBuiltins } from './strings.ts';
 import { timeBuiltins } from './time.ts';
 import type { BuiltinTable } from './types.ts';
 import { unitsSemverBuiltins } from './units-semver.ts';
+import { x509Builtins } from './x509.ts';
 
 export const builtins: BuiltinTable = {
   ...coreBuiltins,
@@ -29,4 +30,5 @@ export const builtins: BuiltinTable = {
   ...jsonPatchBuiltins,
   ...graphqlBuiltins,
   ...jsonSchemaBuiltins,
+  ...x509Builtins,
 };
