@@ -144,6 +144,9 @@ describe('graphql', () => {
     expect(run('graphql.schema_is_valid("type A { b: Missing }")')).toBe(false);
     expect(run('graphql.schema_is_valid("extend type A { b: String }")')).toBe(true);
     expect(run('graphql.schema_is_valid("union U = A")')).toBe(false);
+    // Operations need their root type, as gqlparser's KnownRootType rule demands.
+    expect(run('graphql.is_valid("mutation { a }", "type Query { a: Int }")')).toBe(false);
+    expect(run('graphql.is_valid("{ a }", "type A { a: Int }")')).toBe(false);
   });
 
   it("reports syntax and validation errors in gqlparser's words", () => {

@@ -220,6 +220,16 @@ function loadSchema(doc: DocumentNode): GraphQLSchema {
 function validateQuery(schema: GraphQLSchema, doc: DocumentNode): void {
   const errors = validate(schema, doc);
   if (errors.length > 0) throw firstError(errors);
+  // gqlparser's KnownRootType rule; graphql-js 16 has no such rule.
+  for (const d of doc.definitions) {
+    if (d.kind !== Kind.OPERATION_DEFINITION || schema.getRootType(d.operation)) continue;
+    const loc = d.loc?.startToken;
+    throw new GqlError(
+      `Schema does not support operation type "${d.operation}"`,
+      loc?.line,
+      loc?.column,
+    );
+  }
 }
 
 function gqlCall<T>(fn: () => T): T {
