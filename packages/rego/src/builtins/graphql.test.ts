@@ -159,6 +159,10 @@ describe('graphql', () => {
     expect((e2 as RegoError).message).toContain(
       'graphql.parse_query: Unexpected ) in GraphQL string at location 1:8',
     );
+    const e4 = runStrict('graphql.parse("{ a }", "type Query { a: Nope }")');
+    expect((e4 as RegoError).message).toContain(
+      'graphql.parse: Error in gqlparser SchemaDocument to Schema conversion: input:1:17: ',
+    );
     const e3 = runStrict(`graphql.parse("{ villain }", ${schema})`);
     expect((e3 as RegoError).message).toContain(
       'graphql.parse: Cannot query field "villain" on type "Query" in GraphQL string at location 1:3',

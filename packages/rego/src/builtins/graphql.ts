@@ -176,6 +176,16 @@ function firstError(errors: readonly GraphQLError[]): GqlError {
   return new GqlError(e.message.replace(/\.$/, ''), loc?.line, loc?.column);
 }
 
+/** OPA wraps schema errors, and prints gqlparser's error as `input:line:col: message`. */
+function conversionError(errors: readonly GraphQLError[]): GqlError {
+  const e = errors[0] as GraphQLError;
+  const loc = e.locations?.[0];
+  const where = loc ? `input:${loc.line}:${loc.column}` : 'input';
+  return new GqlError(
+    `Error in gqlparser SchemaDocument to Schema conversion: ${where}: ${e.message}`,
+  );
+}
+
 const EXTENSION_TO_DEFINITION: Partial<Record<Kind, Kind>> = {
   [Kind.SCALAR_TYPE_EXTENSION]: Kind.SCALAR_TYPE_DEFINITION,
   [Kind.OBJECT_TYPE_EXTENSION]: Kind.OBJECT_TYPE_DEFINITION,
@@ -207,12 +217,12 @@ const IGNORED_SCHEMA_ERRORS = [/^Query root type must be provided/];
 function loadSchema(doc: DocumentNode): GraphQLSchema {
   const sdl = defineExtendedTypes(doc);
   const sdlErrors = validateSDL(sdl);
-  if (sdlErrors.length > 0) throw firstError(sdlErrors);
+  if (sdlErrors.length > 0) throw conversionError(sdlErrors);
   const checked = buildASTSchema(sdl, { assumeValidSDL: true });
   const errors = validateSchema(checked).filter(
     (e) => !IGNORED_SCHEMA_ERRORS.some((r) => r.test(e.message)),
   );
-  if (errors.length > 0) throw firstError(errors);
+  if (errors.length > 0) throw conversionError(errors);
   // A fresh copy marked valid, so validate() accepts a schema without a query root.
   return buildASTSchema(sdl, { assumeValid: true });
 }
