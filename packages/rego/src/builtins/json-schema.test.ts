@@ -18,7 +18,7 @@ describe('json schema', () => {
     expect(run('json.verify_schema(`{"type": "string"}`)')).toEqual([true, null]);
     expect(run('json.verify_schema({"type": "nope"})')).toEqual([
       false,
-      'has a primitive type that is NOT VALID -- given: /nope/ Expected valid values are:[array boolean integer number null object string]',
+      'jsonschema: has a primitive type that is NOT VALID -- given: /nope/ Expected valid values are:[array boolean integer number null object string]',
     ]);
   });
 
@@ -46,5 +46,10 @@ describe('json schema', () => {
   it('raises a builtin error when matching against an invalid schema', () => {
     expect(() => run('json.match_schema({}, {"type": "nope"})', true)).toThrow(RegoError);
     expect(run('json.match_schema({}, {"type": "nope"})')).toBeUndefined();
+    expect(() => run('json.match_schema("{", {})', true)).toThrow(/invalid JSON string/);
+    expect(run('json.verify_schema(1)')).toEqual([
+      false,
+      'jsonschema: wrong type, expected string or object',
+    ]);
   });
 });

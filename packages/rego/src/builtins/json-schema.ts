@@ -7,7 +7,7 @@ import draft06 from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json
 import AjvDraft04Module from 'ajv-draft-04';
 import { builtinError } from '../errors.ts';
 import { RObject, toJS, type JSONValue, type Value } from '../value.ts';
-import { mkObject, operandErr } from './helpers.ts';
+import { mkObject } from './helpers.ts';
 import { def, type BuiltinTable } from './types.ts';
 
 // CommonJS modules: the classes are the `default` of what ESM imports.
@@ -105,13 +105,14 @@ function compile(schema: unknown): ValidateFunction {
   return fn;
 }
 
-/** Strings are JSON text; other values are used as they are. */
-function jsonOperand(v: Value, what: string): unknown {
-  if (typeof v !== 'string') return plain(toJS(v));
+/** OPA takes JSON text or an object, for documents and schemas alike. */
+function jsonOperand(v: Value): unknown {
+  if (v instanceof RObject) return plain(toJS(v));
+  if (typeof v !== 'string') throw new SchemaError('wrong type, expected string or object');
   try {
     return JSON.parse(v) as unknown;
-  } catch (e) {
-    throw new SchemaError(`${what}: ${(e as Error).message}`);
+  } catch {
+    throw new SchemaError('invalid JSON string');
   }
 }
 
@@ -259,30 +260,20 @@ function errorsValue(errors: ErrorObject[], doc: unknown): Value[] {
   return out;
 }
 
-function schemaOperand(args: Value[], i: number): Value {
-  const v = args[i] as Value;
-  if (typeof v !== 'string' && !(v instanceof RObject) && typeof v !== 'boolean')
-    throw operandErr(i, 'one of {string, object}', v);
-  return v;
-}
-
 export const jsonSchemaBuiltins: BuiltinTable = {
   'json.verify_schema': def('json.verify_schema', 1, (a) => {
-    const s = schemaOperand(a, 0);
     try {
-      compile(jsonOperand(s, 'schema'));
+      compile(jsonOperand(a[0] as Value));
       return [true, null];
     } catch (e) {
-      if (e instanceof SchemaError) return [false, e.message];
+      if (e instanceof SchemaError) return [false, `jsonschema: ${e.message}`];
       throw e;
     }
   }),
   'json.match_schema': def('json.match_schema', 2, (a) => {
-    const d = a[0] as Value;
-    const s = schemaOperand(a, 1);
     try {
-      const validate = compile(jsonOperand(s, 'schema'));
-      const doc = jsonOperand(d, 'document');
+      const doc = jsonOperand(a[0] as Value);
+      const validate = compile(jsonOperand(a[1] as Value));
       if (validate(doc)) return [true, []];
       return [false, errorsValue(validate.errors ?? [], doc)];
     } catch (e) {
