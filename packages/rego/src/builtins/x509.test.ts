@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RegoError, compile } from '../index.ts';
 
 // Throwaway test PKI made with openssl: an EC root, a leaf it signed (DNS, URI and IP
-// alternative names, serverAuth), the leaf's CSR and an unrelated RSA key.
+// alternative names, serverAuth), its PKCS#8 key, the leaf's CSR and an unrelated RSA key.
 const ROOT = `-----BEGIN CERTIFICATE-----
 MIIBzTCCAXOgAwIBAgIUTDq1wtVvbCpWWBWAld9R65Xm7dAwCgYIKoZIzj0EAwIw
 MzEVMBMGA1UECgwMQ3VzdG9keSBUZXN0MRowGAYDVQQDDBFDdXN0b2R5IFRlc3Qg
@@ -37,6 +37,11 @@ dXN0b2R5LnRlc3QvbGVhZocECgAAATAKBggqhkjOPQQDAgNJADBGAiEA1P4J2voo
 Qfz2VCPRtvg4RgiQBgRuMsmO0uo4+PbGI9YCIQCO0OgY5/PO34P1E8qthKMKtxAX
 P/FTD12GXKdSjlgukg==
 -----END CERTIFICATE REQUEST-----`;
+const LEAF_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg7Lya99bX82gwkMpj
+XJzf6H/BlaCui1pB699QfM4At4GhRANCAASvqVKUjVBehVSoTAN3HPk6NHK2okEq
+Pp2wz74JUmz9b22iKJctAiB/fF0/IjG19bjbdvmKvfx60TdFclVbLK1V
+-----END PRIVATE KEY-----`;
 const RSA = `-----BEGIN RSA PRIVATE KEY-----
 MIICXAIBAAKBgQCkMRpFn8x/OsR4X+qzNmWVI75ug5a8uI5AC12J8P8qNRyuH9om
 sy7kkxpiUkot1mjmXv8oPvfOmvZFlQ3M0uzOZRVB5gUzeUrCWGDl5u2vPGoz982k
@@ -140,6 +145,37 @@ describe('crypto.x509', () => {
     expect(() => run('crypto.x509.parse_rsa_private_key("nope!")', {}, true)).toThrow(RegoError);
   });
 
+  it('reads verification options as OPA does', () => {
+    const pem = `${ROOT}\n${LEAF}`;
+    const opts = (o: string): unknown =>
+      run(`crypto.x509.parse_and_verify_certificates_with_options(input.pem, ${o})[0]`, { pem });
+    expect(opts('{"DNSName": "leaf.custody.test", "KeyUsages": ["KeyUsageServerAuth"]}')).toBe(
+      true,
+    );
+    expect(opts('{"KeyUsages": ["KeyUsageCodeSigning"]}')).toBe(false);
+    // 2000-01-01, before the certificates were issued.
+    expect(opts('{"CurrentTime": 946684800000000000}')).toBe(false);
+    expect(() =>
+      run(
+        'crypto.x509.parse_and_verify_certificates_with_options(input.pem, {"Nope": 1})',
+        { pem },
+        true,
+      ),
+    ).toThrow(/invalid key option/);
+  });
+
+  it('parses a key pair and checks that the key matches', () => {
+    const kp = run('crypto.x509.parse_keypair(input.cert, input.key)', {
+      cert: LEAF,
+      key: LEAF_KEY,
+    }) as Record<string, unknown>;
+    expect(kp['Certificate']).toHaveLength(1);
+    expect(kp['Leaf']).toMatchObject({ Subject: { CommonName: 'leaf.custody.test' } });
+    expect(() =>
+      run('crypto.x509.parse_keypair(input.cert, input.key)', { cert: LEAF, key: RSA }, true),
+    ).toThrow(/private key does not match public key/);
+  });
+
   it('parses RSA private keys to a JWK and lists private keys', () => {
     const jwk = run('crypto.x509.parse_rsa_private_key(input.pem)', { pem: RSA }) as Record<
       string,
@@ -150,6 +186,10 @@ describe('crypto.x509', () => {
     expect(Object.keys(jwk).sort()).toEqual(['d', 'dp', 'dq', 'e', 'kty', 'n', 'p', 'q', 'qi']);
     expect(run('count(crypto.parse_private_keys(input.pem))', { pem: RSA })).toBe(1);
     expect(run('crypto.parse_private_keys("")', {})).toBeNull();
+    expect(run('count(crypto.parse_private_keys(input.pem))', { pem: `${RSA}\n${LEAF_KEY}` })).toBe(
+      2,
+    );
+    expect(run('crypto.x509.parse_rsa_private_key(input.pem)', { pem: ROOT })).toBeNull();
     expect(run('crypto.parse_private_keys(input.pem)', { pem: ROOT })).toEqual([]);
   });
 });

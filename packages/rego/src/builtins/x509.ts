@@ -4,7 +4,7 @@
 // are node:crypto's.
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { builtinError } from '../errors.ts';
-import { RObject, fromJS, type Value } from '../value.ts';
+import { RObject, RSet, fromJS, type Value } from '../value.ts';
 import {
   Asn1Error,
   TAG,
@@ -619,25 +619,49 @@ const KEY_USAGE_NAMES: Record<string, number> = {
 
 function verifyOptions(v: Value): VerifyOptions {
   if (!(v instanceof RObject)) throw operandErr(1, 'object', v);
-  const opts: VerifyOptions = { now: new Date(), keyUsages: [1] };
+  const opts: VerifyOptions = { now: new Date(), keyUsages: [] };
   for (const [k, x] of v.entries()) {
-    if (k === 'DNSName' && typeof x === 'string') opts.dnsName = x;
-    else if (k === 'CurrentTime' && (typeof x === 'number' || typeof x === 'bigint'))
-      opts.now = new Date(Number(BigInt(x) / 1_000_000n));
-    else if (k === 'KeyUsages' && Array.isArray(x)) {
-      opts.keyUsages = x.map((u) => {
-        const n = typeof u === 'string' ? KEY_USAGE_NAMES[u] : undefined;
-        if (n === undefined) throw builtinError(`invalid value for KeyUsages: ${String(u)}`);
-        return n;
-      });
-      if (opts.keyUsages.length === 0) opts.keyUsages = [1];
-    } else if (k !== 'MaxConstraintComparisions' && k !== 'MaxConstraintComparisons')
-      throw builtinError(`invalid key option: ${String(k)}`);
+    if (typeof k !== 'string') continue;
+    switch (k) {
+      case 'DNSName':
+        if (typeof x !== 'string') throw builtinError("'DNSName' should be a string");
+        opts.dnsName = x;
+        break;
+      case 'CurrentTime':
+        if (typeof x !== 'number' && typeof x !== 'bigint')
+          throw builtinError("'CurrentTime' should be a number");
+        if (typeof x === 'number' && !Number.isInteger(x))
+          throw builtinError("'CurrentTime' should be a valid int64 number");
+        opts.now = new Date(Number(BigInt(x) / 1_000_000n));
+        break;
+      case 'MaxConstraintComparisons':
+        if (typeof x !== 'number' && typeof x !== 'bigint')
+          throw builtinError("'MaxConstraintComparisons' should be a number");
+        break;
+      case 'KeyUsages': {
+        const list = Array.isArray(x) ? x : x instanceof RSet ? x.values() : undefined;
+        if (!list) throw builtinError("'KeyUsages' should be an Array or Set");
+        const bad: string[] = [];
+        for (const u of list) {
+          if (typeof u !== 'string') continue;
+          const n = KEY_USAGE_NAMES[u];
+          if (n === undefined) bad.push(u);
+          else opts.keyUsages.push(n);
+        }
+        if (bad.length)
+          throw builtinError(`invalid entries for 'KeyUsages' found: [${bad.join(' ')}]`);
+        break;
+      }
+      default:
+        throw builtinError('invalid key option');
+    }
   }
+  // Go's default when no usage is asked for.
+  if (opts.keyUsages.length === 0) opts.keyUsages = [1];
   return opts;
 }
 
-function parseAndVerify(input: string, opts: VerifyOptions): Value {
+function parseAndVerify(input: string, opts: () => VerifyOptions, withURIStrings: boolean): Value {
   const invalid: Value = [false, []];
   let certs: Cert[];
   try {
@@ -645,8 +669,15 @@ function parseAndVerify(input: string, opts: VerifyOptions): Value {
   } catch {
     return invalid;
   }
-  const chain = verifyChain(certs, opts);
-  return chain ? [true, certsValue(chain)] : invalid;
+  // Options are read only once the certificates parse, as OPA does.
+  const chain = verifyChain(certs, opts());
+  if (!chain) return invalid;
+  return [true, withURIStrings ? certsValue(chain) : fromJS(chain.map(withoutURIStrings))];
+}
+
+function withoutURIStrings(c: Cert): Obj {
+  const { URIStrings: _, ...rest } = c.json;
+  return rest;
 }
 
 // ---- certificate requests ----
@@ -731,6 +762,46 @@ function privateKeys(pemText: string): KeyObject[] {
   return out;
 }
 
+/** tls.X509KeyPair's reading: PEM, base64 of PEM, or base64 of DER. */
+function keyPairBlocks(input: string, derType: string): PemBlock[] {
+  const bytes = input.startsWith('-----BEGIN') ? Buffer.from(input, 'latin1') : b64decode(input);
+  if (bytes.subarray(0, 10).toString('latin1') !== '-----BEGIN') return [{ type: derType, bytes }];
+  return pemBlocks(bytes.toString('latin1'));
+}
+
+function keyPair(certInput: string, keyInput: string): Obj {
+  const certs = keyPairBlocks(certInput, 'CERTIFICATE').filter((b) => b.type === 'CERTIFICATE');
+  if (certs.length === 0)
+    throw builtinError('tls: failed to find any PEM data in certificate input');
+  const keyBlock = keyPairBlocks(keyInput, 'PRIVATE KEY').find(
+    (b) => b.type === 'PRIVATE KEY' || b.type.endsWith(' PRIVATE KEY'),
+  );
+  if (!keyBlock) throw builtinError('tls: failed to find any PEM data in key input');
+  let key: KeyObject | undefined;
+  for (const type of ['pkcs1', 'pkcs8', 'sec1'] as const) {
+    try {
+      key = createPrivateKey({ key: keyBlock.bytes, format: 'der', type });
+      break;
+    } catch {
+      // Go tries the same three encodings in turn.
+    }
+  }
+  if (!key) throw builtinError('tls: failed to parse private key');
+  const leaf = parseCertificates((certs[0] as PemBlock).bytes)[0];
+  if (!leaf) throw builtinError('tls: failed to find any PEM data in certificate input');
+  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  if (b64(spki) !== leaf.json['RawSubjectPublicKeyInfo'])
+    throw builtinError('tls: private key does not match public key');
+  return {
+    Certificate: certs.map((c) => b64(c.bytes)),
+    PrivateKey: privateKeyValue(key),
+    SupportedSignatureAlgorithms: null,
+    OCSPStaple: null,
+    SignedCertificateTimestamps: null,
+    Leaf: withoutURIStrings(leaf),
+  };
+}
+
 function wrapAsn1<T>(fn: () => T): T {
   try {
     return fn();
@@ -747,12 +818,18 @@ export const x509Builtins: BuiltinTable = {
   'crypto.x509.parse_and_verify_certificates': def(
     'crypto.x509.parse_and_verify_certificates',
     1,
-    (a) => parseAndVerify(str(a, 0), { now: new Date(), keyUsages: [1] }),
+    (a) => parseAndVerify(str(a, 0), () => ({ now: new Date(), keyUsages: [1] }), true),
   ),
   'crypto.x509.parse_and_verify_certificates_with_options': def(
     'crypto.x509.parse_and_verify_certificates_with_options',
     2,
-    (a) => parseAndVerify(str(a, 0), verifyOptions(a[1] as Value)),
+    (a) => {
+      const input = str(a, 0);
+      const options = a[1] as Value;
+      if (!(options instanceof RObject)) throw operandErr(1, 'object', options);
+      // OPA returns this chain without the URIStrings it adds elsewhere.
+      return parseAndVerify(input, () => verifyOptions(options), false);
+    },
   ),
   'crypto.x509.parse_certificate_request': def('crypto.x509.parse_certificate_request', 1, (a) => {
     const s = str(a, 0);
@@ -769,15 +846,16 @@ export const x509Builtins: BuiltinTable = {
   }),
   'crypto.x509.parse_rsa_private_key': def('crypto.x509.parse_rsa_private_key', 1, (a) => {
     let s = str(a, 0);
+    if (s === '') throw builtinError('input PEM data was empty');
     if (!s.startsWith('-----BEGIN')) s = b64decode(s).toString('latin1');
-    const keys = privateKeys(s);
-    if (keys.length !== 1)
-      throw builtinError('PEM data contains no private keys or more than one private key');
-    const key = keys[0] as KeyObject;
-    if (key.asymmetricKeyType !== 'rsa') throw builtinError('private key is not an RSA key');
-    // A JWK, as OPA builds it with jwk.New; node orders and encodes the members the same.
+    const key = privateKeys(s)[0];
+    if (key === undefined) return null;
+    // A JWK of the first key, as OPA builds it with jwk.New.
     return fromJS(key.export({ format: 'jwk' }));
   }),
+  'crypto.x509.parse_keypair': def('crypto.x509.parse_keypair', 2, (a) =>
+    fromJS(keyPair(str(a, 0), str(a, 1))),
+  ),
   'crypto.parse_private_keys': def('crypto.parse_private_keys', 1, (a) => {
     let s = str(a, 0);
     if (s === '') return null;
