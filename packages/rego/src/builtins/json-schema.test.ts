@@ -22,6 +22,17 @@ describe('json schema', () => {
     ]);
   });
 
+  it('words schema keyword errors as gojsonschema does', () => {
+    expect(run('json.verify_schema({"minimum": "a"})')).toEqual([
+      false,
+      'jsonschema: minimum must be of a number',
+    ]);
+    expect(run('json.verify_schema({"minLength": -1})')).toEqual([
+      false,
+      'jsonschema: minLength must be greater than or equal to 0',
+    ]);
+  });
+
   it('matches documents and reports errors with gojsonschema fields', () => {
     expect(run(`json.match_schema({"id": 1, "tags": ["ab"]}, ${schema})`)).toEqual([true, []]);
     expect(run(`json.match_schema({"tags": ["ab", "c"]}, ${schema})`)).toEqual([

@@ -78,6 +78,17 @@ function schemaErrorText(schema: unknown, errors: ErrorObject[]): string {
   }
   const e = errors[0];
   if (e === undefined) return 'invalid schema';
+  const key = e.instancePath.split('/').pop() ?? '';
+  const p = e.params as Record<string, unknown>;
+  // gojsonschema's wording for a keyword of the wrong kind or range.
+  if (e.keyword === 'type' && key !== '') {
+    const want = String(p['type']).split(',')[0] ?? '';
+    return `${key} must be of ${/^[aeiou]/.test(want) ? 'an' : 'a'} ${want}`;
+  }
+  if (e.keyword === 'minimum' && p['limit'] === 0 && key !== '')
+    return `${key} must be greater than or equal to 0`;
+  if (e.keyword === 'exclusiveMinimum' && p['limit'] === 0 && key !== '')
+    return `${key} must be strictly greater than 0`;
   return `${fieldOf(e.instancePath)}: ${e.message ?? 'is invalid'}`;
 }
 
@@ -98,7 +109,11 @@ function compile(schema: unknown): ValidateFunction {
   try {
     fn = ajv.compile(schema as object);
   } catch (e) {
-    throw new SchemaError((e as Error).message);
+    const msg = (e as Error).message;
+    // ajv finds bad `pattern` regexes only when compiling; gojsonschema names the keyword.
+    throw new SchemaError(
+      msg.startsWith('Invalid regular expression') ? 'pattern must be a valid regex' : msg,
+    );
   }
   if (compiled.size > 256) compiled.clear();
   compiled.set(key, fn);
