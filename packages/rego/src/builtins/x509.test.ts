@@ -153,6 +153,9 @@ describe('crypto.x509', () => {
       true,
     );
     expect(opts('{"KeyUsages": ["KeyUsageCodeSigning"]}')).toBe(false);
+    // An IP host is matched against the IP alternative names.
+    expect(opts('{"DNSName": "10.0.0.1"}')).toBe(true);
+    expect(opts('{"DNSName": "10.0.0.2"}')).toBe(false);
     // 2000-01-01, before the certificates were issued.
     expect(opts('{"CurrentTime": 946684800000000000}')).toBe(false);
     expect(() =>

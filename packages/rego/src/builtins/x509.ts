@@ -3,6 +3,7 @@
 // reader (asn1-der.ts) and named as Go names them; signatures, chain checks and keys
 // are node:crypto's.
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import { builtinError } from '../errors.ts';
 import { RObject, RSet, fromJS, type Value } from '../value.ts';
 import {
@@ -522,12 +523,10 @@ interface VerifyOptions {
   keyUsages: number[];
 }
 
-function canIssue(c: Cert): boolean {
-  const j = c.json;
-  if (j['Version'] === 3 && !j['BasicConstraintsValid']) return false;
-  if (j['BasicConstraintsValid'] && !j['IsCA']) return false;
-  const ku = j['KeyUsage'] as number;
-  return ku === 0 || (ku & (1 << 5)) !== 0; // keyCertSign
+/** Go requires CA basic constraints of intermediates only (roots are trusted as given)
+ * and, like it, ignores the key usage bits. */
+function canIssue(c: Cert, isRoot: boolean): boolean {
+  return isRoot || (c.json['BasicConstraintsValid'] === true && c.json['IsCA'] === true);
 }
 
 function signedBy(child: Cert, parent: Cert): boolean {
@@ -544,6 +543,12 @@ function timeValid(c: Cert, now: Date): boolean {
 }
 
 function dnsMatches(c: Cert, host: string): boolean {
+  // An IP address is checked against the IP alternative names, as Go's VerifyHostname does.
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare)) {
+    const ips = (c.json['IPAddresses'] as string[] | null) ?? [];
+    return ips.some((ip) => ip === bare || (isIP(ip) === 6 && expandIPv6(ip) === expandIPv6(bare)));
+  }
   const names = (c.json['DNSNames'] as string[] | null) ?? [];
   const h = host.toLowerCase().replace(/\.$/, '');
   return names.some((n) => {
@@ -556,6 +561,14 @@ function dnsMatches(c: Cert, host: string): boolean {
   });
 }
 
+function expandIPv6(ip: string): string {
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
+  return [...h, ...fill, ...t].map((g) => g.replace(/^0+(?=.)/, '')).join(':');
+}
+
 function ekuAllows(chain: Cert[], wanted: number[]): boolean {
   if (wanted.includes(0)) return true;
   let allowed = [...wanted];
@@ -564,7 +577,9 @@ function ekuAllows(chain: Cert[], wanted: number[]): boolean {
     const unknown = (c.json['UnknownExtKeyUsage'] as unknown[] | null) ?? [];
     if (eku.length === 0 && unknown.length === 0) continue;
     if (eku.includes(0)) continue;
-    allowed = allowed.filter((u) => eku.includes(u));
+    // Server-gated-crypto usages stand in for serverAuth, as in Go.
+    const sgc = eku.includes(10) || eku.includes(11);
+    allowed = allowed.filter((u) => eku.includes(u) || (u === 1 && sgc));
     if (allowed.length === 0) return false;
   }
   return true;
@@ -582,14 +597,14 @@ function verifyChain(certs: Cert[], opts: VerifyOptions): Cert[] | undefined {
     return undefined;
   const build = (chain: Cert[]): Cert[] | undefined => {
     const cur = chain[chain.length - 1] as Cert;
-    const depth = chain.length - 1; // intermediates below a candidate issuer
+    const below = chain.length - 1; // intermediates under a candidate issuer
     const candidates = [root, ...intermediates].filter((c) => !chain.includes(c));
     for (const parent of candidates) {
-      if (!signedBy(cur, parent) || !canIssue(parent) || !timeValid(parent, opts.now)) continue;
+      if (!signedBy(cur, parent) || !canIssue(parent, parent === root)) continue;
+      if (!timeValid(parent, opts.now)) continue;
       const j = parent.json;
       const maxPath = j['MaxPathLen'] as number;
-      if (j['BasicConstraintsValid'] && (maxPath > 0 || j['MaxPathLenZero']) && depth - 1 > maxPath)
-        continue;
+      if (j['BasicConstraintsValid'] === true && maxPath >= 0 && below > maxPath) continue;
       const next = [...chain, parent];
       if (parent === root) return ekuAllows(next, opts.keyUsages) ? next : undefined;
       const found = build(next);
