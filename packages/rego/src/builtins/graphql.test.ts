@@ -159,6 +159,10 @@ describe('graphql', () => {
     expect((e2 as RegoError).message).toContain(
       'graphql.parse_query: Unexpected ) in GraphQL string at location 1:8',
     );
+    const e5 = runStrict('graphql.parse_query("{ ...A } fragment A Type { a }")');
+    expect((e5 as RegoError).message).toContain(
+      'graphql.parse_query: Expected "on", found Name "Type" in GraphQL string at location 1:21',
+    );
     const e4 = runStrict('graphql.parse("{ a }", "type Query { a: Nope }")');
     expect((e4 as RegoError).message).toContain(
       'graphql.parse: Error in gqlparser SchemaDocument to Schema conversion: input:1:17: ',

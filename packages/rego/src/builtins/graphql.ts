@@ -116,7 +116,8 @@ function syntaxError(e: GraphQLError, text: string): GqlError {
     // gqlparser reports empty braced lists with its own message.
     if (prev && CLOSER[prev.kind] === tok.kind && m[1] === 'Name')
       return new GqlError(`expected at least one definition, found ${found}`, line, col);
-    const want = (m[1] ?? '').replace(/^"(.*)"$/, '$1');
+    // Punctuators print bare in gqlparser, keywords stay quoted (`Expected "on"`).
+    const want = (m[1] ?? '').replace(/^"([^A-Za-z_]+)"$/, '$1');
     return new GqlError(`Expected ${want}, found ${found}`, line, col);
   }
   return new GqlError(`Unexpected ${found}`, line, col);
