@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { validateSDL } from 'graphql/validation/validate.js';
 import { builtinError } from '../errors.ts';
-import { RObject, fromJS, toJS, type Value } from '../value.ts';
+import { RObject, fromJS, toJS, toJSONText, type Value } from '../value.ts';
 import {
   AstShapeError,
   queryDocumentIn,
@@ -167,8 +167,32 @@ function queryDoc(v: Value): DocumentNode {
   return v instanceof RObject ? fromAst(v, queryDocumentIn) : parseText(v as string, true);
 }
 
+// Policies tend to check many queries against one schema; like OPA, keep a few parsed
+// and built schemas (failures included) instead of redoing the work per call.
+const CACHE_SIZE = 16;
+const schemaDocs = new Map<string, DocumentNode | GqlError>();
+const builtSchemas = new WeakMap<DocumentNode, GraphQLSchema | GqlError>();
+
+function remember<K, V>(cache: Map<K, V>, key: K, value: V): V {
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as K);
+  cache.set(key, value);
+  return value;
+}
+
 function schemaDoc(v: Value): DocumentNode {
-  return v instanceof RObject ? fromAst(v, schemaDocumentIn) : parseText(v as string, false);
+  const key = typeof v === 'string' ? 's' + v : 'o' + toJSONText(v);
+  let hit = schemaDocs.get(key);
+  if (hit === undefined) {
+    try {
+      hit = v instanceof RObject ? fromAst(v, schemaDocumentIn) : parseText(v as string, false);
+    } catch (e) {
+      if (!(e instanceof GqlError)) throw e;
+      hit = e;
+    }
+    remember(schemaDocs, key, hit);
+  }
+  if (hit instanceof GqlError) throw hit;
+  return hit;
 }
 
 function firstError(errors: readonly GraphQLError[]): GqlError {
@@ -216,6 +240,21 @@ const IGNORED_SCHEMA_ERRORS = [/^Query root type must be provided/];
 
 /** Builds and validates a schema per the GraphQL spec, as gqlparser's LoadSchema does. */
 function loadSchema(doc: DocumentNode): GraphQLSchema {
+  let hit = builtSchemas.get(doc);
+  if (hit === undefined) {
+    try {
+      hit = buildSchema(doc);
+    } catch (e) {
+      if (!(e instanceof GqlError)) throw e;
+      hit = e;
+    }
+    builtSchemas.set(doc, hit);
+  }
+  if (hit instanceof GqlError) throw hit;
+  return hit;
+}
+
+function buildSchema(doc: DocumentNode): GraphQLSchema {
   const sdl = defineExtendedTypes(doc);
   const sdlErrors = validateSDL(sdl);
   if (sdlErrors.length > 0) throw conversionError(sdlErrors);
