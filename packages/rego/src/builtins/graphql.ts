@@ -141,7 +141,8 @@ function parseText(text: string, executable: boolean): DocumentNode {
   if (isBlank(text)) return { kind: Kind.DOCUMENT, definitions: [] };
   let doc: DocumentNode;
   try {
-    doc = parse(text);
+    // gqlparser accepts variables on fragment definitions (its VariableDefinition).
+    doc = parse(text, { allowLegacyFragmentVariables: true });
   } catch (e) {
     if (e instanceof GraphQLError) throw syntaxError(e, text);
     throw e;
