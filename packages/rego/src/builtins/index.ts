@@ -5,7 +5,9 @@ import { coreBuiltins } from './core.ts';
 import { cryptoBuiltins, hostBuiltins } from './crypto.ts';
 import { encodingBuiltins } from './encoding.ts';
 import { globsMatchBuiltins } from './globs-match.ts';
+import { graphqlBuiltins } from './graphql.ts';
 import { jsonPatchBuiltins } from './json-patch.ts';
+import { jsonSchemaBuiltins } from './json-schema.ts';
 import { jwtBuiltins } from './jwt.ts';
 import { netBuiltins } from './net.ts';
 import { netLookupBuiltins } from './net-lookup.ts';
@@ -16,6 +18,7 @@ import { timeBuiltins } from './time.ts';
 import type { BuiltinTable } from './types.ts';
 import { unitsSemverBuiltins } from './units-semver.ts';
 import { uriBuiltins } from './uri.ts';
+import { x509Builtins } from './x509.ts';
 
 export const builtins: BuiltinTable = {
   ...coreBuiltins,
@@ -35,4 +38,7 @@ export const builtins: BuiltinTable = {
   ...netLookupBuiltins,
   ...regoModuleBuiltins,
   ...awsBuiltins,
+  ...graphqlBuiltins,
+  ...jsonSchemaBuiltins,
+  ...x509Builtins,
 };
