@@ -14,8 +14,20 @@ import {
   type RuleNode,
 } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
+import { compiledBody } from './body-closures.ts';
 import { BuiltinError, RegoError } from '../errors.ts';
 import { RObject, RSet, equal, formatValue, type Value } from '../value.ts';
+import {
+  findOverlay,
+  insertNested,
+  lookup,
+  mergeValues,
+  namespaces,
+  overlayBelow,
+  upsert,
+} from './documents.ts';
+
+export { lookup, upsert } from './documents.ts';
 
 export type Frame = (Value | undefined)[];
 type K = () => boolean;
@@ -48,20 +60,23 @@ export interface EvalSettings extends EvalLimits {
 }
 
 const UNDEF = Symbol('undefined');
+const CLOCK_EVERY = 1024;
 const NOT_CACHED = Symbol('not-cached');
 
 export class Evaluator {
   env: Env;
-  private steps = 0;
-  private readonly maxSteps: number;
-  private readonly deadline: number;
-  private readonly strict: boolean;
+  steps = 0;
+  /** Step count at which limits are checked next. */
+  checkAt: number;
+  readonly maxSteps: number;
+  readonly deadline: number;
+  readonly strict: boolean;
   readonly ctx: BuiltinCtx;
-  private readonly nodeCache = new Map<string, RuleNode | undefined>();
-  private readonly inProgress = new Set<RuleNode>();
+  readonly nodeCache = new Map<string, RuleNode | undefined>();
+  readonly inProgress = new Set<RuleNode>();
 
   constructor(
-    private readonly policy: CompiledPolicy,
+    readonly policy: CompiledPolicy,
     s: EvalSettings,
   ) {
     this.env = {
@@ -73,6 +88,7 @@ export class Evaluator {
       nsCache: new Map(),
     };
     this.maxSteps = s.maxSteps ?? Infinity;
+    this.checkAt = Math.min(this.maxSteps, CLOCK_EVERY);
     this.deadline = s.timeoutMs !== undefined ? Date.now() + s.timeoutMs : Infinity;
     this.strict = s.strictBuiltinErrors ?? false;
     const print = s.print ?? ((m: string) => process.stderr.write(m + '\n'));
@@ -85,15 +101,19 @@ export class Evaluator {
 
   // ---- bodies and expressions ----
 
-  evalBody(body: RExpr[], i: number, f: Frame, k: K): boolean {
-    if (i === body.length) return k();
-    const e = body[i] as RExpr;
-    if (++this.steps > this.maxSteps || ((this.steps & 1023) === 0 && Date.now() > this.deadline))
-      this.limit(e.loc);
-    return this.evalExpr(e, f, i + 1 === body.length ? k : () => this.evalBody(body, i + 1, f, k));
+  evalBody(body: RExpr[], f: Frame, k: K): boolean {
+    return compiledBody(body, this.policy.root)(this, f, k);
   }
 
-  private limit(loc: Loc): never {
+  /** Called when the step counter passes `checkAt`: enforces the step limit and,
+   * every CLOCK_EVERY steps, the deadline (reading the clock is not free). */
+  checkLimits(loc: Loc): void {
+    if (this.steps > this.maxSteps) this.limit(loc);
+    if (Date.now() > this.deadline) this.limit(loc);
+    this.checkAt = Math.min(this.maxSteps, this.steps + CLOCK_EVERY);
+  }
+
+  limit(loc: Loc): never {
     const what =
       this.steps > this.maxSteps
         ? `step limit of ${this.maxSteps} exceeded`
@@ -101,12 +121,12 @@ export class Evaluator {
     throw new RegoError('eval_limit_exceeded', `evaluation stopped: ${what}`, loc);
   }
 
-  private evalExpr(e: RExpr, f: Frame, k: K): boolean {
+  evalExpr(e: RExpr, f: Frame, k: K): boolean {
     if (e.withs.length) return this.evalWith(e, f, k, 0);
     return this.evalExprNoWith(e, f, k);
   }
 
-  private evalExprNoWith(e: RExpr, f: Frame, k: K): boolean {
+  evalExprNoWith(e: RExpr, f: Frame, k: K): boolean {
     if (e.neg) {
       const found = this.evalExprCore(e, f, () => true);
       return found ? false : k();
@@ -114,7 +134,7 @@ export class Evaluator {
     return this.evalExprCore(e, f, k);
   }
 
-  private evalExprCore(e: RExpr, f: Frame, k: K): boolean {
+  evalExprCore(e: RExpr, f: Frame, k: K): boolean {
     switch (e.k) {
       case 'true':
         return k();
@@ -140,9 +160,9 @@ export class Evaluator {
           this.iterate(d, (key, val) => {
             const found = e.key
               ? this.unifyTV(e.key, key, f, () =>
-                  this.unifyTV(e.value, val, f, () => this.evalBody(e.body, 0, f, () => true)),
+                  this.unifyTV(e.value, val, f, () => this.evalBody(e.body, f, () => true)),
                 )
-              : this.unifyTV(e.value, val, f, () => this.evalBody(e.body, 0, f, () => true));
+              : this.unifyTV(e.value, val, f, () => this.evalBody(e.body, f, () => true));
             if (!found) ok = false;
             return !ok;
           });
@@ -159,11 +179,11 @@ export class Evaluator {
     }
   }
 
-  private succeeds(body: RExpr[], f: Frame): boolean {
-    return this.evalBody(body, 0, f, () => true);
+  succeeds(body: RExpr[], f: Frame): boolean {
+    return this.evalBody(body, f, () => true);
   }
 
-  private evalWith(
+  evalWith(
     e: RExpr,
     f: Frame,
     k: K,
@@ -233,14 +253,14 @@ export class Evaluator {
     }
   }
 
-  private unifyItems(items: RTerm[], v: Value[], i: number, f: Frame, k: K): boolean {
+  unifyItems(items: RTerm[], v: Value[], i: number, f: Frame, k: K): boolean {
     if (i === items.length) return k();
     return this.unifyTV(items[i] as RTerm, v[i] as Value, f, () =>
       this.unifyItems(items, v, i + 1, f, k),
     );
   }
 
-  private unifyObject(items: [RTerm, RTerm][], v: RObject, i: number, f: Frame, k: K): boolean {
+  unifyObject(items: [RTerm, RTerm][], v: RObject, i: number, f: Frame, k: K): boolean {
     if (i === items.length) return k();
     const [kt, vt] = items[i] as [RTerm, RTerm];
     return this.evalTerm(kt, f, (key) => {
@@ -279,7 +299,7 @@ export class Evaluator {
     return this.evalTerm(b, f, (v) => this.unifyTV(a, v, f, k));
   }
 
-  private unifyPairs(as: RTerm[], bs: RTerm[], i: number, f: Frame, k: K): boolean {
+  unifyPairs(as: RTerm[], bs: RTerm[], i: number, f: Frame, k: K): boolean {
     if (i === as.length) return k();
     return this.unifyTT(as[i] as RTerm, bs[i] as RTerm, f, () =>
       this.unifyPairs(as, bs, i + 1, f, k),
@@ -287,7 +307,7 @@ export class Evaluator {
   }
 
   /** True when the term has no unbound variables in pattern positions. */
-  private isGround(t: RTerm, f: Frame): boolean {
+  isGround(t: RTerm, f: Frame): boolean {
     switch (t.t) {
       case 'local':
         return f[t.slot] !== undefined;
@@ -335,7 +355,7 @@ export class Evaluator {
       }
       case 'arraycompr': {
         const out: Value[] = [];
-        this.evalBody(t.body, 0, f, () =>
+        this.evalBody(t.body, f, () =>
           this.evalTerm(t.term, f, (v) => {
             out.push(v);
             return false;
@@ -345,7 +365,7 @@ export class Evaluator {
       }
       case 'setcompr': {
         const out = new RSet();
-        this.evalBody(t.body, 0, f, () =>
+        this.evalBody(t.body, f, () =>
           this.evalTerm(t.term, f, (v) => {
             out.add(v);
             return false;
@@ -355,7 +375,7 @@ export class Evaluator {
       }
       case 'objectcompr': {
         const out = new RObject();
-        this.evalBody(t.body, 0, f, () =>
+        this.evalBody(t.body, f, () =>
           this.evalTerm(t.key, f, (key) =>
             this.evalTerm(t.value, f, (v) => {
               const prev = out.get(key);
@@ -389,7 +409,7 @@ export class Evaluator {
     }
   }
 
-  private evalItems(
+  evalItems(
     items: RTerm[],
     i: number,
     acc: Value[],
@@ -448,7 +468,7 @@ export class Evaluator {
   }
 
   /** Walks base data, where numeric keys also address string-keyed objects. */
-  private walkBase(v: Value, path: RTerm[], i: number, f: Frame, k: VK): boolean {
+  walkBase(v: Value, path: RTerm[], i: number, f: Frame, k: VK): boolean {
     const p = path[i];
     if (
       p &&
@@ -469,13 +489,13 @@ export class Evaluator {
 
   // ---- data and rules ----
 
-  private keyTerm(p: RTerm, f: Frame): Value | undefined | typeof NOT_CACHED {
+  keyTerm(p: RTerm, f: Frame): Value | undefined | typeof NOT_CACHED {
     if (p.t === 'const') return p.v;
     if (p.t === 'local') return f[p.slot] ?? NOT_CACHED;
     return NOT_CACHED;
   }
 
-  private dataWalk(
+  dataWalk(
     node: RuleNode | undefined,
     base: Value | undefined,
     path: RTerm[],
@@ -508,7 +528,7 @@ export class Evaluator {
     return this.evalTerm(p, f, (kv) => this.dataStep(node, base, path, i, cur, f, k, kv));
   }
 
-  private dataStep(
+  dataStep(
     node: RuleNode | undefined,
     base: Value | undefined,
     path: RTerm[],
@@ -539,11 +559,7 @@ export class Evaluator {
   }
 
   /** Value of a namespace (package) node: base data merged with its rules' values. */
-  private nodeValue(
-    node: RuleNode | undefined,
-    base: Value | undefined,
-    cur: string[],
-  ): Value | undefined {
+  nodeValue(node: RuleNode | undefined, base: Value | undefined, cur: string[]): Value | undefined {
     if (node && hasRules(node)) return isFuncNode(node) ? undefined : this.ruleValue(node);
     const ovs = this.env.overlays;
     if (node && !ovs) {
@@ -595,7 +611,7 @@ export class Evaluator {
     return v;
   }
 
-  private completeValue(node: RuleNode): Value | undefined {
+  completeValue(node: RuleNode): Value | undefined {
     let result: Value | undefined;
     for (const r of node.complete) {
       const v = this.evalRuleChain(
@@ -623,17 +639,13 @@ export class Evaluator {
   }
 
   /** Evaluates a rule and its else chain; values within one rule must agree. */
-  private evalRuleChain(
-    r: CRule,
-    args: Value[] | undefined,
-    conflictMsg: string,
-  ): Value | undefined {
+  evalRuleChain(r: CRule, args: Value[] | undefined, conflictMsg: string): Value | undefined {
     const f: Frame = new Array(r.nslots);
     const st: { result: Value | undefined } = { result: undefined };
     if (args && r.argSlots) {
       const slots = r.argSlots;
       for (let i = 0; i < slots.length; i++) f[slots[i] as number] = args[i];
-      this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg));
+      this.evalBody(r.body, f, () => this.emitValue(r, f, st, conflictMsg));
     } else if (args && r.deferredArgs.some(Boolean)) {
       const params = r.args ?? [];
       const now = params.filter((_, i) => !r.deferredArgs[i]);
@@ -641,27 +653,22 @@ export class Evaluator {
       const nowArgs = args.filter((_, i) => !r.deferredArgs[i]);
       const laterArgs = args.filter((_, i) => r.deferredArgs[i]);
       this.unifyArgs(now, nowArgs, 0, f, () =>
-        this.evalBody(r.body, 0, f, () =>
+        this.evalBody(r.body, f, () =>
           this.unifyArgs(later, laterArgs, 0, f, () => this.emitValue(r, f, st, conflictMsg)),
         ),
       );
     } else if (args)
       this.unifyArgs(r.args ?? [], args, 0, f, () =>
-        this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg)),
+        this.evalBody(r.body, f, () => this.emitValue(r, f, st, conflictMsg)),
       );
-    else this.evalBody(r.body, 0, f, () => this.emitValue(r, f, st, conflictMsg));
+    else this.evalBody(r.body, f, () => this.emitValue(r, f, st, conflictMsg));
     const result = st.result;
     if (result === undefined && r.elseRule)
       return this.evalRuleChain(r.elseRule, args, conflictMsg);
     return result;
   }
 
-  private emitValue(
-    r: CRule,
-    f: Frame,
-    st: { result: Value | undefined },
-    conflictMsg: string,
-  ): boolean {
+  emitValue(r: CRule, f: Frame, st: { result: Value | undefined }, conflictMsg: string): boolean {
     return this.evalTerm(r.value, f, (v) => {
       if (st.result !== undefined && !equal(st.result, v))
         throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
@@ -670,18 +677,18 @@ export class Evaluator {
     });
   }
 
-  private unifyArgs(params: RTerm[], args: Value[], i: number, f: Frame, k: K): boolean {
+  unifyArgs(params: RTerm[], args: Value[], i: number, f: Frame, k: K): boolean {
     if (i === params.length) return k();
     return this.unifyTV(params[i] as RTerm, args[i] as Value, f, () =>
       this.unifyArgs(params, args, i + 1, f, k),
     );
   }
 
-  private setValue(node: RuleNode): Value {
+  setValue(node: RuleNode): Value {
     const out = new RSet();
     for (const r of node.sets) {
       const f: Frame = new Array(r.nslots);
-      this.evalBody(r.body, 0, f, () =>
+      this.evalBody(r.body, f, () =>
         this.evalTerm(r.key as RTerm, f, (v) => {
           out.add(v);
           return false;
@@ -691,14 +698,14 @@ export class Evaluator {
     return out;
   }
 
-  private objectValue(node: RuleNode): Value {
+  objectValue(node: RuleNode): Value {
     const out = new RObject();
     namespaces.add(out);
     for (const r of node.objects) {
       const f: Frame = new Array(r.nslots);
       const chain = (rule: CRule, fr: Frame): boolean => {
         let found = false;
-        this.evalBody(rule.body, 0, fr, () =>
+        this.evalBody(rule.body, fr, () =>
           this.evalItems(rule.suffix, 0, new Array(rule.suffix.length), fr, (keys) =>
             this.evalTerm(rule.setLeaf ? (rule.key as RTerm) : rule.value, fr, (v) => {
               found = true;
@@ -723,7 +730,7 @@ export class Evaluator {
 
   // ---- calls ----
 
-  private evalCall(t: RTerm & { t: 'call' }, f: Frame, k: VK): boolean {
+  evalCall(t: RTerm & { t: 'call' }, f: Frame, k: VK): boolean {
     const out = hasOutputArg(t);
     const n = out ? t.args.length - 1 : t.args.length;
     const args = n === t.args.length ? t.args : t.args.slice(0, n);
@@ -747,7 +754,7 @@ export class Evaluator {
     return this.evalItems(args, 0, new Array(n), f, (vals) => this.callWith(t, vals, out, n, f, k));
   }
 
-  private callWith(
+  callWith(
     t: RTerm & { t: 'call' },
     vals: Value[],
     out: boolean,
@@ -771,7 +778,7 @@ export class Evaluator {
     }
   }
 
-  private callRelation(fn: FnRef & { kind: 'builtin' }, vals: Value[], loc: Loc): Value[] {
+  callRelation(fn: FnRef & { kind: 'builtin' }, vals: Value[], loc: Loc): Value[] {
     try {
       return (fn.def.relation as NonNullable<typeof fn.def.relation>)(vals, this.ctx);
     } catch (e) {
@@ -779,7 +786,7 @@ export class Evaluator {
     }
   }
 
-  private builtinFailure(e: unknown, name: string, loc: Loc): undefined {
+  builtinFailure(e: unknown, name: string, loc: Loc): undefined {
     if (e instanceof BuiltinError) {
       if (this.strict) throw new RegoError(e.code, `${name}: ${e.message}`, loc);
       return undefined;
@@ -809,7 +816,7 @@ export class Evaluator {
     return this.invokeUnmocked(fn, vals, loc);
   }
 
-  private invokeUnmocked(fn: FnRef, vals: Value[], loc: Loc): Value | undefined {
+  invokeUnmocked(fn: FnRef, vals: Value[], loc: Loc): Value | undefined {
     if (fn.kind === 'builtin') {
       if (fn.def.relation) return this.callRelation(fn, vals, loc)[0];
       try {
@@ -819,7 +826,11 @@ export class Evaluator {
       }
     }
     const node = this.fnNode(fn);
-    if (!node) return undefined;
+    return node ? this.callFunction(node, vals) : undefined;
+  }
+
+  /** Calls a user function: every definition must agree on the result. */
+  callFunction(node: RuleNode, vals: Value[]): Value | undefined {
     let result: Value | undefined;
     for (const r of node.funcs) {
       const v = this.evalRuleChain(
@@ -845,7 +856,7 @@ export class Evaluator {
     return result;
   }
 
-  private fnNode(fn: FnRef & { kind: 'user' }): RuleNode | undefined {
+  fnNode(fn: FnRef & { kind: 'user' }): RuleNode | undefined {
     let n = this.nodeCache.get(fn.name);
     if (n === undefined && !this.nodeCache.has(fn.name)) {
       n = this.policy.root;
@@ -857,92 +868,4 @@ export class Evaluator {
     }
     return n;
   }
-}
-
-function findOverlay(ovs: { path: string[]; value: Value }[], cur: string[]): Value | undefined {
-  let found: Value | undefined;
-  for (const ov of ovs) {
-    if (ov.path.length === cur.length && ov.path.every((p, i) => p === cur[i])) found = ov.value;
-  }
-  return found;
-}
-
-function overlayBelow(
-  ovs: { path: string[]; value: Value }[],
-  cur: string[],
-  key: string,
-): boolean {
-  const n = cur.length;
-  return ovs.some(
-    (ov) => ov.path.length > n && ov.path[n] === key && cur.every((c, i) => ov.path[i] === c),
-  );
-}
-
-export function lookup(v: Value, key: Value): Value | undefined {
-  if (Array.isArray(v)) {
-    if (typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < v.length)
-      return v[key];
-    return undefined;
-  }
-  if (v instanceof RObject) return v.get(key);
-  if (v instanceof RSet) return v.has(key) ? key : undefined;
-  return undefined;
-}
-
-/** Returns a copy of `base` with `value` stored at `path`, creating objects as needed. */
-export function upsert(base: Value | undefined, path: string[], value: Value): Value {
-  if (path.length === 0) return value;
-  const o = base instanceof RObject ? base.copy() : new RObject();
-  const [head, ...rest] = path as [string, ...string[]];
-  o.set(head, upsert(o.get(head), rest, value));
-  return o;
-}
-
-/** Objects that are documents assembled from several rules (not a rule's own value). */
-const namespaces = new WeakSet<RObject>();
-
-/** Merges two documents produced for the same key by different rules. */
-function mergeValues(a: Value, b: Value, loc: Loc | undefined): Value {
-  if (a instanceof RSet && b instanceof RSet) {
-    const s = a.copy();
-    for (const x of b.values()) s.add(x);
-    return s;
-  }
-  if (a instanceof RObject && b instanceof RObject && namespaces.has(a) && namespaces.has(b)) {
-    const o = a.copy();
-    namespaces.add(o);
-    for (const [k, v] of b.entries()) {
-      const p = o.get(k);
-      o.set(k, p === undefined ? v : mergeValues(p, v, loc));
-    }
-    return o;
-  }
-  if (equal(a, b)) return a;
-  throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
-}
-
-function insertNested(o: RObject, keys: Value[], v: Value, loc: Loc, setLeaf = false): void {
-  let cur = o;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const key = keys[i] as Value;
-    let next = cur.get(key);
-    if (next === undefined) {
-      next = new RObject();
-      namespaces.add(next);
-      cur.set(key, next);
-    } else if (!(next instanceof RObject))
-      throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
-    cur = next;
-  }
-  const last = keys[keys.length - 1] as Value;
-  const prev = cur.get(last);
-  if (setLeaf) {
-    if (prev === undefined) cur.set(last, RSet.of([v]));
-    else if (prev instanceof RSet) prev.add(v);
-    else throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
-    return;
-  }
-  if (prev !== undefined && !equal(prev, v))
-    throw new RegoError('eval_conflict_error', 'object keys must be unique', loc);
-  cur.set(last, v);
 }
