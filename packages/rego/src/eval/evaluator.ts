@@ -15,6 +15,7 @@ import {
 } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import { compiledBody } from './body-closures.ts';
+import { compiledRule, compiledSetRule } from './rule-closures.ts';
 import { BuiltinError, RegoError } from '../errors.ts';
 import { RObject, RSet, equal, formatValue, type Value } from '../value.ts';
 import {
@@ -61,6 +62,8 @@ export interface EvalSettings extends EvalLimits {
 
 const UNDEF = Symbol('undefined');
 const CLOCK_EVERY = 1024;
+const COMPLETE_CONFLICT = 'complete rules must not produce multiple outputs';
+const FUNCTION_CONFLICT = 'functions must not produce multiple outputs for same inputs';
 const NOT_CACHED = Symbol('not-cached');
 
 export class Evaluator {
@@ -614,11 +617,7 @@ export class Evaluator {
   completeValue(node: RuleNode): Value | undefined {
     let result: Value | undefined;
     for (const r of node.complete) {
-      const v = this.evalRuleChain(
-        r,
-        undefined,
-        'complete rules must not produce multiple outputs',
-      );
+      const v = compiledRule(r, this.policy.root, COMPLETE_CONFLICT)(this, undefined);
       if (v === undefined) continue;
       if (result !== undefined && !equal(result, v))
         throw new RegoError(
@@ -686,15 +685,7 @@ export class Evaluator {
 
   setValue(node: RuleNode): Value {
     const out = new RSet();
-    for (const r of node.sets) {
-      const f: Frame = new Array(r.nslots);
-      this.evalBody(r.body, f, () =>
-        this.evalTerm(r.key as RTerm, f, (v) => {
-          out.add(v);
-          return false;
-        }),
-      );
-    }
+    for (const r of node.sets) compiledSetRule(r, this.policy.root)(this, out);
     return out;
   }
 
@@ -833,11 +824,7 @@ export class Evaluator {
   callFunction(node: RuleNode, vals: Value[]): Value | undefined {
     let result: Value | undefined;
     for (const r of node.funcs) {
-      const v = this.evalRuleChain(
-        r,
-        vals,
-        'functions must not produce multiple outputs for same inputs',
-      );
+      const v = compiledRule(r, this.policy.root, FUNCTION_CONFLICT)(this, vals);
       if (v === undefined) continue;
       if (result !== undefined && !equal(result, v))
         throw new RegoError(

@@ -1,0 +1,106 @@
+// Rules compiled to closures once: complete rules and functions become
+// `(evaluator, args) => value`, set rules `(evaluator, out) => void`. A rule whose value
+// is a constant stops at its first solution (later ones could only repeat it), which
+// is what makes boolean helpers such as `is_admin(u) if { ... }` cheap.
+import type { CRule, RExpr, RTerm, RuleNode } from '../compiler/ir.ts';
+import { RegoError } from '../errors.ts';
+import { equal, type RSet, type Value } from '../value.ts';
+import { compiledBody } from './body-closures.ts';
+import type { Evaluator, Frame } from './evaluator.ts';
+import { MULTI, compiledTerm, type CTerm } from './term-closures.ts';
+
+export type RuleFn = (ev: Evaluator, args: Value[] | undefined) => Value | undefined;
+export type SetRuleFn = (ev: Evaluator, out: RSet) => void;
+
+const STOP = (): boolean => true;
+const rules = new WeakMap<CRule, RuleFn>();
+const sets = new WeakMap<CRule, SetRuleFn>();
+
+/** A complete rule or function definition with its else chain. */
+export function compiledRule(r: CRule, root: RuleNode, conflictMsg: string): RuleFn {
+  let fn = rules.get(r);
+  if (fn === undefined) {
+    fn = compileRule(r, root, conflictMsg);
+    rules.set(r, fn);
+  }
+  return fn;
+}
+
+function compileRule(r: CRule, root: RuleNode, conflictMsg: string): RuleFn {
+  // Parameters that are patterns are unified by the interpreter.
+  if (r.args && !r.argSlots) return (ev, args) => ev.evalRuleChain(r, args, conflictMsg);
+  const body = compiledBody(r.body, root);
+  const value = compiledTerm(r.value, root);
+  const slots = r.argSlots ?? [];
+  const nslots = r.nslots;
+  const elseRule = r.elseRule;
+  const orElse = (ev: Evaluator, args: Value[] | undefined): Value | undefined =>
+    elseRule ? compiledRule(elseRule, root, conflictMsg)(ev, args) : undefined;
+  const frame = (args: Value[] | undefined): Frame => {
+    const f: Frame = new Array(nslots);
+    if (args) for (let i = 0; i < slots.length; i++) f[slots[i] as number] = args[i];
+    return f;
+  };
+  if (r.value.t === 'const' && !mentionsPrint(r.body)) {
+    const c = r.value.v;
+    return (ev, args) => (body(ev, frame(args), STOP) ? c : orElse(ev, args));
+  }
+  return (ev, args) => {
+    const f = frame(args);
+    let result: Value | undefined;
+    body(ev, f, () =>
+      eachValue(ev, f, r.value, value, (v) => {
+        if (result !== undefined && !equal(result, v))
+          throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
+        result = v;
+        return false;
+      }),
+    );
+    return result === undefined ? orElse(ev, args) : result;
+  };
+}
+
+/** A partial set rule: adds each of its members to `out`. */
+export function compiledSetRule(r: CRule, root: RuleNode): SetRuleFn {
+  let fn = sets.get(r);
+  if (fn === undefined) {
+    const body = compiledBody(r.body, root);
+    const keyTerm = r.key as RTerm;
+    const key = compiledTerm(keyTerm, root);
+    const nslots = r.nslots;
+    fn = (ev, out) => {
+      const f: Frame = new Array(nslots);
+      body(ev, f, () =>
+        eachValue(ev, f, keyTerm, key, (v) => {
+          out.add(v);
+          return false;
+        }),
+      );
+    };
+    sets.set(r, fn);
+  }
+  return fn;
+}
+
+function eachValue(ev: Evaluator, f: Frame, t: RTerm, c: CTerm, k: (v: Value) => boolean): boolean {
+  if (!c.one) return c.gen(ev, f, k);
+  const v = c.one(ev, f);
+  if (v === MULTI) return ev.evalTerm(t, f, k);
+  return v !== undefined && k(v);
+}
+
+/** Conservative: any `print` call anywhere in the body (stopping early would drop output). */
+function mentionsPrint(body: RExpr[]): boolean {
+  const seen = new Set<object>();
+  const visit = (x: unknown): boolean => {
+    if (typeof x !== 'object' || x === null || seen.has(x)) return false;
+    seen.add(x);
+    if (Array.isArray(x)) return x.some(visit);
+    const proto = Object.getPrototypeOf(x) as unknown;
+    if (proto !== Object.prototype) return false;
+    const o = x as Record<string, unknown>;
+    if (o.t === 'call' && (o.fn as { name?: string } | undefined)?.name === 'print') return true;
+    return Object.values(o).some(visit);
+  };
+  return visit(body);
+}
