@@ -90,12 +90,11 @@ function compileUnify(a: RTerm, b: RTerm, next: Run, root: RuleNode): Run {
 function bindSlot(ev: Evaluator, f: Frame, k: K, v: Value, slot: number, next: Run): boolean {
   const cur = f[slot];
   if (cur !== undefined) return equal(cur, v) && next(ev, f, k);
+  // No try/finally: an exception abandons the whole evaluation, frame included.
   f[slot] = v;
-  try {
-    return next(ev, f, k);
-  } finally {
-    f[slot] = undefined;
-  }
+  const stop = next(ev, f, k);
+  f[slot] = undefined;
+  return stop;
 }
 
 function compileBind(t: RTerm, next: Run): Bind {

@@ -15,7 +15,7 @@ import {
 } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import { compiledBody } from './body-closures.ts';
-import { compiledRule, compiledSetRule } from './rule-closures.ts';
+import { compiledFunction, compiledRule, compiledSetRule } from './rule-closures.ts';
 import { BuiltinError, RegoError } from '../errors.ts';
 import { RObject, RSet, equal, formatValue, type Value } from '../value.ts';
 import {
@@ -63,7 +63,6 @@ export interface EvalSettings extends EvalLimits {
 const UNDEF = Symbol('undefined');
 const CLOCK_EVERY = 1024;
 const COMPLETE_CONFLICT = 'complete rules must not produce multiple outputs';
-const FUNCTION_CONFLICT = 'functions must not produce multiple outputs for same inputs';
 const NOT_CACHED = Symbol('not-cached');
 
 export class Evaluator {
@@ -820,27 +819,8 @@ export class Evaluator {
     return node ? this.callFunction(node, vals) : undefined;
   }
 
-  /** Calls a user function: every definition must agree on the result. */
   callFunction(node: RuleNode, vals: Value[]): Value | undefined {
-    let result: Value | undefined;
-    for (const r of node.funcs) {
-      const v = compiledRule(r, this.policy.root, FUNCTION_CONFLICT)(this, vals);
-      if (v === undefined) continue;
-      if (result !== undefined && !equal(result, v))
-        throw new RegoError(
-          'eval_conflict_error',
-          'functions must not produce multiple outputs for same inputs',
-          r.loc,
-        );
-      result = v;
-    }
-    if (result === undefined && node.defaultRule) {
-      this.evalTerm(node.defaultRule.value, new Array(node.defaultRule.nslots), (v) => {
-        result = v;
-        return true;
-      });
-    }
-    return result;
+    return compiledFunction(node, this.policy.root)(this, vals);
   }
 
   fnNode(fn: FnRef & { kind: 'user' }): RuleNode | undefined {

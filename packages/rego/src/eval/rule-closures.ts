@@ -15,6 +15,8 @@ export type SetRuleFn = (ev: Evaluator, out: RSet) => void;
 const STOP = (): boolean => true;
 const rules = new WeakMap<CRule, RuleFn>();
 const sets = new WeakMap<CRule, SetRuleFn>();
+const funcs = new WeakMap<RuleNode, RuleFn>();
+const FUNCTION_CONFLICT = 'functions must not produce multiple outputs for same inputs';
 
 /** A complete rule or function definition with its else chain. */
 export function compiledRule(r: CRule, root: RuleNode, conflictMsg: string): RuleFn {
@@ -58,6 +60,39 @@ function compileRule(r: CRule, root: RuleNode, conflictMsg: string): RuleFn {
     );
     return result === undefined ? orElse(ev, args) : result;
   };
+}
+
+/** A user function: all its definitions must agree; the default applies when none does. */
+export function compiledFunction(node: RuleNode, root: RuleNode): RuleFn {
+  let fn = funcs.get(node);
+  if (fn === undefined) {
+    const defs = node.funcs.map((r) => compiledRule(r, root, FUNCTION_CONFLICT));
+    const locs = node.funcs.map((r) => r.loc);
+    const dflt = node.defaultRule;
+    const fallback = dflt ? compiledTerm(dflt.value, root) : undefined;
+    const only = defs.length === 1 && !dflt ? defs[0] : undefined;
+    fn =
+      only ??
+      ((ev, args) => {
+        let result: Value | undefined;
+        for (let i = 0; i < defs.length; i++) {
+          const v = (defs[i] as RuleFn)(ev, args);
+          if (v === undefined) continue;
+          if (result !== undefined && !equal(result, v))
+            throw new RegoError('eval_conflict_error', FUNCTION_CONFLICT, locs[i]);
+          result = v;
+        }
+        if (result === undefined && dflt && fallback) {
+          eachValue(ev, new Array(dflt.nslots), dflt.value, fallback, (v) => {
+            result = v;
+            return true;
+          });
+        }
+        return result;
+      });
+    funcs.set(node, fn);
+  }
+  return fn;
 }
 
 /** A partial set rule: adds each of its members to `out`. */

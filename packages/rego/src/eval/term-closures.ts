@@ -7,9 +7,10 @@ import type { Loc } from '../ast.ts';
 import type { BuiltinDef } from '../builtins/types.ts';
 import { hasRules, isFuncNode, type FnRef, type RTerm, type RuleNode } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
-import { RObject, RSet, formatValue, type Value } from '../value.ts';
+import { RObject, RSet, formatValue, keyOf, type Value } from '../value.ts';
 import { lookup } from './documents.ts';
 import type { Evaluator, Frame } from './evaluator.ts';
+import { compiledFunction, type RuleFn } from './rule-closures.ts';
 
 export const MULTI: unique symbol = Symbol('multi');
 export type One = (ev: Evaluator, f: Frame) => Value | undefined | typeof MULTI;
@@ -138,16 +139,32 @@ type Walk = (ev: Evaluator, f: Frame, v: Value) => Value | undefined | typeof MU
 
 /** Looks up a ref path in a value; a segment that would iterate answers MULTI. */
 function compilePath(path: RTerm[], root: RuleNode): Walk | undefined {
+  if (path.every((p) => p.t === 'const')) return constPath(path.map((p) => (p as { v: Value }).v));
   const keys = compileAll(path, root);
   if (!keys) return undefined;
   const n = keys.length;
-  if (n === 0) return (_ev, _f, v) => v;
   return (ev, f, v) => {
     let cur: Value | undefined = v;
     for (let i = 0; i < n; i++) {
       const key = (keys[i] as One)(ev, f);
       if (key === undefined || key === MULTI) return key;
       cur = lookup(cur, key);
+      if (cur === undefined) return undefined;
+    }
+    return cur;
+  };
+}
+
+/** `x.a.b`: object map keys are computed once, so a field access is one Map lookup. */
+function constPath(keys: Value[]): Walk {
+  const n = keys.length;
+  const mapKeys = keys.map(keyOf);
+  if (n === 0) return (_ev, _f, v) => v;
+  return (_ev, _f, v) => {
+    let cur: Value | undefined = v;
+    for (let i = 0; i < n; i++) {
+      if (cur instanceof RObject) cur = cur.map.get(mapKeys[i] as string)?.[1];
+      else cur = lookup(cur as Value, keys[i] as Value);
       if (cur === undefined) return undefined;
     }
     return cur;
@@ -228,8 +245,29 @@ function compileCall(t: RTerm & { t: 'call' }, root: RuleNode): One | undefined 
   const n = args.length;
   const name = fn.name;
   const call = fn.kind === 'builtin' ? builtinCall(fn.def, name, t.loc) : userCall(fn, root);
+  const mocked = (ev: Evaluator): boolean => ev.env.mocks !== undefined && ev.env.mocks.has(name);
+  // Fixed small arities build the argument array as a literal (no holes, no loop).
+  if (n === 1) {
+    const a0 = args[0] as One;
+    return (ev, f) => {
+      if (mocked(ev)) return MULTI;
+      const x = a0(ev, f);
+      return x === undefined || x === MULTI ? x : call(ev, [x]);
+    };
+  }
+  if (n === 2) {
+    const a0 = args[0] as One;
+    const a1 = args[1] as One;
+    return (ev, f) => {
+      if (mocked(ev)) return MULTI;
+      const x = a0(ev, f);
+      if (x === undefined || x === MULTI) return x;
+      const y = a1(ev, f);
+      return y === undefined || y === MULTI ? y : call(ev, [x, y]);
+    };
+  }
   return (ev, f) => {
-    if (ev.env.mocks?.has(name)) return MULTI;
+    if (mocked(ev)) return MULTI;
     const vals = new Array<Value>(n);
     for (let i = 0; i < n; i++) {
       const v = (args[i] as One)(ev, f);
@@ -258,7 +296,9 @@ function userCall(fn: FnRef & { kind: 'user' }, root: RuleNode): Call {
   for (const p of fn.path) node = node?.children.get(p);
   const target = node;
   if (!target) return () => undefined;
-  return (ev, vals) => ev.callFunction(target, vals);
+  // Resolved on first call: compiling it now could recurse into this very call.
+  let call: RuleFn | undefined;
+  return (ev, vals) => (call ??= compiledFunction(target, root))(ev, vals);
 }
 
 function compileTemplate(parts: (string | RTerm)[], root: RuleNode): One | undefined {
