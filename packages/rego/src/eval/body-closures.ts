@@ -7,6 +7,9 @@ import type { RExpr, RTerm, RuleNode } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import { RObject, RSet, equal, type Value } from '../value.ts';
 import type { Evaluator, Frame } from './evaluator.ts';
+import { evalExpr, evalExprCore } from './expressions.ts';
+import { evalTerm } from './terms.ts';
+import { unifyTT, unifyTV } from './unify.ts';
 import { MULTI, compiledTerm } from './term-closures.ts';
 
 type K = () => boolean;
@@ -31,7 +34,7 @@ export function compiledBody(body: RExpr[], root: RuleNode): Run {
 function compileExpr(e: RExpr, next: Run, root: RuleNode): Run {
   const loc = e.loc;
   let core: Run;
-  if (e.withs.length) core = (ev, f, k) => ev.evalExpr(e, f, () => next(ev, f, k));
+  if (e.withs.length) core = (ev, f, k) => evalExpr(ev, e, f, () => next(ev, f, k));
   else if (e.neg) {
     const inner = compileCore(e, STOP, root);
     core = (ev, f, k) => (inner(ev, f, k) ? false : next(ev, f, k));
@@ -53,26 +56,26 @@ function compileCore(e: RExpr, next: Run, root: RuleNode): Run {
     case 'somein':
       return compileSomeIn(e, next, root);
     default:
-      return (ev, f, k) => ev.evalExprCore(e, f, () => next(ev, f, k));
+      return (ev, f, k) => evalExprCore(ev, e, f, () => next(ev, f, k));
   }
 }
 
 /** A term used as a test: succeeds for each value that is not `false`. */
 function compileTest(e: RExpr, t: RTerm, next: Run, root: RuleNode): Run {
   if (t.t === 'call' && hasOutputArg(t))
-    return (ev, f, k) => ev.evalExprCore(e, f, () => next(ev, f, k));
+    return (ev, f, k) => evalExprCore(ev, e, f, () => next(ev, f, k));
   const { one, gen } = compiledTerm(t, root);
   if (!one) return (ev, f, k) => gen(ev, f, (v) => v !== false && next(ev, f, k));
   return (ev, f, k) => {
     const v = one(ev, f);
-    if (v === MULTI) return ev.evalTerm(t, f, (x) => x !== false && next(ev, f, k));
+    if (v === MULTI) return evalTerm(ev, t, f, (x) => x !== false && next(ev, f, k));
     return v !== undefined && v !== false && next(ev, f, k);
   };
 }
 
 /** `x := t` and `x = t` bind or compare directly; other shapes use the interpreter. */
 function compileUnify(a: RTerm, b: RTerm, next: Run, root: RuleNode): Run {
-  const general: Run = (ev, f, k) => ev.unifyTT(a, b, f, () => next(ev, f, k));
+  const general: Run = (ev, f, k) => unifyTT(ev, a, b, f, () => next(ev, f, k));
   const local = a.t === 'local' ? a : b.t === 'local' ? b : undefined;
   if (!local) return general;
   const other = local === a ? b : a;
@@ -106,7 +109,7 @@ function compileBind(t: RTerm, next: Run): Bind {
     const c = t.v;
     return (ev, f, k, v) => equal(c, v) && next(ev, f, k);
   }
-  return (ev, f, k, v) => ev.unifyTV(t, v, f, () => next(ev, f, k));
+  return (ev, f, k, v) => unifyTV(ev, t, v, f, () => next(ev, f, k));
 }
 
 /** `some v in xs` / `some k, v in xs`: members in Rego order (objects by key). */

@@ -7,6 +7,8 @@ import { RegoError } from '../errors.ts';
 import { equal, type RSet, type Value } from '../value.ts';
 import { compiledBody } from './body-closures.ts';
 import type { Evaluator, Frame } from './evaluator.ts';
+import { evalRuleChain } from './rules.ts';
+import { evalTerm } from './terms.ts';
 import { MULTI, compiledTerm, type CTerm } from './term-closures.ts';
 
 export type RuleFn = (ev: Evaluator, args: Value[] | undefined) => Value | undefined;
@@ -30,7 +32,7 @@ export function compiledRule(r: CRule, root: RuleNode, conflictMsg: string): Rul
 
 function compileRule(r: CRule, root: RuleNode, conflictMsg: string): RuleFn {
   // Parameters that are patterns are unified by the interpreter.
-  if (r.args && !r.argSlots) return (ev, args) => ev.evalRuleChain(r, args, conflictMsg);
+  if (r.args && !r.argSlots) return (ev, args) => evalRuleChain(ev, r, args, conflictMsg);
   const body = compiledBody(r.body, root);
   const value = compiledTerm(r.value, root);
   const slots = r.argSlots ?? [];
@@ -120,7 +122,7 @@ export function compiledSetRule(r: CRule, root: RuleNode): SetRuleFn {
 function eachValue(ev: Evaluator, f: Frame, t: RTerm, c: CTerm, k: (v: Value) => boolean): boolean {
   if (!c.one) return c.gen(ev, f, k);
   const v = c.one(ev, f);
-  if (v === MULTI) return ev.evalTerm(t, f, k);
+  if (v === MULTI) return evalTerm(ev, t, f, k);
   return v !== undefined && k(v);
 }
 

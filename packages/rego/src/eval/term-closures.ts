@@ -10,6 +10,9 @@ import { hasOutputArg } from '../compiler/safety.ts';
 import { RObject, RSet, formatValue, keyOf, type Value } from '../value.ts';
 import { lookup } from './documents.ts';
 import type { Evaluator, Frame } from './evaluator.ts';
+import { builtinFailure } from './calls.ts';
+import { ruleValue } from './rules.ts';
+import { evalTerm } from './terms.ts';
 import { compiledFunction, type RuleFn } from './rule-closures.ts';
 
 export const MULTI: unique symbol = Symbol('multi');
@@ -26,7 +29,7 @@ export function compiledTerm(t: RTerm, root: RuleNode): CTerm {
   let c = cache.get(t);
   if (c === undefined) {
     const one = containsPrint(t) ? undefined : compileOne(t, root);
-    c = { one, gen: one ? genFromOne(t, one) : (ev, f, k) => ev.evalTerm(t, f, k) };
+    c = { one, gen: one ? genFromOne(t, one) : (ev, f, k) => evalTerm(ev, t, f, k) };
     cache.set(t, c);
   }
   return c;
@@ -35,7 +38,7 @@ export function compiledTerm(t: RTerm, root: RuleNode): CTerm {
 function genFromOne(t: RTerm, one: One): Gen {
   return (ev, f, k) => {
     const v = one(ev, f);
-    if (v === MULTI) return ev.evalTerm(t, f, k);
+    if (v === MULTI) return evalTerm(ev, t, f, k);
     return v !== undefined && k(v);
   };
 }
@@ -188,7 +191,7 @@ function compileData(path: RTerm[], root: RuleNode): One | undefined {
     for (let i = 0; ; i++) {
       if (hasRules(node)) {
         if (isFuncNode(node)) return undefined;
-        const v = ev.ruleValue(node);
+        const v = ruleValue(ev, node);
         return v === undefined ? undefined : restOf(ev, f, keys, i, v, false);
       }
       if (i === n) return MULTI;
@@ -286,7 +289,7 @@ function builtinCall(def: BuiltinDef, name: string, loc: Loc): Call {
     try {
       return fn(vals, ev.ctx);
     } catch (e) {
-      return ev.builtinFailure(e, name, loc);
+      return builtinFailure(ev, e, name, loc);
     }
   };
 }
