@@ -3,6 +3,7 @@
 // same (evaluator, frame, continuation) triple down the chain and allocates nothing
 // per step. Rare forms (`with`, `every`, `and`/`or`, output-argument calls, general
 // unification) run through the interpreter, which comes back here for nested bodies.
+import type { Loc } from '../ast.ts';
 import type { RExpr, RTerm, RuleNode } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import { RObject, RSet, equal, type Value } from '../value.ts';
@@ -31,42 +32,53 @@ export function compiledBody(body: RExpr[], root: RuleNode): Run {
   return run;
 }
 
-function compileExpr(e: RExpr, next: Run, root: RuleNode): Run {
-  const loc = e.loc;
-  let core: Run;
-  if (e.withs.length) core = (ev, f, k) => evalExpr(ev, e, f, () => next(ev, f, k));
-  else if (e.neg) {
-    const inner = compileCore(e, STOP, root);
-    core = (ev, f, k) => (inner(ev, f, k) ? false : next(ev, f, k));
-  } else core = compileCore(e, next, root);
+/** Counts one step per expression; the clock is read only every CLOCK_EVERY steps. */
+function tick(ev: Evaluator, loc: Loc): void {
+  if (++ev.steps > ev.checkAt) ev.checkLimits(loc);
+}
+
+function counted(loc: Loc, run: Run): Run {
   return (ev, f, k) => {
-    if (++ev.steps > ev.checkAt) ev.checkLimits(loc);
-    return core(ev, f, k);
+    tick(ev, loc);
+    return run(ev, f, k);
   };
 }
 
+function compileExpr(e: RExpr, next: Run, root: RuleNode): Run {
+  const loc = e.loc;
+  if (e.withs.length) return counted(loc, (ev, f, k) => evalExpr(ev, e, f, () => next(ev, f, k)));
+  if (e.neg) {
+    const inner = compileCore(e, STOP, root);
+    return (ev, f, k) => (inner(ev, f, k) ? false : next(ev, f, k));
+  }
+  return compileCore(e, next, root);
+}
+
+/** The hot forms count their step inline; the rest are wrapped. */
 function compileCore(e: RExpr, next: Run, root: RuleNode): Run {
   switch (e.k) {
-    case 'true':
-      return next;
     case 'term':
       return compileTest(e, e.term, next, root);
     case 'unify':
-      return compileUnify(e.a, e.b, next, root);
+      return compileUnify(e, e.a, e.b, next, root);
     case 'somein':
       return compileSomeIn(e, next, root);
+    case 'true':
+      return counted(e.loc, next);
     default:
-      return (ev, f, k) => evalExprCore(ev, e, f, () => next(ev, f, k));
+      return counted(e.loc, (ev, f, k) => evalExprCore(ev, e, f, () => next(ev, f, k)));
   }
 }
 
 /** A term used as a test: succeeds for each value that is not `false`. */
 function compileTest(e: RExpr, t: RTerm, next: Run, root: RuleNode): Run {
+  const loc = e.loc;
   if (t.t === 'call' && hasOutputArg(t))
-    return (ev, f, k) => evalExprCore(ev, e, f, () => next(ev, f, k));
+    return counted(loc, (ev, f, k) => evalExprCore(ev, e, f, () => next(ev, f, k)));
   const { one, gen } = compiledTerm(t, root);
-  if (!one) return (ev, f, k) => gen(ev, f, (v) => v !== false && next(ev, f, k));
+  if (!one) return counted(loc, (ev, f, k) => gen(ev, f, (v) => v !== false && next(ev, f, k)));
   return (ev, f, k) => {
+    tick(ev, loc);
     const v = one(ev, f);
     if (v === MULTI) return evalTerm(ev, t, f, (x) => x !== false && next(ev, f, k));
     return v !== undefined && v !== false && next(ev, f, k);
@@ -74,15 +86,15 @@ function compileTest(e: RExpr, t: RTerm, next: Run, root: RuleNode): Run {
 }
 
 /** `x := t` and `x = t` bind or compare directly; other shapes use the interpreter. */
-function compileUnify(a: RTerm, b: RTerm, next: Run, root: RuleNode): Run {
+function compileUnify(e: RExpr, a: RTerm, b: RTerm, next: Run, root: RuleNode): Run {
+  const loc = e.loc;
   const general: Run = (ev, f, k) => unifyTT(ev, a, b, f, () => next(ev, f, k));
   const local = a.t === 'local' ? a : b.t === 'local' ? b : undefined;
-  if (!local) return general;
-  const other = local === a ? b : a;
-  const one = compiledTerm(other, root).one;
-  if (!one) return general;
+  const one = local ? compiledTerm(local === a ? b : a, root).one : undefined;
+  if (!local || !one) return counted(loc, general);
   const slot = local.slot;
   return (ev, f, k) => {
+    tick(ev, loc);
     const v = one(ev, f);
     if (v === MULTI) return general(ev, f, k);
     if (v === undefined) return false;
@@ -121,7 +133,9 @@ function compileSomeIn(e: RExpr & { k: 'somein' }, next: Run, root: RuleNode): R
     ? keyedMembers(compileBind(keyTerm, DONE), val)
     : members(val);
   const domOne = dom.one;
+  const loc = e.loc;
   return (ev, f, k) => {
+    tick(ev, loc);
     const d = domOne ? domOne(ev, f) : MULTI;
     if (d === MULTI) return dom.gen(ev, f, (x) => each(ev, f, k, x));
     return d !== undefined && each(ev, f, k, d);
