@@ -69,6 +69,8 @@ function compileOne(t: RTerm, root: RuleNode): One | undefined {
     case 'data':
       return compileData(t.path, root);
     case 'ref': {
+      if (t.head.t === 'local' && t.path.length === 1 && t.path[0]?.t === 'const')
+        return fieldOf(t.head.slot, t.path[0].v);
       const head = compileOne(t.head, root);
       const walk = compilePath(t.path, root);
       if (!head || !walk) return undefined;
@@ -155,6 +157,16 @@ function compilePath(path: RTerm[], root: RuleNode): Walk | undefined {
       if (cur === undefined) return undefined;
     }
     return cur;
+  };
+}
+
+/** `x.a`, the commonest ref, in one closure. */
+function fieldOf(slot: number, key: Value): One {
+  const mk = keyOf(key);
+  return (_ev, f) => {
+    const h = f[slot];
+    if (h === undefined) return MULTI;
+    return h instanceof RObject ? h.map.get(mk)?.[1] : lookup(h, key);
   };
 }
 
@@ -261,6 +273,14 @@ function compileCall(t: RTerm & { t: 'call' }, root: RuleNode): One | undefined 
   if (n === 2) {
     const a0 = args[0] as One;
     const a1 = args[1] as One;
+    const c1 = t.args[1]?.t === 'const' ? t.args[1].v : undefined;
+    // `x == "deploy"`, `startswith(s, "x")`: a constant operand needs no closure call.
+    if (c1 !== undefined)
+      return (ev, f) => {
+        if (mocked(ev)) return MULTI;
+        const x = a0(ev, f);
+        return x === undefined || x === MULTI ? x : call(ev, [x, c1]);
+      };
     return (ev, f) => {
       if (mocked(ev)) return MULTI;
       const x = a0(ev, f);
