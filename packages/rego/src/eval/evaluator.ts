@@ -11,8 +11,6 @@ import type { Value } from '../value.ts';
 import { compiledBody } from './body-closures.ts';
 import type { Overlay } from './documents.ts';
 
-export { lookup, upsert } from './documents.ts';
-
 export type Frame = (Value | undefined)[];
 export type K = () => boolean;
 export type VK = (v: Value) => boolean;

@@ -2,14 +2,13 @@
 // `(evaluator, args) => value`, set rules `(evaluator, out) => void`. A rule whose value
 // is a constant stops at its first solution (later ones could only repeat it), which
 // is what makes boolean helpers such as `is_admin(u) if { ... }` cheap.
-import type { CRule, RExpr, RTerm, RuleNode } from '../compiler/ir.ts';
+import type { CRule, RTerm, RuleNode } from '../compiler/ir.ts';
 import { RegoError } from '../errors.ts';
 import { equal, type RSet, type Value } from '../value.ts';
 import { compiledBody } from './body-closures.ts';
 import type { Evaluator, Frame } from './evaluator.ts';
 import { evalRuleChain } from './rules.ts';
-import { evalTerm } from './terms.ts';
-import { MULTI, compiledTerm, type CTerm } from './term-closures.ts';
+import { compiledTerm, eachValue, mentionsPrint } from './term-closures.ts';
 
 export type RuleFn = (ev: Evaluator, args: Value[] | undefined) => Value | undefined;
 export type SetRuleFn = (ev: Evaluator, out: RSet) => void;
@@ -117,27 +116,4 @@ export function compiledSetRule(r: CRule, root: RuleNode): SetRuleFn {
     sets.set(r, fn);
   }
   return fn;
-}
-
-function eachValue(ev: Evaluator, f: Frame, t: RTerm, c: CTerm, k: (v: Value) => boolean): boolean {
-  if (!c.one) return c.gen(ev, f, k);
-  const v = c.one(ev, f);
-  if (v === MULTI) return evalTerm(ev, t, f, k);
-  return v !== undefined && k(v);
-}
-
-/** Conservative: any `print` call anywhere in the body (stopping early would drop output). */
-function mentionsPrint(body: RExpr[]): boolean {
-  const seen = new Set<object>();
-  const visit = (x: unknown): boolean => {
-    if (typeof x !== 'object' || x === null || seen.has(x)) return false;
-    seen.add(x);
-    if (Array.isArray(x)) return x.some(visit);
-    const proto = Object.getPrototypeOf(x) as unknown;
-    if (proto !== Object.prototype) return false;
-    const o = x as Record<string, unknown>;
-    if (o.t === 'call' && (o.fn as { name?: string } | undefined)?.name === 'print') return true;
-    return Object.values(o).some(visit);
-  };
-  return visit(body);
 }

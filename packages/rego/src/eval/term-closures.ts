@@ -7,7 +7,9 @@ import type { Loc } from '../ast.ts';
 import type { BuiltinDef } from '../builtins/types.ts';
 import { hasRules, isFuncNode, type FnRef, type RTerm, type RuleNode } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
-import { RObject, RSet, formatValue, keyOf, type Value } from '../value.ts';
+import { RegoError } from '../errors.ts';
+import { RObject, RSet, equal, formatValue, keyOf, type Value } from '../value.ts';
+import { compiledBody } from './body-closures.ts';
 import { lookup } from './documents.ts';
 import type { Evaluator, Frame } from './evaluator.ts';
 import { builtinFailure } from './calls.ts';
@@ -40,6 +42,48 @@ function genFromOne(t: RTerm, one: One): Gen {
     const v = one(ev, f);
     if (v === MULTI) return evalTerm(ev, t, f, k);
     return v !== undefined && k(v);
+  };
+}
+
+/** A comprehension always has exactly one value: the collection its body builds. */
+function compileComprehension(
+  t: RTerm & { t: 'arraycompr' | 'setcompr' | 'objectcompr' },
+  root: RuleNode,
+): One {
+  const body = compiledBody(t.body, root);
+  if (t.t === 'objectcompr') {
+    const kt = t.key;
+    const vt = t.value;
+    const key = compiledTerm(kt, root);
+    const val = compiledTerm(vt, root);
+    return (ev, f) => {
+      const out = new RObject();
+      body(ev, f, () =>
+        eachValue(ev, f, kt, key, (k) =>
+          eachValue(ev, f, vt, val, (v) => {
+            const prev = out.get(k);
+            if (prev !== undefined && !equal(prev, v))
+              throw new RegoError('eval_conflict_error', 'object keys must be unique');
+            out.set(k, v);
+            return false;
+          }),
+        ),
+      );
+      return out;
+    };
+  }
+  const tt = t.term;
+  const term = compiledTerm(tt, root);
+  if (t.t === 'setcompr')
+    return (ev, f) => {
+      const out = new RSet();
+      body(ev, f, () => eachValue(ev, f, tt, term, (v) => (out.add(v), false)));
+      return out;
+    };
+  return (ev, f) => {
+    const out: Value[] = [];
+    body(ev, f, () => eachValue(ev, f, tt, term, (v) => (out.push(v), false)));
+    return out;
   };
 }
 
@@ -124,9 +168,10 @@ function compileOne(t: RTerm, root: RuleNode): One | undefined {
       return compileCall(t, root);
     case 'template':
       return compileTemplate(t.parts, root);
-    default:
-      // Comprehensions: the interpreter collects them through compiled bodies.
-      return undefined;
+    case 'arraycompr':
+    case 'setcompr':
+    case 'objectcompr':
+      return compileComprehension(t, root);
   }
 }
 
@@ -366,7 +411,40 @@ function containsPrint(t: RTerm): boolean {
       return t.items.some(([a, b]) => containsPrint(a) || containsPrint(b));
     case 'template':
       return t.parts.some((p) => typeof p !== 'string' && containsPrint(p));
+    case 'arraycompr':
+    case 'setcompr':
+    case 'objectcompr':
+      return mentionsPrint(t);
     default:
       return false;
   }
+}
+
+/** Conservative deep scan of an IR subtree for a `print` call. */
+export function mentionsPrint(ir: unknown): boolean {
+  const seen = new Set<object>();
+  const visit = (x: unknown): boolean => {
+    if (typeof x !== 'object' || x === null || seen.has(x)) return false;
+    seen.add(x);
+    if (Array.isArray(x)) return x.some(visit);
+    if (Object.getPrototypeOf(x) !== Object.prototype) return false;
+    const o = x as Record<string, unknown>;
+    if (o.t === 'call' && (o.fn as { name?: string } | undefined)?.name === 'print') return true;
+    return Object.values(o).some(visit);
+  };
+  return visit(ir);
+}
+
+/** Runs `k` for each value of a compiled term (usually just one, without a generator). */
+export function eachValue(
+  ev: Evaluator,
+  f: Frame,
+  t: RTerm,
+  c: CTerm,
+  k: (v: Value) => boolean,
+): boolean {
+  if (!c.one) return c.gen(ev, f, k);
+  const v = c.one(ev, f);
+  if (v === MULTI) return evalTerm(ev, t, f, k);
+  return v !== undefined && k(v);
 }
