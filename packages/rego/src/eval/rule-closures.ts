@@ -8,7 +8,8 @@ import { equal, type RSet, type Value } from '../value.ts';
 import { compiledBody } from './body-closures.ts';
 import type { Evaluator, Frame } from './evaluator.ts';
 import { evalRuleChain } from './rules.ts';
-import { compiledTerm, eachValue, mentionsPrint } from './term-closures.ts';
+import { mentionsPrint } from './print-scan.ts';
+import { compiledTerm, eachValue } from './term-closures.ts';
 
 export type RuleFn = (ev: Evaluator, args: Value[] | undefined) => Value | undefined;
 export type SetRuleFn = (ev: Evaluator, out: RSet) => void;
