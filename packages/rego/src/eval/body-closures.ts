@@ -8,7 +8,6 @@ import type { RExpr, RTerm, RuleNode } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import type { Evaluator } from './evaluator.ts';
 import { evalExpr, evalExprCore } from './expressions.ts';
-import { evalTerm } from './terms.ts';
 import { unifyTT } from './unify.ts';
 import { DONE, STOP, bindSlot, type Run } from './bindings.ts';
 import { compileEvery, compileSomeIn } from './iteration-closures.ts';
@@ -71,12 +70,12 @@ function compileTest(e: RExpr, t: RTerm, next: Run, root: RuleNode): Run {
   const loc = e.loc;
   if (t.t === 'call' && hasOutputArg(t))
     return counted(loc, (ev, f, k) => evalExprCore(ev, e, f, () => next(ev, f, k)));
-  const { one, gen } = compiledTerm(t, root);
+  const { one, gen, multi } = compiledTerm(t, root);
   if (!one) return counted(loc, (ev, f, k) => gen(ev, f, (v) => v !== false && next(ev, f, k)));
   return (ev, f, k) => {
     tick(ev, loc);
     const v = one(ev, f);
-    if (v === MULTI) return evalTerm(ev, t, f, (x) => x !== false && next(ev, f, k));
+    if (v === MULTI) return multi(ev, f, (x) => x !== false && next(ev, f, k));
     return v !== undefined && v !== false && next(ev, f, k);
   };
 }
@@ -86,13 +85,20 @@ function compileUnify(e: RExpr, a: RTerm, b: RTerm, next: Run, root: RuleNode): 
   const loc = e.loc;
   const general: Run = (ev, f, k) => unifyTT(ev, a, b, f, () => next(ev, f, k));
   const local = a.t === 'local' ? a : b.t === 'local' ? b : undefined;
-  const one = local ? compiledTerm(local === a ? b : a, root).one : undefined;
-  if (!local || !one) return counted(loc, general);
+  const other = local === a ? b : a;
+  const ct = local ? compiledTerm(other, root) : undefined;
+  const one = ct?.one;
+  if (!local || !ct || !one) return counted(loc, general);
   const slot = local.slot;
+  // An iterating ref yields values to bind or compare; other shapes may be patterns.
+  const multi: Run =
+    other.t === 'input' || other.t === 'ref'
+      ? (ev, f, k) => ct.multi(ev, f, (v) => bindSlot(ev, f, k, v, slot, next))
+      : general;
   return (ev, f, k) => {
     tick(ev, loc);
     const v = one(ev, f);
-    if (v === MULTI) return general(ev, f, k);
+    if (v === MULTI) return multi(ev, f, k);
     if (v === undefined) return false;
     return bindSlot(ev, f, k, v, slot, next);
   };

@@ -21,7 +21,7 @@ export function compileSomeIn(e: RExpr & { k: 'somein' }, next: Run, root: RuleN
   return (ev, f, k) => {
     tick(ev, loc);
     const d = domOne ? domOne(ev, f) : MULTI;
-    if (d === MULTI) return dom.gen(ev, f, (x) => each(ev, f, k, x));
+    if (d === MULTI) return dom.multi(ev, f, (x) => each(ev, f, k, x));
     return d !== undefined && each(ev, f, k, d);
   };
 }
@@ -78,7 +78,7 @@ export function compileEvery(e: RExpr & { k: 'every' }, next: Run, root: RuleNod
   return (ev, f, k) => {
     tick(ev, loc);
     const d = domOne ? domOne(ev, f) : MULTI;
-    if (d === MULTI) return dom.gen(ev, f, (x) => all(ev, f, x) && next(ev, f, k));
+    if (d === MULTI) return dom.multi(ev, f, (x) => all(ev, f, x) && next(ev, f, k));
     return d !== undefined && all(ev, f, d) && next(ev, f, k);
   };
 }

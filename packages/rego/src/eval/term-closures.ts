@@ -11,14 +11,18 @@ import { compileCall } from './call-closures.ts';
 import { compileComprehension } from './comprehension-closures.ts';
 import { compileData } from './data-closures.ts';
 import { containsPrint } from './print-scan.ts';
-import { evalTerm } from './terms.ts';
+import { compileMulti } from './ref-iteration.ts';
 
 export const MULTI: unique symbol = Symbol('multi');
 export type One = (ev: Evaluator, f: Frame) => Value | undefined | typeof MULTI;
 export type Gen = (ev: Evaluator, f: Frame, k: (v: Value) => boolean) => boolean;
 export interface CTerm {
+  /** Direct single value, when the term's shape allows one. */
   one: One | undefined;
+  /** Every value, for callers that iterate. */
   gen: Gen;
+  /** Every value, once `one` has answered MULTI. */
+  multi: Gen;
 }
 
 const cache = new WeakMap<RTerm, CTerm>();
@@ -27,16 +31,17 @@ export function compiledTerm(t: RTerm, root: RuleNode): CTerm {
   let c = cache.get(t);
   if (c === undefined) {
     const one = containsPrint(t) ? undefined : compileOne(t, root);
-    c = { one, gen: one ? genFromOne(t, one) : (ev, f, k) => evalTerm(ev, t, f, k) };
+    const multi = compileMulti(t);
+    c = { one, gen: one ? genFromOne(one, multi) : multi, multi };
     cache.set(t, c);
   }
   return c;
 }
 
-function genFromOne(t: RTerm, one: One): Gen {
+function genFromOne(one: One, multi: Gen): Gen {
   return (ev, f, k) => {
     const v = one(ev, f);
-    if (v === MULTI) return evalTerm(ev, t, f, k);
+    if (v === MULTI) return multi(ev, f, k);
     return v !== undefined && k(v);
   };
 }
@@ -220,6 +225,6 @@ export function eachValue(
 ): boolean {
   if (!c.one) return c.gen(ev, f, k);
   const v = c.one(ev, f);
-  if (v === MULTI) return evalTerm(ev, t, f, k);
+  if (v === MULTI) return c.multi(ev, f, k);
   return v !== undefined && k(v);
 }
