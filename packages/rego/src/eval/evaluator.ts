@@ -74,7 +74,11 @@ export class Evaluator {
     this.deadline = s.timeoutMs !== undefined ? Date.now() + s.timeoutMs : Infinity;
     this.strict = s.strictBuiltinErrors ?? false;
     const print = s.print ?? ((m: string) => process.stderr.write(m + '\n'));
-    this.ctx = builtinCtx(s.nowNs, print);
+    this.ctx = {
+      nowNs: s.nowNs ?? BigInt(Date.now()) * 1000000n,
+      cache: new Map(),
+      print,
+    };
   }
 
   evalBody(body: RExpr[], f: Frame, k: K): boolean {
@@ -96,20 +100,4 @@ export class Evaluator {
         : 'time limit exceeded';
     throw new RegoError('eval_limit_exceeded', `evaluation stopped: ${what}`, loc);
   }
-}
-
-/** The clock is read now but converted, like the cache, only if a builtin asks. */
-function builtinCtx(fixedNs: bigint | undefined, print: (msg: string) => void): BuiltinCtx {
-  const startMs = Date.now();
-  let nowNs = fixedNs;
-  let cache: Map<string, unknown> | undefined;
-  return {
-    get nowNs(): bigint {
-      return (nowNs ??= BigInt(startMs) * 1000000n);
-    },
-    get cache(): Map<string, unknown> {
-      return (cache ??= new Map());
-    },
-    print,
-  };
 }
