@@ -13,15 +13,13 @@ export function compileComprehension(
 ): One {
   const body = compiledBody(t.body, root);
   if (t.t === 'objectcompr') {
-    const kt = t.key;
-    const vt = t.value;
-    const key = compiledTerm(kt, root);
-    const val = compiledTerm(vt, root);
+    const key = compiledTerm(t.key, root);
+    const val = compiledTerm(t.value, root);
     return (ev, f) => {
       const out = new RObject();
       body(ev, f, () =>
-        eachValue(ev, f, kt, key, (k) =>
-          eachValue(ev, f, vt, val, (v) => {
+        eachValue(ev, f, key, (k) =>
+          eachValue(ev, f, val, (v) => {
             const prev = out.get(k);
             if (prev !== undefined && !equal(prev, v))
               throw new RegoError('eval_conflict_error', 'object keys must be unique');
@@ -33,17 +31,16 @@ export function compileComprehension(
       return out;
     };
   }
-  const tt = t.term;
-  const term = compiledTerm(tt, root);
+  const term = compiledTerm(t.term, root);
   if (t.t === 'setcompr')
     return (ev, f) => {
       const out = new RSet();
-      body(ev, f, () => eachValue(ev, f, tt, term, (v) => (out.add(v), false)));
+      body(ev, f, () => eachValue(ev, f, term, (v) => (out.add(v), false)));
       return out;
     };
   return (ev, f) => {
     const out: Value[] = [];
-    body(ev, f, () => eachValue(ev, f, tt, term, (v) => (out.push(v), false)));
+    body(ev, f, () => eachValue(ev, f, term, (v) => (out.push(v), false)));
     return out;
   };
 }

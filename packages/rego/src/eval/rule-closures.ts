@@ -53,7 +53,7 @@ function compileRule(r: CRule, root: RuleNode, conflictMsg: string): RuleFn {
     const f = frame(args);
     let result: Value | undefined;
     body(ev, f, () =>
-      eachValue(ev, f, r.value, value, (v) => {
+      eachValue(ev, f, value, (v) => {
         if (result !== undefined && !equal(result, v))
           throw new RegoError('eval_conflict_error', conflictMsg, r.loc);
         result = v;
@@ -85,7 +85,7 @@ export function compiledFunction(node: RuleNode, root: RuleNode): RuleFn {
           result = v;
         }
         if (result === undefined && dflt && fallback) {
-          eachValue(ev, new Array(dflt.nslots), dflt.value, fallback, (v) => {
+          eachValue(ev, new Array(dflt.nslots), fallback, (v) => {
             result = v;
             return true;
           });
@@ -102,13 +102,12 @@ export function compiledSetRule(r: CRule, root: RuleNode): SetRuleFn {
   let fn = sets.get(r);
   if (fn === undefined) {
     const body = compiledBody(r.body, root);
-    const keyTerm = r.key as RTerm;
-    const key = compiledTerm(keyTerm, root);
+    const key = compiledTerm(r.key as RTerm, root);
     const nslots = r.nslots;
     fn = (ev, out) => {
       const f: Frame = new Array(nslots);
       body(ev, f, () =>
-        eachValue(ev, f, keyTerm, key, (v) => {
+        eachValue(ev, f, key, (v) => {
           out.add(v);
           return false;
         }),

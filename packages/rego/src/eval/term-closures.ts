@@ -216,13 +216,7 @@ function compileTemplate(parts: (string | RTerm)[], root: RuleNode): One | undef
 }
 
 /** Runs `k` for each value of a compiled term (usually just one, without a generator). */
-export function eachValue(
-  ev: Evaluator,
-  f: Frame,
-  t: RTerm,
-  c: CTerm,
-  k: (v: Value) => boolean,
-): boolean {
+export function eachValue(ev: Evaluator, f: Frame, c: CTerm, k: (v: Value) => boolean): boolean {
   if (!c.one) return c.gen(ev, f, k);
   const v = c.one(ev, f);
   if (v === MULTI) return c.multi(ev, f, k);
