@@ -6,9 +6,34 @@ import type { FnRef, RTerm, RuleNode } from '../compiler/ir.ts';
 import { hasOutputArg } from '../compiler/safety.ts';
 import type { Value } from '../value.ts';
 import { builtinFailure } from './calls.ts';
+import { comparison, type Comparison } from './comparisons.ts';
 import type { Evaluator } from './evaluator.ts';
 import { compiledFunction, type RuleFn } from './rule-closures.ts';
 import { MULTI, compileAll, type One } from './term-closures.ts';
+
+function compareCall(
+  a0: One,
+  a1: One,
+  t1: RTerm | undefined,
+  op: Comparison,
+  mocked: (ev: Evaluator) => boolean,
+): One {
+  if (t1?.t === 'const') {
+    const c1 = t1.v;
+    return (ev, f) => {
+      if (mocked(ev)) return MULTI;
+      const x = a0(ev, f);
+      return x === undefined || x === MULTI ? x : op(x, c1);
+    };
+  }
+  return (ev, f) => {
+    if (mocked(ev)) return MULTI;
+    const x = a0(ev, f);
+    if (x === undefined || x === MULTI) return x;
+    const y = a1(ev, f);
+    return y === undefined || y === MULTI ? y : op(x, y);
+  };
+}
 
 type Call = (ev: Evaluator, vals: Value[]) => Value | undefined;
 
@@ -31,6 +56,8 @@ export function compileCall(t: RTerm & { t: 'call' }, root: RuleNode): One | und
       return x === undefined || x === MULTI ? x : call(ev, [x]);
     };
   }
+  const op = fn.kind === 'builtin' && n === 2 ? comparison(fn.def) : undefined;
+  if (op) return compareCall(args[0] as One, args[1] as One, t.args[1], op, mocked);
   if (n === 2) {
     const a0 = args[0] as One;
     const a1 = args[1] as One;
