@@ -40,7 +40,11 @@ function compileRule(r: CRule, root: RuleNode, conflictMsg: string): RuleFn {
   const elseRule = r.elseRule;
   const orElse = (ev: Evaluator, args: Value[] | undefined): Value | undefined =>
     elseRule ? compiledRule(elseRule, root, conflictMsg)(ev, args) : undefined;
+  // When the parameters are the only variables, in order, the body can never write
+  // to its frame (bound slots are only compared), so the arguments serve as the frame.
+  const argsAreFrame = slots.length === nslots && slots.every((s, i) => s === i);
   const frame = (args: Value[] | undefined): Frame => {
+    if (argsAreFrame && args && args.length === nslots) return args;
     const f: Frame = new Array(nslots);
     if (args) for (let i = 0; i < slots.length; i++) f[slots[i] as number] = args[i];
     return f;
