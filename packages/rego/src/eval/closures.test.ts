@@ -92,7 +92,8 @@ t2 := y if { y := input.a with input.a as 7 }`;
       modules: [
         {
           name: 'p.rego',
-          source: 'package p\nloop if { some a in input.xs; some b in input.xs; some c in input.xs; false }',
+          source:
+            'package p\nloop if { some a in input.xs; some b in input.xs; some c in input.xs; false }',
         },
       ],
     });
