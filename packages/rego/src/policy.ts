@@ -10,7 +10,8 @@ import {
 import type { CompiledQuery } from './compiler/ir.ts';
 import { RegoError } from './errors.ts';
 import { Evaluator, type EvalLimits, type Frame } from './eval/evaluator.ts';
-import { RObject, fromJS, toJS, type JSONValue, type Value } from './value.ts';
+import { inputValue } from './eval/input.ts';
+import { RObject, toJS, type JSONValue, type Value } from './value.ts';
 
 export interface CompileOptions {
   modules: ModuleSource[];
@@ -81,9 +82,9 @@ export class PreparedPolicy {
   }
 
   run(q: CompiledQuery, opts: Omit<EvalOptions, 'query'>): EvalResult {
-    const data = opts.data === undefined ? new RObject() : fromJS(opts.data);
+    const data = opts.data === undefined ? new RObject() : inputValue(opts.data);
     const ev = new Evaluator(this.compiled, {
-      input: opts.input === undefined ? undefined : fromJS(opts.input),
+      input: opts.input === undefined ? undefined : inputValue(opts.input),
       data,
       strictBuiltinErrors: opts.strictBuiltinErrors ?? false,
       maxSteps: opts.maxSteps ?? DEFAULT_LIMITS.maxSteps,
@@ -94,7 +95,7 @@ export class PreparedPolicy {
     const results: QueryResult[] = [];
     const f: Frame = new Array(q.nslots);
     try {
-      ev.evalBody(q.body, 0, f, () => {
+      ev.evalBody(q.body, f, () => {
         const bindings: Record<string, JSONValue> = {};
         const values: Record<string, Value> = {};
         for (const o of q.outputs) {
