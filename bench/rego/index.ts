@@ -117,8 +117,9 @@ if (query.eval({ input: bad }).results.length !== 0 || handWritten(bad))
   throw new Error('violation not detected');
 
 const steps = input.stages.reduce((n, s) => n + s.steps.length, 0);
-const regoUs = measure(() => query.eval({ input }), 30, 200);
+const regoUs = measure(() => query.eval({ input }), 60, 200);
 const tsUs = measure(() => handWritten(input), 30, 2000);
 console.log(`rego pipeline policy (${steps} steps): median ${regoUs.toFixed(1)} µs/decision`);
 console.log(`hand-written TypeScript:             median ${tsUs.toFixed(2)} µs/decision`);
-console.log(`ratio rego/typescript: ${(regoUs / tsUs).toFixed(0)}x (target: rego ≤ 50 µs)`);
+console.log(`ratio rego/typescript: ${(regoUs / tsUs).toFixed(0)}x`);
+console.log(`target median ≤ 10 µs: ${regoUs <= 10 ? 'met' : 'NOT met'}`);

@@ -6,20 +6,61 @@
 export type Value = null | boolean | number | bigint | string | Value[] | RObject | RSet;
 
 export class RObject {
-  readonly map: Map<string, [Value, Value]>;
+  private own: Map<string, [Value, Value]> | undefined;
+  // An input object not converted yet: members are converted when first read (byKey), the
+  // whole map only when something needs it. Most policies read a few fields of a big input.
+  private src: Record<string, unknown> | undefined;
+  private members: Map<string, Value> | undefined;
   private sorted: [Value, Value][] | undefined;
-  constructor(map?: Map<string, [Value, Value]>) {
-    this.map = map ?? new Map();
+  constructor(map?: Map<string, [Value, Value]>, src?: Record<string, unknown>) {
+    this.own = src === undefined ? (map ?? new Map()) : undefined;
+    this.src = src;
+    this.members = undefined;
+    this.sorted = undefined;
+  }
+  /** Wraps a plain JSON-like object (the caller's input), converting it on demand. */
+  static lazy(src: Record<string, unknown>): RObject {
+    return new RObject(undefined, src);
+  }
+  get map(): Map<string, [Value, Value]> {
+    return this.own ?? this.materialize();
+  }
+  /** The value under a canonical key (`keyOf`), without converting the rest of a lazy object. */
+  byKey(mk: string): Value | undefined {
+    const own = this.own;
+    if (own !== undefined) return own.get(mk)?.[1];
+    if (mk.charCodeAt(0) === 1) return this.materialize().get(mk)?.[1];
+    const raw = this.src![mk];
+    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
+    // Not scalar: make sure it is the object's own member (not `toString`, `__proto__`).
+    if (!Object.hasOwn(this.src!, mk)) return undefined;
+    if (raw === undefined) return null;
+    const seen = this.members?.get(mk);
+    if (seen !== undefined) return seen;
+    const v = lazyValue(raw);
+    (this.members ??= new Map()).set(mk, v);
+    return v;
+  }
+  private materialize(): Map<string, [Value, Value]> {
+    const src = this.src!;
+    const m = new Map<string, [Value, Value]>();
+    const members = this.members;
+    for (const k in src) m.set(keyOf(k), [k, members?.get(k) ?? lazyValue(src[k])]);
+    this.own = m;
+    this.src = undefined;
+    this.members = undefined;
+    return m;
   }
   get size(): number {
     return this.map.size;
   }
   get(k: Value): Value | undefined {
-    const e = this.map.get(keyOf(k));
-    return e === undefined ? undefined : e[1];
+    return this.byKey(keyOf(k));
   }
   has(k: Value): boolean {
-    return this.map.has(keyOf(k));
+    const mk = keyOf(k);
+    if (this.own === undefined && mk.charCodeAt(0) !== 1) return Object.hasOwn(this.src!, mk);
+    return this.map.has(mk);
   }
   /** Mutates; only used while an object is being built. */
   set(k: Value, v: Value): void {
@@ -123,6 +164,39 @@ export function isNumber(v: Value): v is number | bigint {
 }
 
 /** Brings a bigint back to a JS number when no precision is lost. */
+/** A plain JSON-like value as a Rego value, objects wrapped lazily (RObject.lazy). */
+export function lazyValue(x: unknown): Value {
+  switch (typeof x) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return x;
+    case 'bigint':
+      return normInt(x);
+    case 'object': {
+      if (x === null) return null;
+      if (Array.isArray(x)) {
+        const out = new Array<Value>(x.length);
+        for (let i = 0; i < x.length; i++) {
+          const el: unknown = x[i];
+          // Scalars are themselves; only the rest takes the general path.
+          out[i] =
+            typeof el === 'string' || typeof el === 'number' || typeof el === 'boolean'
+              ? el
+              : lazyValue(el);
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(x) as unknown;
+      if (proto === Object.prototype || proto === null)
+        return new RObject(undefined, x as Record<string, unknown>);
+      return fromJS(x);
+    }
+    default:
+      return null;
+  }
+}
+
 export function normInt(b: bigint): number | bigint {
   return b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b;
 }

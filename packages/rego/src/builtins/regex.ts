@@ -3,9 +3,24 @@ import { RE2JS } from 're2js';
 import { builtinError } from '../errors.ts';
 import { RSet, type Value } from '../value.ts';
 import { int, operandErr, str } from './helpers.ts';
+import { mayMatch, requiredLiterals, type Required } from './regex-prefilter.ts';
 import { def, type BuiltinTable } from './types.ts';
 
 const cache = new Map<string, RE2JS>();
+const prefilters = new Map<string, { re: RE2JS; required: Required | null }>();
+
+// regex.match: RE2 runs only on strings that hold the literals the pattern cannot match
+// without (regex-prefilter.ts); the answer is the same, most non-matches cost a substring scan.
+function matches(pattern: string, s: string): boolean {
+  let entry = prefilters.get(pattern);
+  if (entry === undefined) {
+    entry = { re: compileRe(pattern), required: requiredLiterals(pattern) };
+    if (prefilters.size > 1000) prefilters.clear();
+    prefilters.set(pattern, entry);
+  }
+  if (entry.required !== null && !mayMatch(entry.required, s)) return false;
+  return entry.re.test(s);
+}
 
 export function compileRe(pattern: string): RE2JS {
   let re = cache.get(pattern);
@@ -125,8 +140,8 @@ function globToRegExp(pattern: string, delims: string[] | null): RegExp {
 }
 
 export const regexBuiltins: BuiltinTable = {
-  'regex.match': def('regex.match', 2, (a) => compileRe(str(a, 0)).test(str(a, 1))),
-  re_match: def('re_match', 2, (a) => compileRe(str(a, 0)).test(str(a, 1))),
+  'regex.match': def('regex.match', 2, (a) => matches(str(a, 0), str(a, 1))),
+  re_match: def('re_match', 2, (a) => matches(str(a, 0), str(a, 1))),
   'regex.is_valid': def('regex.is_valid', 1, (a) => {
     if (typeof a[0] !== 'string') return false;
     try {

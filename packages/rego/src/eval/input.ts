@@ -20,7 +20,7 @@ export function inputValue(x: unknown): Value {
       }
       const proto = Object.getPrototypeOf(x) as unknown;
       if (proto === Object.prototype || proto === null)
-        return plainObject(x as Record<string, unknown>, true);
+        return RObject.lazy(x as Record<string, unknown>);
       if (x instanceof RObject || x instanceof RSet || x instanceof Map || x instanceof Set)
         return fromJS(x);
       return plainObject(x as Record<string, unknown>, false);

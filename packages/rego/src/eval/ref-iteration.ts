@@ -48,7 +48,7 @@ function pathWalker(path: RTerm[]): PathWalk {
         const bound = f[s.slot];
         if (bound === undefined) return each(ev, f, cur, s.slot, i, k);
         cur = lookup(cur, bound);
-      } else cur = cur instanceof RObject ? cur.map.get(s.mk)?.[1] : lookup(cur, s.c);
+      } else cur = cur instanceof RObject ? cur.byKey(s.mk) : lookup(cur, s.c);
       if (cur === undefined) return false;
     }
     return k(cur);

@@ -170,7 +170,7 @@ function fieldOf(slot: number, key: Value): One {
   return (_ev, f) => {
     const h = f[slot];
     if (h === undefined) return MULTI;
-    return h instanceof RObject ? h.map.get(mk)?.[1] : lookup(h, key);
+    return h instanceof RObject ? h.byKey(mk) : lookup(h, key);
   };
 }
 
@@ -182,7 +182,7 @@ function constPath(keys: Value[]): Walk {
   return (_ev, _f, v) => {
     let cur: Value | undefined = v;
     for (let i = 0; i < n; i++) {
-      if (cur instanceof RObject) cur = cur.map.get(mapKeys[i] as string)?.[1];
+      if (cur instanceof RObject) cur = cur.byKey(mapKeys[i] as string);
       else cur = lookup(cur as Value, keys[i] as Value);
       if (cur === undefined) return undefined;
     }
