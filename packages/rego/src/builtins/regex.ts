@@ -11,13 +11,36 @@ const prefilters = new Map<string, { re: RE2JS; required: Required | null }>();
 
 // regex.match: RE2 runs only on strings that hold the literals the pattern cannot match
 // without (regex-prefilter.ts); the answer is the same, most non-matches cost a substring scan.
-function matches(pattern: string, s: string): boolean {
+function matcherOf(pattern: string): { re: RE2JS; required: Required | null } {
   let entry = prefilters.get(pattern);
   if (entry === undefined) {
     entry = { re: compileRe(pattern), required: requiredLiterals(pattern) };
     if (prefilters.size > 1000) prefilters.clear();
     prefilters.set(pattern, entry);
   }
+  return entry;
+}
+
+// A constant pattern is compiled with the policy, not looked up on every call.
+function withConstFirst(pattern: Value): ((rest: Value[]) => Value | undefined) | undefined {
+  if (typeof pattern !== 'string') return undefined;
+  let entry;
+  try {
+    entry = matcherOf(pattern);
+  } catch {
+    return undefined;
+  }
+  const { re, required } = entry;
+  return (rest) => {
+    const s = rest[0];
+    if (typeof s !== 'string') throw operandErr(1, 'string', s as Value);
+    if (required !== null && !mayMatch(required, s)) return false;
+    return re.test(s);
+  };
+}
+
+function matches(pattern: string, s: string): boolean {
+  const entry = matcherOf(pattern);
   if (entry.required !== null && !mayMatch(entry.required, s)) return false;
   return entry.re.test(s);
 }
@@ -140,8 +163,8 @@ function globToRegExp(pattern: string, delims: string[] | null): RegExp {
 }
 
 export const regexBuiltins: BuiltinTable = {
-  'regex.match': def('regex.match', 2, (a) => matches(str(a, 0), str(a, 1))),
-  re_match: def('re_match', 2, (a) => matches(str(a, 0), str(a, 1))),
+  'regex.match': { ...def('regex.match', 2, (a) => matches(str(a, 0), str(a, 1))), withConstFirst },
+  re_match: { ...def('re_match', 2, (a) => matches(str(a, 0), str(a, 1))), withConstFirst },
   'regex.is_valid': def('regex.is_valid', 1, (a) => {
     if (typeof a[0] !== 'string') return false;
     try {

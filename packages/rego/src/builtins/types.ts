@@ -17,6 +17,12 @@ export interface BuiltinDef {
   fn: (args: Value[], ctx: BuiltinCtx) => Value | undefined;
   /** Relation builtins (walk) yield several results. */
   relation?: (args: Value[], ctx: BuiltinCtx) => Value[];
+  /** With a constant first operand (a regex pattern), the work that depends only on it is
+   * done once at compile time; the result takes the remaining operands. Undefined when the
+   * constant is not usable (the call then goes through `fn` and reports the error). */
+  withConstFirst?: (
+    first: Value,
+  ) => ((rest: Value[], ctx: BuiltinCtx) => Value | undefined) | undefined;
 }
 
 export type BuiltinTable = Record<string, BuiltinDef>;

@@ -58,6 +58,23 @@ export function compileCall(t: RTerm & { t: 'call' }, root: RuleNode): One | und
   }
   const op = fn.kind === 'builtin' && n === 2 ? comparison(fn.def) : undefined;
   if (op) return compareCall(args[0] as One, args[1] as One, t.args[1], op, mocked);
+  if (n === 2 && fn.kind === 'builtin' && t.args[0]?.t === 'const' && fn.def.withConstFirst) {
+    const prepared = fn.def.withConstFirst(t.args[0].v);
+    if (prepared) {
+      const a1 = args[1] as One;
+      const loc = t.loc;
+      return (ev, f) => {
+        if (mocked(ev)) return MULTI;
+        const y = a1(ev, f);
+        if (y === undefined || y === MULTI) return y;
+        try {
+          return prepared([y], ev.ctx);
+        } catch (e) {
+          return builtinFailure(ev, e, name, loc);
+        }
+      };
+    }
+  }
   if (n === 2) {
     const a0 = args[0] as One;
     const a1 = args[1] as One;
