@@ -222,6 +222,22 @@ spec:
         if (r.approval) await t.approve(r.approval);
     });
 
+    it('a CI step with the runner token, or a developer, cannot replace a policy; the attempt is in the ledger', async () => {
+      const weaker = policy('no-mallory', 'approval', 'deny := set()');
+      const byRunner = await t.apply(weaker, d.runner.token);
+      expect([401, 403]).toContain(byRunner.statusCode);
+      const byDeveloper = await t.apply(weaker, dev);
+      expect(byDeveloper.statusCode).toBe(403);
+      expect(byDeveloper.json()).toMatchObject({ error: { code: 'AUTHZ_PERMISSION_DENIED' } });
+      const denied = await t.app.services.audit.list({ limit: 1000, outcome: 'denied' });
+      expect(denied.some((e) => e.resource.type === 'Policy' && e.actor.name === 'dev')).toBe(true);
+      const inForce = await t.request({
+        method: 'GET',
+        url: '/api/v1/resources/Policy/no-mallory',
+      });
+      expect(inForce.json().inForce.version).toBe(1);
+    });
+
     it('custody.deploy: a real run waits at the gate with the policy name, version and message', async () => {
       const bound = await t.applyApproved(`
 apiVersion: custody/v1
