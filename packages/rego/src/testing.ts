@@ -70,6 +70,8 @@ export function runModuleTests(
     regoVersion?: 'v0' | 'v1';
     data?: unknown;
     timeoutMs?: number;
+    // All tests together: past it, the rest fail unrun (a server must not be held up).
+    totalTimeoutMs?: number;
     builtins?: BuiltinTable;
   } = {},
 ): TestOutcome[] {
@@ -79,11 +81,24 @@ export function runModuleTests(
     ...(opts.builtins ? { builtins: opts.builtins } : {}),
   });
   const outcomes: TestOutcome[] = [];
+  const began = performance.now();
   for (const t of testRules(policy.compiled.root)) {
     const name =
       'data.' +
       t.path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : JSON.stringify(p))).join('.');
     const start = performance.now();
+    if (opts.totalTimeoutMs !== undefined && start - began > opts.totalTimeoutMs) {
+      outcomes.push({
+        name,
+        file: t.file,
+        row: t.row,
+        col: t.col,
+        pass: false,
+        reason: `not run: the tests took longer than ${opts.totalTimeoutMs} ms in all`,
+        durationMs: 0,
+      });
+      continue;
+    }
     let pass = false;
     let reason = '';
     try {

@@ -24,11 +24,14 @@ export interface Impact {
   readonly examined: number;
   // Recorded decisions whose policy versions or input are no longer stored.
   readonly skipped: number;
+  // It stopped at 10,000 decisions or 20 s; narrow `since` for the rest.
   readonly truncated: boolean;
   readonly changed: ImpactChange[];
 }
 
 const maxExamined = 10_000;
+// Wall time for one analysis: a reader must not hold the server up for long.
+const budgetMs = 20_000;
 
 // What a candidate policy version would have decided on the recorded inputs of past
 // decisions at its decision point: it takes the place of the version used then, or joins the
@@ -60,6 +63,8 @@ export async function analyseImpact(
   let skipped = 0;
   let after: readonly (string | number)[] | undefined;
   const boundHere = new Map<string, boolean>();
+  const deadline = Date.now() + budgetMs;
+  let outOfTime = false;
   do {
     const page = await deps.store.decisions(
       db,
@@ -72,7 +77,7 @@ export async function analyseImpact(
     );
     after = page.next ?? undefined;
     for (const d of page.items) {
-      if (examined >= maxExamined) break;
+      if (examined >= maxExamined || (outOfTime ||= Date.now() > deadline)) break;
       examined++;
       const rows = await versionsWith(db, deps, d, row, boundHere);
       if (!rows) continue;
@@ -99,13 +104,13 @@ export async function analyseImpact(
         deny: outcome.deny.filter((m) => m.policy === label),
       });
     }
-  } while (after && examined < maxExamined);
+  } while (after && examined < maxExamined && !outOfTime);
   return {
     candidate: { name: row.name, project: project || null, hash: row.content_hash },
     since: since.toISOString(),
     examined,
     skipped,
-    truncated: examined >= maxExamined,
+    truncated: examined >= maxExamined || outOfTime,
     changed,
   };
 }
