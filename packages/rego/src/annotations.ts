@@ -183,3 +183,30 @@ export function resolveMetadataCalls(mod: Module, ann: ModuleAnnotations): void 
     rewrite(rule, { rule: own[0]?.value ?? new RObject(), chain });
   }
 }
+
+/** Each METADATA block annotates the package or rule that follows it. */
+export function attachAnnotations(
+  mod: Module,
+  comments: Comment[],
+  pkgRow: number,
+  mentionsMetadata: () => boolean,
+): void {
+  const blocks = metadataBlocks(comments);
+  // Nothing to attach or resolve: skip walking the rules.
+  if (!blocks.length && !mentionsMetadata()) return;
+  const pkg: Annotation[] = [];
+  const rules = new Map<Rule, Annotation[]>();
+  for (const b of blocks) {
+    if (b.endRow < pkgRow) {
+      pkg.push(parseAnnotation(b, mod.file, 'package', pkgRow));
+      continue;
+    }
+    const rule = mod.rules.find((r) => r.loc.row > b.endRow);
+    if (!rule) continue;
+    rules.set(rule, [
+      ...(rules.get(rule) ?? []),
+      parseAnnotation(b, mod.file, 'rule', rule.loc.row),
+    ]);
+  }
+  resolveMetadataCalls(mod, { pkg, rules });
+}

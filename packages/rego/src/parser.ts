@@ -1,12 +1,7 @@
 // Recursive-descent parser for Rego v1 (and v0, behind an option).
 import type { Expr, ExprBody, Import, Loc, Module, Rule, RuleHead, Term, With } from './ast.ts';
 import { RegoError } from './errors.ts';
-import {
-  metadataBlocks,
-  parseAnnotation,
-  resolveMetadataCalls,
-  type Annotation,
-} from './annotations.ts';
+import { attachAnnotations } from './annotations.ts';
 import { tokenize, type Comment, type Token } from './lexer.ts';
 import { RSet, normInt, type Value } from './value.ts';
 
@@ -124,31 +119,10 @@ class Parser {
       if (this.isKw('import') && !this.dotted()) throw this.err('import must come before rules');
       mod.rules.push(this.parseRule(mod));
     }
-    this.attachAnnotations(mod, pkgTok.row);
+    attachAnnotations(mod, this.comments, pkgTok.row, () =>
+      this.toks.some((t) => t.kind === 'ident' && t.text === 'metadata'),
+    );
     return mod;
-  }
-
-  /** Each METADATA block annotates the package or rule that follows it. */
-  private attachAnnotations(mod: Module, pkgRow: number): void {
-    const blocks = metadataBlocks(this.comments);
-    // Nothing to attach or resolve: skip walking the rules.
-    if (!blocks.length && !this.toks.some((t) => t.kind === 'ident' && t.text === 'metadata'))
-      return;
-    const pkg: Annotation[] = [];
-    const rules = new Map<Rule, Annotation[]>();
-    for (const b of blocks) {
-      if (b.endRow < pkgRow) {
-        pkg.push(parseAnnotation(b, this.file, 'package', pkgRow));
-        continue;
-      }
-      const rule = mod.rules.find((r) => r.loc.row > b.endRow);
-      if (!rule) continue;
-      rules.set(rule, [
-        ...(rules.get(rule) ?? []),
-        parseAnnotation(b, this.file, 'rule', rule.loc.row),
-      ]);
-    }
-    resolveMetadataCalls(mod, { pkg, rules });
   }
 
   private parseRefPath(): string[] {

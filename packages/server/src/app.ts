@@ -155,16 +155,11 @@ import {
   loadOrCreateAttestationKey,
 } from './modules/attestations/index.ts';
 import {
-  DecisionLog,
-  DecisionReplayer,
-  KyselyPolicyStore,
-  PolicyEngine,
-  PolicyService,
-  policyKind,
-  policyLine,
+  assemblePolicies,
   policyMigrations,
   policyRoutes,
-  type InputArchive,
+  type PolicyEngine,
+  type PolicyService,
 } from './modules/policies/index.ts';
 import { serverVersion, systemRoutes } from './system-routes.ts';
 
@@ -350,18 +345,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...identityKinds(rbac, production),
   ])
     resources.register(handler);
-  // Policies (Rego) and their decision log; inputs are kept in the evidence store.
-  const policyStore = new KyselyPolicyStore();
+  // Policies (Rego) and their decision log; inputs are kept in the evidence store, and a
+  // version is evaluated only if the ledger recorded it being applied.
   const evidenceDocuments = new EvidenceDocuments();
-  const inputArchive: InputArchive = {
-    put: (tx, body, at) => evidenceDocuments.put(tx, { body, mediaType: 'application/json', at }),
-    get: async (db, digest) => (await evidenceDocuments.get(db, digest))?.body,
-  };
-  const policyEngine = new PolicyEngine({
-    store: policyStore,
+  const {
+    engine: policyEngine,
+    kind: policyKindHandler,
+    service: policies,
+    gateHook: gatePolicyHook,
+  } = assemblePolicies({
+    database,
+    uow,
     projects,
-    log: new DecisionLog({ store: policyStore, archive: inputArchive }),
-    // A version is evaluated only if the ledger recorded it being applied.
+    clock,
+    archive: {
+      put: (tx, body, at) => evidenceDocuments.put(tx, { body, mediaType: 'application/json', at }),
+      get: async (db, digest) => (await evidenceDocuments.get(db, digest))?.body,
+    },
     applied: async (db, p) =>
       (
         await audit.list(
@@ -375,24 +375,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         )
       ).some((e) => (e.details as { contentHash?: unknown } | null)?.contentHash === p.hash),
   });
-  resources.register(
-    policyKind({
-      store: policyStore,
-      projects,
-      clock,
-      materialized: (hash) => policyEngine.trust(hash),
-    }),
-  );
-  const policies = new PolicyService({
-    database,
-    uow,
-    store: policyStore,
-    projects,
-    replayer: new DecisionReplayer({ store: policyStore, archive: inputArchive }),
-    clock,
-  });
-  // Policy decisions the gate makes are the gate's own (as its approval requests are).
-  const gateDecider = { ...systemActor, name: 'deployment-gate' };
+  resources.register(policyKindHandler);
   const freezeStore = new KyselyFreezeStore();
   const freeze = new FreezeService({ database, uow, store: freezeStore, projects, clock });
   for (const handler of freezeKinds(freezeStore, production)) resources.register(handler);
@@ -493,38 +476,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     directory,
     sockPuppetWindowMs,
     evidence,
-    policy: {
-      decide: async (tx, record, req) => {
-        const v = await policyEngine.decide(tx, record, gateDecider, {
-          point: 'deploy',
-          project: req.project,
-          environment: req.environment,
-          environments: [req.environment],
-          subject: req.subject,
-          at: req.at,
-          input: req.input,
-        });
-        return {
-          deny: v.deny.map(policyLine),
-          warn: v.warn.map(policyLine),
-          errors: v.errors.map(policyLine),
-          missing: v.missing,
-          decision: v.decision,
-          recorded: v.recorded,
-        };
-      },
-      enforceApproval: async (tx, record, actor, req) => {
-        await policyEngine.enforce(tx, record, actor, {
-          point: 'approval',
-          project: req.project,
-          environment: req.environment,
-          environments: [req.environment],
-          subject: req.subject,
-          at: req.at,
-          input: req.input,
-        });
-      },
-    },
+    policy: gatePolicyHook,
   });
   const envLeaseTtl = Number(process.env.CUSTODY_LEASE_TTL_MS);
   const envRequeue = Number(process.env.CUSTODY_REQUEUE_TIMEOUT_MS);

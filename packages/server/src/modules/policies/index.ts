@@ -16,3 +16,4 @@ export {
 } from './policy-spec.ts';
 export type { DecisionRequest, PolicyMessage } from './policy-evaluation.ts';
 export type { Impact } from './policy-impact.ts';
+export { assemblePolicies } from './policy-assembly.ts';
