@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseDuration } from '@custody/server';
 import { run } from '../command-context.ts';
 import { CliError, UsageError } from '../exit-codes.ts';
 import { table } from '../output.ts';
@@ -41,11 +42,8 @@ const label = (p: { name: string; project: string | null; version: number }) =>
 
 function since(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const m = /^(\d+)([mhdw])$/.exec(text);
-  if (m) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm'];
-    return new Date(Date.now() - Number(m[1]) * unit).toISOString();
-  }
+  const ms = parseDuration(text);
+  if (ms !== undefined) return new Date(Date.now() - ms).toISOString();
   if (!Number.isNaN(Date.parse(text))) return new Date(text).toISOString();
   throw new UsageError(`--since ${text}: give a duration such as 90d or an ISO time`);
 }

@@ -4,7 +4,6 @@ import {
   RegoError,
   runModuleTests,
   type PreparedQuery,
-  type Value,
 } from '@custody/rego';
 import { DomainError } from '../../platform/errors.ts';
 import { policyErrors as E } from './errors.ts';
@@ -130,7 +129,7 @@ export function compilePolicy(spec: PolicySpec): CompiledPolicy {
 
 const message = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-function messages(q: PreparedQuery, input: Value, nowNs: bigint, timeoutMs: number): string[] {
+function messages(q: PreparedQuery, input: unknown, nowNs: bigint, timeoutMs: number): string[] {
   // Builtin errors raise instead of going undefined: a deny rule must never pass silently
   // because a builtin failed (fail closed).
   const r = q.eval({ input, nowNs, timeoutMs, strictBuiltinErrors: true });
@@ -141,7 +140,7 @@ function messages(q: PreparedQuery, input: Value, nowNs: bigint, timeoutMs: numb
 
 // One policy against one input. Errors and time limits come back as `error` (the caller
 // fails closed); they never throw.
-export function evaluatePolicy(policy: CompiledPolicy, input: Value, at: Date): PolicyOutcome {
+export function evaluatePolicy(policy: CompiledPolicy, input: unknown, at: Date): PolicyOutcome {
   const nowNs = BigInt(at.getTime()) * 1_000_000n;
   try {
     return {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@custody/ledger';
-import { fromJS } from '@custody/rego';
 import { evaluatePolicy, type PolicyCache } from './policy-compiler.ts';
 import { storedSpec } from './policy-integrity.ts';
 import type { DecisionPoint } from './policy-spec.ts';
@@ -60,10 +59,18 @@ export const refOf = (row: PolicyRow): PolicyRef => ({
   hash: row.content_hash,
 });
 
-export function canonicalInput(input: unknown): { text: string; hash: string } {
+export interface CanonicalInput {
+  readonly text: string;
+  readonly hash: string;
+  // The JSON value the text holds, when already at hand (saves parsing it again).
+  readonly value?: unknown;
+}
+
+export function canonicalInput(input: unknown): CanonicalInput {
   // A JSON round trip first: what is recorded is exactly what a replay reads back.
-  const text = canonicalJson(JSON.parse(JSON.stringify(input ?? null)));
-  return { text, hash: 'sha256:' + createHash('sha256').update(text).digest('hex') };
+  const value: unknown = JSON.parse(JSON.stringify(input ?? null));
+  const text = canonicalJson(value);
+  return { text, hash: 'sha256:' + createHash('sha256').update(text).digest('hex'), value };
 }
 
 // Every bound policy against one input, in order. Time limits and errors become `errors`;
@@ -73,11 +80,12 @@ export function evaluateAll(
   rows: readonly PolicyRow[],
   missing: readonly string[],
   req: DecisionRequest,
-  input: { text: string; hash: string } = canonicalInput(req.input),
+  input: CanonicalInput = canonicalInput(req.input),
   failed: readonly PolicyMessage[] = [],
 ): PolicyEvaluation {
   const start = process.hrtime.bigint();
-  const value = fromJS(JSON.parse(input.text));
+  // Plain JSON: the engine converts what each policy reads, on demand.
+  const value: unknown = input.value !== undefined ? input.value : JSON.parse(input.text);
   const deny: PolicyMessage[] = [];
   const warn: PolicyMessage[] = [];
   const errors: PolicyMessage[] = [...failed];
