@@ -1,6 +1,8 @@
 import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
-import type { KyselyExecutionStore } from './execution-store.ts';
+import type { PageOf, PageRequest } from '../../platform/db/keyset.ts';
+import type { DeploymentRow, KyselyExecutionStore } from './execution-store.ts';
 import { gateRun, type GateRun } from './gate-port.ts';
+import { rollbackTargetOf } from './rollback-plan.ts';
 
 export interface RunRecord extends GateRun {
   state: string;
@@ -37,6 +39,78 @@ export interface ReleaseRecord {
   runId: string;
   releasedAt: string;
   commit: string | null;
+}
+
+// One deploy stage of a run that started: what the auditor's population counts as a
+// deployment. Its id is `<run id>/<stage name>` (stage names are unique within a run).
+export interface DeploymentRecord {
+  id: string;
+  runId: string;
+  stageIdx: number;
+  stage: string;
+  project: string;
+  environment: string;
+  // The stage's state: running, rolling_back, succeeded, failed, rolled_back, cancelled, …
+  state: string;
+  reason: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  pipeline: string;
+  pipelineVersion: number;
+  contentHash: string;
+  branch: string;
+  commit: string | null;
+  inputs: Record<string, string>;
+  trigger: Record<string, unknown>;
+  // The run a rollback redeploys (the release it goes back to), when this is a rollback.
+  rollbackOf: string | null;
+  createdBy: string;
+  runCreatedAt: string;
+}
+
+export interface DeploymentFilter {
+  // Only these (project, environment) pairs; an empty list matches nothing.
+  environments?: readonly { project: string; environment: string }[] | undefined;
+  project?: string | undefined;
+  // ISO instants; `from` inclusive, `to` exclusive, on the stage's start.
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export function deploymentId(runId: string, stage: string): string {
+  return `${runId}/${stage}`;
+}
+
+export function parseDeploymentId(id: string): { runId: string; stage: string } | undefined {
+  const slash = id.indexOf('/');
+  if (slash <= 0 || slash === id.length - 1) return undefined;
+  return { runId: id.slice(0, slash), stage: id.slice(slash + 1) };
+}
+
+function deploymentRecord(r: DeploymentRow): DeploymentRecord {
+  const trigger = JSON.parse(r.trigger) as Record<string, unknown>;
+  return {
+    id: deploymentId(r.run_id, r.name),
+    runId: r.run_id,
+    stageIdx: r.idx,
+    stage: r.name,
+    project: r.project,
+    environment: r.environment,
+    state: r.state,
+    reason: r.reason,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    pipeline: r.pipeline,
+    pipelineVersion: r.pipeline_version,
+    contentHash: r.content_hash,
+    branch: r.branch,
+    commit: r.commit_sha,
+    inputs: JSON.parse(r.inputs) as Record<string, string>,
+    trigger,
+    rollbackOf: rollbackTargetOf(trigger)?.release ?? null,
+    createdBy: r.created_by,
+    runCreatedAt: r.created_at,
+  };
 }
 
 // What other modules (the deployment gate, the auditor's reports) may read about runs: plain
@@ -108,6 +182,45 @@ export class ExecutionReads {
     environment: string,
   ): Promise<string | undefined> {
     return this.store.latestRunTo(db, project, environment);
+  }
+
+  // Deploy stages that started, oldest first by start, a page at a time.
+  async deployments(
+    db: AnyDb | AnyTx,
+    filter: DeploymentFilter,
+    page: PageRequest,
+  ): Promise<PageOf<DeploymentRecord>> {
+    const found = await this.store.deployments(db, filter, page);
+    return { items: found.items.map(deploymentRecord), next: found.next };
+  }
+
+  async deployment(db: AnyDb | AnyTx, id: string): Promise<DeploymentRecord | undefined> {
+    const parsed = parseDeploymentId(id);
+    if (!parsed) return undefined;
+    const run = await this.store.run(db, parsed.runId);
+    const stage = (await this.store.stages(db, parsed.runId)).find((s) => s.name === parsed.stage);
+    if (!run || !stage || stage.type !== 'deploy' || !stage.environment || !stage.started_at)
+      return undefined;
+    return deploymentRecord({
+      run_id: run.id,
+      idx: stage.idx,
+      name: stage.name,
+      environment: stage.environment,
+      state: stage.state,
+      reason: stage.reason,
+      started_at: stage.started_at,
+      finished_at: stage.finished_at,
+      project: run.project,
+      pipeline: run.pipeline,
+      pipeline_version: run.pipeline_version,
+      content_hash: run.content_hash,
+      branch: run.branch,
+      commit_sha: run.commit_sha,
+      inputs: run.inputs,
+      trigger: run.trigger,
+      created_by: run.created_by,
+      created_at: run.created_at,
+    });
   }
 
   async releases(

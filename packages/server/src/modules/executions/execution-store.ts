@@ -125,6 +125,33 @@ export interface CommitRow {
   signature: string;
 }
 
+export interface DeploymentRow {
+  run_id: string;
+  idx: number;
+  name: string;
+  environment: string;
+  state: string;
+  reason: string | null;
+  started_at: string;
+  finished_at: string | null;
+  project: string;
+  pipeline: string;
+  pipeline_version: number;
+  content_hash: string;
+  branch: string;
+  commit_sha: string | null;
+  inputs: string;
+  trigger: string;
+  created_by: string;
+  created_at: string;
+}
+
+const deploymentsOldestFirst: KeyColumn<DeploymentRow>[] = [
+  { column: 's.started_at', type: 'string', value: (r) => r.started_at },
+  { column: 's.run_id', type: 'string', value: (r) => r.run_id },
+  { column: 's.idx', type: 'number', value: (r) => r.idx },
+];
+
 interface ExecutionTables {
   runs: RunRow;
   run_stages: StageRow;
@@ -639,6 +666,61 @@ export class KyselyExecutionStore {
       .orderBy('r.released_at', 'desc')
       .limit(200)
       .execute();
+  }
+
+  // Deploy stages that started (the gate let them through), oldest first, a page at a time:
+  // the population of deployments other modules report on.
+  async deployments(
+    db: Db,
+    f: {
+      environments?: readonly { project: string; environment: string }[] | undefined;
+      project?: string | undefined;
+      from?: string | undefined;
+      to?: string | undefined;
+    },
+    page: PageRequest,
+  ): Promise<PageOf<DeploymentRow>> {
+    if (f.environments && f.environments.length === 0) return { items: [], next: null };
+    let q = k(db)
+      .selectFrom('run_stages as s')
+      .innerJoin('runs as r', 'r.id', 's.run_id')
+      .select([
+        's.run_id',
+        's.idx',
+        's.name',
+        's.environment',
+        's.state',
+        's.reason',
+        's.started_at',
+        's.finished_at',
+        'r.project',
+        'r.pipeline',
+        'r.pipeline_version',
+        'r.content_hash',
+        'r.branch',
+        'r.commit_sha',
+        'r.inputs',
+        'r.trigger',
+        'r.created_by',
+        'r.created_at',
+      ])
+      .where('s.type', '=', 'deploy')
+      .where('s.environment', 'is not', null)
+      .where('s.started_at', 'is not', null);
+    if (f.project) q = q.where('r.project', '=', f.project);
+    if (f.from) q = q.where('s.started_at', '>=', f.from);
+    if (f.to) q = q.where('s.started_at', '<', f.to);
+    if (f.environments) {
+      const pairs = f.environments;
+      q = q.where((eb) =>
+        eb.or(
+          pairs.map((p) =>
+            eb.and([eb('r.project', '=', p.project), eb('s.environment', '=', p.environment)]),
+          ),
+        ),
+      );
+    }
+    return fetchPage(q as never, deploymentsOldestFirst, page) as Promise<PageOf<DeploymentRow>>;
   }
 
   async previousRelease(

@@ -23,6 +23,10 @@ export {
   type ReleaseRecord,
   type CommitRecord,
   type CommitRangeRecord,
+  type DeploymentRecord,
+  type DeploymentFilter,
+  deploymentId,
+  parseDeploymentId,
 } from './execution-reads.ts';
 export { executionRoutes } from './execution-routes.ts';
 export { rollbackTargetOf, type RollbackTarget } from './rollback-plan.ts';

@@ -192,4 +192,15 @@ export const executionMigrations: ModuleMigrations = {
       await db.schema.alterTable('jobs').addColumn('lease_holder', 'text').execute();
     },
   },
+  // The auditor's population lists deploy stages by start time.
+  '2026-12-04T0500-executions-deploy-stage-start': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createIndex('run_stages_deploy_start')
+        .on('run_stages')
+        .columns(['type', 'started_at'])
+        .execute();
+    },
+  },
 };
