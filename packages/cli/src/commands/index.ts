@@ -10,6 +10,7 @@ import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
+import { registerReportCommands } from './report.ts';
 import { registerScmCommands, registerSecretCommands } from './secrets.ts';
 import { registerRunnerCommands } from './runner.ts';
 import { registerWitnessCommands } from './witness.ts';
@@ -31,4 +32,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerScmCommands,
   registerWitnessCommands,
   registerAttestationCommands,
+  registerReportCommands,
 ];
