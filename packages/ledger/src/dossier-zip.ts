@@ -77,18 +77,28 @@ const u16 = (d: Uint8Array, o: number): number => d[o]! | (d[o + 1]! << 8);
 const u32 = (d: Uint8Array, o: number): number =>
   (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
 
-let crcTable: Uint32Array | undefined;
+// CRC-32 (IEEE), slicing by 4: the dossier's bytes pass through here once, so it matters.
+let crcTables: Uint32Array[] | undefined;
 function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
+  if (!crcTables) {
+    const t = Array.from({ length: 4 }, () => new Uint32Array(256));
     for (let n = 0; n < 256; n++) {
       let c = n;
       for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
+      t[0]![n] = c >>> 0;
     }
+    for (let n = 0; n < 256; n++)
+      for (let k = 1; k < 4; k++) t[k]![n] = (t[k - 1]![n]! >>> 8) ^ t[0]![t[k - 1]![n]! & 0xff]!;
+    crcTables = t;
   }
+  const [t0, t1, t2, t3] = crcTables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  let i = 0;
+  for (const end = data.length - 3; i < end; i += 4) {
+    c ^= data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    c = t3[c & 0xff]! ^ t2[(c >>> 8) & 0xff]! ^ t1[(c >>> 16) & 0xff]! ^ t0[c >>> 24]!;
+  }
+  for (; i < data.length; i++) c = t0[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
