@@ -236,12 +236,12 @@ function checkEntries(
   manifest: DossierManifest,
   cp: Checkpoint,
 ): number {
+  const proofs = readProofs(files, cp);
   const path = DOSSIER_ENTRIES_PATH;
   const body = text(files.get(path)!, 'DOSSIER_ENTRY_INVALID', path);
   if (body.length > 0 && !body.endsWith('\n'))
     fail('DOSSIER_ENTRY_INVALID', 'the last entry line does not end in a newline', path);
   const lines = body.length === 0 ? [] : body.slice(0, -1).split('\n');
-  const proofs = readProofs(files, cp);
   if (lines.length !== manifest.ledger.entries)
     fail(
       'DOSSIER_ENTRY_INVALID',

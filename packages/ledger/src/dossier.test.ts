@@ -109,7 +109,7 @@ describe('change dossier', () => {
 
   it('fails after a flipped byte in the raw zip, wherever it is', () => {
     const codes = new Set<DossierFailureCode>();
-    for (let at = 0; at < zip.length; at += 3) {
+    for (let at = 0; at < zip.length; at++) {
       const changed = zip.slice();
       changed[at] = changed[at]! ^ 0x10;
       const result = verifyDossier(changed, { verifierKey: key });
