@@ -116,14 +116,19 @@ function checkSignature(
     );
   // The envelope must be exactly the one the packer writes, so no byte of it is slack: one
   // signature, named by the trusted key ID, canonical base64, canonical JSON, one newline.
-  const sig = envelope.signatures[0]?.sig ?? '';
-  const exact =
-    canonicalJson({
-      payload: toBase64(manifestBytes),
-      payloadType: DOSSIER_MANIFEST_PAYLOAD_TYPE,
-      signatures: [{ keyid, sig: toBase64(fromBase64(sig)) }],
-    }) + '\n';
-  if (utf8Decode(raw) !== exact)
+  const first: unknown = envelope.signatures[0]?.sig;
+  let exact = '';
+  try {
+    exact =
+      canonicalJson({
+        payload: toBase64(manifestBytes),
+        payloadType: DOSSIER_MANIFEST_PAYLOAD_TYPE,
+        signatures: [{ keyid, sig: toBase64(fromBase64(String(first))) }],
+      }) + '\n';
+  } catch {
+    exact = ''; // the first signature is not base64: not the canonical envelope
+  }
+  if (exact === '' || utf8Decode(raw) !== exact)
     fail(
       'DOSSIER_SIGNATURE_INVALID',
       `the envelope is not the canonical one (payload type ${DOSSIER_MANIFEST_PAYLOAD_TYPE}, one signature with keyid ${keyid}, canonical JSON)`,

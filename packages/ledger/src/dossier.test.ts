@@ -302,3 +302,23 @@ describe('change dossier', () => {
     expect(() => unzipFiles(forged)).toThrow(/more than|runs past|disagree/);
   });
 });
+
+describe('change dossier envelope', () => {
+  it('refuses an envelope with an extra signature, even if one of them verifies', () => {
+    const copy = new Map(readDossier(zip));
+    const env = JSON.parse(new TextDecoder().decode(copy.get('manifest.json.dsse')!)) as {
+      signatures: { keyid: string; sig: string }[];
+    };
+    for (const extra of [
+      { keyid: 'ffffffff', sig: '!!' },
+      { keyid: env.signatures[0]!.keyid, sig: 'AAAA' },
+    ]) {
+      const changed = { ...env, signatures: [extra, ...env.signatures] };
+      copy.set('manifest.json.dsse', utf8Encode(JSON.stringify(changed) + '\n'));
+      expect(failure(verifyDossier(zipFiles(copy), { verifierKey: key }))).toEqual({
+        code: 'DOSSIER_SIGNATURE_INVALID',
+        path: 'manifest.json.dsse',
+      });
+    }
+  });
+});
