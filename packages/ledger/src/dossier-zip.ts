@@ -48,20 +48,22 @@ export function unsafePathReason(path: string): string | undefined {
 }
 
 // The DOS epoch, built from local fields because zip stores local time (fflate converts with
-// the local getters): every time zone writes the same bytes.
-const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
+// the local getters), and built per call because the time zone can change at run time (TZ):
+// every time zone writes the same bytes.
+const fixedMtime = (): Date => new Date(1980, 0, 1, 0, 0, 0);
 
 /** Zips the files in path order with fixed metadata: the same files give the same bytes. */
 export function zipFiles(files: ReadonlyMap<string, Uint8Array>): Uint8Array {
   const paths = [...files.keys()].sort(comparePaths);
   const data: Zippable = {};
+  const mtime = fixedMtime();
   for (const p of paths) {
     const reason = unsafePathReason(p);
     if (reason) throw new DossierArchiveError(`refusing to zip '${p}': ${reason}`, p);
-    data[p] = [files.get(p)!, { level: 0, mtime: FIXED_MTIME, os: 0, attrs: 0 }];
+    data[p] = [files.get(p)!, { level: 0, mtime, os: 0, attrs: 0 }];
   }
   if (paths.length === 0) throw new DossierArchiveError('a dossier needs at least one file');
-  return zipSync(data, { level: 0, mtime: FIXED_MTIME });
+  return zipSync(data, { level: 0, mtime });
 }
 
 /** Byte order of the UTF-8 paths (= UTF-16 code unit order only for the BMP, so compare bytes). */

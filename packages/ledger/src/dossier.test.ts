@@ -81,6 +81,20 @@ describe('change dossier', () => {
     expect(Buffer.from(reversed).equals(Buffer.from(zip))).toBe(true);
   });
 
+  it('gives the same bytes in every time zone (zip stores local time)', () => {
+    const saved = process.env.TZ;
+    try {
+      const zips = ['Pacific/Kiritimati', 'America/Los_Angeles', 'UTC'].map((tz) => {
+        process.env.TZ = tz;
+        return Buffer.from(packDossier(fx.options));
+      });
+      for (const z of zips) expect(z.equals(Buffer.from(zip))).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
   it('fails after any single-byte change to any file in it, with the right code and path', () => {
     let tried = 0;
     for (const [path, bytes] of files) {
