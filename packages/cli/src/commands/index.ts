@@ -4,6 +4,7 @@ import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerChangeCommands } from './changes.ts';
 import { registerDeploymentCommands } from './deployments.ts';
+import { registerDossierCommands } from './dossier.ts';
 import { registerEvidenceCommands } from './evidence.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
@@ -33,4 +34,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerWitnessCommands,
   registerAttestationCommands,
   registerReportCommands,
+  registerDossierCommands,
 ];

@@ -50,7 +50,7 @@ const stage = (
 for (const dialect of dialects) {
   describe(`deployments read port [${dialect}]`, () => {
     let database: Database;
-    const store = new KyselyExecutionStore();
+    const store = new KyselyExecutionStore(dialect);
     const reads = new ExecutionReads(store);
     beforeAll(async () => {
       database = await createTestDatabase(dialect);
