@@ -7,6 +7,7 @@ import { registerDeploymentCommands } from './deployments.ts';
 import { registerEvidenceCommands } from './evidence.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
+import { registerRetentionCommands } from './retention.ts';
 import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
@@ -27,6 +28,7 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerPolicyCommands,
   registerDeploymentCommands,
   registerEvidenceCommands,
+  registerRetentionCommands,
   registerSecretCommands,
   registerScmCommands,
   registerWitnessCommands,

@@ -19,7 +19,8 @@ export const yearsAgo = (years: number, days = 0) =>
   new Date(Date.now() - (years * 365.25 + days) * 86_400_000);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const rawDb = (t: TestApp) => t.app.database.db as unknown as Kysely<any>;
+type AnyKysely = Kysely<any>;
+export const rawDb = (t: TestApp) => t.app.database.db as unknown as AnyKysely;
 
 export async function plant(
   t: TestApp,
@@ -171,7 +172,7 @@ export async function plant(
 }
 
 // Every delete an insider would send for one planted run, children first.
-export function deletes(p: Planted): [string, (db: Kysely<any>) => Promise<unknown>][] {
+export function deletes(p: Planted): [string, (db: AnyKysely) => Promise<unknown>][] {
   return [
     [
       'evidence_findings',

@@ -166,13 +166,14 @@ for (const dialect of dialects) {
       ]);
       const auditor = await place(tok.auditor!, { project: 'shop' });
       expect([auditor.status, auditor.body.error?.code]).toEqual([403, 'AUTHZ_PERMISSION_DENIED']);
-      for (const bad of [
+      const invalid: Record<string, string>[] = [
         { project: 'shop', reason: ' ' },
         { project: 'shop', environment: 'prod', change: 'run_x/deploy' },
         { project: 'shop', environment: 'nowhere' },
         { project: 'shop', change: 'run_missing/deploy' },
         { project: 'nope' },
-      ]) {
+      ];
+      for (const bad of invalid) {
         const res = await place(tok.alice!, bad);
         expect([res.status, res.body.error?.code], JSON.stringify(bad)).toEqual([
           400,
