@@ -158,6 +158,43 @@ for (const dialect of dialects) {
       expect(carol.body.state).toBe('released');
     });
 
+    it('refuses an account the requester made for the occasion', async () => {
+      const id = (await place(t.adminToken, { project: 'shop' })).body.id;
+      await call(`/api/v1/legal-holds/${id}/release`, t.adminToken, { reason: 'done' });
+      // The administrator who asked makes a user, grants it, and logs in as it.
+      const password = 'correct horse battery staple 42';
+      const made = await t.request({
+        method: 'POST',
+        url: '/api/v1/users',
+        json: { name: 'helper', password },
+      });
+      expect(made.statusCode).toBe(201);
+      const granted = await t.applyApproved(`
+apiVersion: custody/v1
+kind: RoleBinding
+metadata: { name: helper-admin }
+spec: { principal: user:helper, role: admin, scope: organization }
+`);
+      expect(granted.statusCode, granted.body).toBe(200);
+      const login = await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        token: '',
+        json: { name: 'helper', password },
+      });
+      const session = (login.json() as { token: string }).token;
+      const puppet = await call(`/api/v1/legal-holds/${id}/approve-release`, session);
+      expect([puppet.status, puppet.body.error?.code]).toEqual([
+        403,
+        'APPROVALS_SOCK_PUPPET_FORBIDDEN',
+      ]);
+      expect(await entries(id)).toContain(
+        'retention.hold.released:denied:helper:APPROVALS_SOCK_PUPPET_FORBIDDEN',
+      );
+      const bob = await call(`/api/v1/legal-holds/${id}/approve-release`, tok.bob!);
+      expect(bob.body.state).toBe('released');
+    });
+
     it('refuses holds from service accounts, without a permission, a reason or a valid target', async () => {
       const robot = await place(tok.robot!, { project: 'shop' });
       expect([robot.status, robot.body.error?.code]).toEqual([
