@@ -271,6 +271,13 @@ export class HoldService {
     const found = await this.deps.changeRuns(ctx, change);
     if (!found || found.project !== project)
       throw new DomainError(E.RETENTION_HOLD_INVALID, `no change request ${change} in ${project}`);
+    // The hold covers the runs that used the change when it is placed; with none it would
+    // hold nothing, silently.
+    if (found.runs.length === 0)
+      throw new DomainError(
+        E.RETENTION_HOLD_INVALID,
+        `change request ${change} has not been used by a deployment yet: hold its environment, or place the hold once it is used`,
+      );
     return [...new Set(found.runs)].sort();
   }
 

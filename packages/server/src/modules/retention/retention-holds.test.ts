@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../../platform/context.ts';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
 import { dialects } from '../../platform/testing/test-databases.ts';
 import { deletes, plant, rawDb, yearsAgo } from './retention-fixture.ts';
@@ -193,6 +194,52 @@ spec: { principal: user:helper, role: admin, scope: organization }
       );
       const bob = await call(`/api/v1/legal-holds/${id}/approve-release`, tok.bob!);
       expect(bob.body.state).toBe('released');
+    });
+
+    it('holds the runs that used a change request', async () => {
+      const created = await t.request({
+        method: 'POST',
+        url: '/api/v1/changes',
+        token: tok.alice!,
+        json: {
+          project: 'shop',
+          environment: 'prod',
+          riskClass: 'emergency',
+          title: 'hotfix',
+          reason: 'INC-7',
+          commit: 'abcdef0abcdef0abcdef0abcdef0abcdef0abcd',
+        },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const change = (created.json() as { id: string }).id;
+      const unused = await place(tok.alice!, { project: 'shop', change });
+      expect([unused.status, unused.body.error?.code]).toEqual([400, 'RETENTION_HOLD_INVALID']);
+      const used = await plant(t, { project: 'shop', environment: 'prod', at: yearsAgo(9) });
+      const other = await plant(t, { project: 'shop', environment: 'prod', at: yearsAgo(9) });
+      await t.app.uow.run(
+        { actor: { ...systemActor, name: 'deployment-gate' }, requestId: 'test-use' },
+        (tx, record) =>
+          t.app.services.changes.records.recordUse(tx, record, {
+            change,
+            run: used.run,
+            stage: 'deploy',
+            environment: 'prod',
+            commit: null,
+            intentHash: 'sha256:intent',
+            at: new Date(),
+          }),
+      );
+      const placed = await place(tok.alice!, { project: 'shop', change });
+      expect([placed.status, (placed.body as unknown as { runs: string[] }).runs]).toEqual([
+        201,
+        [used.run],
+      ]);
+      await expect(deletes(used)[0]![1](rawDb(t))).rejects.toThrow(/under a legal hold/);
+      await expect(deletes(other)[0]![1](rawDb(t))).resolves.toBeDefined();
+      await call(`/api/v1/legal-holds/${placed.body.id}/release`, tok.alice!, { reason: 'closed' });
+      expect(
+        (await call(`/api/v1/legal-holds/${placed.body.id}/approve-release`, tok.bob!)).body.state,
+      ).toBe('released');
     });
 
     it('refuses holds from service accounts, without a permission, a reason or a valid target', async () => {
