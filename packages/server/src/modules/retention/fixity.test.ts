@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
@@ -138,10 +139,54 @@ for (const dialect of dialects) {
       expect(last.actor.type).toBe('system');
     });
 
+    it('pages through more blobs than one page holds, each once', async () => {
+      const db = rawDb(t);
+      const rows = Array.from({ length: 450 }, (_, i) => {
+        const bytes = Buffer.from(`blob ${i}`);
+        return {
+          digest: 'sha256:' + createHash('sha256').update(bytes).digest('hex'),
+          size: bytes.length,
+          content_base64: bytes.toString('base64'),
+        };
+      });
+      await db.insertInto('blobs').values(rows).execute();
+      const { count } = await db
+        .selectFrom('blobs')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
+      const res = await check();
+      expect(res.body.blobs.checked).toBe(Number(count));
+      // The blob rewritten earlier is still the only mismatch.
+      expect(res.body.blobs.mismatched).toBe(1);
+    });
+
     it('needs retention.fixity.check: an auditor reads, but does not run it', async () => {
       const auditor = await t.user('auditor-ann', ['auditor']);
       const res = await check(auditor);
       expect([res.status, res.body.error?.code]).toEqual([403, 'AUTHZ_PERMISSION_DENIED']);
     });
+  });
+
+  describe(`fixity runs as a leader duty [${dialect}]`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(dialect, { config: { fixityInterval: '1h' } });
+    }, 60_000);
+    afterAll(() => t?.close());
+
+    it('checks once when the server starts leading, then waits for the interval', async () => {
+      await plant(t, { project: 'shop', environment: 'prod', at: new Date() });
+      const checks = () =>
+        t.app.services.audit.list({ action: 'retention.fixity.checked', limit: 10 });
+      t.app.background.start();
+      const deadline = Date.now() + 20_000;
+      while ((await checks()).length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const [first, ...more] = await checks();
+      expect(first?.actor.type).toBe('system');
+      expect(first?.details.blobs).toMatchObject({ checked: 1, mismatched: 0 });
+      expect(more).toEqual([]);
+      await t.app.background.stop();
+    }, 30_000);
   });
 }
