@@ -24,6 +24,9 @@ interface Protected {
   immutable: 'all' | readonly string[];
   // Extra UPDATE refusal (SQL over OLD/NEW), e.g. a value that may only be completed.
   updateRule?: string;
+  // The primary key, and whether the application inserts with ON CONFLICT DO NOTHING.
+  key: readonly string[];
+  idempotent?: boolean;
 }
 
 // A project without a setting keeps rows this long (SOX); the organization minimum may raise it.
@@ -33,6 +36,7 @@ const reportOf = (col: string) => `(SELECT ${col} FROM evidence_reports WHERE id
 
 const evidenceChild = (table: string): Protected => ({
   table,
+  key: ['report_id', 'seq'],
   project: reportOf('project'),
   run: reportOf('run_id'),
   environment: reportOf('environment'),
@@ -43,6 +47,7 @@ const evidenceChild = (table: string): Protected => ({
 const protectedTables: readonly Protected[] = [
   {
     table: 'runs',
+    key: ['id'],
     project: 'OLD.project',
     run: 'OLD.id',
     environment: 'NULL',
@@ -66,6 +71,7 @@ const protectedTables: readonly Protected[] = [
   },
   {
     table: 'run_stages',
+    key: ['run_id', 'idx'],
     project: runOf('project', 'OLD.run_id'),
     run: 'OLD.run_id',
     environment: 'OLD.environment',
@@ -74,6 +80,8 @@ const protectedTables: readonly Protected[] = [
   },
   {
     table: 'log_chunks',
+    key: ['job_id', 'attempt', 'step_idx', 'seq'],
+    idempotent: true,
     project: runOf('project', 'OLD.run_id'),
     run: 'OLD.run_id',
     environment: 'NULL',
@@ -82,6 +90,7 @@ const protectedTables: readonly Protected[] = [
   },
   {
     table: 'run_files',
+    key: ['id'],
     project: runOf('project', 'OLD.run_id'),
     run: 'OLD.run_id',
     environment: 'NULL',
@@ -90,6 +99,7 @@ const protectedTables: readonly Protected[] = [
   },
   {
     table: 'evidence_reports',
+    key: ['id'],
     project: 'OLD.project',
     run: 'OLD.run_id',
     environment: 'OLD.environment',
@@ -102,6 +112,7 @@ const protectedTables: readonly Protected[] = [
   evidenceChild('evidence_components'),
   {
     table: 'evidence_waivers',
+    key: ['id'],
     project: 'OLD.project',
     run: 'NULL',
     environment: 'OLD.environment',
@@ -122,6 +133,8 @@ const protectedTables: readonly Protected[] = [
   {
     // Documents (policy inputs) name no project: the longest period and any hold apply.
     table: 'evidence_documents',
+    key: ['digest'],
+    idempotent: true,
     project: 'NULL',
     run: 'NULL',
     environment: 'NULL',
@@ -130,6 +143,7 @@ const protectedTables: readonly Protected[] = [
   },
   {
     table: 'policy_decisions',
+    key: ['id'],
     project: 'OLD.project',
     run: 'NULL',
     environment: "NULLIF(OLD.environment, '')",
@@ -186,6 +200,7 @@ const messages = {
   update: (t: string) => `retention: the content of a ${t} row cannot be changed`,
   blob: 'retention: a blob that run_files or evidence_reports refer to cannot be deleted',
   own: (t: string) => `retention: ${t} is append-only`,
+  replace: (t: string) => `retention: a ${t} row cannot be replaced`,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -207,6 +222,27 @@ async function guardSqlite(db: Kysely<any>, t: Protected): Promise<void> {
   await exec(
     db,
     `CREATE TRIGGER retention_${t.table}_immutable BEFORE UPDATE ON ${t.table} FOR EACH ROW WHEN ${contentChanged('sqlite', t)} ${raise(messages.update(t.table))}`,
+  );
+  await noReplace(db, t.table, t.key, t.idempotent === true);
+}
+
+// SQLite's INSERT OR REPLACE deletes the row it replaces without firing delete triggers
+// (recursive triggers are off): an insert over an existing key is refused, or skipped where
+// the application inserts with ON CONFLICT DO NOTHING (the same outcome for it).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function noReplace(
+  db: Kysely<any>,
+  table: string,
+  key: readonly string[],
+  idempotent: boolean,
+): Promise<void> {
+  const same = key.map((c) => `x.${c} = NEW.${c}`).join(' AND ');
+  const action = idempotent
+    ? 'SELECT RAISE(IGNORE);'
+    : `SELECT RAISE(ABORT, '${messages.replace(table)}');`;
+  await exec(
+    db,
+    `CREATE TRIGGER retention_${table}_no_replace BEFORE INSERT ON ${table} FOR EACH ROW WHEN EXISTS (SELECT 1 FROM ${table} x WHERE ${same}) BEGIN ${action} END`,
   );
 }
 
@@ -356,6 +392,7 @@ END $$ LANGUAGE plpgsql`,
           db,
           `CREATE TRIGGER retention_blobs_immutable BEFORE UPDATE ON blobs BEGIN SELECT RAISE(ABORT, '${messages.update('blobs')}'); END`,
         );
+        await noReplace(db, 'blobs', ['digest'], true);
         for (const t of ownTables) {
           for (const op of ['UPDATE', 'DELETE'])
             await exec(

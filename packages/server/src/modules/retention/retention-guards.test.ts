@@ -211,6 +211,44 @@ for (const dialect of dialects) {
       expect([run.state, run.commit_sha, run.project]).toEqual(['failed', 'abc123def456', 'shop']);
     });
 
+    it('refuses a rewrite by insert-or-replace (SQLite) or insert-on-conflict-update (PostgreSQL)', async () => {
+      const p = await plant(t, { project: 'shop', environment: 'qa', at: new Date() });
+      const db = rawDb(t);
+      const forged = Buffer.from('forged').toString('base64');
+      if (dialect === 'sqlite') {
+        await expect(
+          sql`INSERT OR REPLACE INTO runs (id, project, pipeline, pipeline_version, content_hash, repository, branch, inputs, trigger, state, cancel_requested, created_by, created_at) VALUES (${p.run}, 'ledgerline', 'x', 1, 'h', 'r', 'b', '{}', '{}', 'succeeded', 0, 'u', '2000-01-01T00:00:00.000Z')`.execute(
+            db,
+          ),
+        ).rejects.toThrow(/cannot be replaced/);
+        // Where the application inserts idempotently the replace is skipped, not applied.
+        await sql`INSERT OR REPLACE INTO blobs (digest, size, content_base64) VALUES (${p.digest}, 6, ${forged})`.execute(
+          db,
+        );
+        await sql`INSERT INTO blobs (digest, size, content_base64) VALUES (${p.digest}, 6, ${forged}) ON CONFLICT (digest) DO NOTHING`.execute(
+          db,
+        );
+      } else {
+        await expect(
+          sql`INSERT INTO blobs (digest, size, content_base64) VALUES (${p.digest}, 6, ${forged}) ON CONFLICT (digest) DO UPDATE SET content_base64 = EXCLUDED.content_base64`.execute(
+            db,
+          ),
+        ).rejects.toThrow(immutable);
+      }
+      const blob = await db
+        .selectFrom('blobs')
+        .selectAll()
+        .where('digest', '=', p.digest)
+        .executeTakeFirstOrThrow();
+      expect(blob.content_base64).not.toBe(forged);
+      const run = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('id', '=', p.run)
+        .executeTakeFirstOrThrow();
+      expect(run.project).toBe('shop');
+    });
+
     if (dialect === 'postgres')
       it('refuses TRUNCATE of protected tables', async () => {
         for (const table of [
