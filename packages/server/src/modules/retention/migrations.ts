@@ -229,8 +229,8 @@ async function guardSqlite(db: Kysely<any>, t: Protected): Promise<void> {
 // SQLite's INSERT OR REPLACE deletes the row it replaces without firing delete triggers
 // (recursive triggers are off): an insert over an existing key is refused, or skipped where
 // the application inserts with ON CONFLICT DO NOTHING (the same outcome for it).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function noReplace(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   db: Kysely<any>,
   table: string,
   key: readonly string[],
