@@ -37,6 +37,7 @@ interface FixityView {
     actual: string;
     usedBy: { run: string; path: string }[];
   }[];
+  guards: { intact: boolean; missing: string[] };
 }
 
 const enc = encodeURIComponent;
@@ -148,7 +149,7 @@ export function registerRetentionCommands(program: Command): void {
   evidence
     .command('fixity')
     .description(
-      'Re-hash every stored blob and evidence document now; exits 1 when one does not match its digest',
+      'Re-hash every stored blob and evidence document and check the retention triggers; exits 1 on a mismatch or a missing trigger',
     )
     .action(
       run(async (ctx) => {
@@ -160,6 +161,7 @@ export function registerRetentionCommands(program: Command): void {
               (m) =>
                 `MISMATCH ${m.source} ${m.digest} hashes to ${m.actual}${m.usedBy.length ? `, used by ${m.usedBy.map((u) => `${u.run}:${u.path}`).join(', ')}` : ''}`,
             ),
+            ...r.guards.missing.map((g) => `GUARD MISSING ${g} (dropped or disabled trigger)`),
           ].join('\n'),
         );
         if (r.mismatches.length)
@@ -167,6 +169,12 @@ export function registerRetentionCommands(program: Command): void {
             `${r.mismatches.length} stored item(s) do not match their digest`,
             1,
             'RETENTION_FIXITY_MISMATCH',
+          );
+        if (!r.guards.intact)
+          throw new CliError(
+            `${r.guards.missing.length} retention trigger(s) are missing or disabled`,
+            1,
+            'RETENTION_GUARD_MISSING',
           );
       }),
     );

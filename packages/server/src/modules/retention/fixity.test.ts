@@ -32,6 +32,7 @@ for (const dialect of dialects) {
       expect(clean.body.documents).toMatchObject({ checked: 2, mismatched: 0 });
       expect(clean.body.blobs.firstDigest! < clean.body.blobs.lastDigest!).toBe(true);
       expect(clean.body.mismatches).toEqual([]);
+      expect(clean.body.guards).toEqual({ intact: true, missing: [] });
 
       // The trigger refuses the rewrite; what only a table owner or superuser can do is switch
       // it off first. Fixity is what finds that.
@@ -62,6 +63,10 @@ for (const dialect of dialects) {
       }
 
       const damaged = await check();
+      // A dropped trigger is reported; a re-enabled one is not.
+      expect(damaged.body.guards.missing).toEqual(
+        dialect === 'sqlite' ? ['retention_blobs_immutable'] : [],
+      );
       expect(damaged.body.blobs).toMatchObject({ checked: 2, mismatched: 1 });
       expect(damaged.body.mismatches).toHaveLength(1);
       const [m] = damaged.body.mismatches;
@@ -122,6 +127,20 @@ for (const dialect of dialects) {
       expect(
         res.body.mismatches.filter((m) => m.source === 'document').map((m) => m.digest),
       ).toEqual([p.document]);
+      expect(res.body.guards.missing).toContain(
+        dialect === 'sqlite'
+          ? 'retention_evidence_documents_immutable'
+          : 'retention_evidence_documents_guard',
+      );
+      const last = (
+        await t.app.services.audit.list({
+          action: 'retention.fixity.checked',
+          limit: 1,
+          order: 'desc',
+        })
+      )[0]!;
+      expect(last.details.guardsMissing).toEqual(res.body.guards.missing);
+      expect(await t.app.services.retention.periods.guards()).toEqual(res.body.guards);
     });
 
     it('runs on schedule only when the interval has passed since the last recorded check', async () => {

@@ -5,6 +5,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import type { EvidenceDocuments } from '../evidence/index.ts';
 import type { BlobUse, ExecutionReads } from '../executions/index.ts';
+import type { GuardState } from './guard-check.ts';
 import { retentionPermissions as P } from './permissions.ts';
 
 export interface FixitySourceCount {
@@ -31,6 +32,8 @@ export interface FixityResult {
   blobs: FixitySourceCount;
   documents: FixitySourceCount;
   mismatches: FixityMismatch[];
+  // The database's retention triggers: a dropped or disabled one is reported with each check.
+  guards: GuardState;
 }
 
 const pageSize = 200;
@@ -51,6 +54,7 @@ export class FixityCheck {
       documents: EvidenceDocuments;
       // When the last check was recorded (the ledger), so a restart does not reset the schedule.
       lastChecked: () => Promise<string | undefined>;
+      guards: () => Promise<GuardState>;
     },
   ) {}
 
@@ -114,23 +118,26 @@ export class FixityCheck {
       if (page.length < pageSize) break;
       after = page.at(-1)!.digest;
     }
+    const guards = await this.deps.guards();
     const result: FixityResult = {
       checkedAt: started.toISOString(),
       durationMs: Math.round(performance.now() - t0),
       blobs,
       documents,
       mismatches,
+      guards,
     };
     await this.deps.uow.run(ctx, async (_tx, record) => {
       record({
         action: 'retention.fixity.checked',
         resource: { type: 'Fixity', id: 'store' },
-        outcome: mismatches.length ? 'failed' : 'succeeded',
+        outcome: mismatches.length || !guards.intact ? 'failed' : 'succeeded',
         details: {
           blobs,
           documents,
           mismatched: mismatches.length,
           durationMs: result.durationMs,
+          guardsMissing: guards.missing,
         },
       });
       for (const m of mismatches)

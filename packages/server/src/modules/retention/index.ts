@@ -10,4 +10,5 @@ export {
 export { HoldService, type HoldView, type HoldRequest, type ChangeRuns } from './hold-service.ts';
 export { FixityCheck, type FixityResult, type FixityMismatch } from './fixity.ts';
 export { retentionRoutes } from './retention-routes.ts';
+export { expectedTriggers, type GuardState } from './guard-check.ts';
 export { assembleRetention, retentionPeriods } from './retention-assembly.ts';

@@ -43,7 +43,11 @@ export async function assembleRetention(deps: {
   const store = new KyselyRetentionStore();
   await deps.periods.prepare();
   const holds = new HoldService({ ...deps, store });
-  const fixity = new FixityCheck({ ...deps, lastChecked: deps.lastFixity });
+  const fixity = new FixityCheck({
+    ...deps,
+    lastChecked: deps.lastFixity,
+    guards: () => deps.periods.guards(),
+  });
   const interval = deps.fixityIntervalMs;
   if (interval !== null)
     deps.addDuty({

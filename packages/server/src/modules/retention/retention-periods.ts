@@ -6,6 +6,7 @@ import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { retentionErrors } from './errors.ts';
+import { checkGuards, type GuardState } from './guard-check.ts';
 import type { KyselyRetentionStore } from './retention-store.ts';
 
 // Seven years for SOX; the organization minimum (server setting) may raise, never lower, it.
@@ -15,6 +16,8 @@ export const organizationScope = '*';
 /** What the controls catalog asks: the effective retention of a project's records, in years. */
 export interface RetentionReader {
   yearsFor(project: string): Promise<number>;
+  // Whether the database still has (and enforces) every retention trigger.
+  guards(): Promise<GuardState>;
 }
 
 // The periods the database triggers read: the organization minimum (recorded at start when it
@@ -91,6 +94,10 @@ export class RetentionPeriods implements RetentionReader {
       effective_at: this.deps.clock.now().toISOString(),
       recorded_by: 'resource:Project',
     });
+  }
+
+  guards(): Promise<GuardState> {
+    return checkGuards(this.deps.database, this.deps.store);
   }
 
   async yearsFor(project: string, db: AnyDb | AnyTx = this.deps.database.db): Promise<number> {

@@ -57,6 +57,7 @@ const fixityView = z.object({
       ),
     }),
   ),
+  guards: z.object({ intact: z.boolean(), missing: z.array(z.string()) }),
 });
 
 export function retentionRoutes(deps: {

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { AnyDb, AnyTx } from '../../platform/db/database.ts';
+import { sql, type Kysely } from 'kysely';
+import type { AnyDb, AnyTx, DialectName } from '../../platform/db/database.ts';
 import { fetchPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 
 type Db = AnyDb | AnyTx;
@@ -114,5 +114,23 @@ export class KyselyRetentionStore {
 
   async insertEvent(db: Db, row: HoldEventRow): Promise<void> {
     await k(db).insertInto('retention_hold_events').values(row).execute();
+  }
+
+  // The retention triggers the database has and enforces (a disabled PostgreSQL trigger is
+  // not enforced, so it is not listed).
+  async enforcedTriggers(db: Db, dialect: DialectName): Promise<string[]> {
+    const rows =
+      dialect === 'sqlite'
+        ? await sql<{
+            name: string;
+          }>`SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'retention%'`.execute(
+            db,
+          )
+        : await sql<{
+            name: string;
+          }>`SELECT tgname AS name FROM pg_trigger WHERE tgname LIKE 'retention%' AND tgenabled <> 'D'`.execute(
+            db,
+          );
+    return rows.rows.map((r) => r.name).sort();
   }
 }
