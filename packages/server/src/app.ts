@@ -162,6 +162,14 @@ import {
   type PolicyService,
 } from './modules/policies/index.ts';
 import { assembleReports } from './modules/reports/index.ts';
+import {
+  assembleRetention,
+  retentionMigrations,
+  retentionPeriods,
+  type FixityCheck,
+  type HoldService,
+  type RetentionPeriods,
+} from './modules/retention/index.ts';
 import { serverVersion, systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -226,6 +234,8 @@ export interface App {
     // Policy as code: the decision points' engine and the decision log.
     readonly policyEngine: PolicyEngine;
     readonly policies: PolicyService;
+    // Retention periods (the `RetentionReader`), legal holds and the fixity check.
+    readonly retention: { periods: RetentionPeriods; holds: HoldService; fixity: FixityCheck };
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -252,6 +262,7 @@ export const allMigrations = [
   evidenceMigrations,
   attestationMigrations,
   policyMigrations,
+  retentionMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -340,8 +351,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   const production = (read: GovernanceReader) => ProductionScope.read(read);
   const projects = new ProjectService({ database, store: projectStore });
+  const periods = retentionPeriods({
+    database,
+    uow,
+    clock,
+    minimumYears: config.retentionMinimumYears,
+  });
   for (const handler of [
-    ...projectKinds(projectStore, production),
+    ...projectKinds(projectStore, production, periods),
     environmentKind({ store: projectStore }),
     ...identityKinds(rbac, production),
   ])
@@ -642,6 +659,26 @@ export async function createApp(deps: AppDeps): Promise<App> {
     audit: { list: (filter) => audit.list(filter) },
   });
   resources.register(streams.kind());
+  const retention = await assembleRetention({
+    database,
+    uow,
+    clock,
+    periods,
+    projects,
+    executions: executionReads,
+    documents: evidenceDocuments,
+    changeRuns: async (ctx, id) => {
+      const change = await changes.requests.get(ctx, id);
+      return { project: change.project, runs: change.uses.map((u) => u.run) };
+    },
+    creators: directory,
+    sockPuppetWindowMs,
+    lastFixity: async () =>
+      (await audit.list({ action: 'retention.fixity.checked', limit: 1, order: 'desc' }))[0]?.time,
+    fixityIntervalMs:
+      config.fixityInterval === 'off' ? null : parseDuration(config.fixityInterval)!,
+    addDuty: (duty) => ledger.election.addDuty(duty),
+  });
   ledger.election.addDuty({
     name: 'streams',
     intervalMs: 500,
@@ -704,6 +741,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...attestationRoutes(attestations),
     ...policyRoutes(policies),
     ...reports.routes,
+    ...retention.routes,
   );
   const http = createHttpServer({
     routes,
@@ -756,6 +794,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       attestations,
       policyEngine,
       policies,
+      retention: { periods, holds: retention.holds, fixity: retention.fixity },
     },
     background,
     uow,

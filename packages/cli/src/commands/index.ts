@@ -8,6 +8,7 @@ import { registerDossierCommands } from './dossier.ts';
 import { registerEvidenceCommands } from './evidence.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
+import { registerRetentionCommands } from './retention.ts';
 import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
@@ -29,6 +30,7 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerPolicyCommands,
   registerDeploymentCommands,
   registerEvidenceCommands,
+  registerRetentionCommands,
   registerSecretCommands,
   registerScmCommands,
   registerWitnessCommands,

@@ -25,6 +25,8 @@ export interface ServerFlags {
   bodyLimit?: string;
   fileMaxBytes?: string;
   waiverMaxDays?: string;
+  retentionMinimumYears?: string;
+  fixityInterval?: string;
   ledgerKeyFile?: string;
   ledgerStateFile?: string;
   attestKeyFile?: string;
@@ -79,6 +81,8 @@ async function launch(
         bodyLimit: flags.bodyLimit,
         fileMaxBytes: flags.fileMaxBytes,
         waiverMaxDays: flags.waiverMaxDays,
+        retentionMinimumYears: flags.retentionMinimumYears,
+        fixityInterval: flags.fixityInterval,
         ledgerKeyFile: flags.ledgerKeyFile,
         ledgerStateFile: flags.ledgerStateFile,
         attestKeyFile: flags.attestKeyFile,
@@ -208,6 +212,14 @@ export function registerServerCommands(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body accepted')
     .option('--file-max-bytes <bytes>', 'largest artifact or report a runner may upload')
     .option('--waiver-max-days <days>', 'longest a finding waiver may last')
+    .option(
+      '--retention-minimum-years <years>',
+      'organization minimum retention of evidence, logs and runs (default 7)',
+    )
+    .option(
+      '--fixity-interval <duration>',
+      'how often stored blobs are re-hashed (default 24h), or off',
+    )
     .option('--ledger-key-file <file>', 'ledger signing key (created in the data dir when unset)')
     .option(
       '--secrets-key-file <file>',

@@ -35,6 +35,16 @@ export class EvidenceDocuments {
     return digest;
   }
 
+  // Documents in digest order, `limit` after `afterDigest` (the retention module's fixity check).
+  async page(
+    db: Db,
+    page: { afterDigest?: string | undefined; limit: number },
+  ): Promise<EvidenceDocumentRow[]> {
+    let q = k(db).selectFrom('evidence_documents').selectAll();
+    if (page.afterDigest !== undefined) q = q.where('digest', '>', page.afterDigest);
+    return q.orderBy('digest').limit(page.limit).execute();
+  }
+
   async get(db: Db, digest: string): Promise<EvidenceDocumentRow | undefined> {
     return k(db)
       .selectFrom('evidence_documents')

@@ -35,6 +35,20 @@ export interface CommitRangeRecord {
   commits: CommitRecord[];
 }
 
+export interface BlobRecord {
+  digest: string; // sha256:<hex> of the bytes
+  size: number;
+  contentBase64: string;
+}
+
+export interface BlobUse {
+  run: string;
+  job: string;
+  kind: string;
+  name: string;
+  path: string;
+}
+
 export interface ReleaseRecord {
   runId: string;
   releasedAt: string;
@@ -130,6 +144,30 @@ export class ExecutionReads {
       environment: s.environment,
       state: s.state,
       reason: s.reason,
+    }));
+  }
+
+  // Stored blobs in digest order, `limit` after `afterDigest`: content as recorded, for a
+  // fixity check that re-hashes them.
+  async blobPage(
+    db: AnyDb | AnyTx,
+    page: { afterDigest?: string | undefined; limit: number },
+  ): Promise<BlobRecord[]> {
+    return (await this.store.blobPage(db, page.afterDigest, page.limit)).map((b) => ({
+      digest: b.digest,
+      size: b.size,
+      contentBase64: b.content_base64,
+    }));
+  }
+
+  // Where a blob is used: the run files (artifacts, reports, evidence) that name its digest.
+  async blobUses(db: AnyDb | AnyTx, digest: string, limit = 20): Promise<BlobUse[]> {
+    return (await this.store.filesWithDigest(db, digest, limit)).map((f) => ({
+      run: f.run_id,
+      job: f.job_id,
+      kind: f.kind,
+      name: f.name,
+      path: f.path,
     }));
   }
 

@@ -465,6 +465,28 @@ export class KyselyExecutionStore {
       .executeTakeFirst();
   }
 
+  // Blobs by digest, a page at a time (the retention module's fixity check).
+  async blobPage(
+    db: Db,
+    afterDigest: string | undefined,
+    limit: number,
+  ): Promise<{ digest: string; size: number; content_base64: string }[]> {
+    let q = k(db).selectFrom('blobs').select(['digest', 'size', 'content_base64']);
+    if (afterDigest !== undefined) q = q.where('digest', '>', afterDigest);
+    return q.orderBy('digest').limit(limit).execute();
+  }
+
+  async filesWithDigest(db: Db, digest: string, limit: number): Promise<FileRow[]> {
+    return k(db)
+      .selectFrom('run_files')
+      .selectAll()
+      .where('digest', '=', digest)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
   async insertFile(db: Db, row: FileRow): Promise<void> {
     await k(db).insertInto('run_files').values(row).execute();
   }

@@ -25,6 +25,8 @@ export {
   type CommitRangeRecord,
   type DeploymentRecord,
   type DeploymentFilter,
+  type BlobRecord,
+  type BlobUse,
   deploymentId,
   parseDeploymentId,
 } from './execution-reads.ts';

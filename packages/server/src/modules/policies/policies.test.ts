@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../bootstrap.ts';
 import { ManualClock } from '../../platform/clock.ts';
@@ -389,12 +390,21 @@ spec: { type: pre-production, policies: [not-applied-yet] }
       });
       expect(replays.length).toBeGreaterThan(0);
 
-      // A DBA who rewrites the recorded input breaks the replay loudly.
-      await t.app.database.db
-        .updateTable('evidence_documents' as never)
-        .set({ body: '{"tampered":true}' } as never)
-        .where('digest' as never, '=', details.inputHash as never)
-        .execute();
+      // A DBA who rewrites the recorded input breaks the replay loudly. The retention guard
+      // refuses the rewrite (ADR 12), so this DBA switches it off first, as an owner can.
+      const rewrite = () =>
+        t.app.database.db
+          .updateTable('evidence_documents' as never)
+          .set({ body: '{"tampered":true}' } as never)
+          .where('digest' as never, '=', details.inputHash as never)
+          .execute();
+      await expect(rewrite()).rejects.toThrow(/cannot be changed/);
+      await (
+        dialect === 'postgres'
+          ? sql`ALTER TABLE evidence_documents DISABLE TRIGGER retention_evidence_documents_guard`
+          : sql`DROP TRIGGER retention_evidence_documents_immutable`
+      ).execute(t.app.database.db);
+      await rewrite();
       const tampered = await t.request({
         method: 'POST',
         url: `/api/v1/policy-decisions/${entry.resource.id}/replay`,

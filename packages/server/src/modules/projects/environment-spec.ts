@@ -121,6 +121,12 @@ export const projectSpecSchema = z
     description: z.string().max(500).default(''),
     // Policies (by name) evaluated for every environment of the project.
     policies: z.array(label).max(50).optional(),
+    // How long the project's records are kept (default 7 years; never below the organization
+    // minimum, checked by the retention module at apply).
+    retention: z
+      .object({ years: z.number().int().min(1).max(100) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ProjectSpec = z.infer<typeof projectSpecSchema>;

@@ -94,6 +94,16 @@ export const configSchema = z
       .default(32 * 1024 * 1024),
     // The longest a waiver of a finding may last.
     waiverMaxDays: z.coerce.number().int().min(1).max(365).default(90),
+    // The organization's minimum retention of evidence, logs, runs and decisions, in years: no
+    // project keeps records shorter (docs/reference/retention.md).
+    retentionMinimumYears: z.coerce.number().int().min(1).max(100).default(7),
+    // How often the leader re-hashes stored blobs and evidence documents; `off` for on demand only.
+    fixityInterval: z
+      .string()
+      .refine((s) => s === 'off' || parseDuration(s) !== undefined, {
+        message: 'must be a duration such as 24h, or off',
+      })
+      .default('24h'),
     ledgerKeyFile: z.string().min(1).optional(),
     ledgerStateFile: z.string().min(1).optional(),
     // The attestation signing key (ECDSA P-256, PKCS#8 PEM); default `<dataDir>/attest.key`.
@@ -129,6 +139,8 @@ const envNames: Record<keyof Config, string> = {
   bodyLimit: 'CUSTODY_BODY_LIMIT',
   fileMaxBytes: 'CUSTODY_FILE_MAX_BYTES',
   waiverMaxDays: 'CUSTODY_WAIVER_MAX_DAYS',
+  retentionMinimumYears: 'CUSTODY_RETENTION_MINIMUM_YEARS',
+  fixityInterval: 'CUSTODY_FIXITY_INTERVAL',
   ledgerKeyFile: 'CUSTODY_LEDGER_KEY_FILE',
   ledgerStateFile: 'CUSTODY_LEDGER_STATE_FILE',
   attestKeyFile: 'CUSTODY_ATTEST_KEY_FILE',
