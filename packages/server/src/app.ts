@@ -52,6 +52,11 @@ import {
   type GovernanceReader,
 } from './modules/resources/index.ts';
 import {
+  assembleDossiers,
+  dossierMigrations,
+  type DossierService,
+} from './modules/dossiers/index.ts';
+import {
   Ledger,
   ledgerEntryKey,
   ledgerMigrations,
@@ -225,6 +230,7 @@ export interface App {
     // Policy as code: the decision points' engine and the decision log.
     readonly policyEngine: PolicyEngine;
     readonly policies: PolicyService;
+    readonly dossiers: DossierService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -251,6 +257,7 @@ export const allMigrations = [
   evidenceMigrations,
   attestationMigrations,
   policyMigrations,
+  dossierMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -641,6 +648,27 @@ export async function createApp(deps: AppDeps): Promise<App> {
     audit: { list: (filter) => audit.list(filter) },
   });
   resources.register(streams.kind());
+  const dossiers = assembleDossiers({
+    sources: {
+      database,
+      clock,
+      executions: executionReads,
+      deployments,
+      changes,
+      scm,
+      projects,
+      resources,
+      pipelines,
+      policies,
+      evidence,
+      attestations,
+      audit,
+      ledger,
+    },
+    uow,
+    election: ledger.election,
+    logger,
+  });
   ledger.election.addDuty({
     name: 'streams',
     intervalMs: 500,
@@ -693,6 +721,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...deploymentRoutes(deployments),
     ...attestationRoutes(attestations),
     ...policyRoutes(policies),
+    ...dossiers.routes,
   );
   const http = createHttpServer({
     routes,
@@ -745,6 +774,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       attestations,
       policyEngine,
       policies,
+      dossiers: dossiers.service,
     },
     background,
     uow,
