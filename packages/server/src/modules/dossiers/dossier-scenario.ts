@@ -346,6 +346,28 @@ export class DossierScenario {
     return `${run}/deploy-prod`;
   }
 
+  /** A normal change whose deploy stage waits for its approvals (the deployment is running). */
+  async waitingChange(commit: string): Promise<string> {
+    const run = (
+      await this.ok(
+        this.api(
+          'POST',
+          '/api/v1/projects/shop/pipelines/release/runs',
+          { commit, inputs: { ticket: 'CHG0040001' } },
+          this.tokens.dev,
+        ),
+        201,
+      )
+    ).body.id as string;
+    await this.play(await this.lease('build'), {
+      artifact: `app ${commit}`,
+      commit,
+      reports: junitReports(this.evidenceFiles),
+    });
+    await this.t.app.services.engine.tick();
+    return `${run}/deploy-prod`;
+  }
+
   /** An emergency change requested by dev, activated by rm1 (not yet reviewed). */
   async emergencyChange(commit: string): Promise<{ deployment: string; change: string }> {
     const change = (
