@@ -5,7 +5,7 @@ import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { DeploymentRecord } from '../executions/index.ts';
-import type { CollectedDossier, DossierBuilder } from './dossier-builder.ts';
+import type { BuiltDossier, CollectedDossier, DossierBuilder } from './dossier-builder.ts';
 import { subjectOf, type DossierSources } from './dossier-sources.ts';
 import type { KyselyDossierStore } from './dossier-store.ts';
 import { dossierErrors as E } from './errors.ts';
@@ -60,6 +60,14 @@ export class DossierService {
     const d = await sources.executions.deployment(sources.database.db, id);
     if (!d) throw new DomainError(E.DOSSIERS_DEPLOYMENT_NOT_FOUND, `no deployment ${id}`);
     return this.deps.builder.collect(d, builtBy);
+  }
+
+  /** Builds and packs a deployment's dossier without storing it (benchmarks, tools). */
+  async buildOnly(id: string, builtBy = 'system:custody'): Promise<BuiltDossier> {
+    const { sources } = this.deps;
+    const d = await sources.executions.deployment(sources.database.db, id);
+    if (!d) throw new DomainError(E.DOSSIERS_DEPLOYMENT_NOT_FOUND, `no deployment ${id}`);
+    return this.deps.builder.build(d, builtBy);
   }
 
   private async obtain(
