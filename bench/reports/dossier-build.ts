@@ -9,7 +9,7 @@ import { zipSync } from 'fflate';
 import {
   DossierScenario,
   junitReports,
-} from '../../packages/server/src/modules/dossiers/dossier-scenario.ts';
+} from '../../packages/server/src/platform/testing/change-scenario.ts';
 
 const BUILDS = Number(process.env.BENCH_DOSSIER_BUILDS ?? 30);
 const EVIDENCE = 20;

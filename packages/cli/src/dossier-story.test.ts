@@ -40,7 +40,7 @@ describe('the change dossier story: commit → production → a dossier that ver
         CUSTODY_TOKEN: '',
         HOME: dir,
         XDG_CONFIG_HOME: dir,
-        CUSTODY_CONFIG: path.join(dir, 'none.json'),
+        CUSTODY_CONFIG_FILE: path.join(dir, 'none.json'),
       },
     });
 

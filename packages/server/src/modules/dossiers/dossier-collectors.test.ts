@@ -1,7 +1,12 @@
 import { leafHash, verifyInclusion, fromBase64 } from '@custody/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../../platform/testing/test-databases.ts';
-import { DossierScenario, hostile, junitReports, secrets } from './dossier-scenario.ts';
+import {
+  DossierScenario,
+  hostile,
+  junitReports,
+  secrets,
+} from '../../platform/testing/change-scenario.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -2,7 +2,7 @@ import { readDossier, verifyDossier } from '@custody/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../../platform/testing/test-databases.ts';
 import { TestRunner } from '../../platform/testing/test-runner.ts';
-import { DossierScenario, junitReports } from './dossier-scenario.ts';
+import { DossierScenario, junitReports } from '../../platform/testing/change-scenario.ts';
 import { KyselyDossierStore } from './dossier-store.ts';
 
 const commitA = 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3';

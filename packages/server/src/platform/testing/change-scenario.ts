@@ -2,10 +2,10 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { ManualClock } from '../../platform/clock.ts';
-import type { DialectName } from '../../platform/db/database.ts';
-import { createTestApp, type TestApp } from '../../platform/testing/test-app.ts';
-import { callApi, TestRunner, type LeasedJob } from '../../platform/testing/test-runner.ts';
+import { ManualClock } from '../clock.ts';
+import type { DialectName } from '../db/database.ts';
+import { createTestApp, type TestApp } from './test-app.ts';
+import { callApi, TestRunner, type ApiResult, type LeasedJob } from './test-runner.ts';
 
 // A change from commit to production through the real stack (API, gate, approvals, runner
 // protocol, SCM webhooks, a ServiceNow ticket), for the dossier's tests and its benchmark.
@@ -180,8 +180,7 @@ export class DossierScenario {
     return callApi(this.t, method, url, json, token);
   }
 
-  private async ok(p: Promise<{ status: number; body: any }>, status = 200) {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
+  private async ok(p: Promise<ApiResult>, status = 200): Promise<ApiResult> {
     const r = await p;
     if (r.status !== status)
       throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
