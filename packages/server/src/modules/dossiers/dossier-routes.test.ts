@@ -71,6 +71,10 @@ for (const dialect of dialects) {
         expect(res.statusCode, res.body).toBe(403);
         expect(res.json().error.code).toBe('AUTHZ_PERMISSION_DENIED');
       }
+      // Reading dossiers of another project does not reach this one.
+      const elsewhere = await s.t.user('auditor-elsewhere', ['auditor@project:elsewhere']);
+      const scoped = await get(deployment, elsewhere);
+      expect(scoped.statusCode, scoped.body).toBe(403);
       const denied = await s.t.app.services.audit.list({
         outcome: 'denied',
         limit: 1000,
@@ -80,7 +84,7 @@ for (const dialect of dialects) {
         denied.filter(
           (e) => (e.details as { permission?: string })?.permission === 'dossiers.dossier.read',
         ).length,
-      ).toBeGreaterThanOrEqual(4);
+      ).toBeGreaterThanOrEqual(5);
       // An unknown deployment is a 404 for someone who may read dossiers; nothing is built.
       const missing = await get('run_nope/deploy-prod', s.tokens.auditor);
       expect(missing.statusCode).toBe(404);
