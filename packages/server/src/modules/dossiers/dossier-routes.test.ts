@@ -92,7 +92,7 @@ for (const dialect of dialects) {
     });
 
     it('a running deployment’s dossier is built fresh each time and marked not final', async () => {
-      const running = await s.waitingChange(commitB);
+      const { deployment: running, finish } = await s.runningChange(commitB);
       const a = await get(running, s.tokens.auditor);
       expect(a.statusCode, a.body).toBe(200);
       expect(a.headers['x-dossier-final']).toBe('false');
@@ -107,6 +107,13 @@ for (const dialect of dialects) {
       expect(verifyDossier(new Uint8Array(b.rawPayload), { verifierKey }).ok).toBe(true);
       // The leader's duty leaves it alone until it finishes.
       expect(await s.t.app.services.dossiers.buildPending()).not.toContain(running);
+      // Once it finished, its dossier is final: built once more, then served as stored.
+      await finish();
+      const c = await get(running, s.tokens.auditor);
+      expect(c.headers['x-dossier-final']).toBe('true');
+      const again = await get(running, s.tokens.auditor);
+      expect(Buffer.compare(again.rawPayload, c.rawPayload)).toBe(0);
+      expect(await generated(running)).toBe(3);
     });
 
     it('the leader duty builds the dossier of every finished production deployment once', async () => {

@@ -345,8 +345,10 @@ export class DossierScenario {
     return `${run}/deploy-prod`;
   }
 
-  /** A normal change whose deploy stage waits for its approvals (the deployment is running). */
-  async waitingChange(commit: string): Promise<string> {
+  /** A normal change whose deploy job is running (its first step started, nothing finished). */
+  async runningChange(
+    commit: string,
+  ): Promise<{ deployment: string; finish: () => Promise<void> }> {
     const run = (
       await this.ok(
         this.api(
@@ -364,7 +366,27 @@ export class DossierScenario {
       reports: junitReports(this.evidenceFiles),
     });
     await this.t.app.services.engine.tick();
-    return `${run}/deploy-prod`;
+    const approval = await this.approvalOf(run, 'deploy-prod');
+    for (const who of ['rm1', 'rm2'])
+      await this.ok(
+        this.api('POST', `/api/v1/deployments/approvals/${approval}/approve`, {}, this.tokens[who]),
+      );
+    await this.t.app.services.engine.tick();
+    const job = await this.lease('deploy-prod');
+    await this.ok(this.runner.report(job, 'steps/start', { step: 0 }));
+    const finish = async () => {
+      await this.ok(
+        this.runner.report(job, 'steps/finish', {
+          step: 0,
+          result: 'succeeded',
+          exitCode: 0,
+          attempts: 1,
+        }),
+      );
+      await this.ok(this.runner.report(job, 'complete', { result: 'succeeded' }));
+      await this.t.app.services.engine.tick();
+    };
+    return { deployment: `${run}/deploy-prod`, finish };
   }
 
   /** An emergency change requested by dev, activated by rm1 (not yet reviewed). */
