@@ -152,6 +152,9 @@ for (const dialect of dialects) {
           'attestations.attestation.issued',
           'resources.pipeline.created',
           'resources.environment.created',
+          // The pipeline version deploys to production: its second person's approval.
+          'approvals.request.created',
+          'approvals.request.approved',
         ]),
       );
       expect(actions.filter((a) => a.startsWith('deployments.approval.'))).toEqual([
