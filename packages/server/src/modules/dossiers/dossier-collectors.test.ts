@@ -241,4 +241,37 @@ for (const dialect of dialects) {
       expect(emHtml).toContain('INC-9 &lt;script&gt;');
     });
   });
+
+  describe(`dossier collectors with a bound custody.deploy policy [${dialect}]`, () => {
+    let s: DossierScenario;
+    beforeAll(async () => {
+      s = await DossierScenario.start(dialect, { policies: true });
+    }, 120_000);
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    it('every policy decision about the deployment, with its ledger entries', async () => {
+      const id = await s.normalChange(commitA, junitReports(1));
+      const c = await s.t.app.services.dossiers.collect(id);
+      const p = (c.sections as Obj)['policy-decisions.json'];
+      expect(p.collected).toBe(true);
+      expect(p.decisions.length).toBeGreaterThan(0);
+      for (const d of p.decisions) {
+        expect(d).toMatchObject({ point: 'deploy', subject: { type: 'stage', id } });
+        expect(d.warn).toEqual([expect.objectContaining({ message: 'deploying to production' })]);
+        expect(d.policies[0]).toMatchObject({ name: 'deploy-check' });
+      }
+      const resources = c.ledger.entries.map(
+        (e) =>
+          (
+            JSON.parse(new TextDecoder().decode(e.leaf)) as {
+              resource: { type: string; id: string };
+            }
+          ).resource,
+      );
+      for (const d of p.decisions)
+        expect(resources).toContainEqual({ type: 'policy-decision', id: d.id });
+    });
+  });
 }

@@ -20,11 +20,11 @@ export const secrets = {
 export const hostile = '<script>alert("dossier")</script>';
 const repo = 'https://github.com/Codertocat/Hello-World.git';
 
-const manifest = (snUrl: string, evidence: number) => `
+const manifest = (snUrl: string, evidence: number, policies: boolean) => `
 apiVersion: custody/v1
 kind: Project
 metadata: { name: shop }
----
+${policies ? 'spec: { policies: [deploy-check] }\n' : ''}---
 apiVersion: custody/v1
 kind: Group
 metadata: { name: releasers }
@@ -65,6 +65,24 @@ spec:
       needs: [build]
       environment: prod
       steps: [{ name: ship, run: ./deploy.sh }]
+`;
+
+// A custody.deploy policy bound to the project (allows, with a warning), for the policy section.
+const deployPolicy = `
+---
+apiVersion: custody/v1
+kind: Policy
+metadata: { name: deploy-check, project: shop }
+spec:
+  decisionPoint: deploy
+  modules:
+    - name: deploy-check.rego
+      source: |
+        package custody.deploy
+
+        warn contains "deploying to production" if {
+          input.environment.type == "production"
+        }
 `;
 
 const field = (value: string, display = value) => ({ value, display_value: display });
@@ -137,7 +155,7 @@ export class DossierScenario {
 
   static async start(
     dialect: DialectName,
-    options: { evidenceFiles?: number } = {},
+    options: { evidenceFiles?: number; policies?: boolean } = {},
   ): Promise<DossierScenario> {
     const sn = await serviceNow();
     const clock = new ManualClock('2026-11-24T15:00:00Z');
@@ -146,7 +164,10 @@ export class DossierScenario {
     tokens.dev = await t.user('dev', ['developer@project:shop']);
     for (const n of ['rm1', 'rm2']) tokens[n] = await t.user(n, ['release-manager@project:shop']);
     tokens.auditor = await t.user('audrey', ['auditor@organization']);
-    const applied = await t.applyApproved(manifest(sn.url, options.evidenceFiles ?? 1));
+    const applied = await t.applyApproved(
+      manifest(sn.url, options.evidenceFiles ?? 1, options.policies ?? false) +
+        (options.policies ? deployPolicy : ''),
+    );
     if (applied.statusCode !== 200) throw new Error(applied.body);
     // The pipeline deploys to production: its version waits for a second person too.
     const pending = await callApi(t, 'GET', '/api/v1/approvals?state=pending');
