@@ -121,9 +121,22 @@ for (const dialect of dialects) {
         'e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5',
         junitReports(1),
       );
+      const third = await s.normalChange(
+        'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6',
+        junitReports(1),
+      );
+      // Two requests at once for a dossier not built yet: one is stored, both get its bytes.
+      const [a, b] = await Promise.all([
+        get(third, s.tokens.auditor),
+        get(third, s.tokens.auditor),
+      ]);
+      expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+      expect(Buffer.compare(a.rawPayload, b.rawPayload)).toBe(0);
+      expect(await generated(third)).toBe(1);
       const built = await s.t.app.services.dossiers.buildPending();
       expect(built).toContain(other);
       expect(built).not.toContain(deployment); // it had one already
+      expect(built).not.toContain(third);
       expect(await s.t.app.services.dossiers.buildPending()).toEqual([]);
       const entry = await s.t.app.services.audit.list({
         action: 'dossiers.dossier.generated',
