@@ -21,7 +21,9 @@ export type LedgerErrorCode =
   | 'LEDGER_BUNDLE_INVALID'
   | 'LEDGER_SIGNATURE_INVALID'
   | 'LEDGER_PREDICATE_TYPE_MISMATCH'
-  | 'LEDGER_SUBJECT_MISMATCH';
+  | 'LEDGER_SUBJECT_MISMATCH'
+  // Change dossiers (dossier.ts): inputs packDossier refuses.
+  | 'LEDGER_DOSSIER_INVALID';
 
 export class LedgerError extends Error {
   readonly code: LedgerErrorCode;

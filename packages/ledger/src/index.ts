@@ -226,3 +226,41 @@ export {
   type VerifiedAttestation,
   type VerifyAttestationBundleOptions,
 } from './sigstore-bundle.ts';
+export {
+  dossierSigner,
+  entriesFileBytes,
+  packDossier,
+  proofsFileBytes,
+  readDossier,
+  type DossierFile,
+  type DossierLedgerSection,
+  type PackDossierOptions,
+} from './dossier.ts';
+export {
+  dossierEntries,
+  verifyDossier,
+  type DossierFailure,
+  type DossierFailureCode,
+  type DossierVerifyResult,
+  type VerifyDossierOptions,
+} from './dossier-verify.ts';
+export {
+  contentPathReason,
+  DOSSIER_CHECKPOINT_PATH,
+  DOSSIER_ENTRIES_PATH,
+  DOSSIER_FORMAT,
+  DOSSIER_LEDGER_PATHS,
+  DOSSIER_MANIFEST_PATH,
+  DOSSIER_MANIFEST_PAYLOAD_TYPE,
+  DOSSIER_PROOFS_PATH,
+  DOSSIER_SIGNATURE_PATH,
+  parseManifest,
+  type DossierManifest,
+  type DossierManifestFile,
+} from './dossier-manifest.ts';
+export {
+  DEFAULT_DOSSIER_LIMITS,
+  unsafePathReason,
+  zipFiles,
+  type DossierLimits,
+} from './dossier-zip.ts';

@@ -166,6 +166,7 @@ import {
   type PolicyEngine,
   type PolicyService,
 } from './modules/policies/index.ts';
+import { assembleReports } from './modules/reports/index.ts';
 import { serverVersion, systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -687,6 +688,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     },
   };
 
+  const reports = assembleReports({
+    database,
+    uow,
+    clock,
+    audit,
+    executions: executionReads,
+    projects,
+  });
+
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const routes: AnyRoute[] = [];
@@ -721,6 +731,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...deploymentRoutes(deployments),
     ...attestationRoutes(attestations),
     ...policyRoutes(policies),
+    ...reports.routes,
     ...dossiers.routes,
   );
   const http = createHttpServer({

@@ -4,12 +4,14 @@ import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerChangeCommands } from './changes.ts';
 import { registerDeploymentCommands } from './deployments.ts';
+import { registerDossierCommands } from './dossier.ts';
 import { registerEvidenceCommands } from './evidence.ts';
 import { registerIdentityCommands } from './identity.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerServerCommands } from './server.ts';
 import { registerPipelineCommands } from './pipelines.ts';
 import { registerPolicyCommands } from './policy.ts';
+import { registerReportCommands } from './report.ts';
 import { registerScmCommands, registerSecretCommands } from './secrets.ts';
 import { registerRunnerCommands } from './runner.ts';
 import { registerWitnessCommands } from './witness.ts';
@@ -31,4 +33,6 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerScmCommands,
   registerWitnessCommands,
   registerAttestationCommands,
+  registerReportCommands,
+  registerDossierCommands,
 ];

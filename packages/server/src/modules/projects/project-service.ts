@@ -34,6 +34,13 @@ export class ProjectService {
     return this.deps.store.projectPolicies(tx ?? this.deps.database.db, name);
   }
 
+  /** Every production environment in force, by project and name. */
+  async productionEnvironments(tx?: AnyTx): Promise<EnvironmentView[]> {
+    return (
+      await this.deps.store.environmentsOfType(tx ?? this.deps.database.db, 'production')
+    ).map(toView);
+  }
+
   /** The project's environments as in force, by name. */
   async environments(project: string, tx?: AnyTx): Promise<EnvironmentView[]> {
     return (await this.deps.store.environments(tx ?? this.deps.database.db, project)).map(toView);

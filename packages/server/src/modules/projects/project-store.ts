@@ -82,6 +82,16 @@ export class KyselyProjectStore {
       .executeTakeFirst();
   }
 
+  async environmentsOfType(db: Db, type: string): Promise<EnvironmentRow[]> {
+    return k(db)
+      .selectFrom('environments')
+      .selectAll()
+      .where('type', '=', type)
+      .orderBy('project')
+      .orderBy('name')
+      .execute();
+  }
+
   async environments(db: Db, project: string): Promise<EnvironmentRow[]> {
     return k(db)
       .selectFrom('environments')
