@@ -7,6 +7,7 @@ import { dossierErrors as E } from './errors.ts';
 export interface LedgerRefs {
   readonly stages: readonly string[];
   readonly change: string | null;
+  readonly ticket: string | null;
   readonly approvals: readonly string[];
   readonly policyDecisions: readonly string[];
   readonly attestations: readonly string[];
@@ -79,6 +80,8 @@ export async function collectLedger(
   for (const id of refs.approvals)
     for (const e of await byResource('deployment-approval', id)) add(e);
   if (refs.change) for (const e of await byResource('change', refs.change)) add(e);
+  // The ticket system told of the outcome (`changes.ticket.updated`).
+  if (refs.ticket) for (const e of await byResource('change-ticket', refs.ticket)) add(e);
   for (const id of refs.policyDecisions)
     for (const e of await byResource('policy-decision', id)) add(e);
   for (const id of refs.attestations) for (const e of await byResource('attestation', id)) add(e);

@@ -32,6 +32,9 @@ export interface CollectedDossier {
 
 const encoder = new TextEncoder();
 
+/** How long after a deployment finished its dossier becomes final. */
+export const settleMs = 30_000;
+
 // Collects every section of a deployment's dossier, renders index.html and packs it.
 export class DossierBuilder {
   constructor(private readonly deps: { sources: DossierSources; signer: () => DsseSigner }) {}
@@ -46,6 +49,7 @@ export class DossierBuilder {
       src.executions.stages(src.database.db, d.runId),
     ]);
     const ledger = await collectLedger(src, subject, {
+      ticket: subject.ticket ?? null,
       stages: stages.map((s) => s.name),
       change: change.refs.change?.id ?? null,
       approvals: change.refs.approvals,
@@ -54,10 +58,14 @@ export class DossierBuilder {
       originRuns: run.refs.originRuns,
       resources: code.refs.resources,
     });
-    // A dossier is final once the deployment finished and, for an emergency change, its
-    // post-implementation review is done; until then it is rebuilt on every request.
+    // A dossier is final once the deployment finished (and settled: the ticket system is told
+    // of the outcome just after) and, for an emergency change, its post-implementation review
+    // is done; until then it is rebuilt on every request.
     const review = change.refs.change?.riskClass === 'emergency' ? change.refs.change.review : null;
-    const final = d.finishedAt !== null && (!review || review.status === 'done');
+    const final =
+      d.finishedAt !== null &&
+      Date.parse(d.finishedAt) + settleMs <= src.clock.now().getTime() &&
+      (!review || review.status === 'done');
     const raw: Record<string, unknown> = {
       'change.json': change.change,
       'commits.json': code.commits,

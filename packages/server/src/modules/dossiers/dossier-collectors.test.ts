@@ -23,6 +23,9 @@ for (const dialect of dialects) {
       s = await DossierScenario.start(dialect);
       normal = await s.normalChange(commitA, junitReports(1));
       emergency = await s.emergencyChange(commitB);
+      await s.ticketUpdated('CHG0040001');
+      // Past the settling time after the deployments finished.
+      s.clock.advance(60_000);
     }, 120_000);
     afterAll(async () => {
       await s?.close();
@@ -152,6 +155,8 @@ for (const dialect of dialects) {
           'attestations.attestation.issued',
           'resources.pipeline.created',
           'resources.environment.created',
+          // The ticket system was told of the outcome.
+          'changes.ticket.updated',
           // The pipeline version deploys to production: its second person's approval.
           'approvals.request.created',
           'approvals.request.approved',
@@ -253,6 +258,7 @@ for (const dialect of dialects) {
 
     it('every policy decision about the deployment, with its ledger entries', async () => {
       const id = await s.normalChange(commitA, junitReports(1));
+      s.clock.advance(60_000);
       const c = await s.t.app.services.dossiers.collect(id);
       const p = (c.sections as Obj)['policy-decisions.json'];
       expect(p.collected).toBe(true);

@@ -27,6 +27,8 @@ for (const dialect of dialects) {
     beforeAll(async () => {
       s = await DossierScenario.start(dialect);
       deployment = await s.normalChange(commitA, junitReports(1));
+      await s.ticketUpdated('CHG0040001');
+      s.clock.advance(60_000);
       verifierKey = s.t.app.services.ledger.service.verifierKey().verifierKey;
     }, 120_000);
     afterAll(async () => {
@@ -109,11 +111,16 @@ for (const dialect of dialects) {
       expect(await s.t.app.services.dossiers.buildPending()).not.toContain(running);
       // Once it finished, its dossier is final: built once more, then served as stored.
       await finish();
+      // Just finished: not final until it settled (the ticket system is told just after).
+      const settling = await get(running, s.tokens.auditor);
+      expect(settling.headers['x-dossier-final']).toBe('false');
+      expect(await s.t.app.services.dossiers.buildPending()).not.toContain(running);
+      s.clock.advance(60_000);
       const c = await get(running, s.tokens.auditor);
       expect(c.headers['x-dossier-final']).toBe('true');
       const again = await get(running, s.tokens.auditor);
       expect(Buffer.compare(again.rawPayload, c.rawPayload)).toBe(0);
-      expect(await generated(running)).toBe(3);
+      expect(await generated(running)).toBe(4);
     });
 
     it('the leader duty builds the dossier of every finished production deployment once', async () => {
@@ -126,6 +133,7 @@ for (const dialect of dialects) {
         junitReports(1),
       );
       // Two requests at once for a dossier not built yet: one is stored, both get its bytes.
+      s.clock.advance(60_000);
       const [a, b] = await Promise.all([
         get(third, s.tokens.auditor),
         get(third, s.tokens.auditor),

@@ -5,7 +5,12 @@ import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { DeploymentRecord } from '../executions/index.ts';
-import type { BuiltDossier, CollectedDossier, DossierBuilder } from './dossier-builder.ts';
+import {
+  settleMs,
+  type BuiltDossier,
+  type CollectedDossier,
+  type DossierBuilder,
+} from './dossier-builder.ts';
 import { subjectOf, type DossierSources } from './dossier-sources.ts';
 import type { KyselyDossierStore } from './dossier-store.ts';
 import { dossierErrors as E } from './errors.ts';
@@ -168,7 +173,10 @@ export class DossierService {
       for (const d of found.items) {
         newest = d.startedAt;
         if (done.has(d.id) || !(await isProduction(d))) continue;
-        if (d.finishedAt === null || built.length >= limit) {
+        const settled =
+          d.finishedAt !== null &&
+          Date.parse(d.finishedAt) + settleMs <= sources.clock.now().getTime();
+        if (!settled || built.length >= limit) {
           oldestOpen ??= d.startedAt;
           continue;
         }

@@ -366,6 +366,20 @@ export class DossierScenario {
     return `${run}/deploy-prod`;
   }
 
+  /** Waits until the ticket system was told of the deployment's outcome (it is told after). */
+  async ticketUpdated(ticket: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const found = await this.t.app.services.audit.list({
+        action: 'changes.ticket.updated',
+        resourceId: ticket,
+        limit: 1,
+      });
+      if (found.length > 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`ticket ${ticket} was never updated`);
+  }
+
   /** A normal change whose deploy job is running (its first step started, nothing finished). */
   async runningChange(
     commit: string,
