@@ -52,6 +52,11 @@ import {
   type GovernanceReader,
 } from './modules/resources/index.ts';
 import {
+  assembleDossiers,
+  dossierMigrations,
+  type DossierService,
+} from './modules/dossiers/index.ts';
+import {
   Ledger,
   ledgerEntryKey,
   ledgerMigrations,
@@ -236,6 +241,7 @@ export interface App {
     readonly policies: PolicyService;
     // Retention periods (the `RetentionReader`), legal holds and the fixity check.
     readonly retention: { periods: RetentionPeriods; holds: HoldService; fixity: FixityCheck };
+    readonly dossiers: DossierService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -263,6 +269,7 @@ export const allMigrations = [
   attestationMigrations,
   policyMigrations,
   retentionMigrations,
+  dossierMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -679,6 +686,27 @@ export async function createApp(deps: AppDeps): Promise<App> {
       config.fixityInterval === 'off' ? null : parseDuration(config.fixityInterval)!,
     addDuty: (duty) => ledger.election.addDuty(duty),
   });
+  const dossiers = assembleDossiers({
+    sources: {
+      database,
+      clock,
+      executions: executionReads,
+      deployments,
+      changes,
+      scm,
+      projects,
+      resources,
+      pipelines,
+      policies,
+      evidence,
+      attestations,
+      audit,
+      ledger,
+    },
+    uow,
+    election: ledger.election,
+    logger,
+  });
   ledger.election.addDuty({
     name: 'streams',
     intervalMs: 500,
@@ -742,6 +770,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...policyRoutes(policies),
     ...reports.routes,
     ...retention.routes,
+    ...dossiers.routes,
   );
   const http = createHttpServer({
     routes,
@@ -795,6 +824,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       policyEngine,
       policies,
       retention: { periods, holds: retention.holds, fixity: retention.fixity },
+      dossiers: dossiers.service,
     },
     background,
     uow,

@@ -7,6 +7,7 @@ import { verifyDossier, type DossierVerifyResult } from '@custody/ledger';
 import { run, type CommandContext } from '../command-context.ts';
 import { CliError, UsageError, exitCodes } from '../exit-codes.ts';
 import { readVerifierKey } from './audit-ledger.ts';
+import { addDossierGet } from './dossier-get.ts';
 
 /** --key: the verifier key text, `@path` to a file holding it, or a path (as `audit verify`). */
 export function dossierKey(value: string): string {
@@ -75,5 +76,6 @@ export function registerDossierCommands(program: Command): Command {
         printResult(ctx, file, verifyDossier(readZip(file), { verifierKey }));
       }),
     );
+  addDossierGet(dossier);
   return dossier;
 }

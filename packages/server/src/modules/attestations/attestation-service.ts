@@ -280,6 +280,11 @@ export class AttestationService implements AttestationPort {
     return row.bundle;
   }
 
+  /** The bundle text of an attestation, without a permission check (for the dossier). */
+  async bundleText(db: AnyDb | AnyTx, id: string): Promise<string | undefined> {
+    return (await this.deps.store.get(db, id))?.bundle;
+  }
+
   // What the evidence summary reports of a deployment's artifacts: which signed statements
   // exist for each digest (no permission check: the caller already checked its own).
   async ofDigests(

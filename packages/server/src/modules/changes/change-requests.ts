@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import { principalOf, type AuditResource, type RequestContext } from '../../platform/context.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
 import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { parseDuration } from '../../platform/duration.ts';
@@ -280,6 +280,17 @@ export class ChangeRequests {
     );
     const uses = await this.deps.store.uses(this.deps.database.db, id);
     return presentChange(row, this.deps.clock.now(), uses);
+  }
+
+  // One change with its uses, without a permission check (the auditor's dossier checks its own).
+  async read(
+    id: string,
+    db: AnyDb | AnyTx = this.deps.database.db,
+  ): Promise<ChangeView | undefined> {
+    const row = await this.deps.store.get(db, id);
+    return row
+      ? presentChange(row, this.deps.clock.now(), await this.deps.store.uses(db, id))
+      : undefined;
   }
 
   // What the caller may read: each change is checked at its own scope (a page may hold fewer

@@ -220,6 +220,39 @@ export class DeploymentService {
     return { run: runId, state: run.state, stages: out };
   }
 
+  // Every gate decision and approval request of one deploy stage, oldest first, without a
+  // permission check (the auditor's dossier checks its own permission).
+  async stageRecord(
+    db: AnyDb | AnyTx,
+    runId: string,
+    stage: string,
+  ): Promise<{
+    decisions: NonNullable<StageGateView['decision']>[];
+    approvals: DeploymentApprovalView[];
+  }> {
+    const [decisions, requests] = await Promise.all([
+      this.deps.store.decisions(db, runId),
+      this.deps.store.requestsOfRun(db, runId),
+    ]);
+    const approvals: DeploymentApprovalView[] = [];
+    for (const r of requests.filter((x) => x.stage === stage))
+      approvals.push(await this.view(db, r));
+    return {
+      decisions: decisions
+        .filter((d) => d.stage === stage)
+        .map((d) => ({
+          id: d.id,
+          allowed: d.allowed === 1,
+          status: d.status,
+          point: d.point,
+          intentHash: d.intent_hash,
+          reasons: JSON.parse(d.reasons) as GateReason[],
+          decidedAt: d.decided_at,
+        })),
+      approvals,
+    };
+  }
+
   private async mayApprove(ctx: RequestContext, row: ApprovalRequestRow): Promise<boolean> {
     if (ctx.actor.type !== 'user') return false;
     const db = this.deps.database.db;

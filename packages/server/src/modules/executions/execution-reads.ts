@@ -49,6 +49,33 @@ export interface BlobUse {
   path: string;
 }
 
+// A job of a run with its steps and their outcomes (the dossier's record of what ran).
+export interface JobRecord {
+  id: string;
+  stageIdx: number;
+  kind: string;
+  generation: number;
+  pool: string;
+  state: string;
+  attempt: number;
+  runner: string | null;
+  reason: string | null;
+  createdAt: string;
+  leasedAt: string | null;
+  finishedAt: string | null;
+  steps: {
+    index: number;
+    name: string;
+    state: string;
+    exitCode: number | null;
+    attempts: number;
+    reason: string | null;
+    logDigest: string | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+  }[];
+}
+
 export interface ReleaseRecord {
   runId: string;
   releasedAt: string;
@@ -168,6 +195,40 @@ export class ExecutionReads {
       kind: f.kind,
       name: f.name,
       path: f.path,
+    }));
+  }
+
+  async jobs(db: AnyDb | AnyTx, runId: string): Promise<JobRecord[]> {
+    const [jobs, steps] = await Promise.all([
+      this.store.jobsOfRun(db, runId),
+      this.store.stepsOfRun(db, runId),
+    ]);
+    return jobs.map((j) => ({
+      id: j.id,
+      stageIdx: j.stage_idx,
+      kind: j.kind,
+      generation: j.generation,
+      pool: j.pool,
+      state: j.state,
+      attempt: j.attempt,
+      runner: j.runner_id,
+      reason: j.reason,
+      createdAt: j.created_at,
+      leasedAt: j.leased_at,
+      finishedAt: j.finished_at,
+      steps: steps
+        .filter((s) => s.job_id === j.id)
+        .map((s) => ({
+          index: s.idx,
+          name: s.name,
+          state: s.state,
+          exitCode: s.exit_code,
+          attempts: s.attempts,
+          reason: s.reason,
+          logDigest: s.log_digest,
+          startedAt: s.started_at,
+          finishedAt: s.finished_at,
+        })),
     }));
   }
 

@@ -20,6 +20,7 @@ export {
   ExecutionReads,
   type RunRecord,
   type StageRecord,
+  type JobRecord,
   type ReleaseRecord,
   type CommitRecord,
   type CommitRangeRecord,

@@ -85,6 +85,20 @@ export class PolicyService {
     return { items, next: rows.next };
   }
 
+  // Every decision about one subject, oldest first, without a permission check (the auditor's
+  // dossier checks its own).
+  async decisionsAbout(subject: { type: string; id: string }): Promise<DecisionView[]> {
+    const out: DecisionView[] = [];
+    let page: PageRequest = { limit: 500, after: undefined };
+    for (;;) {
+      const rows = await this.deps.store.decisions(this.deps.database.db, { subject }, page);
+      out.push(...rows.items.map(decisionView));
+      if (!rows.next) break;
+      page = { limit: 500, after: rows.next };
+    }
+    return out.reverse();
+  }
+
   private async readable(ctx: RequestContext, id: string): Promise<DecisionRow> {
     const row = await this.deps.store.decision(this.deps.database.db, id);
     if (!row) throw new DomainError(E.POLICIES_DECISION_NOT_FOUND, `no policy decision ${id}`);

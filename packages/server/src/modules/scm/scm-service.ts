@@ -372,6 +372,53 @@ export class ScmService {
     }
   }
 
+  // What the dossier shows of a commit range: the pushes, the pull/merge requests that carried
+  // the commits, and their reviews (no permission check: the caller checked its own).
+  async reviewTrail(project: string, shas: readonly string[]) {
+    const db = this.deps.database.db;
+    const [commits, changes] = await Promise.all([
+      this.deps.store.commitsWithShas(db, project, shas),
+      this.deps.store.changesForCommits(db, project, shas),
+    ]);
+    const reviews = await this.deps.store.reviewsOf(db, project, changes);
+    return {
+      pushes: commits.map((c) => ({
+        sha: c.sha,
+        provider: c.provider,
+        repository: c.repository,
+        ref: c.ref,
+        author: c.author,
+        committer: c.committer,
+        pushedBy: c.pushed_by,
+        receivedAt: c.received_at,
+      })),
+      changes: changes.map((c) => ({
+        provider: c.provider,
+        repository: c.repository,
+        number: c.number,
+        title: c.title,
+        author: c.author,
+        state: c.state,
+        merged: c.merged === 1,
+        headSha: c.head_sha,
+        mergeCommitSha: c.merge_commit_sha,
+        targetBranch: c.target_branch,
+        updatedAt: c.updated_at,
+        reviews: reviews
+          .filter(
+            (r) =>
+              r.provider === c.provider && r.repository === c.repository && r.number === c.number,
+          )
+          .map((r) => ({
+            reviewer: r.reviewer,
+            verdict: r.verdict,
+            commit: r.commit_sha,
+            submittedAt: r.submitted_at,
+          })),
+      })),
+    };
+  }
+
   async changes(ctx: RequestContext, project: string, page: PageRequest = firstPage) {
     await ctx.guard.require(P['scm.change.read'], { project }, { type: 'scm', id: project });
     const db = this.deps.database.db;

@@ -1,0 +1,11 @@
+export { dossierMigrations } from './migrations.ts';
+export { dossierPermissions } from './permissions.ts';
+export { dossierErrors } from './errors.ts';
+export { KyselyDossierStore, type DossierRow } from './dossier-store.ts';
+export { DossierBuilder, type BuiltDossier, type CollectedDossier } from './dossier-builder.ts';
+export { DossierService, type DossierDownload } from './dossier-service.ts';
+export { dossierRoutes } from './dossier-routes.ts';
+export { assembleDossiers } from './dossier-assembly.ts';
+export { escapeHtml, renderIndexHtml } from './dossier-html.ts';
+export { scrub, isSecretKey } from './secret-scrub.ts';
+export type { DossierSources, NotCollected } from './dossier-sources.ts';
