@@ -161,6 +161,11 @@ import {
   type PolicyEngine,
   type PolicyService,
 } from './modules/policies/index.ts';
+import {
+  assembleControls,
+  controlMigrations,
+  type ControlService,
+} from './modules/controls/index.ts';
 import { serverVersion, systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -225,6 +230,8 @@ export interface App {
     // Policy as code: the decision points' engine and the decision log.
     readonly policyEngine: PolicyEngine;
     readonly policies: PolicyService;
+    // The live control catalog of production environments.
+    readonly controls: ControlService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -251,6 +258,7 @@ export const allMigrations = [
   evidenceMigrations,
   attestationMigrations,
   policyMigrations,
+  controlMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -646,6 +654,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
     intervalMs: 500,
     tick: () => streams.deliverAll(),
   });
+  const controls = assembleControls({
+    database,
+    uow,
+    clock,
+    resources,
+    streams,
+    ledger,
+    changes,
+    auditSize: (db) => auditStore.count(db as AnyTx),
+  });
   const background: BackgroundTasks = {
     start: () => {
       ledger.start();
@@ -693,6 +711,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...deploymentRoutes(deployments),
     ...attestationRoutes(attestations),
     ...policyRoutes(policies),
+    ...controls.routes,
   );
   const http = createHttpServer({
     routes,
@@ -745,6 +764,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       attestations,
       policyEngine,
       policies,
+      controls: controls.service,
     },
     background,
     uow,
