@@ -3,6 +3,7 @@ import { registerAttestationCommands } from './attestation.ts';
 import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerChangeCommands } from './changes.ts';
+import { registerControlCommands } from './controls.ts';
 import { registerDeploymentCommands } from './deployments.ts';
 import { registerEvidenceCommands } from './evidence.ts';
 import { registerIdentityCommands } from './identity.ts';
@@ -31,4 +32,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerScmCommands,
   registerWitnessCommands,
   registerAttestationCommands,
+  registerControlCommands,
 ];
