@@ -40,6 +40,11 @@ interface Filter {
   environment?: string | undefined;
 }
 
+// Ids sort in the order periods were opened (within a process), so periods that start at the
+// same instant still list newest first.
+const periodId = () =>
+  `chk_${process.hrtime.bigint().toString().padStart(20, '0')}_${randomUUID().slice(0, 8)}`;
+
 const keyOf = (r: { check: string; project: string; environment: string }) =>
   `${r.project}/${r.environment}/${r.check}`;
 const rowKey = (r: CheckStateRow) =>
@@ -234,7 +239,7 @@ export class ControlService {
       const cause = causeOf(r.check);
       if (before) await store.close(tx, before.id, iso);
       await store.open(tx, {
-        id: `chk_${randomUUID()}`,
+        id: periodId(),
         check_id: r.check,
         project: r.project,
         environment: r.environment,

@@ -189,6 +189,7 @@ for (const dialect of dialects) {
     });
 
     it('lowering the approval count (approved by a second person) flips the check and writes one weakened entry, raising it back restores it', async () => {
+      clock.advance(60_000);
       const res = await t.apply(prod({ rules: '[]' }), tokens.alice);
       const [pending] = (res.json() as { results: { state: string; approval: string }[] }).results;
       expect(pending!.state).toBe('pending');
@@ -307,6 +308,14 @@ for (const dialect of dialects) {
         ),
       ).rejects.toThrow();
       expect(await entries('controls.check.weakened', 'change.ticket-required')).toHaveLength(1);
+      // Nor can a second open period be slipped in beside the one in force.
+      const open = await history('deployment.approvals-required');
+      await expect(
+        sql`insert into control_check_states (id, check_id, project, environment, state, evidence, cause, from_at, until_at)
+            values ('chk_forged', 'deployment.approvals-required', 'shop', 'prod', 'pass', '{}', '{}', ${open[0]!.from}, null)`.execute(
+          t.app.database.db,
+        ),
+      ).rejects.toThrow();
       // The catalog is evaluated live, so it still says fail, and the next tick records it again.
       expect((await check('change.ticket-required')).state).toBe('fail');
       await t.app.services.controls.tick();

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ModuleMigrations } from '../../platform/db/migrator.ts';
 
 // Frozen: never edit a migration that has landed; add a new one.
@@ -30,6 +30,11 @@ export const controlMigrations: ModuleMigrations = {
         .on('control_check_states')
         .columns(['from_at', 'id'])
         .execute();
+      // At most one open period per check: of two transactions that move the same check at
+      // once, one commits and the other rolls back (with its change) instead of doubling it.
+      await sql`create unique index control_check_states_open on control_check_states (project, environment, check_id) where until_at is null`.execute(
+        db,
+      );
     },
   },
 };
