@@ -1,4 +1,5 @@
 import type { EnvironmentSpec } from '../projects/index.ts';
+import { actionMatcher } from '../streams/index.ts';
 import { checkCatalog, type CheckState, type ControlName } from './catalog.ts';
 import type { ControlSnapshot, VersionedDocument } from './control-inputs.ts';
 
@@ -200,10 +201,16 @@ const evaluators: Record<string, Evaluator> = {
       : fail('policies exist, but none is bound to the environment or its project', evidence);
   },
   'monitoring.audit-stream-delivering': (_env, s) => {
+    // A stream whose `actions` filter leaves out this catalog's entries does not watch it.
+    const watches = (st: ControlSnapshot['streams'][number]) =>
+      ['controls.check.weakened', 'controls.check.restored'].every(
+        actionMatcher(st.actions ?? undefined),
+      );
     const streams = s.streams.map((st) => ({
       name: st.name,
       version: st.version,
       enabled: st.enabled,
+      receivesControlEntries: watches(st),
       pending: st.pending,
       lastError: st.lastError,
       lastDeliveryAt: st.lastDeliveryAt,
@@ -211,6 +218,7 @@ const evaluators: Record<string, Evaluator> = {
     const delivering = s.streams.filter(
       (st) =>
         st.enabled &&
+        watches(st) &&
         st.lastError === null &&
         st.pending <= streamMaxPending &&
         (st.pending === 0 || st.lastDeliveryAt !== null),
@@ -220,6 +228,8 @@ const evaluators: Record<string, Evaluator> = {
     if (s.streams.length === 0) return fail('no audit stream exists', { streams });
     if (!s.streams.some((st) => st.enabled))
       return fail('every audit stream is paused', { streams });
+    if (!s.streams.some((st) => st.enabled && watches(st)))
+      return fail("no enabled audit stream's actions include the controls entries", { streams });
     return fail('no enabled audit stream is delivering (failing, behind, or never delivered)', {
       streams,
     });

@@ -328,9 +328,25 @@ for (const dialect of dialects) {
       await t.app.services.streams.deliverAll({ ignoreBackoff: true });
       await t.app.services.controls.tick();
       expect((await check('monitoring.audit-stream-delivering')).state).toBe('pass');
+      // Filtering the controls entries out of the stream blinds it to this catalog.
+      const filtered = stream(receiver.url, true).replace(
+        'enabled: true }',
+        'enabled: true, actions: ["deployments.*.*"] }',
+      );
+      await applyApproved(filtered);
+      expect(await check('monitoring.audit-stream-delivering')).toMatchObject({
+        state: 'fail',
+        evidence: { streams: [{ name: 'siem', receivesControlEntries: false }] },
+      });
+      await applyApproved(stream(receiver.url, true));
+      await t.app.services.streams.deliverAll({ ignoreBackoff: true });
+      await t.app.services.controls.tick();
+      expect((await check('monitoring.audit-stream-delivering')).state).toBe('pass');
       await applyApproved(stream(receiver.url, false));
       expect((await check('monitoring.audit-stream-delivering')).state).toBe('fail');
-      const [e] = await entries('controls.check.weakened', 'monitoring.audit-stream-delivering');
+      const e = (await entries('controls.check.weakened', 'monitoring.audit-stream-delivering')).at(
+        -1,
+      );
       expect(e!.details).toMatchObject({
         cause: { type: 'resources', versions: [{ kind: 'AuditStream', name: 'siem' }] },
         evidence: { streams: [{ name: 'siem', enabled: false }] },
