@@ -175,6 +175,11 @@ import {
   type HoldService,
   type RetentionPeriods,
 } from './modules/retention/index.ts';
+import {
+  assembleControls,
+  controlMigrations,
+  type ControlService,
+} from './modules/controls/index.ts';
 import { serverVersion, systemRoutes } from './system-routes.ts';
 
 export interface AppDeps {
@@ -242,6 +247,8 @@ export interface App {
     // Retention periods (the `RetentionReader`), legal holds and the fixity check.
     readonly retention: { periods: RetentionPeriods; holds: HoldService; fixity: FixityCheck };
     readonly dossiers: DossierService;
+    // The live control catalog of production environments.
+    readonly controls: ControlService;
   };
   readonly background: BackgroundTasks;
   readonly uow: UnitOfWork;
@@ -270,6 +277,7 @@ export const allMigrations = [
   policyMigrations,
   retentionMigrations,
   dossierMigrations,
+  controlMigrations,
 ];
 
 // Builds everything and never listens: tests inject requests, main.ts listens.
@@ -712,6 +720,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
     intervalMs: 500,
     tick: () => streams.deliverAll(),
   });
+  const controls = assembleControls({
+    database,
+    uow,
+    clock,
+    resources,
+    streams,
+    ledger,
+    changes,
+    auditSize: (db) => auditStore.count(db as AnyTx),
+    retention: { yearsFor: (project, db) => periods.yearsFor(project, db) },
+  });
   const background: BackgroundTasks = {
     start: () => {
       ledger.start();
@@ -771,6 +790,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...reports.routes,
     ...retention.routes,
     ...dossiers.routes,
+    ...controls.routes,
   );
   const http = createHttpServer({
     routes,
@@ -825,6 +845,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       policies,
       retention: { periods, holds: retention.holds, fixity: retention.fixity },
       dossiers: dossiers.service,
+      controls: controls.service,
     },
     background,
     uow,

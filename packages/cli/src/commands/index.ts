@@ -3,6 +3,7 @@ import { registerAttestationCommands } from './attestation.ts';
 import { registerAuditCommands } from './audit.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerChangeCommands } from './changes.ts';
+import { registerControlCommands } from './controls.ts';
 import { registerDeploymentCommands } from './deployments.ts';
 import { registerDossierCommands } from './dossier.ts';
 import { registerEvidenceCommands } from './evidence.ts';
@@ -37,4 +38,5 @@ export const commandModules: ((program: Command) => unknown)[] = [
   registerAttestationCommands,
   registerReportCommands,
   registerDossierCommands,
+  registerControlCommands,
 ];

@@ -1,5 +1,5 @@
 import type { Clock } from '../../platform/clock.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { AnyDb, Database } from '../../platform/db/database.ts';
 import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { ChangeRequestRow, KyselyChangeStore } from './change-store.ts';
 
@@ -23,10 +23,15 @@ export class ControlFailures {
     private readonly deps: { database: Database; store: KyselyChangeStore; clock: Clock },
   ) {}
 
-  async list(page: PageRequest = firstPage, at?: Date): Promise<PageOf<ControlFailure>> {
+  // `db`: read inside a caller's transaction (the controls catalog).
+  async list(
+    page: PageRequest = firstPage,
+    at?: Date,
+    db?: AnyDb,
+  ): Promise<PageOf<ControlFailure>> {
     const now = at ?? this.deps.clock.now();
     const rows = await this.deps.store.controlFailures(
-      this.deps.database.db,
+      db ?? this.deps.database.db,
       now.toISOString(),
       page,
     );

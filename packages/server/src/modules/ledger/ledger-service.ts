@@ -20,7 +20,7 @@ import {
 } from '@custody/ledger';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { AnyDb, Database } from '../../platform/db/database.ts';
 import { DomainError } from '../../platform/errors.ts';
 import {
   EntryAuthenticator,
@@ -407,8 +407,9 @@ export class LedgerService {
     return row;
   }
 
-  async latestOrUndefined(): Promise<CheckpointRow | undefined> {
-    return this.deps.store.latestCheckpoint(this.deps.database.db);
+  // `db`: read inside a caller's transaction (the controls catalog).
+  async latestOrUndefined(db?: AnyDb): Promise<CheckpointRow | undefined> {
+    return this.deps.store.latestCheckpoint(db ?? this.deps.database.db);
   }
 
   async checkpointAt(size: number): Promise<CheckpointRow | undefined> {

@@ -22,6 +22,7 @@ export type PutInForce = (
   ctx: RequestContext,
   handler: AnyKindHandler,
   change: ChangeRow,
+  record: RecordAudit,
 ) => Promise<void>;
 
 // Four-eyes for resource versions: a governed version waits, bound by its content hash to an
@@ -146,7 +147,7 @@ export class GovernedChanges {
         resourceErrors.RESOURCES_CHANGE_NOT_PENDING,
         `version ${change.version} of ${handler.kind} ${displayId(change)} is ${change.state}`,
       );
-    if (approved) await this.deps.putInForce(tx, ctx, handler, change);
+    if (approved) await this.deps.putInForce(tx, ctx, handler, change, record);
     record({
       action: action(handler.kind, approved ? 'change-applied' : 'change-rejected'),
       resource: { type: handler.kind, id: displayId(change) },

@@ -1,6 +1,13 @@
 export { resourceMigrations } from './migrations.ts';
 export { KyselyResourceStore } from './resource-store.ts';
-export { ResourceService, contentHash, resourceId, type ApplyResult } from './resource-service.ts';
+export {
+  ResourceService,
+  contentHash,
+  resourceId,
+  type ApplyResult,
+  type InForceListener,
+  type InForceVersion,
+} from './resource-service.ts';
 export type { ResourceView, VersionView, VersionState, ApprovalRef } from './resource-views.ts';
 export { governedSubjectType, governedSubjectId } from './governed-changes.ts';
 export { resourceRoutes } from './resource-routes.ts';

@@ -34,6 +34,24 @@ export interface ApplyResult {
   approval?: string;
 }
 
+// A version that came into force: at apply time, or when a second person approved it.
+export interface InForceVersion {
+  kind: string;
+  project: string | null;
+  name: string;
+  version: number;
+  contentHash: string;
+}
+
+// Runs in the transaction that put the versions in force, after the owning modules' tables
+// changed (controls re-evaluate what the change may have weakened); throwing rolls it back.
+export type InForceListener = (
+  tx: AnyTx,
+  ctx: RequestContext,
+  record: RecordAudit,
+  versions: readonly InForceVersion[],
+) => Promise<void>;
+
 export function contentHash(doc: ResourceDocument): string {
   return 'sha256:' + createHash('sha256').update(canonicalJson(doc)).digest('hex');
 }
@@ -43,6 +61,7 @@ const parse = (document: string) => JSON.parse(document) as ResourceDocument;
 export class ResourceService {
   private readonly handlers = new Map<string, AnyKindHandler>();
   private readonly governed: GovernedChanges;
+  private readonly inForceListeners: InForceListener[] = [];
 
   constructor(
     private readonly deps: {
@@ -57,7 +76,8 @@ export class ResourceService {
       store: deps.store,
       approvals: deps.approvals,
       clock: deps.clock,
-      putInForce: (tx, ctx, handler, change) => this.putInForce(tx, ctx, handler, change),
+      putInForce: (tx, ctx, handler, change, record) =>
+        this.putInForce(tx, ctx, handler, change, record),
     });
   }
 
@@ -65,6 +85,32 @@ export class ResourceService {
     if (this.handlers.has(handler.kind)) throw new Error(`kind ${handler.kind} registered twice`);
     this.handlers.set(handler.kind, handler);
     if (handler.governed) this.governed.register(handler);
+  }
+
+  onInForce(listener: InForceListener): void {
+    this.inForceListeners.push(listener);
+  }
+
+  private async inForce(
+    tx: AnyTx,
+    ctx: RequestContext,
+    record: RecordAudit,
+    versions: readonly InForceVersion[],
+  ): Promise<void> {
+    if (versions.length === 0) return;
+    for (const listener of this.inForceListeners) await listener(tx, ctx, record, versions);
+  }
+
+  // The versions in force of a kind, with their numbers and content hashes (any db or tx).
+  async inForceVersions(
+    db: AnyDb,
+    kind: string,
+  ): Promise<{ document: ResourceDocument; version: number; contentHash: string }[]> {
+    return (await this.deps.store.inForceVersions(db, kind)).map((r) => ({
+      document: parse(r.document),
+      version: r.version,
+      contentHash: r.content_hash,
+    }));
   }
 
   kinds(): AnyKindHandler[] {
@@ -126,6 +172,12 @@ export class ResourceService {
     return this.deps.uow.run(ctx, async (tx, record) => {
       const results: ApplyResult[] = [];
       for (const doc of documents) results.push(await this.applyOne(tx, ctx, record, doc));
+      await this.inForce(
+        tx,
+        ctx,
+        record,
+        results.filter((r) => r.state === 'in-force' && r.change !== 'unchanged'),
+      );
       if (results.every((r) => r.change === 'unchanged')) {
         record({
           action: 'resources.manifest.unchanged',
@@ -272,6 +324,7 @@ export class ResourceService {
     ctx: RequestContext,
     handler: AnyKindHandler,
     change: ChangeRow,
+    record: RecordAudit,
   ): Promise<void> {
     const { store } = this.deps;
     const key = { kind: change.kind, project: change.project, name: change.name };
@@ -294,6 +347,15 @@ export class ResourceService {
       ctx,
     );
     await store.setInForce(tx, key, change.version);
+    await this.inForce(tx, ctx, record, [
+      {
+        kind: change.kind,
+        project: change.project || null,
+        name: change.name,
+        version: change.version,
+        contentHash: row.content_hash,
+      },
+    ]);
   }
 
   async get(kind: string, name: string, project: string | undefined): Promise<ResourceView> {

@@ -179,6 +179,28 @@ export class KyselyResourceStore {
     return rows.map((r) => r.document);
   }
 
+  // The same, with each version's number and content hash (what a control's evidence names).
+  async inForceVersions(
+    db: Db,
+    kind: string,
+  ): Promise<{ document: string; version: number; content_hash: string }[]> {
+    return k(db)
+      .selectFrom('resource_heads as h')
+      .innerJoin('resource_versions as v', (j) =>
+        j
+          .onRef('v.kind', '=', 'h.kind')
+          .onRef('v.project', '=', 'h.project')
+          .onRef('v.name', '=', 'h.name')
+          .onRef('v.version', '=', 'h.in_force_version'),
+      )
+      .select(['v.document', 'v.version', 'v.content_hash'])
+      .where('h.kind', '=', kind)
+      .where('h.deleted', '=', 0)
+      .orderBy('h.project')
+      .orderBy('h.name')
+      .execute();
+  }
+
   async pendingDocuments(db: Db, kind: string): Promise<string[]> {
     const rows = await k(db)
       .selectFrom('resource_changes as c')

@@ -11,7 +11,7 @@ export {
   type StreamCheckpointSource,
 } from './stream-service.ts';
 export { streamRoutes } from './stream-routes.ts';
-export { auditStreamSpec, type AuditStreamSpec } from './stream-spec.ts';
+export { actionMatcher, auditStreamSpec, type AuditStreamSpec } from './stream-spec.ts';
 export {
   deliveryHeader,
   checkpointHeader,

@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { SealedValueSet } from '../../platform/crypto/sealed-values.ts';
 import type { Sealer } from '../../platform/crypto/sealer.ts';
-import type { AnyTx, Database } from '../../platform/db/database.ts';
+import type { AnyDb, AnyTx, Database } from '../../platform/db/database.ts';
 import { firstPage, type PageOf, type PageRequest } from '../../platform/db/keyset.ts';
 import type { UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { DomainError } from '../../platform/errors.ts';
@@ -176,6 +176,39 @@ export class StreamService {
       });
     }
     return { items: out, next: rows.next };
+  }
+
+  // Every destination's delivery state, read with the given db or transaction (the controls
+  // catalog decides "audit stream delivering" from it inside the change's transaction).
+  async deliveryStatus(db: AnyDb): Promise<
+    {
+      name: string;
+      version: number;
+      enabled: boolean;
+      actions: string[] | null;
+      nextSeq: number;
+      pending: number;
+      lastError: string | null;
+      lastAttemptAt: string | null;
+      lastDeliveryAt: string | null;
+    }[]
+  > {
+    const rows = await this.deps.store.destinations(db);
+    const size = await this.deps.audit.sizeIn(db as AnyTx);
+    return rows.map((r) => {
+      const spec = JSON.parse(r.spec) as AuditStreamSpec;
+      return {
+        name: r.name,
+        version: r.version,
+        enabled: spec.enabled,
+        actions: spec.actions ?? null,
+        nextSeq: r.next_seq,
+        pending: Math.max(0, size - r.next_seq),
+        lastError: r.last_error,
+        lastAttemptAt: r.last_attempt_at,
+        lastDeliveryAt: r.last_delivery_at,
+      };
+    });
   }
 
   private dropSender(name: string): void {
